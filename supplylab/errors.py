@@ -6,7 +6,7 @@ unreadable file, bad experiment file); 3 optimisation infeasible or not solved w
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class SupplylabError(Exception):
@@ -69,25 +69,20 @@ class OptimizationError(SupplylabError):
         super().__init__(message + (f" (model written to {lp_file})" if lp_file else ""))
 
 
-@dataclass
 class InfeasibleError(OptimizationError):
     """The model has no feasible solution; ``families`` names the constraint families that bind.
 
     Found by relaxing each family with penalised slack and reporting the ones whose slack is
-    positive in the relaxed optimum.
+    positive in the relaxed optimum (``shortfall`` maps family -> slack needed, in its units).
     """
 
-    message: str = "infeasible"
-    families: list[str] = field(default_factory=list)
-    shortfall: dict[str, float] = field(default_factory=dict)
-    lp_file: str | None = None
-
-    def __post_init__(self) -> None:
+    def __init__(self, message: str = "infeasible", *, families: list[str] | None = None,
+                 shortfall: dict[str, float] | None = None, lp_file: str | None = None) -> None:
+        self.families = list(families or [])
+        self.shortfall = dict(shortfall or {})
         fam = ", ".join(self.families) if self.families else "unknown"
-        OptimizationError.__init__(
-            self, f"{self.message}; binding constraint families: {fam}", status="Infeasible",
-            lp_file=self.lp_file,
-        )
+        super().__init__(f"{message}; binding constraint families: {fam}", status="Infeasible",
+                         lp_file=lp_file)
 
 
 class AuditError(SupplylabError):
