@@ -1,0 +1,206 @@
+"""Solve the network-design MIP and return decision tables; relax-and-report when infeasible.
+
+Stages (as in PyPSA's optimize): check -> build (one function per family, see
+:mod:`supplylab.optimize.formulation`) -> user hook -> solve (facade) -> extract DataFrames.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from supplylab.errors import InfeasibleError, OptimizationError
+from supplylab.optimize.formulation import BuildContext, build_model
+from supplylab.optimize.instances import FacilityProblem
+from supplylab.optimize.linear import LinearModel
+from supplylab.optimize.problem import NetworkDesignProblem, NetworkOptions
+from supplylab.optimize.solver import SolveOutcome, solve
+
+#: shares below this are treated as zero in the output tables
+SHARE_TOL = 1e-7
+
+
+@dataclass
+class NetworkSolution:
+    """Result of one network-design solve.
+
+    Tables (pandas DataFrames):
+
+    * ``open_sites``: site, level, capacity (units/yr), fixed_cost (/yr), throughput (units/yr),
+      utilisation (throughput/capacity), overflow (units/yr accepted above capacity);
+    * ``flows``: site, customer, share (0..1 of the customer's demand), units (/yr), cost (/yr,
+      allocation cost of this share), co2_t (tonnes/yr);
+    * ``assignments``: customer, site (the site with the largest share), share, n_sources;
+    * ``cost_breakdown``: component, value (/yr): fixed, allocation, co2, penalty_capacity,
+      penalty_coverage, penalty_service_share, total.
+
+    ``shortfall`` maps soft families to the accepted violation (units/yr). ``gap`` is the
+    relative MIP gap proven by the solver; times are wall-clock seconds.
+    """
+
+    status: str
+    objective: float
+    best_bound: float | None
+    gap: float | None
+    open_sites: pd.DataFrame
+    flows: pd.DataFrame
+    assignments: pd.DataFrame
+    cost_breakdown: pd.DataFrame
+    shortfall: dict[str, float]
+    model_time_s: float
+    build_time_s: float
+    solve_time_s: float
+    solver: str
+    path: str
+    open_vector: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, bool))
+
+    @property
+    def open_site_ids(self) -> list[str]:
+        return list(self.open_sites["site"])
+
+    def summary(self) -> dict[str, object]:
+        """Flat dict for JSON/CLI output."""
+        return {"objective": self.objective, "status": self.status, "gap": self.gap,
+                "best_bound": self.best_bound, "open_facilities": self.open_site_ids,
+                "model_time_s": self.model_time_s, "build_time_s": self.build_time_s,
+                "solve_time_s": self.solve_time_s, "solver": self.solver, "path": self.path,
+                "shortfall": self.shortfall}
+
+
+def as_problem(problem: NetworkDesignProblem | FacilityProblem) -> NetworkDesignProblem:
+    """Accept a benchmark instance wherever a network-design problem is expected."""
+    if isinstance(problem, FacilityProblem):
+        return NetworkDesignProblem.from_facility(problem)
+    return problem
+
+
+def solve_network(problem: NetworkDesignProblem | FacilityProblem,
+                  options: NetworkOptions | None = None, *,
+                  no_goods: Sequence[np.ndarray] = (),
+                  relax_and_report: bool = True) -> NetworkSolution:
+    """Solve the facility-location MIP; raise typed errors when there is no usable answer.
+
+    Infeasible: re-solve with every relaxable family elastic and raise
+    :class:`~supplylab.errors.InfeasibleError` naming the families whose slack is positive
+    (``shortfall`` in demand units, sites for site_count/forced_open scaled by mean demand).
+    Unbounded or no solution within the limits: :class:`~supplylab.errors.OptimizationError`.
+    """
+    problem = as_problem(problem)
+    options = options or NetworkOptions()
+    t0 = time.perf_counter()
+    model, ctx = build_model(problem, options, no_goods=no_goods)
+    t1 = time.perf_counter()
+    out = solve(model, options.solver)
+    if out.status == "infeasible":
+        if relax_and_report:
+            raise diagnose_infeasible(problem, options, out, no_goods)
+        raise InfeasibleError(f"network design {problem.name} is infeasible", lp_file=out.lp_file)
+    if not out.has_solution:
+        raise OptimizationError(f"network design {problem.name}: no solution ({out.status_text})",
+                                status=out.status, lp_file=out.lp_file)
+    return extract(model, ctx, out, t1 - t0)
+
+
+def diagnose_infeasible(problem: NetworkDesignProblem, options: NetworkOptions,
+                        out: SolveOutcome, no_goods: Sequence[np.ndarray] = ()
+                        ) -> InfeasibleError:
+    """Relax-and-report: the error naming the families that need slack to become feasible."""
+    model, ctx = build_model(problem, options, no_goods=no_goods, elastic=True)
+    rel = solve(model, options.solver)
+    if not rel.has_solution:
+        return InfeasibleError(f"network design {problem.name} is infeasible, and so is its "
+                               f"elastic relaxation ({rel.status_text})", lp_file=out.lp_file)
+    shortfall: dict[str, float] = {}
+    for fam, (s_lo, s_up) in ctx.elastic.items():
+        cols = np.concatenate([s_lo[s_lo >= 0], s_up[s_up >= 0]])
+        total = float(rel.x[cols].sum()) if cols.size else 0.0
+        if fam == "demand":
+            total = float(rel.x[s_lo[s_lo >= 0]] @ problem.demand[s_lo >= 0]
+                          + rel.x[s_up[s_up >= 0]] @ problem.demand[s_up >= 0])
+        if total > 1e-6:
+            shortfall[fam] = total
+    families = sorted(shortfall, key=lambda f: -shortfall[f])
+    return InfeasibleError(f"network design {problem.name} is infeasible",
+                           families=families, shortfall=shortfall, lp_file=out.lp_file)
+
+
+def extract(model: LinearModel, ctx: BuildContext, out: SolveOutcome,
+            model_time_s: float) -> NetworkSolution:
+    """Turn the solver's column values into the decision tables."""
+    if out.x is None or out.objective is None:
+        raise OptimizationError("no solution values to extract", status=out.status)
+    problem, options = ctx.problem, ctx.options
+    z = np.round(model.value(out.x, "open")).astype(bool)
+    share = np.clip(model.value(out.x, "assign"), 0.0, 1.0)
+    if options.single_source:
+        share = np.round(share)
+    share[share < SHARE_TOL] = 0.0
+    units = share * problem.demand[None, :]
+    throughput = units.sum(axis=1)
+    overflow = (np.zeros(problem.m) if ctx.cap_slack is None
+                else np.maximum(model.value(out.x, "overflow"), 0.0))
+    open_rows = []
+    for k in np.flatnonzero(z):
+        i = int(ctx.level_site[k])
+        cap = float(ctx.level_capacity[k])
+        open_rows.append({"site": problem.site_ids[i], "level": ctx.level_names[k],
+                          "capacity": cap, "fixed_cost": float(ctx.level_fixed[k]),
+                          "throughput": float(throughput[i]),
+                          "utilisation": float(throughput[i] / cap) if np.isfinite(cap) and cap > 0
+                          else 0.0,
+                          "overflow": float(overflow[i])})
+    open_sites = pd.DataFrame(open_rows, columns=["site", "level", "capacity", "fixed_cost",
+                                                  "throughput", "utilisation", "overflow"])
+    ii, jj = np.nonzero(share)
+    co2 = problem.co2[ii, jj] * share[ii, jj] if problem.co2 is not None else np.zeros(len(ii))
+    flows = pd.DataFrame({"site": [problem.site_ids[i] for i in ii],
+                          "customer": [problem.customer_ids[j] for j in jj],
+                          "share": share[ii, jj], "units": units[ii, jj],
+                          "cost": problem.cost[ii, jj] * share[ii, jj], "co2_t": co2})
+    main = share.argmax(axis=0)
+    assignments = pd.DataFrame({"customer": list(problem.customer_ids),
+                                "site": [problem.site_ids[i] for i in main],
+                                "share": share[main, np.arange(problem.n)],
+                                "n_sources": (share > 0).sum(axis=0)})
+    shortfall = _shortfall(model, ctx, out, share)
+    breakdown = {
+        "fixed": float(ctx.level_fixed[z].sum()),
+        "allocation": float(flows["cost"].sum()),
+        "co2": float(options.co2_price * co2.sum()),
+        "penalty_capacity": float((options.capacity_penalty or 0.0) * overflow.sum()),
+        "penalty_coverage": float((ctx.soft_out_of_range * units).sum())
+        if ctx.soft_out_of_range is not None else 0.0,
+        "penalty_service_share": _share_penalty(model, ctx, out),
+    }
+    breakdown["total"] = sum(breakdown.values())
+    cost_breakdown = pd.DataFrame({"component": list(breakdown), "value": list(breakdown.values())})
+    y = np.zeros(problem.m, dtype=bool)
+    y[ctx.level_site[z]] = True
+    return NetworkSolution(out.status, out.objective, out.best_bound, out.gap, open_sites, flows,
+                           assignments, cost_breakdown, shortfall, model_time_s,
+                           out.build_time_s, out.solve_time_s, out.solver, out.path, y)
+
+
+def _share_penalty(model: LinearModel, ctx: BuildContext, out: SolveOutcome) -> float:
+    if ctx.share_slack is None or out.x is None:
+        return 0.0
+    short = np.maximum(model.value(out.x, "service_short"), 0.0)
+    pens = np.array([r.penalty_per_unit or 0.0 for r in ctx.options.service_share])
+    return float(short @ pens)
+
+
+def _shortfall(model: LinearModel, ctx: BuildContext, out: SolveOutcome,
+               share: np.ndarray) -> dict[str, float]:
+    res: dict[str, float] = {}
+    units = share * ctx.problem.demand[None, :]
+    if ctx.cap_slack is not None:
+        res["capacity"] = float(np.maximum(model.value(out.x, "overflow"), 0.0).sum())
+    if ctx.soft_out_of_range is not None and ctx.soft_out_of_range.any():
+        res["coverage"] = float(units[ctx.soft_out_of_range > 0].sum())
+    if ctx.share_slack is not None:
+        res["service_share"] = float(np.maximum(model.value(out.x, "service_short"), 0.0).sum())
+    return res
