@@ -1,0 +1,159 @@
+"""Compare scenarios with common random numbers (paired differences against a baseline).
+
+Replication k of every alternative runs with the same ``(seed, k)``, so the engine gives each
+entity the same random streams in every alternative and the per-replication differences
+cancel most of the noise. The first scenario is the baseline.
+
+``Comparison.differences`` columns: ``alternative, kpi, baseline_mean, mean, diff, ci_low,
+ci_high, half_width, n, significant`` (95% paired-t on alternative - baseline).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from supplylab.errors import ExperimentError
+
+from . import _io
+from ._types import RunFn, scenario_sha, sim_setting
+from .results import Results, _num, _raise_failures
+from .runners import RunOutcome, RunPlan, execute
+from .stats import paired_difference
+
+DIFF_COLUMNS = ["alternative", "kpi", "baseline_mean", "mean", "diff", "ci_low", "ci_high",
+                "half_width", "n", "significant"]
+
+
+def unique_names(scenarios: Sequence[Any]) -> list[str]:
+    """Scenario names, with ``#2``, ``#3`` appended to repeats so each alternative is named."""
+    seen: dict[str, int] = {}
+    out = []
+    for sc in scenarios:
+        name = str(getattr(sc, "name", "") or "scenario")
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return out
+
+
+@dataclass
+class Comparison:
+    """Each alternative's :class:`Results` plus paired differences against the first."""
+
+    names: list[str]
+    results: list[Results]
+    seed: int
+    replications: int
+
+    @property
+    def baseline(self) -> str:
+        return self.names[0]
+
+    def paired(self, dimension: str = "all") -> pd.DataFrame:
+        """Paired differences per (alternative, [key,] kpi) for one dimension."""
+        group = ["kpi"] if dimension == "all" else ["key", "kpi"]
+        base = self._wide(self.results[0], dimension, group)
+        rows = []
+        for name, res in zip(self.names[1:], self.results[1:], strict=True):
+            alt = self._wide(res, dimension, group)
+            for ident in alt.columns:
+                if ident not in base.columns:
+                    continue
+                b, a = base[ident].to_numpy(), alt[ident].to_numpy()
+                d = paired_difference(a, b)
+                rows.append((name, *(ident if isinstance(ident, tuple) else (ident,)),
+                             float(pd.Series(b).mean()), float(pd.Series(a).mean()), d.mean,
+                             d.ci_low, d.ci_high, d.half_width, d.n, d.significant))
+        cols = ["alternative", *group, *DIFF_COLUMNS[2:]]
+        return pd.DataFrame(rows, columns=cols)
+
+    @staticmethod
+    def _wide(res: Results, dimension: str, group: list[str]) -> pd.DataFrame:
+        sub = res.kpis[res.kpis["dimension"] == dimension]
+        return sub.pivot_table(index="replication", columns=group, values="value",
+                               aggfunc="first", sort=False, dropna=False)
+
+    @property
+    def differences(self) -> pd.DataFrame:
+        """Overall paired differences against the baseline."""
+        return self.paired("all")
+
+    def summary(self) -> pd.DataFrame:
+        """Every alternative's own summary, with an ``alternative`` column first."""
+        frames = [r.summary().assign(alternative=n) for n, r in zip(self.names, self.results,
+                                                                     strict=True)]
+        out = pd.concat(frames, ignore_index=True)
+        return out[["alternative", *[c for c in out.columns if c != "alternative"]]]
+
+    def to_document(self) -> dict[str, Any]:
+        """JSON document: each alternative's ``run --json`` document and the differences."""
+        diffs: dict[str, Any] = {}
+        for row in self.differences.itertuples(index=False):
+            diffs.setdefault(row.alternative, {})[row.kpi] = {
+                "diff": _num(row.diff), "ci95": [_num(row.ci_low), _num(row.ci_high)],
+                "significant": bool(row.significant)}
+        return {"baseline": self.baseline, "seed": self.seed, "replications": self.replications,
+                "common_random_numbers": True,
+                "alternatives": {n: r.to_document() for n, r in zip(self.names, self.results,
+                                                                    strict=True)},
+                "differences": diffs}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_document(), indent=2, allow_nan=False)
+
+    def write(self, out_dir: str | Path) -> Path:
+        """``comparison.json``, ``differences.csv`` and one results folder per alternative."""
+        out = Path(out_dir)
+        _io.write_text(out / "comparison.json", self.to_json() + "\n")
+        _io.write_csv(out / "differences.csv", self.differences)
+        for i, (name, res) in enumerate(zip(self.names, self.results, strict=True)):
+            res.write(out / f"{i}-{_io.slug(name)}")
+        return out
+
+    def print_table(self, console: Any = None) -> None:
+        from .tables import print_comparison
+
+        print_comparison(self, console)
+
+
+def compare(scenarios: Sequence[Any], replications: int | None = None, seed: int | None = None,
+            *, runner: str = "serial", workers: int | None = None, dask: str | None = None,
+            days: float | None = None, run_fn: RunFn | None = None) -> Comparison:
+    """Run every scenario with common random numbers and pair each with the first.
+
+    ``replications`` and ``seed`` default to the first scenario's ``simulation`` settings and
+    apply to every alternative (pairing needs the same indices and seed). Any failed run
+    raises: a comparison with a missing pair would be biased.
+    """
+    if len(scenarios) < 2:
+        raise ExperimentError("compare needs at least two scenarios (the first is the baseline)")
+    first = scenarios[0]
+    n = int(replications if replications is not None else sim_setting(first, "replications", 1))
+    seed = int(seed if seed is not None else sim_setting(first, "seed", 0))
+    if n < 1:
+        raise ExperimentError(f"replications must be at least 1, got {n}")
+    names = unique_names(scenarios)
+    plan = RunPlan(tuple(scenarios), tuple((i, {}) for i in range(len(scenarios))), seed, days,
+                   run_fn)
+    outcomes: list[RunOutcome] = []
+    execute(plan, [(i, k) for i in range(len(scenarios)) for k in range(n)], outcomes.append,
+            runner=runner, workers=workers, dask=dask)
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        _raise_failures(failed, names[failed[0].point])
+    results = []
+    for i, sc in enumerate(scenarios):
+        reps = [o.result for o in outcomes if o.point == i and o.result is not None]
+        horizon = days if days is not None else sim_setting(sc, "horizon_days")
+        results.append(Results(reps, scenario_name=names[i], scenario_sha256=scenario_sha(sc),
+                               seed=seed, horizon_days=horizon,
+                               warmup_days=sim_setting(sc, "warmup_days")))
+    return Comparison(names, results, seed, n)
+
+
+__all__ = ["Comparison", "compare", "unique_names"]

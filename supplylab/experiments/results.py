@@ -1,0 +1,209 @@
+"""Replicated results of one scenario: tidy tables, intervals, the ``run --json`` document.
+
+:func:`replicate` runs a scenario's replications (optionally until a precision target is met)
+and returns :class:`Results`. Column schema of the tables (docs/experiments.md):
+
+* ``Results.kpis``: ``replication, dimension, key, kpi, value`` -- one row per replication x
+  dimension x key x KPI; the overall values have ``dimension == key == "all"``.
+* ``Results.summary(dim)``: ``[key,] kpi, mean, ci_low, ci_high, half_width, n`` (95% Student t).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from supplylab.errors import ExperimentError, SupplylabError
+from supplylab.sim.result import ReplicationResult
+
+from . import _io
+from ._types import RunFn, scenario_sha, sim_setting, supplylab_version
+from .runners import RunOutcome, RunPlan, execute
+from .stats import precision_shortfall, replications_needed, t_interval
+
+#: Breakdown dimensions reported in the JSON document (periods go to timeseries.csv).
+DOCUMENT_DIMENSIONS = ("tier", "product", "facility", "operator", "abc_class", "customer")
+PERIOD_DIMENSIONS = ("week", "month")
+KPI_COLUMNS = ["replication", "dimension", "key", "kpi", "value"]
+SUMMARY_COLUMNS = ["kpi", "mean", "ci_low", "ci_high", "half_width", "n"]
+#: KPIs shown first in the terminal table, when present.
+MAIN_KPIS = ("fill_rate", "otif_rate", "order_cycle_time_mean", "lost_sales_rate",
+             "inventory_turns", "total_cost", "profit", "co2_kg")
+
+
+def tidy_rows(results: Sequence[ReplicationResult]) -> pd.DataFrame:
+    """One row per replication x dimension x key x KPI, in replication then engine order."""
+    rows = [(r.replication, dim, key, kpi, float(value))
+            for r in results for dim, key, kpi, value in r.rows()]
+    frame = pd.DataFrame(rows, columns=KPI_COLUMNS)
+    return frame.astype({"replication": "int64", "value": "float64"})
+
+
+def summarize(frame: pd.DataFrame, group: Sequence[str]) -> pd.DataFrame:
+    """Interval of ``value`` per group (first-appearance order), with the summary columns."""
+    out = []
+    for keys, sub in frame.groupby(list(group), sort=False):
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        iv = t_interval(sub["value"].to_numpy())
+        out.append((*keys, iv.mean, iv.ci_low, iv.ci_high, iv.half_width, iv.n))
+    cols = [*group, "mean", "ci_low", "ci_high", "half_width", "n"]
+    return pd.DataFrame(out, columns=cols).astype({"n": "int64"})
+
+
+def _num(x: float) -> float | None:
+    """JSON has no NaN: undefined values (n=1 intervals, empty rates) become null."""
+    return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else float(x)
+
+
+@dataclass
+class Results:
+    """All replications of one scenario, with the context needed to report them."""
+
+    replications: list[ReplicationResult]
+    scenario_name: str = ""
+    scenario_sha256: str = ""
+    seed: int = 0
+    horizon_days: float | None = None
+    warmup_days: float | None = None
+    version: str = field(default_factory=supplylab_version)
+
+    def __post_init__(self) -> None:
+        self.replications = sorted(self.replications, key=lambda r: r.replication)
+        self._kpis: pd.DataFrame | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.replications)
+
+    @property
+    def kpis(self) -> pd.DataFrame:
+        """Tidy table: ``replication, dimension, key, kpi, value``."""
+        if self._kpis is None:
+            self._kpis = tidy_rows(self.replications)
+        return self._kpis
+
+    def values(self, kpi: str) -> list[float]:
+        """Overall value of ``kpi`` per replication, in replication order (NaN if missing)."""
+        return [float(r.kpis.get(kpi, math.nan)) for r in self.replications]
+
+    def summary(self, dimension: str = "all") -> pd.DataFrame:
+        """Mean and 95% interval per KPI (per key and KPI for a breakdown dimension)."""
+        sub = self.kpis[self.kpis["dimension"] == dimension]
+        if dimension == "all":
+            return summarize(sub, ["kpi"])
+        return summarize(sub, ["key", "kpi"])
+
+    @property
+    def units_conserved(self) -> bool:
+        return all(r.audit.units_conserved for r in self.replications)
+
+    def to_document(self) -> dict[str, Any]:
+        """The ``run --json`` document of docs/results.md (NaN written as null)."""
+        kpis: dict[str, Any] = {}
+        for row in self.summary().itertuples(index=False):
+            kpis[row.kpi] = {"mean": _num(row.mean), "ci95": [_num(row.ci_low), _num(row.ci_high)],
+                             "values": [_num(v) for v in self.values(row.kpi)]}
+        by: dict[str, Any] = {}
+        present = set(self.kpis["dimension"].unique())
+        for dim in DOCUMENT_DIMENSIONS:
+            if dim not in present:
+                continue
+            keys: dict[str, Any] = by.setdefault(dim, {})
+            for row in self.summary(dim).itertuples(index=False):
+                keys.setdefault(row.key, {})[row.kpi] = {
+                    "mean": _num(row.mean), "ci95": [_num(row.ci_low), _num(row.ci_high)]}
+        return {"scenario": self.scenario_name, "scenario_sha256": self.scenario_sha256,
+                "version": self.version, "seed": self.seed, "replications": self.n,
+                "horizon_days": self.horizon_days, "warmup_days": self.warmup_days,
+                "kpis": kpis, "by": by, "audit": {"units_conserved": self.units_conserved}}
+
+    def to_json(self) -> str:
+        """The document as strict JSON text (no NaN)."""
+        return json.dumps(self.to_document(), indent=2, allow_nan=False)
+
+    def timeseries(self) -> pd.DataFrame:
+        """The period rows (``week``/``month`` dimensions) of :attr:`kpis`."""
+        return self.kpis[self.kpis["dimension"].isin(PERIOD_DIMENSIONS)].reset_index(drop=True)
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write ``results.json``, ``kpis.csv`` and ``timeseries.csv`` atomically; returns the dir."""
+        out = Path(out_dir)
+        _io.write_text(out / "results.json", self.to_json() + "\n")
+        _io.write_csv(out / "kpis.csv", self.kpis)
+        _io.write_csv(out / "timeseries.csv", self.timeseries())
+        return out
+
+    def print_table(self, console: Any = None) -> None:
+        """Print the main KPIs with intervals and a by-tier table (rich)."""
+        from .tables import print_results
+
+        print_results(self, console)
+
+
+def _raise_failures(failures: Sequence[RunOutcome], name: str) -> None:
+    first = min(failures, key=lambda o: o.replication)
+    if isinstance(first.exception, SupplylabError):
+        raise first.exception
+    msg = (first.error or "").splitlines()[0] if first.error else "unknown error"
+    raise SupplylabError(f"{name}: replication {first.replication} failed "
+                         f"({len(failures)} of the runs failed): {msg}")
+
+
+def run_replications(scenario: Any, indices: Sequence[int], seed: int, *, days: float | None,
+                     run_fn: RunFn | None, runner: str, workers: int | None,
+                     dask: str | None) -> list[ReplicationResult]:
+    """Run the given replication indices of one scenario; raise if any of them failed."""
+    plan = RunPlan((scenario,), ((0, {}),), seed, days, run_fn)
+    outcomes: list[RunOutcome] = []
+    execute(plan, [(0, k) for k in indices], outcomes.append, runner=runner, workers=workers,
+            dask=dask)
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        _raise_failures(failed, getattr(scenario, "name", "scenario"))
+    return [o.result for o in outcomes if o.result is not None]
+
+
+def replicate(scenario: Any, replications: int | None = None, seed: int | None = None, *,
+              runner: str = "serial", workers: int | None = None, dask: str | None = None,
+              precision: Mapping[str, float] | None = None, max_replications: int = 200,
+              days: float | None = None, run_fn: RunFn | None = None) -> Results:
+    """Run ``replications`` replications of ``scenario`` and collect them into :class:`Results`.
+
+    Defaults come from ``scenario.simulation`` (``replications``, ``seed``). Replication k uses
+    ``(seed, k)``, so the same call gives the same numbers on every runner. ``precision`` maps
+    KPI -> target 95% half-width (in the KPI's units, e.g. ``{"fill_rate": 0.005}``): after
+    the first batch, replications are added (in batches sized by the current spread) until
+    every target is met or ``max_replications`` is reached. ``days`` overrides the horizon.
+    """
+    n = int(replications if replications is not None else sim_setting(scenario, "replications", 1))
+    seed = int(seed if seed is not None else sim_setting(scenario, "seed", 0))
+    if n < 1:
+        raise ExperimentError(f"replications must be at least 1, got {n}")
+    if precision:
+        n = max(n, 2)
+        if max_replications < n:
+            raise ExperimentError(f"max_replications ({max_replications}) is below the "
+                                  f"initial replications ({n})")
+    kw = dict(days=days, run_fn=run_fn, runner=runner, workers=workers, dask=dask)
+    done = run_replications(scenario, range(n), seed, **kw)
+    unknown = sorted(set(precision or ()) - {k for r in done for k in r.kpis})
+    if unknown:
+        raise ExperimentError(f"precision target for unknown KPI(s): {', '.join(unknown)}")
+    while precision:
+        by_kpi = {k: [r.kpis.get(k, math.nan) for r in done] for k in precision}
+        short = precision_shortfall(by_kpi, precision)
+        if not short or len(done) >= max_replications:
+            break
+        need = max(replications_needed(by_kpi[k], precision[k]) for k in short)
+        target = min(max(need, len(done) + 1), max_replications)
+        done += run_replications(scenario, range(len(done), target), seed, **kw)
+    horizon = days if days is not None else sim_setting(scenario, "horizon_days")
+    return Results(done, scenario_name=str(getattr(scenario, "name", "")),
+                   scenario_sha256=scenario_sha(scenario), seed=seed, horizon_days=horizon,
+                   warmup_days=sim_setting(scenario, "warmup_days"))

@@ -1,0 +1,244 @@
+"""Execute many replications: serially, on local processes or on a Dask cluster.
+
+A :class:`RunPlan` holds everything a worker needs (the base scenarios, each point's overrides,
+the seed, the horizon and the run function) and is shipped once per worker: via the process
+pool's initializer, or scattered (broadcast) to Dask workers. A task is then only
+``(point, replication)``; the worker builds the point's scenario once and caches it. Every run
+is a pure function of (scenario, overrides, seed, replication), so the outcomes do not depend
+on the runner or the number of workers; callers sort them by (point, replication).
+
+A run that raises is recorded as a failed :class:`RunOutcome` with its error text and the
+batch goes on. Pools and clusters are created inside :func:`execute`, never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import socket
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from supplylab.errors import ExperimentError
+from supplylab.sim.result import ReplicationResult
+
+from ._types import RunFn, default_run_fn
+
+RUNNERS = ("serial", "processes", "dask")
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What every worker needs, sent once: ``points[i] = (scenario index, overrides)``."""
+
+    scenarios: tuple[Any, ...]
+    points: tuple[tuple[int, Mapping[str, Any]], ...]
+    seed: int
+    days: float | None = None
+    run_fn: RunFn | None = None
+    kpis: frozenset[str] | None = None
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+@dataclass
+class RunOutcome:
+    """One finished run: its result, or the error text (and exception when it pickles)."""
+
+    point: int
+    replication: int
+    seed: int
+    result: ReplicationResult | None
+    error: str | None = None
+    exception: BaseException | None = None
+    wall_seconds: float = 0.0
+    started: float = 0.0
+    finished: float = 0.0
+    worker: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+# Worker-side state: the plan sent by the initializer and the scenarios built from it.
+_PLAN: RunPlan | None = None
+_SCENARIOS: dict[tuple[str, int], Any] = {}
+
+
+def _init_worker(plan: RunPlan) -> None:
+    global _PLAN
+    _PLAN = plan
+
+
+def _point_scenario(plan: RunPlan, point: int) -> Any:
+    key = (plan.token, point)
+    if key not in _SCENARIOS:
+        index, overrides = plan.points[point]
+        base = plan.scenarios[index]
+        _SCENARIOS[key] = base.with_overrides(dict(overrides)) if overrides else base
+    return _SCENARIOS[key]
+
+
+def _filtered(result: ReplicationResult, kpis: frozenset[str] | None) -> ReplicationResult:
+    if kpis is None:
+        return result
+    by = {dim: {key: {k: v for k, v in vals.items() if k in kpis} for key, vals in keys.items()}
+          for dim, keys in result.by.items()}
+    return ReplicationResult(result.seed, result.replication,
+                             {k: v for k, v in result.kpis.items() if k in kpis}, by,
+                             result.audit, result.wall_seconds, result.events)
+
+
+def _picklable(exc: BaseException) -> BaseException | None:
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return None
+    return exc
+
+
+def run_task(plan: RunPlan, point: int, replication: int) -> RunOutcome:
+    """Run one (point, replication) of ``plan``; never raises for a failing model run."""
+    started = time.time()
+    t0 = time.perf_counter()
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    try:
+        scenario = _point_scenario(plan, point)
+        fn = plan.run_fn or default_run_fn
+        if plan.days is None:
+            result = fn(scenario, plan.seed, replication)
+        else:
+            result = fn(scenario, plan.seed, replication, days=plan.days)
+        result = _filtered(result, plan.kpis)
+        return RunOutcome(point, replication, plan.seed, result,
+                          wall_seconds=time.perf_counter() - t0, started=started,
+                          finished=time.time(), worker=worker)
+    except Exception as exc:
+        text = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+        return RunOutcome(point, replication, plan.seed, None, error=text,
+                          exception=_picklable(exc), wall_seconds=time.perf_counter() - t0,
+                          started=started, finished=time.time(), worker=worker)
+
+
+def _run_in_worker(point: int, replication: int) -> RunOutcome:
+    if _PLAN is None:
+        raise RuntimeError("worker has no run plan: initializer not called")
+    return run_task(_PLAN, point, replication)
+
+
+OnOutcome = Callable[[RunOutcome], None]
+
+
+def resolve_runner(runner: str | None, workers: int | None, dask: str | None) -> str:
+    """The runner to use: ``dask`` if an address is given, else ``runner`` (validated)."""
+    if dask:
+        return "dask"
+    runner = runner or "processes"
+    if runner not in RUNNERS:
+        raise ExperimentError(f"unknown runner {runner!r}; expected one of {', '.join(RUNNERS)}")
+    if workers is not None and workers < 1:
+        raise ExperimentError(f"--workers must be at least 1, got {workers}")
+    return runner
+
+
+def execute(plan: RunPlan, tasks: Iterable[tuple[int, int]], on_outcome: OnOutcome, *,
+            runner: str = "processes", workers: int | None = None,
+            dask: str | None = None) -> None:
+    """Run every ``(point, replication)`` task, calling ``on_outcome`` as each one finishes.
+
+    ``runner`` is ``"serial"``, ``"processes"`` (``workers`` processes, default: all cores) or
+    ``"dask"`` (``dask="local"`` starts a LocalCluster on 127.0.0.1 with ``workers`` workers;
+    otherwise ``dask`` is a scheduler address). ``on_outcome`` runs in the calling process, in
+    completion order. On KeyboardInterrupt pending tasks are cancelled and the interrupt
+    propagates; outcomes already passed to ``on_outcome`` stay delivered.
+    """
+    runner = resolve_runner(runner, workers, dask)
+    todo = list(tasks)
+    if not todo:
+        return
+    if runner == "serial":
+        for point, rep in todo:
+            on_outcome(run_task(plan, point, rep))
+    elif runner == "processes":
+        _execute_processes(plan, todo, on_outcome, workers)
+    else:
+        _execute_dask(plan, todo, on_outcome, workers, dask or "local")
+
+
+def _execute_processes(plan: RunPlan, todo: Sequence[tuple[int, int]], on_outcome: OnOutcome,
+                       workers: int | None) -> None:
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    n = min(workers or os.cpu_count() or 1, len(todo))
+    # "spawn": workers start clean (no inherited threads or locks from the parent, e.g. a
+    # progress-bar thread); the plan still goes over once per worker, in the initializer.
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker, initargs=(plan,))
+    interrupted = False
+    try:
+        pending = {pool.submit(_run_in_worker, p, r): (p, r) for p, r in todo}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                point, rep = pending.pop(fut)
+                on_outcome(_outcome_of(fut, point, rep, plan.seed))
+    except BaseException:
+        interrupted = True
+        raise
+    finally:
+        pool.shutdown(wait=not interrupted, cancel_futures=True)
+
+
+def _outcome_of(fut: Any, point: int, rep: int, seed: int) -> RunOutcome:
+    """The outcome of a finished future; a worker that died becomes a failed run."""
+    try:
+        return fut.result()
+    except Exception as exc:
+        return RunOutcome(point, rep, seed, None, error=f"worker failed: {type(exc).__name__}: "
+                          f"{exc}", exception=None)
+
+
+def _dask_modules() -> tuple[Any, Any, Any]:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:
+        raise ExperimentError(
+            "the Dask runner needs dask[distributed], which is not installed: "
+            "pip install supplylab[dask]") from exc
+    return Client, LocalCluster, as_completed
+
+
+def _execute_dask(plan: RunPlan, todo: Sequence[tuple[int, int]], on_outcome: OnOutcome,
+                  workers: int | None, address: str) -> None:
+    Client, LocalCluster, as_completed = _dask_modules()
+    cluster = None
+    if address == "local":
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                               host="127.0.0.1", dashboard_address=None, processes=True)
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(address, timeout="10s")
+        except OSError as exc:
+            raise ExperimentError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+    try:
+        plan_future = client.scatter(plan, broadcast=True, hash=False)
+        keys = {}
+        futures = []
+        for point, rep in todo:
+            fut = client.submit(run_task, plan_future, point, rep, pure=False)
+            keys[fut.key] = (point, rep)
+            futures.append(fut)
+        for fut in as_completed(futures):
+            point, rep = keys[fut.key]
+            on_outcome(_outcome_of(fut, point, rep, plan.seed))
+            fut.release()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
