@@ -1,0 +1,112 @@
+"""Turning pydantic's validation errors into issues a planner can act on.
+
+Each issue names the file, line and column, the dotted path with ids, what is wrong and, for a
+misspelt key or id, the closest valid spelling.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import Issue
+from .yaml_io import PathT, Pos, dotted, item_key
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean X?)' for the closest choice, or ''."""
+    options = {str(c).lower(): str(c) for c in choices}
+    best = difflib.get_close_matches(str(word).lower(), list(options), n=1, cutoff=0.6)
+    return f" (did you mean {options[best[0]]!r}?)" if best else ""
+
+
+def position(positions: dict[PathT, Pos], path: PathT, file: str) -> tuple[str, int, int]:
+    """The position of ``path`` or of its nearest ancestor that has one."""
+    p = tuple(path)
+    while p:
+        if p in positions:
+            return positions[p]
+        p = p[:-1]
+    return (file, 1, 1) if positions else (file, 0, 0)
+
+
+def resolve_loc(data: Any, loc: tuple[Any, ...]) -> tuple[PathT, Any, bool]:
+    """Map a pydantic ``loc`` onto the data: (id path, value there, whether it exists).
+
+    Union tags that pydantic inserts into ``loc`` (e.g. ``'sS'``, ``'poisson'``) are skipped;
+    a trailing element that is not in the data (a missing field) is kept in the path.
+    """
+    cur = data
+    path: list[Any] = []
+    exists = True
+    for i, el in enumerate(loc):
+        if isinstance(cur, dict) and el in cur:
+            path.append(el)
+            cur = cur[el]
+        elif isinstance(cur, dict) and str(el) in {str(k) for k in cur}:
+            key = next(k for k in cur if str(k) == str(el))
+            path.append(key)
+            cur = cur[key]
+        elif isinstance(cur, list) and isinstance(el, int) and 0 <= el < len(cur):
+            path.append(item_key(cur[el], el))
+            cur = cur[el]
+        elif i == len(loc) - 1:
+            path.append(el)
+            exists = False
+        # else: a union tag inserted by pydantic; skip it
+    return tuple(path), cur, exists
+
+
+def _message(err: dict[str, Any], value: Any, vocabulary: set[str]) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    loc = err["loc"]
+    if kind == "extra_forbidden":
+        key = loc[-1]
+        return f"unknown key {key!r}{suggest(str(key), vocabulary)}"
+    if kind == "missing":
+        return f"required field {loc[-1]!r} is missing"
+    if kind == "union_tag_invalid":
+        tags = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",")]
+        disc = str(ctx.get("discriminator", "")).strip("'")
+        return (f"unknown {disc} {ctx.get('tag')!r}{suggest(str(ctx.get('tag')), tags)}; "
+                f"expected one of: {', '.join(tags)}")
+    if kind == "union_tag_not_found":
+        disc = str(ctx.get("discriminator", "")).strip("'")
+        hint = ("a number or a mapping such as {dist: poisson, mean: 3}" if disc == "dist"
+                else f"a mapping with a `{disc}` key")
+        return f"needs a `{disc}` key: write {hint}"
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if kind in ("literal_error", "enum"):
+        expected = str(ctx.get("expected", ""))
+        opts = [o.strip().strip("'") for o in expected.replace(" or ", ",").split(",") if o.strip()]
+        return f"{value!r} is not allowed; expected {expected}{suggest(str(value), opts)}"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return f"{msg} (got {value!r})"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        return f"{msg} (got {value!r})"
+    return msg
+
+
+def translate(exc: ValidationError, data: Any, positions: dict[PathT, Pos], file: str,
+              vocabulary: set[str]) -> list[Issue]:
+    """Issues from a pydantic ValidationError, de-duplicated, in file order."""
+    by_path: dict[PathT, list[str]] = {}
+    for err in exc.errors(include_url=False):
+        path, value, _ = resolve_loc(data, tuple(err["loc"]))
+        msg = _message(err, value, vocabulary)
+        msgs = by_path.setdefault(path, [])
+        if msg not in msgs:
+            msgs.append(msg)
+    issues = []
+    for path, msgs in by_path.items():
+        # several branches of a union failed on the same value: one line says what fits
+        msg = msgs[0] if len(msgs) == 1 else "; or ".join(msgs)
+        f, line, col = position(positions, path, file)
+        issues.append(Issue(f, line, col, dotted(path), msg))
+    return sorted(issues, key=lambda i: (i.file, i.line, i.col, i.path))

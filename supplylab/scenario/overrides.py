@@ -1,0 +1,118 @@
+"""Dotted paths with ids: ``facilities.DC-SH.inventory.MON-15.level``.
+
+The same paths name ``--set`` overrides on the command line, sweep parameters and the paths in
+error messages. A segment addresses a mapping key, or a list item by its ``id`` (``id_prefix``
+for customer groups; a number as a last resort). Keys that contain dots go in brackets:
+``products.MON-15.promotion_lift[0.1]``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+import yaml
+
+from .errors import suggest
+from .yaml_io import item_key
+
+_SEGMENT = re.compile(r"\[([^\]]*)\]|([^.\[\]]+)")
+
+
+def split_path(path: str) -> list[str]:
+    """Segments of a dotted path; raises ValueError on an empty or malformed path."""
+    if not path or path.strip() != path:
+        raise ValueError(f"bad path {path!r}: write it like facilities.DC-SH.inventory.default.s")
+    segs = []
+    pos = 0
+    while pos < len(path):
+        m = _SEGMENT.match(path, pos)
+        if not m:
+            raise ValueError(f"bad path {path!r} near position {pos}")
+        segs.append(m.group(1) if m.group(1) is not None else m.group(2))
+        pos = m.end()
+        if pos < len(path) and path[pos] == ".":
+            pos += 1
+            if pos == len(path):
+                raise ValueError(f"bad path {path!r}: it ends with a dot")
+    return segs
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """``PATH=VALUE`` from the command line; VALUE is read as YAML (350 -> int, [1,2] -> list)."""
+    if "=" not in text:
+        raise ValueError(f"--set needs PATH=VALUE, got {text!r}")
+    path, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return path.strip(), value
+
+
+def _match_key(node: dict[Any, Any], seg: str) -> Any:
+    if seg in node:
+        return seg
+    for k in node:
+        if str(k) == seg:
+            return k
+        if isinstance(k, int | float) and not isinstance(k, bool):
+            try:
+                if float(seg) == float(k):
+                    return k
+            except ValueError:
+                pass
+    return None
+
+
+def _match_item(node: list[Any], seg: str) -> int | None:
+    for i, item in enumerate(node):
+        if str(item_key(item, i)) == seg:
+            return i
+    if seg.isdigit() and int(seg) < len(node):
+        return int(seg)
+    return None
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of ``data`` with every ``path: value`` set; raises KeyError(path, message).
+
+    Missing mapping keys along the way are created (the schema then judges them); a new
+    per-product inventory entry starts as a copy of the site's ``default`` policy, so
+    ``facilities.DC.inventory.P.level=350`` works when P had no policy of its own. A list item
+    must exist, and an unknown id gets a 'did you mean'.
+    """
+    out = copy.deepcopy(data)
+    for path, value in overrides.items():
+        try:
+            segs = split_path(path)
+        except ValueError as exc:
+            raise KeyError(path, str(exc)) from None
+        node: Any = out
+        for depth, seg in enumerate(segs):
+            last = depth == len(segs) - 1
+            where = ".".join(segs[:depth]) or "the top level"
+            if isinstance(node, list):
+                idx = _match_item(node, seg)
+                if idx is None:
+                    ids = [str(item_key(it, i)) for i, it in enumerate(node)]
+                    raise KeyError(path, f"no item {seg!r} in {where}{suggest(seg, ids)}")
+                if last:
+                    node[idx] = copy.deepcopy(value)
+                else:
+                    node = node[idx]
+            elif isinstance(node, dict):
+                key = _match_key(node, seg)
+                if key is None:
+                    key = seg
+                if last:
+                    node[key] = copy.deepcopy(value)
+                else:
+                    if key not in node or node[key] is None:
+                        inherited = node.get("default") if depth and segs[depth - 1] == "inventory" else None
+                        node[key] = copy.deepcopy(inherited) if isinstance(inherited, dict) else {}
+                    node = node[key]
+            else:
+                raise KeyError(path, f"{where} is a value ({node!r}), not a mapping or list")
+    return out

@@ -1,0 +1,230 @@
+"""The validated ``Scenario`` and how it is loaded, extended, overridden and written back.
+
+Pipeline: YAML (safe, with positions) -> ``extends:`` merge -> schema (pydantic) -> named
+consistency checks -> ``Scenario``. Every problem of every stage is collected and raised once
+as a ``ScenarioError`` whose lines read ``FILE:LINE:COL: dotted.path: message``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+from pydantic import PrivateAttr, ValidationError
+
+from ..errors import Issue, ScenarioError
+from .checks import run_checks
+from .errors import position, translate
+from .network import Network
+from .overrides import apply_overrides
+from .schema import ScenarioModel, all_field_names
+from .yaml_io import PathT, Pos, dotted, dump_yaml, item_key, parse_yaml, read_yaml
+
+MAX_EXTENDS_DEPTH = 16
+
+
+class Scenario(ScenarioModel):
+    """A validated scenario: the input of the simulation and the optimisers.
+
+    Treat it as immutable: derive variants with :meth:`with_overrides`.
+    """
+
+    _source: str = PrivateAttr(default="<scenario>")
+    _positions: dict[PathT, Pos] = PrivateAttr(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        """The file it was loaded from (or a placeholder)."""
+        return self._source
+
+    @cached_property
+    def network(self) -> Network:
+        """The derived network (customers expanded, lanes resolved)."""
+        return Network(self)
+
+    def graph(self) -> nx.DiGraph:
+        """The network as a networkx DiGraph (see :meth:`Network.graph`)."""
+        return self.network.graph()
+
+    def data(self) -> dict[str, Any]:
+        """The scenario as plain data (only the fields that were written, JSON types)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the full canonical content (defaults included): same scenario, same hash."""
+        text = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def to_yaml(self) -> str:
+        """YAML text that loads back into an equal scenario."""
+        return dump_yaml(self.data())
+
+    def save(self, path: str | Path) -> None:
+        """Write the scenario as YAML atomically (temp file + rename)."""
+        from ..io import write_text_atomic
+
+        write_text_atomic(Path(path), self.to_yaml())
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """A new validated scenario with ``{dotted.path: value}`` applied.
+
+        Raises ``ScenarioError`` naming the path when a path does not exist or a value is
+        invalid.
+        """
+        data = self.data()
+        try:
+            new = apply_overrides(data, overrides)
+        except KeyError as exc:
+            path, msg = exc.args
+            raise ScenarioError([Issue("--set", 0, 0, path, msg)], "--set") from None
+        positions = dict(self._positions)
+        return build(new, positions, self._source, overridden=set(overrides))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        return self.model_dump(by_alias=True) == other.model_dump(by_alias=True)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_VOCABULARY: set[str] | None = None
+
+
+def _vocabulary() -> set[str]:
+    global _VOCABULARY
+    if _VOCABULARY is None:
+        _VOCABULARY = all_field_names()
+    return _VOCABULARY
+
+
+def build(data: Any, positions: dict[PathT, Pos], file: str,
+          overridden: set[str] | None = None) -> Scenario:
+    """Validate plain data into a ``Scenario`` or raise one ``ScenarioError`` with every issue."""
+    if not isinstance(data, dict):
+        raise ScenarioError([Issue(file, 1, 1, "", "a scenario is a mapping of keys "
+                                   "(name, products, facilities, ...), not a "
+                                   f"{type(data).__name__}")], file)
+    try:
+        sc = Scenario.model_validate(data)
+    except ValidationError as exc:
+        issues = translate(exc, data, positions, file, _vocabulary())
+        raise ScenarioError(_mark_overrides(issues, overridden), file) from None
+    findings = run_checks(sc)
+    if findings:
+        issues = []
+        for f in findings:
+            fpath, line, col = position(positions, f.path, file)
+            issues.append(Issue(fpath, line, col, dotted(f.path), f.message))
+        issues.sort(key=lambda i: (i.file, i.line, i.col, i.path))
+        raise ScenarioError(_mark_overrides(issues, overridden), file)
+    sc._source = file
+    sc._positions = positions
+    return sc
+
+
+def _mark_overrides(issues: list[Issue], overridden: set[str] | None) -> list[Issue]:
+    """Issues on overridden paths point at --set rather than at the file's old line."""
+    if not overridden:
+        return issues
+    out = []
+    for i in issues:
+        hit = next((o for o in overridden if i.path == o or i.path.startswith(o + ".")), None)
+        out.append(Issue("--set", 0, 0, i.path, i.message) if hit else i)
+    return out
+
+
+def merge(base: Any, child: Any) -> Any:
+    """``extends`` merge: mappings merge key by key, lists of items with ids merge by id,
+    anything else in the child replaces the base."""
+    if isinstance(base, dict) and isinstance(child, dict):
+        out = dict(base)
+        for k, v in child.items():
+            out[k] = merge(base[k], v) if k in base else copy.deepcopy(v)
+        return out
+    if isinstance(base, list) and isinstance(child, list) and _all_ided(base) and _all_ided(child):
+        index = {item_key(it, i): i for i, it in enumerate(base)}
+        out_list = list(base)
+        for i, it in enumerate(child):
+            key = item_key(it, i)
+            if key in index:
+                out_list[index[key]] = merge(base[index[key]], it)
+            else:
+                out_list.append(copy.deepcopy(it))
+        return out_list
+    return copy.deepcopy(child)
+
+
+def _all_ided(items: list[Any]) -> bool:
+    return all(not isinstance(item_key(it, i), int) for i, it in enumerate(items))
+
+
+def _read_with_extends(path: Path, depth: int, chain: tuple[str, ...]
+                       ) -> tuple[Any, dict[PathT, Pos]]:
+    data, positions = read_yaml(path)
+    if not isinstance(data, dict) or "extends" not in data:
+        return data, positions
+    ext = data.pop("extends")
+    f, line, col = positions.get(("extends",), (str(path), 0, 0))
+    if not isinstance(ext, str) or not ext:
+        raise ScenarioError([Issue(f, line, col, "extends", "extends needs a file name")], f)
+    base_path = (path.parent / ext).resolve()
+    if str(base_path) in chain:
+        raise ScenarioError([Issue(f, line, col, "extends", "extends loops back to "
+                                   f"{base_path.name}: " + " -> ".join(Path(c).name for c in
+                                                                       (*chain, str(base_path))))],
+                            f)
+    if depth >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError([Issue(f, line, col, "extends", "extends is nested more than "
+                                   f"{MAX_EXTENDS_DEPTH} levels deep")], f)
+    if not base_path.exists():
+        raise ScenarioError([Issue(f, line, col, "extends", f"the base file {ext!r} does not "
+                                   f"exist (looked in {path.parent})")], f)
+    base, base_pos = _read_with_extends(base_path, depth + 1, (*chain, str(base_path)))
+    merged = merge(base, data)
+    merged_pos = dict(base_pos)
+    merged_pos.update({k: v for k, v in positions.items() if k != ("extends",)})
+    return merged, merged_pos
+
+
+def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load, merge ``extends:``, validate and check a scenario file.
+
+    ``overrides`` (``{dotted.path: value}``) are applied before validation. Raises
+    ``ScenarioError`` listing every problem found (file, line, column, path, message).
+    """
+    p = Path(path)
+    data, positions = _read_with_extends(p, 0, (str(p.resolve()),))
+    if overrides and isinstance(data, dict):
+        try:
+            data = apply_overrides(data, overrides)
+        except KeyError as exc:
+            opath, msg = exc.args
+            raise ScenarioError([Issue("--set", 0, 0, opath, msg)], "--set") from None
+    return build(data, positions, str(path), overridden=set(overrides or {}))
+
+
+def loads(text: str, file: str = "<string>") -> Scenario:
+    """Validate a scenario given as YAML text (no ``extends``)."""
+    data, positions = parse_yaml(text, file)
+    if isinstance(data, dict) and "extends" in data:
+        raise ScenarioError([Issue(file, *positions.get(("extends",), (file, 0, 0))[1:],
+                                   "extends", "extends needs a file: use load(path)")], file)
+    return build(data, positions, file)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the scenario language (for editors)."""
+    schema = ScenarioModel.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "supplylab scenario"
+    schema.setdefault("properties", {})["extends"] = {
+        "type": "string", "description": "A base scenario file whose keys this one overrides "
+        "(lists merge by id)."}
+    return schema

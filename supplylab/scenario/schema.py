@@ -1,0 +1,597 @@
+"""The scenario language as pydantic models: the single source of truth for the YAML.
+
+Every field has a unit (in its name where ambiguous: ``_days``, ``_per_year``, ``_km``), a
+default and a description; the JSON Schema (``supplylab schema``) and the field reference
+(docs/reference.md) are generated from these models. Cross-references between entities (ids)
+are checked separately in :mod:`supplylab.scenario.checks`, so that all problems of a file are
+reported together.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from .distributions import Dist
+
+Prob = Annotated[float, Field(ge=0, le=1)]
+NonNeg = Annotated[float, Field(ge=0)]
+Pos = Annotated[float, Field(gt=0)]
+Id = Annotated[
+    str,
+    Field(min_length=1, max_length=200, pattern=r"^[^.\s\[\]]+$",
+          description="Identifier, unique across the scenario (no dots, spaces or brackets)."),
+]
+
+
+def _law_or_map(value: Any) -> str:
+    if isinstance(value, dict) and "dist" not in value:
+        return "per_product"
+    return "law"
+
+
+DistOrPerProduct = Annotated[
+    Annotated[Dist, Tag("law")] | Annotated[dict[str, Dist], Tag("per_product")],
+    Discriminator(_law_or_map),
+]
+"""A distribution, or a mapping product id -> distribution."""
+
+
+class Model(BaseModel):
+    """Base of every scenario model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True)
+
+
+class Location(Model):
+    """A point on Earth in decimal degrees (WGS84)."""
+
+    lat: float = Field(ge=-90, le=90, description="Latitude, degrees.")
+    lon: float = Field(ge=-180, le=180, description="Longitude, degrees.")
+
+
+# --------------------------------------------------------------------------- top-level settings
+class Simulation(Model):
+    """How to simulate: horizon, warm-up, replications and the seed of every random stream."""
+
+    horizon_days: Pos = Field(365, description="Simulated time, days (warm-up included).")
+    warmup_days: NonNeg = Field(0, description="Initial days excluded from every KPI, days.")
+    replications: int = Field(10, ge=1, description="Independent replications per run.")
+    seed: int = Field(42, ge=0, description="Root seed: fixes every random stream of the run.")
+    period: Literal["week", "month"] = Field(
+        "week", description="Period of the KPI time series (timeseries.csv)."
+    )
+
+
+class Costs(Model):
+    """Cost rates in the scenario's currency."""
+
+    holding_rate_per_year: NonNeg = Field(
+        0.25, description="Holding cost per year as a share of the unit cost (1/year)."
+    )
+    stockout_penalty_per_unit: NonNeg = Field(0, description="Penalty per lost unit.")
+    backorder_cost_per_unit_day: NonNeg = Field(
+        0, description="Cost per backordered unit per day waiting."
+    )
+    ordering_cost_per_order: NonNeg = Field(
+        0, description="Fixed cost of placing one replenishment order."
+    )
+    discount_rate_per_year: NonNeg = Field(
+        0.1, description="Discount rate for customer lifetime value (1/year)."
+    )
+
+
+class TransportDefaults(Model):
+    """Defaults for lanes derived from great-circle distance (no explicit lane given)."""
+
+    speed_km_per_day: Pos = Field(600, description="Average travel speed, km/day.")
+    cost_per_unit_km: NonNeg = Field(0.002, description="Cost per unit per km.")
+    cost_per_shipment: NonNeg = Field(50, description="Fixed cost per shipment.")
+    co2_kg_per_unit_km: NonNeg = Field(0.0001, description="Emissions, kg CO2 per unit per km.")
+    road_factor: float = Field(
+        1.2, ge=1, description="Road distance over great-circle distance (>= 1)."
+    )
+    min_transit_days: NonNeg = Field(
+        0, description="Lower bound on a derived transit time, days (loading, last mile)."
+    )
+
+
+class Allocation(Model):
+    """How open orders are served when stock is short."""
+
+    rule: Literal["priority", "fifo", "fair_share"] = Field(
+        "priority",
+        description="priority: by (tier, importance, profit grade); fifo: by arrival; "
+        "fair_share: each waiting line gets the same share of a receipt.",
+    )
+    priority_order: list[Literal["tier", "importance", "profit_grade"]] = Field(
+        default_factory=lambda: ["tier", "importance", "profit_grade"],
+        description="Lexicographic order of the priority key (lower value served first).",
+    )
+    partial_shipments: Literal["ship_available", "ship_complete"] = Field(
+        "ship_available",
+        description="ship_available: ship what is on hand and backorder the rest; "
+        "ship_complete: hold a line until it can ship in full.",
+    )
+
+
+class Churn(Model):
+    """Customer attrition of a tier."""
+
+    base_rate_per_year: Prob = Field(0.0, description="Yearly churn probability when served well.")
+    per_failure: Prob = Field(
+        0.0, description="Added churn probability per failed order (not OTIF)."
+    )
+    at_risk_threshold: Prob = Field(
+        0.5, description="A customer whose churn probability exceeds this is 'at risk'."
+    )
+
+
+class Tier(Model):
+    """A customer segment with its service contract (the CRM side)."""
+
+    priority: int = Field(1, ge=1, description="1 = served first under shortage.")
+    target_fill_rate: Prob = Field(0.95, description="Contracted fill rate (reported against).")
+    promised_lead_time_days: NonNeg | None = Field(
+        None, description="Lead time promised to this tier's customers, days (default: "
+        "the customer's requested lead time)."
+    )
+    patience_days: NonNeg | None = Field(
+        None, description="Default patience of this tier's customers for backorders, days."
+    )
+    churn: Churn = Field(default_factory=Churn)
+    margin_multiplier: NonNeg = Field(1.0, description="Price multiplier for this tier.")
+
+
+# --------------------------------------------------------------------------- products
+class Substitute(Model):
+    """A product a customer accepts instead, with the share of customers who accept it."""
+
+    product: Id
+    acceptance: Prob = Field(description="Share of customers who take the substitute.")
+
+
+class Product(Model):
+    """A stock-keeping unit."""
+
+    id: Id
+    name: str | None = None
+    price: NonNeg = Field(0, description="Selling price per unit.")
+    unit_cost: NonNeg = Field(0, description="Purchase cost per unit (inventory value).")
+    weight_kg: NonNeg = Field(1, description="Weight per unit, kg.")
+    volume_m3: NonNeg = Field(0.01, description="Volume per unit, m3.")
+    profit_grade: int = Field(1, ge=1, description="1 = most profitable.")
+    importance: Literal[1, 2, 3] = Field(
+        2, description="1 = a late order is a lost sale; 2 = a slight delay is accepted; "
+        "3 = a long delay is accepted.",
+    )
+    max_backorder_days: NonNeg | None = Field(
+        None, description="Longest accepted delay of a backordered line, days (default by "
+        "importance: 1 -> 0, 2 -> 3, 3 -> 30)."
+    )
+    substitutes: list[Substitute] = Field(default_factory=list)
+    promotion_lift: dict[float, Pos] = Field(
+        default_factory=dict, description="Demand multiplier per discount level {0.1: 1.3}."
+    )
+    return_rate: Prob = Field(0, description="Share of delivered units returned.")
+    return_delay: Dist = Field(7, description="Days from delivery to return, days.")
+    restockable_share: Prob = Field(1, description="Share of returned units restocked.")
+    abc_class: Literal["A", "B", "C"] | None = Field(
+        None, description="Default: derived by Pareto on expected revenue (80/15/5)."
+    )
+
+    def backorder_days(self) -> float:
+        """Longest accepted delay, days."""
+        if self.max_backorder_days is not None:
+            return self.max_backorder_days
+        return {1: 0.0, 2: 3.0, 3: 30.0}[self.importance]
+
+
+# --------------------------------------------------------------------------- suppliers
+class SupplierFailure(Model):
+    """What an unreliable shipment does (probability 1 - reliability)."""
+
+    late_share: Prob = Field(0.5, description="Share of failures that are late (rest: short).")
+    late_days: Dist = Field(3, description="Extra delay of a late shipment, days.")
+    short_fill: Prob = Field(0.8, description="Share of the quantity a short shipment carries.")
+
+
+class Supplier(Model):
+    """An external source of products."""
+
+    id: Id
+    name: str | None = None
+    location: Location
+    products: list[Id] = Field(min_length=1)
+    capacity_per_day: NonNeg | dict[str, NonNeg] | None = Field(
+        None, description="Units per day it can dispatch (per product or in total; "
+        "absent = unlimited)."
+    )
+    lead_time: Dist = Field(0, description="Order to dispatch, days.")
+    reliability: Prob = Field(1, description="Probability a shipment is complete and on time.")
+    failure: SupplierFailure = Field(default_factory=SupplierFailure)
+    min_order_qty: NonNeg = Field(0, description="Minimum order quantity, units.")
+    cost_per_unit: dict[str, NonNeg] = Field(
+        default_factory=dict, description="Price per product (default: the product's unit_cost)."
+    )
+
+
+# --------------------------------------------------------------------------- facilities
+class SS(Model):
+    """(s, S): when the inventory position is at or below s, order up to S."""
+
+    policy: Literal["sS"]
+    s: float = Field(description="Reorder point, units.")
+    S: NonNeg = Field(description="Order-up-to level, units (>= s).")
+
+
+class RQ(Model):
+    """(r, Q): when the inventory position is at or below r, order Q (repeatedly if needed)."""
+
+    policy: Literal["rQ"]
+    r: float = Field(description="Reorder point, units.")
+    Q: Pos = Field(description="Order quantity, units.")
+
+
+class BaseStock(Model):
+    """Base stock: after each demand (or review), order up to ``level``."""
+
+    policy: Literal["base_stock"]
+    level: NonNeg = Field(description="Base-stock level (order-up-to), units.")
+
+
+class RS(Model):
+    """Periodic order-up-to: every ``R`` days order up to ``S``."""
+
+    policy: Literal["RS"]
+    R: Pos = Field(description="Review period, days.")
+    S: NonNeg = Field(description="Order-up-to level, units.")
+
+
+Policy = Annotated[SS | RQ | BaseStock | RS, Field(discriminator="policy")]
+
+
+class Inventory(Model):
+    """Inventory policies of a site: ``default``, one entry per product id, and ``initial``."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    __pydantic_extra__: dict[str, Policy] = Field(init=False)  # type: ignore[assignment]
+
+    default: Policy | None = Field(None, description="Policy of products without their own.")
+    initial: dict[str, NonNeg] = Field(
+        default_factory=dict, description="Initial on-hand units per product "
+        "(default: the policy's order-up-to level)."
+    )
+
+    def policies(self) -> dict[str, Policy]:
+        """The per-product policies (without ``default``)."""
+        return dict(self.__pydantic_extra__ or {})
+
+    def policy_for(self, product: str) -> Policy | None:
+        return (self.__pydantic_extra__ or {}).get(product, self.default)
+
+
+class CapacityLevel(Model):
+    """One size a candidate site can be built at (network design)."""
+
+    capacity_units_per_day: Pos
+    fixed_cost_per_year: NonNeg
+
+
+class Facility(Model):
+    """A site of the (3PL) network: warehouse, cross-dock or plant."""
+
+    id: Id
+    name: str | None = None
+    kind: Literal["warehouse", "cross_dock", "plant"] = "warehouse"
+    operator: str = Field("own", description="Who runs it (a 3PL provider); reports group by it.")
+    location: Location
+    candidate: bool = Field(False, description="True: network design may open or close it.")
+    fixed_cost_per_year: NonNeg = Field(0, description="Fixed cost per year of keeping it open.")
+    capacity_units_per_day: Pos | None = Field(
+        None, description="Handling (pick/pack) throughput, units/day (absent = unlimited)."
+    )
+    capacity_levels: list[CapacityLevel] = Field(
+        default_factory=list, description="Sizes network design may choose from."
+    )
+    storage_capacity_units: Pos | None = Field(
+        None, description="Most units it can hold; receipts beyond it are refused."
+    )
+    handling_cost_per_unit: NonNeg = Field(0, description="Cost per unit handled.")
+    order_processors: int = Field(1, ge=1, description="Parallel order-processing servers.")
+    order_processing_time: Dist = Field(0, description="Per order, days.")
+    damage_rate: Prob = Field(0, description="Share of shipped lines damaged.")
+    doc_error_rate: Prob = Field(0, description="Share of shipped orders with document errors.")
+    replenish_from: Id | dict[str, Id] | None = Field(
+        None, description="Supplier or facility id (or a map product -> id, key 'default' "
+        "for the rest); absent: a supplier that makes the product.",
+    )
+    review_period_days: NonNeg = Field(0, description="0 = continuous review, days.")
+    dwell_time: Dist = Field(0.5, description="Cross-dock: inbound to outbound, days.")
+    production_lead_time: Dist = Field(1, description="Plant: days to produce a batch.")
+    production_capacity_per_day: Pos | None = Field(
+        None, description="Plant: units produced per day (absent = unlimited)."
+    )
+    inventory: Inventory = Field(default_factory=Inventory)
+
+    def source_for(self, product: str) -> str | None:
+        """The id this site replenishes ``product`` from, if set."""
+        rf = self.replenish_from
+        if isinstance(rf, dict):
+            return rf.get(product, rf.get("default"))
+        return rf
+
+    def stocks(self, product: str) -> bool:
+        """Whether this site holds stock of ``product`` (has a policy for it)."""
+        return self.kind != "cross_dock" and self.inventory.policy_for(product) is not None
+
+
+# --------------------------------------------------------------------------- customers
+class DemandFields(Model):
+    """Demand of a customer: (a) Poisson orders with lines, or (b) a quantity per product per day."""
+
+    orders_per_day: NonNeg | None = Field(
+        None, description="(a) Poisson order rate, orders/day."
+    )
+    lines_per_order: Dist = Field(1, description="(a) Lines per order (at least 1).")
+    product_mix: dict[str, NonNeg] = Field(
+        default_factory=dict, description="(a) Relative weight of each product in the lines."
+    )
+    quantity: DistOrPerProduct = Field(
+        1, description="(a) Units per line (at least 1), or a map per product."
+    )
+    demand: dict[str, Dist] | None = Field(
+        None, description="(b) Units per product per day, placed as one order a day."
+    )
+    seasonality: list[NonNeg] | None = Field(
+        None, min_length=12, max_length=12, description="12 monthly factors."
+    )
+    weekly: list[NonNeg] | None = Field(
+        None, min_length=7, max_length=7, description="7 day-of-week factors (day 0 = Monday)."
+    )
+    trend_per_year: float = Field(0, ge=-1, description="Linear growth of the rate per year.")
+    strategy: Literal["classic", "cross_dock", "direct"] = Field(
+        "classic", description="classic (warehouse stock), cross_dock or direct (supplier)."
+    )
+    served_by: Id | None = Field(
+        None, description="Serving site (default: the nearest site that can serve)."
+    )
+    requested_lead_time_days: NonNeg = Field(
+        2, description="Days from order to the requested delivery date."
+    )
+    patience_days: NonNeg | None = Field(
+        None, description="How long a backordered line waits before it is cancelled, days."
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> DemandFields:
+        if self.demand is not None and self.orders_per_day is not None:
+            raise ValueError("give either orders_per_day (orders with lines) or demand "
+                             "(quantity per product per day), not both")
+        if self.orders_per_day is not None and not self.product_mix:
+            raise ValueError("orders_per_day needs a product_mix")
+        return self
+
+
+class Customer(DemandFields):
+    """One customer (an account of the CRM)."""
+
+    id: Id
+    name: str | None = None
+    tier: str = Field(description="A key of `tiers`.")
+    location: Location
+    scale: NonNeg = Field(
+        1, description="Multiplier of the order rate (a) or of the daily demand (b)."
+    )
+
+
+class Region(Model):
+    """Where a group's customers are placed: a disc (center, radius) or a box."""
+
+    center: Location | None = None
+    radius_km: NonNeg | None = None
+    bbox: list[float] | None = Field(
+        None, min_length=4, max_length=4, description="[min_lat, min_lon, max_lat, max_lon]."
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Region:
+        if self.bbox is None and (self.center is None or self.radius_km is None):
+            raise ValueError("give center and radius_km, or bbox")
+        if self.bbox is not None and not (
+            self.bbox[0] <= self.bbox[2] and self.bbox[1] <= self.bbox[3]
+        ):
+            raise ValueError("bbox needs min_lat <= max_lat and min_lon <= max_lon")
+        return self
+
+
+class CustomerGroup(DemandFields):
+    """Generates ``count`` customers ``{id_prefix}{n}`` for large studies (deterministic)."""
+
+    id_prefix: Id
+    count: int = Field(ge=1, le=1_000_000)
+    tier_mix: dict[str, Prob] = Field(description="Share of customers per tier (sums to 1).")
+    region: Region
+    size: Dist = Field(1, description="Per-customer multiplier of the order rate or demand.")
+    seed: int = Field(0, ge=0, description="Seed of the generation (locations, tiers, sizes).")
+
+
+# --------------------------------------------------------------------------- transport
+class Lane(Model):
+    """A transport link; fields left out are derived from `transport_defaults`."""
+
+    id: Id | None = Field(None, description="Default: 'FROM->TO'.")
+    from_: Id = Field(alias="from")
+    to: Id
+    mode: Literal["truck", "rail", "sea", "air", "parcel"] = "truck"
+    distance_km: NonNeg | None = Field(None, description="Default: great-circle x road_factor.")
+    transit_time: Dist | None = Field(None, description="Days (default: distance / speed).")
+    cost_per_unit: NonNeg | None = None
+    cost_per_shipment: NonNeg | None = None
+    cost_per_unit_km: NonNeg | None = None
+    co2_kg_per_unit_km: NonNeg | None = None
+    capacity_units_per_day: Pos | None = Field(None, description="Units per day (absent = no limit).")
+
+    @property
+    def key(self) -> str:
+        return self.id or f"{self.from_}->{self.to}"
+
+
+class Promotion(Model):
+    """A price promotion that lifts a product's demand (and may steer demand away from others)."""
+
+    id: Id | None = None
+    product: Id
+    start_day: NonNeg
+    end_day: NonNeg
+    discount: Prob = Field(description="Price discount as a share of the price.")
+    lift: Pos | None = Field(None, description="Demand multiplier (default: product.promotion_lift).")
+    pull_forward: Prob = Field(0, description="Share of the lift borrowed from the next dip_days.")
+    dip_days: NonNeg = Field(0, description="Days after the promotion whose demand is lowered.")
+    targets: list[str] = Field(default_factory=list, description="Tiers or customer ids (default all).")
+    cross_effects: dict[str, Annotated[float, Field(ge=-1, le=1)]] = Field(
+        default_factory=dict, description="Share of the lift moved from (negative) or to other products."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Promotion:
+        if self.end_day <= self.start_day:
+            raise ValueError(f"end_day ({self.end_day:g}) must be after start_day ({self.start_day:g})")
+        return self
+
+
+class CapacityEffect(Model):
+    capacity: Prob = Field(description="Remaining share of capacity.")
+
+
+class LeadTimeEffect(Model):
+    lead_time_multiplier: Annotated[float, Field(ge=1)]
+
+
+class Disruption(Model):
+    """An outage, capacity cut or lead-time stretch, scheduled or random."""
+
+    id: Id | None = None
+    target: Id = Field(description="A supplier, facility or lane id.")
+    start_day: NonNeg | None = Field(None, description="Scheduled: first day.")
+    duration_days: Pos | None = Field(None, description="Scheduled: length, days.")
+    mean_time_between_days: Pos | None = Field(None, description="Random: mean days between starts.")
+    duration: Dist | None = Field(None, description="Random: length, days.")
+    effect: Literal["outage"] | CapacityEffect | LeadTimeEffect = "outage"
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Disruption:
+        scheduled = self.start_day is not None or self.duration_days is not None
+        random_ = self.mean_time_between_days is not None or self.duration is not None
+        if scheduled == random_:
+            raise ValueError("give start_day and duration_days (scheduled) or "
+                             "mean_time_between_days and duration (random)")
+        if scheduled and (self.start_day is None or self.duration_days is None):
+            raise ValueError("a scheduled disruption needs both start_day and duration_days")
+        if random_ and (self.mean_time_between_days is None or self.duration is None):
+            raise ValueError("a random disruption needs mean_time_between_days and duration")
+        return self
+
+
+class Forecast(Model):
+    method: Literal["moving_average", "exponential_smoothing"] = "moving_average"
+    window_days: Pos = Field(7, description="Moving-average window, days.")
+    alpha: Annotated[float, Field(gt=0, le=1)] = Field(0.3, description="Smoothing constant.")
+
+
+class InformationSharing(Model):
+    """Whether upstream replenishment sees end-customer demand (dampens the bullwhip)."""
+
+    pos_to_suppliers: bool = False
+    forecast_updates_per_day: Pos = Field(1, description="Forecast updates per day.")
+    forecast: Forecast = Field(default_factory=Forecast)
+
+
+# --------------------------------------------------------------------------- network design
+class ServiceRule(Model):
+    """Customers (all, or of one tier) may only be served from sites within these limits."""
+
+    tier: str | None = None
+    max_transit_days: Pos | None = None
+    max_distance_km: Pos | None = None
+
+
+class DemandWithin(Model):
+    """At least ``share`` of total demand is served from sites within ``days`` of transit."""
+
+    days: Pos
+    share: Prob
+
+
+class NetworkDesign(Model):
+    """Options of `supplylab optimize network`."""
+
+    sourcing: Literal["single", "multi"] = "single"
+    min_open: int | None = Field(None, ge=0)
+    max_open: int | None = Field(None, ge=0)
+    allow_close_existing: bool = Field(False, description="May close non-candidate sites.")
+    service: list[ServiceRule] = Field(default_factory=list)
+    demand_within: DemandWithin | None = None
+    co2_price_per_kg: NonNeg = 0
+    capacity_penalty_per_unit: NonNeg | None = Field(
+        None, description="Soft capacity: cost per unit over capacity (absent = hard)."
+    )
+    service_penalty_per_unit: NonNeg | None = Field(
+        None, description="Soft service: cost per unit of demand outside the rules (absent = hard)."
+    )
+    solver: Literal["highs", "cbc"] = "highs"
+    time_limit_s: Pos = 120
+    gap: NonNeg = 1e-4
+
+
+# --------------------------------------------------------------------------- the scenario
+class ScenarioModel(Model):
+    """A whole scenario as validated data (see :class:`supplylab.scenario.Scenario`)."""
+
+    name: str = "unnamed scenario"
+    description: str = ""
+    currency: str = "EUR"
+    simulation: Simulation = Field(default_factory=Simulation)
+    costs: Costs = Field(default_factory=Costs)
+    transport_defaults: TransportDefaults = Field(default_factory=TransportDefaults)
+    allocation: Allocation = Field(default_factory=Allocation)
+    tiers: dict[str, Tier] = Field(default_factory=lambda: {"standard": Tier()})
+    products: list[Product] = Field(min_length=1)
+    suppliers: list[Supplier] = Field(default_factory=list)
+    facilities: list[Facility] = Field(default_factory=list)
+    customers: list[Customer] = Field(default_factory=list)
+    customer_groups: list[CustomerGroup] = Field(default_factory=list)
+    lanes: list[Lane] = Field(default_factory=list)
+    promotions: list[Promotion] = Field(default_factory=list)
+    disruptions: list[Disruption] = Field(default_factory=list)
+    information_sharing: InformationSharing = Field(default_factory=InformationSharing)
+    network_design: NetworkDesign = Field(default_factory=NetworkDesign)
+
+
+def all_field_names() -> set[str]:
+    """Every key the language knows (for 'did you mean' on unknown keys)."""
+    names: set[str] = set()
+    seen: set[type] = set()
+
+    def walk(tp: Any) -> None:
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            if tp in seen:
+                return
+            seen.add(tp)
+            for fname, f in tp.model_fields.items():
+                names.add(f.alias or fname)
+                walk(f.annotation)
+            return
+        for arg in getattr(tp, "__args__", ()) or ():
+            walk(arg)
+        meta = getattr(tp, "__metadata__", None)
+        if meta:
+            walk(tp.__origin__)
+
+    walk(ScenarioModel)
+    from .distributions import LAWS
+
+    for law in LAWS.values():
+        walk(law)
+    return names
