@@ -66,7 +66,8 @@ class _Tokens:
             text = path.read_text()
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read facility instance: {exc}", file=str(path)) from exc
-        self.tokens = text.split()
+        # some redistributed copies are padded with NUL bytes at the end: treat them as blanks
+        self.tokens = text.replace("\x00", " ").split()
         self.pos = 0
 
     def fail(self, msg: str) -> InputError:

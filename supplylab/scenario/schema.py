@@ -134,8 +134,8 @@ class Tier(Model):
     priority: int = Field(1, ge=1, description="1 = served first under shortage.")
     target_fill_rate: Prob = Field(0.95, description="Contracted fill rate (reported against).")
     promised_lead_time_days: NonNeg | None = Field(
-        None, description="Lead time promised to this tier's customers, days (default: "
-        "the customer's requested lead time)."
+        None, description="Contracted delivery lead time of this tier, days: the requested "
+        "date of its customers' orders unless a customer sets its own."
     )
     patience_days: NonNeg | None = Field(
         None, description="Default patience of this tier's customers for backorders, days."
@@ -357,8 +357,9 @@ class DemandFields(Model):
     served_by: Id | None = Field(
         None, description="Serving site (default: the nearest site that can serve)."
     )
-    requested_lead_time_days: NonNeg = Field(
-        2, description="Days from order to the requested delivery date."
+    requested_lead_time_days: NonNeg | None = Field(
+        None, description="Days from order to the requested delivery date (default: the "
+        "tier's promised_lead_time_days, else 2)."
     )
     patience_days: NonNeg | None = Field(
         None, description="How long a backordered line waits before it is cancelled, days."
