@@ -1,0 +1,243 @@
+"""KPI formulas at the end of a replication: overall values and every breakdown.
+
+Definitions follow docs/kpis.md (textbook ones). Time-averages use the measured window
+[warm-up, horizon]; money per window (not annualised) except where the name says so.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import kpis as K
+
+if TYPE_CHECKING:
+    from .engine import Model
+
+
+def abc_classes(m: Model) -> list[str]:
+    """ABC class per product: given, else Pareto on expected revenue (A: first 80%, B: 15%)."""
+    rev = np.zeros(len(m.products))
+    for cd in m.demand:
+        if cd.form == "daily":
+            units = cd.weights * cd.scale
+        else:
+            assert cd.lines is not None and cd.quantity is not None
+            lines = cd.rate * cd.scale * max(1.0, cd.lines.mean())
+            share = cd.weights / cd.weights.sum()
+            if isinstance(cd.quantity, dict):
+                q = np.asarray([cd.quantity[p].mean() if p in cd.quantity else 1.0
+                                for p in cd.products])
+            else:
+                q = cd.quantity.mean()
+            units = lines * share * np.maximum(q, 1.0)
+        np.add.at(rev, cd.products, units * np.asarray([m.price[p] for p in cd.products]))
+    order = np.argsort(-rev, kind="stable")
+    total = rev.sum()
+    out = ["C"] * len(m.products)
+    cum = 0.0
+    for pi in order:
+        share_before = cum / total if total > 0 else 1.0
+        cum += rev[pi]
+        out[pi] = "A" if share_before < 0.80 else "B" if share_before < 0.95 else "C"
+    for pi, p in enumerate(m.products):
+        if p.abc_class is not None:
+            out[pi] = p.abc_class
+    return out
+
+
+def _clean(d: dict[str, float]) -> dict[str, float]:
+    return {k: float(v) for k, v in d.items() if v is not None and not math.isnan(v)}
+
+
+def _variance_ratio(num: dict[int, float], den: dict[int, float], first: int, last: int) -> float:
+    weeks = range(first, last)
+    if len(weeks) < 3:
+        return math.nan
+    a = np.asarray([num.get(w, 0.0) for w in weeks])
+    b = np.asarray([den.get(w, 0.0) for w in weeks])
+    vb = b.var(ddof=1)
+    return float(a.var(ddof=1) / vb) if vb > 0 else math.nan
+
+
+def summarise(m: Model) -> tuple[dict[str, float], dict[str, dict[str, dict[str, float]]]]:
+    """(overall KPIs, breakdowns by dimension) of a finished replication."""
+    k = m.k
+    window = max(m.horizon - m.warmup, 1e-12)
+    years = window / 365.0
+    nC, nP, nF = len(m.customers), len(m.products), len(m.facilities)
+    cust = np.asarray(k.cust).reshape(nC, K.M) if nC else np.zeros((0, K.M))
+    prod = np.asarray(k.prod).reshape(nP, K.M)
+    fac = np.asarray(k.fac).reshape(nF + 1, K.M)
+    per = np.asarray(k.per).reshape(-1, K.M)
+    total = cust.sum(axis=0) if nC else np.zeros(K.M)
+    costs = m.sc.costs
+
+    # inventory per product and facility --------------------------------------------------
+    onhand_p = np.zeros(nP)
+    backlog_p = np.zeros(nP)
+    pipe_p = np.zeros(nP)
+    onhand_f = np.zeros(nF + 1)
+    value_f = np.zeros(nF + 1)
+    cyc_p = np.zeros((nP, 2))
+    cyc_f = np.zeros((nF + 1, 2))
+    for (fi, pi), sp in m.sp.items():
+        onhand_p[pi] += sp.area_onhand / window
+        backlog_p[pi] += sp.area_backlog / window
+        pipe_p[pi] += sp.area_pipeline / window
+        onhand_f[fi] += sp.area_onhand / window
+        value_f[fi] += sp.area_onhand / window * m.cost[pi]
+        cyc_p[pi] += (sp.cycles_ok, sp.cycles)
+        cyc_f[fi] += (sp.cycles_ok, sp.cycles)
+    value_p = onhand_p * np.asarray(m.cost)
+    holding_f = costs.holding_rate_per_year * value_f * years
+    fixed_f = np.asarray([f.fixed_cost_per_year * years for f in m.facilities] + [0.0])
+
+    def inventory(onhand: float, value: float, backlog: float, demand_units: float,
+                  cogs: float, cycles: np.ndarray) -> dict[str, float]:
+        return {
+            "on_hand_units_avg": onhand,
+            "inventory_value_avg": value,
+            "backorder_units_avg": backlog,
+            "inventory_turns": (cogs / years) / value if value > 0 else math.nan,
+            "days_of_supply": onhand / (demand_units / window) if demand_units > 0 else math.nan,
+            "cycle_service_level": cycles[0] / cycles[1] if cycles[1] > 0 else math.nan,
+        }
+
+    kp = K.service_kpis(total)
+    kp["order_cycle_time_p50"] = k.cycle_all.percentile(50)
+    kp["order_cycle_time_p95"] = k.cycle_all.percentile(95)
+    kp.update(inventory(onhand_p.sum(), value_p.sum(), backlog_p.sum(), total[K.DEMAND],
+                        total[K.COGS], cyc_p.sum(axis=0)))
+    kp["pipeline_units_avg"] = float(pipe_p.sum())
+    kp["order_wait_days_mean"] = (sum(k.wait_sum) / sum(k.wait_n)) if sum(k.wait_n) else math.nan
+    kp["holding_cost"] = float(holding_f.sum())
+    kp["ordering_cost"] = float(sum(k.ordering))
+    kp["transport_cost"] = float(sum(k.transport))
+    kp["handling_cost"] = float(sum(k.handling))
+    kp["facility_fixed_cost"] = float(fixed_f.sum())
+    kp["stockout_penalty_cost"] = float(k.penalty)
+    kp["replenishment_orders"] = float(sum(k.repl_orders))
+    kp["total_cost"] = (kp["holding_cost"] + kp["ordering_cost"] + kp["transport_cost"]
+                        + kp["handling_cost"] + kp["facility_fixed_cost"]
+                        + kp["stockout_penalty_cost"] + kp["promotion_cost"])
+    kp["profit"] = kp["gross_margin"] - kp["total_cost"]
+    kp["co2_kg"] = float(sum(k.co2))
+    first_week = math.ceil(m.warmup / 7.0)
+    last_week = int(m.horizon // 7.0)
+    kp["bullwhip_ratio"] = _variance_ratio(m.week_orders_up, m.week_demand, first_week, last_week)
+
+    # customers: churn and lifetime value --------------------------------------------------
+    churned = sum(1 for c in range(nC) if not m.active[c] or m.churned_at[c] <= m.horizon)
+    active_end = nC - churned
+    at_risk = 0
+    clv = 0.0
+    d = costs.discount_rate_per_year
+    churn_tier = np.zeros(len(m.tiers))
+    clv_tier = np.zeros(len(m.tiers))
+    for ci, c in enumerate(m.customers):
+        ti = m.cust_tier[ci]
+        if not m.active[ci] or m.churned_at[ci] <= m.horizon:
+            churn_tier[ti] += 1
+            continue
+        ch = m.sc.tiers[c.tier].churn
+        fails_per_year = m.failures[ci] / (m.horizon / 365.0)
+        p = min(1.0, ch.base_rate_per_year + 1 - (1 - ch.per_failure) ** fails_per_year)
+        if p > ch.at_risk_threshold:
+            at_risk += 1
+        margin_per_year = (cust[ci, K.REVENUE] - cust[ci, K.COGS]) / years
+        r = 1.0 - p
+        value = margin_per_year * (1.0 + d) / (1.0 + d - r) if (1.0 + d - r) > 0 else 0.0
+        clv += value
+        clv_tier[ti] += value
+    kp["active_customers_end"] = float(active_end)
+    kp["churned_customers"] = float(churned)
+    kp["churn_rate"] = churned / nC if nC else math.nan
+    kp["at_risk_customers"] = float(at_risk)
+    kp["clv_total"] = float(clv)
+
+    # breakdowns ---------------------------------------------------------------------------
+    by: dict[str, dict[str, dict[str, float]]] = {}
+    tiers_sum = K.group_sum(k.cust, m.cust_tier, len(m.tiers)) if nC else np.zeros((0, K.M))
+    tier_count = np.bincount(np.asarray(m.cust_tier, dtype=int), minlength=len(m.tiers))
+    by["tier"] = {}
+    for ti, t in enumerate(m.tiers):
+        row = K.service_kpis(tiers_sum[ti]) if nC else {}
+        row["order_cycle_time_p50"] = k.cycle_tier[ti].percentile(50)
+        row["order_cycle_time_p95"] = k.cycle_tier[ti].percentile(95)
+        row["target_fill_rate"] = m.sc.tiers[t].target_fill_rate
+        row["churned_customers"] = float(churn_tier[ti])
+        row["churn_rate"] = churn_tier[ti] / tier_count[ti] if tier_count[ti] else math.nan
+        row["clv_total"] = float(clv_tier[ti])
+        by["tier"][t] = _clean(row)
+    by["product"] = {}
+    for pi, p in enumerate(m.products):
+        row = K.service_kpis(prod[pi])
+        row.update(inventory(onhand_p[pi], value_p[pi], backlog_p[pi], prod[pi, K.DEMAND],
+                             prod[pi, K.COGS], cyc_p[pi]))
+        by["product"][p.id] = _clean(row)
+    classes = abc_classes(m)
+    cls_names = ["A", "B", "C"]
+    cls_idx = [cls_names.index(c) for c in classes]
+    cls_sum = K.group_sum(k.prod, cls_idx, 3)
+    by["abc_class"] = {}
+    for i, name in enumerate(cls_names):
+        if cls_sum[i, K.LINES] > 0 or name in classes:
+            sel = [pi for pi in range(nP) if cls_idx[pi] == i]
+            row = K.service_kpis(cls_sum[i])
+            row.update(inventory(onhand_p[sel].sum(), value_p[sel].sum(), backlog_p[sel].sum(),
+                                 cls_sum[i, K.DEMAND], cls_sum[i, K.COGS], cyc_p[sel].sum(axis=0)))
+            by["abc_class"][name] = _clean(row)
+    by["facility"] = {}
+    fac_names = [f.id for f in m.facilities] + ["(supplier direct)"]
+    for fi, name in enumerate(fac_names):
+        if fi == nF and fac[fi, K.LINES] == 0:
+            continue
+        row = K.service_kpis(fac[fi])
+        row.update(inventory(onhand_f[fi], value_f[fi], 0.0, fac[fi, K.DEMAND], fac[fi, K.COGS],
+                             cyc_f[fi]))
+        row.pop("backorder_units_avg")
+        row["holding_cost"] = holding_f[fi]
+        row["transport_cost"] = k.transport[fi]
+        row["handling_cost"] = k.handling[fi]
+        row["facility_fixed_cost"] = fixed_f[fi]
+        row["co2_kg"] = k.co2[fi]
+        if fi < nF:
+            row["order_wait_days_mean"] = (k.wait_sum[fi] / k.wait_n[fi]) if k.wait_n[fi] else math.nan
+            row["bullwhip_ratio"] = _variance_ratio(
+                {w: v for (f, w), v in m.fac_week_out.items() if f == fi},
+                {w: v for (f, w), v in m.fac_week_in.items() if f == fi}, first_week, last_week)
+        by["facility"][name] = _clean(row)
+    operators = sorted({f.operator for f in m.facilities})
+    op_idx = [operators.index(f.operator) for f in m.facilities]
+    by["operator"] = {}
+    if operators:
+        op_sum = K.group_sum(k.fac[: nF * K.M], op_idx, len(operators))
+        for oi, name in enumerate(operators):
+            sel = [fi for fi in range(nF) if op_idx[fi] == oi]
+            row = K.service_kpis(op_sum[oi])
+            row["on_hand_units_avg"] = float(onhand_f[sel].sum())
+            row["inventory_value_avg"] = float(value_f[sel].sum())
+            row["transport_cost"] = float(sum(k.transport[fi] for fi in sel))
+            row["handling_cost"] = float(sum(k.handling[fi] for fi in sel))
+            row["facility_fixed_cost"] = float(fixed_f[sel].sum())
+            by["operator"][name] = _clean(row)
+    by["customer"] = {}
+    for ci, c in enumerate(m.customers):
+        if cust[ci, K.LINES] == 0:
+            continue
+        row = K.service_kpis(cust[ci])
+        by["customer"][c.id] = _clean({key: row[key] for key in (
+            "fill_rate", "otif_rate", "on_time_rate", "order_cycle_time_mean", "orders",
+            "demand_units", "lost_sales_units", "revenue", "gross_margin")})
+    period_name = m.sc.simulation.period
+    by[period_name] = {}
+    for i in range(per.shape[0]):
+        row = K.service_kpis(per[i])
+        row["on_hand_units_avg"] = k.per_onhand_area[i] / m.period_len
+        by[period_name][str(i)] = _clean({key: row[key] for key in (
+            "fill_rate", "otif_rate", "on_time_rate", "order_fill_rate", "orders",
+            "demand_units", "lost_sales_units", "revenue", "on_hand_units_avg")})
+    return kp, by
