@@ -109,6 +109,12 @@ class Allocation(Model):
         default_factory=lambda: ["tier", "importance", "profit_grade"],
         description="Lexicographic order of the priority key (lower value served first).",
     )
+    protect_days: NonNeg = Field(
+        1.0, description="priority rule: stock rationing. A class is served only from stock "
+        "above a critical level = protect_days x expected daily demand of the better classes "
+        "at that site (0 = serve arrivals first come, first served; priority then orders "
+        "only the backlog).",
+    )
     partial_shipments: Literal["ship_available", "ship_complete"] = Field(
         "ship_available",
         description="ship_available: ship what is on hand and backorder the rest; "
@@ -343,6 +349,10 @@ class DemandFields(Model):
     )
     demand: dict[str, Dist] | None = Field(
         None, description="(b) Units per product per day, placed as one order a day."
+    )
+    order_time_of_day: Annotated[float, Field(ge=0, lt=1)] | None = Field(
+        None, description="(b) Fraction of the day at which the daily order is placed "
+        "(default: a random time each day)."
     )
     seasonality: list[NonNeg] | None = Field(
         None, min_length=12, max_length=12, description="12 monthly factors."

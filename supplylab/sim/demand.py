@@ -54,6 +54,7 @@ class CustomerDemand:
     weekly: np.ndarray | None = None
     trend_per_year: float = 0.0
     promos: list[PromoEffect] = field(default_factory=list)
+    time_of_day: float | None = None  # (b) fixed order time within the day
 
     # ------------------------------------------------------------------ modulation
     def base_factor(self, t: np.ndarray) -> np.ndarray:
@@ -134,7 +135,7 @@ def sample_customer(cd: CustomerDemand, t0: float, t1: float
         days = np.arange(math.ceil(t0), math.ceil(t1), dtype=float)
         if len(days) == 0:
             return empty
-        times = days + rng.random(len(days))
+        times = days + (rng.random(len(days)) if cd.time_of_day is None else cd.time_of_day)
         base = cd.base_factor(days) * cd.scale
         qty = np.empty((len(days), len(cd.products)))
         for k, law in enumerate(cd.daily):

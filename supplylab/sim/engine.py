@@ -201,6 +201,9 @@ class StockPoint:
         self.echelon = False
         self.echelon_shift = 0.0
         self.mean_lead = 0.0
+        self.classes: list[tuple[tuple, float]] | None = None  # (priority key, units/day)
+        self.protect = 0.0
+        self._critical: dict[tuple, float] = {}
         # accumulators
         self.t_last = 0.0
         self.area_onhand = 0.0
@@ -223,6 +226,14 @@ class StockPoint:
             self.area_backlog += self.backlog_units * dt
             self.area_pipeline += self.on_order * dt
             self.t_last = now
+
+    def critical(self, key: tuple) -> float:
+        """Units reserved for classes better than ``key`` (stock rationing), units."""
+        c = self._critical.get(key)
+        if c is None:
+            c = self.protect * sum(r for k, r in self.classes or () if k < key)
+            self._critical[key] = c
+        return c
 
     def position(self) -> float:
         ip = self.on_hand + self.on_order - self.backlog_units
@@ -318,6 +329,7 @@ class Model:
         self.routes: dict[tuple[int, int], tuple] = {}
         self.demand = self._build_demand()
         self.demand_by_ci = {d.index: d for d in self.demand if d.promos}
+        self._rationing()
         self.sp_by_fac: list[list[StockPoint]] = [[] for _ in self.facilities]
         for (fi, _), sp in self.sp.items():
             self.sp_by_fac[fi].append(sp)
@@ -402,7 +414,8 @@ class Model:
                 prods = [p for p in c.demand]
                 cd = CustomerDemand(form="daily", products=np.asarray([self.pidx[p] for p in prods]),
                                     weights=np.asarray([c.demand[p].mean() for p in prods], float),
-                                    daily=[c.demand[p] for p in prods], **common)
+                                    daily=[c.demand[p] for p in prods],
+                                    time_of_day=c.order_time_of_day, **common)
             elif c.orders_per_day:
                 prods = [p for p, w in c.product_mix.items() if w > 0]
                 if not prods:
@@ -584,7 +597,12 @@ class Model:
             if kind == "classic":
                 self.fac_week_in[(fi, week)] = self.fac_week_in.get((fi, week), 0.0) + q
                 sp.touch(now)
-                take = sp.on_hand if sp.on_hand < q else q
+                avail = sp.on_hand
+                if sp.classes is not None:
+                    avail -= sp.critical(self._key(ci, pi))
+                    if avail < 0:
+                        avail = 0
+                take = avail if avail < q else q
                 if self.ship_complete and take < q:
                     take = 0
                 short = q - take
@@ -811,11 +829,9 @@ class Model:
                    deadline: float, lane: Lane | None, downstream: StockPoint | None = None) -> Line:
         self.seq += 1
         if downstream is not None:
-            key: tuple = (0, 0, 0)
+            key: tuple = (0,) * len(self.prio_order)
         elif self.rule == "priority":
-            key = tuple(self.cust_prio[ci] if f == "tier" else
-                        self.importance[pi] if f == "importance" else self.grade[pi]
-                        for f in self.prio_order)
+            key = self._key(ci, pi)
         else:
             key = ()
         line = Line(order, ci, pi, qty, key, self.seq, downstream, lane, self.env.now)
@@ -830,6 +846,41 @@ class Model:
             ev = self.env.timeout(deadline - self.env.now)
             ev.callbacks.append(lambda _e, sp=sp, line=line: self._expire(sp, line))
         return line
+
+    def _key(self, ci: int, pi: int) -> tuple:
+        """Priority class of a customer-product line (lower is served first)."""
+        return tuple(self.cust_prio[ci] if f == "tier" else
+                     self.importance[pi] if f == "importance" else self.grade[pi]
+                     for f in self.prio_order)
+
+    def _rationing(self) -> None:
+        """Expected daily demand per priority class at each stock point (critical levels)."""
+        protect = self.sc.allocation.protect_days
+        if self.rule != "priority" or protect <= 0:
+            return
+        rates: dict[tuple[int, int], dict[tuple, float]] = {}
+        for cd in self.demand:
+            if cd.form == "daily":
+                units = cd.weights * cd.scale
+            else:
+                lines = cd.rate * cd.scale * max(1.0, cd.lines.mean())
+                share = cd.weights / cd.weights.sum()
+                q = (np.asarray([cd.quantity[p].mean() if p in cd.quantity else 1.0
+                                 for p in cd.products]) if isinstance(cd.quantity, dict)
+                     else cd.quantity.mean())
+                units = lines * share * np.maximum(q, 1.0)
+            for pi, u in zip(cd.products.tolist(), units.tolist(), strict=True):
+                kind, fi, sp, _, _ = self.route(cd.index, pi)
+                if kind != "classic":
+                    continue
+                d = rates.setdefault((fi, pi), {})
+                key = self._key(cd.index, pi)
+                d[key] = d.get(key, 0.0) + u
+        for (fi, pi), d in rates.items():
+            if len(d) > 1:
+                sp = self.sp[(fi, pi)]
+                sp.classes = sorted(d.items())
+                sp.protect = protect
 
     def _expire(self, sp: StockPoint, line: Line) -> None:
         if line.dead or line.open <= 0:
@@ -873,10 +924,16 @@ class Model:
             ln = heapq.heappop(bl) if self.rule == "priority" else bl.popleft()
             if ln.dead or ln.open <= 0:
                 continue
-            if self.ship_complete and ln.downstream is None and sp.on_hand < ln.open:
+            avail = sp.on_hand
+            if sp.classes is not None and ln.downstream is None:
+                avail -= sp.critical(ln.key)
+                if avail <= 0:
+                    skipped.append(ln)
+                    continue
+            if self.ship_complete and ln.downstream is None and avail < ln.open:
                 skipped.append(ln)
                 continue
-            n = ln.open if ln.open <= sp.on_hand else sp.on_hand
+            n = ln.open if ln.open <= avail else avail
             self._fill(sp, ln, n, now)
             if ln.open > 0:
                 skipped.append(ln)
