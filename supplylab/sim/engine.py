@@ -1134,8 +1134,8 @@ class Model:
                     continue
                 seen.add(id(o))
                 if o.requested <= self.horizon:
-                    o.lost = False
-                    self._finish(o.ci, o.t0, o.requested, o.promised, INF, False, True, o.bad,
+                    # late and incomplete: counted as a failed order, no cycle time
+                    self._finish(o.ci, o.t0, o.requested, o.promised, INF, False, False, o.bad,
                                  [p for p, _ in o.lines], [f for _, f in o.lines], o.per, o.counted)
 
     def audit(self) -> AuditReport:
