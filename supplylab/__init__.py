@@ -10,6 +10,7 @@ Python API (see docs/api.md)::
 
 from __future__ import annotations
 
+from .api import compare, simulate, sweep
 from .errors import (
     InfeasibleError,
     InputError,
@@ -23,5 +24,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "InfeasibleError", "InputError", "OptimizationError", "Scenario", "ScenarioError",
-    "SupplylabError", "__version__", "load", "loads",
+    "SupplylabError", "__version__", "compare", "load", "loads", "simulate", "sweep",
 ]

@@ -590,6 +590,9 @@ class Model:
             pi = prods[j]
             q = qtys[j]
             kind, fi, sp, lane, extra = self.route(ci, pi)
+            if self.log is not None:
+                self.log(now, "demand", self.customers[ci].id, self.products[pi].id,
+                         self._site_name(fi), q)
             if counting:
                 k.line(ci, pi, fi, per, K.DEMAND, q)
                 k.line(ci, pi, fi, per, K.LINES, 1)
@@ -704,6 +707,9 @@ class Model:
             k.co2[fi] += lane.co2_per_unit * units
             k.handling[fi] += fac.handling_cost_per_unit * units
         self._delivered(ci, pi, fi, units, now, arrive)
+        if self.log is not None:
+            self.log(now, "ship", self.customers[ci].id, self.products[pi].id,
+                     self._site_name(fi), units, arrive)
         return arrive, bad
 
     def _delivered(self, ci: int, pi: int, fi: int, units: float, now: float, arrive: float) -> None:
@@ -811,7 +817,13 @@ class Model:
                 ssp.review()
         return taken
 
+    def _site_name(self, fi: int) -> str:
+        return self.facilities[fi].id if fi < len(self.facilities) else "(supplier direct)"
+
     def _lost(self, ci: int, pi: int, fi: int, units: float, per: int) -> None:
+        if self.log is not None:
+            self.log(self.env.now, "lost", self.customers[ci].id, self.products[pi].id,
+                     self._site_name(fi), units)
         if self.counting:
             self.k.line(ci, pi, fi, per, K.LOST, units)
             self.k.penalty += units * self.sc.costs.stockout_penalty_per_unit
@@ -891,6 +903,9 @@ class Model:
         sp.backlog_units -= line.open
         order = line.order
         fi = sp.fi
+        if self.log is not None:
+            self.log(now, "lost", self.customers[line.ci].id if line.ci >= 0 else "",
+                     self.products[line.pi].id, self._site_name(fi), line.open)
         if order is not None:
             if order.counted:
                 self.k.line(line.ci, line.pi, fi, order.per, K.LOST, line.open)
@@ -1031,6 +1046,8 @@ class Model:
         fi = sp.fi
         pi = sp.pi
         week = int(now // 7)
+        if self.log is not None:
+            self.log(now, "replenish", "", self.products[pi].id, self.facilities[fi].id, qty)
         if self.counting:
             self.k.ordering[fi] += self.sc.costs.ordering_cost_per_order
             self.k.repl_orders[fi] += 1
@@ -1107,6 +1124,8 @@ class Model:
         sp.on_hand += units
         sp.received += units
         sp.on_order -= ordered
+        if self.log is not None:
+            self.log(now, "receive", "", self.products[sp.pi].id, self.facilities[sp.fi].id, units)
         need = ordered
         while need > 0 and sp.pipeline:
             head = sp.pipeline[0]
