@@ -22,6 +22,7 @@ from supplylab.errors import ExperimentError
 
 from . import _io
 from ._types import RunFn, scenario_sha, sim_setting
+from .progress import Progress
 from .results import Results, _num, _raise_failures
 from .runners import RunOutcome, RunPlan, execute
 from .stats import paired_difference
@@ -123,12 +124,14 @@ class Comparison:
 
 def compare(scenarios: Sequence[Any], replications: int | None = None, seed: int | None = None,
             *, runner: str = "serial", workers: int | None = None, dask: str | None = None,
-            days: float | None = None, run_fn: RunFn | None = None) -> Comparison:
+            days: float | None = None, run_fn: RunFn | None = None,
+            progress: bool = False) -> Comparison:
     """Run every scenario with common random numbers and pair each with the first.
 
     ``replications`` and ``seed`` default to the first scenario's ``simulation`` settings and
     apply to every alternative (pairing needs the same indices and seed). Any failed run
-    raises: a comparison with a missing pair would be biased.
+    raises: a comparison with a missing pair would be biased. ``progress`` shows a bar on
+    stderr when it is a terminal.
     """
     if len(scenarios) < 2:
         raise ExperimentError("compare needs at least two scenarios (the first is the baseline)")
@@ -141,8 +144,14 @@ def compare(scenarios: Sequence[Any], replications: int | None = None, seed: int
     plan = RunPlan(tuple(scenarios), tuple((i, {}) for i in range(len(scenarios))), seed, days,
                    run_fn)
     outcomes: list[RunOutcome] = []
-    execute(plan, [(i, k) for i in range(len(scenarios)) for k in range(n)], outcomes.append,
-            runner=runner, workers=workers, dask=dask)
+    tasks = [(i, k) for i in range(len(scenarios)) for k in range(n)]
+    with Progress(len(tasks), enabled=progress, label="runs") as bar:
+
+        def record(o: RunOutcome) -> None:
+            outcomes.append(o)
+            bar.advance(o.ok)
+
+        execute(plan, tasks, record, runner=runner, workers=workers, dask=dask)
     failed = [o for o in outcomes if not o.ok]
     if failed:
         _raise_failures(failed, names[failed[0].point])

@@ -24,6 +24,7 @@ from supplylab.sim.result import ReplicationResult
 
 from . import _io
 from ._types import RunFn, scenario_sha, sim_setting, supplylab_version
+from .progress import Progress
 from .runners import RunOutcome, RunPlan, execute
 from .stats import precision_shortfall, replications_needed, t_interval
 
@@ -157,12 +158,18 @@ def _raise_failures(failures: Sequence[RunOutcome], name: str) -> None:
 
 def run_replications(scenario: Any, indices: Sequence[int], seed: int, *, days: float | None,
                      run_fn: RunFn | None, runner: str, workers: int | None,
-                     dask: str | None) -> list[ReplicationResult]:
+                     dask: str | None, progress: bool = False) -> list[ReplicationResult]:
     """Run the given replication indices of one scenario; raise if any of them failed."""
     plan = RunPlan((scenario,), ((0, {}),), seed, days, run_fn)
     outcomes: list[RunOutcome] = []
-    execute(plan, [(0, k) for k in indices], outcomes.append, runner=runner, workers=workers,
-            dask=dask)
+    with Progress(len(indices), enabled=progress, label="replications") as bar:
+
+        def record(o: RunOutcome) -> None:
+            outcomes.append(o)
+            bar.advance(o.ok)
+
+        execute(plan, [(0, k) for k in indices], record, runner=runner, workers=workers,
+                dask=dask)
     failed = [o for o in outcomes if not o.ok]
     if failed:
         _raise_failures(failed, getattr(scenario, "name", "scenario"))
@@ -172,7 +179,8 @@ def run_replications(scenario: Any, indices: Sequence[int], seed: int, *, days: 
 def replicate(scenario: Any, replications: int | None = None, seed: int | None = None, *,
               runner: str = "serial", workers: int | None = None, dask: str | None = None,
               precision: Mapping[str, float] | None = None, max_replications: int = 200,
-              days: float | None = None, run_fn: RunFn | None = None) -> Results:
+              days: float | None = None, run_fn: RunFn | None = None,
+              progress: bool = False) -> Results:
     """Run ``replications`` replications of ``scenario`` and collect them into :class:`Results`.
 
     Defaults come from ``scenario.simulation`` (``replications``, ``seed``). Replication k uses
@@ -180,6 +188,7 @@ def replicate(scenario: Any, replications: int | None = None, seed: int | None =
     KPI -> target 95% half-width (in the KPI's units, e.g. ``{"fill_rate": 0.005}``): after
     the first batch, replications are added (in batches sized by the current spread) until
     every target is met or ``max_replications`` is reached. ``days`` overrides the horizon.
+    ``progress`` shows a bar on stderr when it is a terminal.
     """
     n = int(replications if replications is not None else sim_setting(scenario, "replications", 1))
     seed = int(seed if seed is not None else sim_setting(scenario, "seed", 0))
@@ -190,7 +199,8 @@ def replicate(scenario: Any, replications: int | None = None, seed: int | None =
         if max_replications < n:
             raise ExperimentError(f"max_replications ({max_replications}) is below the "
                                   f"initial replications ({n})")
-    kw = dict(days=days, run_fn=run_fn, runner=runner, workers=workers, dask=dask)
+    kw = dict(days=days, run_fn=run_fn, runner=runner, workers=workers, dask=dask,
+              progress=progress)
     done = run_replications(scenario, range(n), seed, **kw)
     unknown = sorted(set(precision or ()) - {k for r in done for k in r.kpis})
     if unknown:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from . import _io
 from ._types import RunFn, scenario_sha, supplylab_version
 from .design import build_points
 from .experiment import Experiment, experiment_from_api, load_experiment
+from .progress import Progress
 from .results import summarize
 from .runners import RunOutcome, RunPlan, execute, resolve_runner
 from .store import STORE_FILE, ResultStore
@@ -153,45 +153,6 @@ def _memory_tables(outcomes: list[RunOutcome], version: str, sha: str
     return values, runs
 
 
-class _Progress:
-    """A rich progress bar on stderr (runs done, ETA, failures), only on a terminal."""
-
-    def __init__(self, total: int, done: int, enabled: bool) -> None:
-        self.bar: Any = None
-        self.failures = 0
-        if not (enabled and total and sys.stderr.isatty()):
-            return
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self.bar = Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                            TextColumn("{task.fields[failures]} failed"),
-                            console=Console(stderr=True), transient=False)
-        self.task = self.bar.add_task("runs", total=total, completed=done, failures=0)
-
-    def __enter__(self) -> _Progress:
-        if self.bar is not None:
-            self.bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-    def advance(self, ok: bool) -> None:
-        self.failures += not ok
-        if self.bar is not None:
-            self.bar.update(self.task, advance=1, failures=self.failures)
-
-
 def sweep(scenario_or_experiment: Any, parameters: Mapping[str, Any] | None = None,
           design: str = "grid", *, samples: int | None = None, replications: int | None = None,
           seed: int | None = None, kpis: Sequence[str] | None = None, days: float | None = None,
@@ -229,7 +190,7 @@ def sweep(scenario_or_experiment: Any, parameters: Mapping[str, Any] | None = No
                 version=version, definition=describe(exp), points=exp.points)
             finished = store.finished(exp_id)
             tasks = [t for t in tasks if t not in finished]
-        bar = stack.enter_context(_Progress(len(tasks) + (len(finished) if store else 0),
+        bar = stack.enter_context(Progress(len(tasks) + (len(finished) if store else 0),
                                             len(finished) if store else 0, progress))
 
         def record(o: RunOutcome) -> None:

@@ -1,0 +1,136 @@
+"""Command-line commands of the experiments layer: ``compare`` and ``sweep``.
+
+``register(app)`` adds them to the main Typer app (supplylab/cli.py). They raise typed errors
+(``InputError``/``ExperimentError`` -> exit 2, ``SupplylabError`` -> its exit code) and leave
+the mapping to exit codes to the CLI wrapper. The helpers :func:`parse_overrides`,
+:func:`choose_runner` and :func:`emit` serve the ``run`` command too.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from supplylab.errors import InputError, SupplylabError
+
+from . import _io
+
+
+def parse_overrides(sets: Sequence[str] | None) -> dict[str, Any]:
+    """``--set PATH=VALUE`` options as ``{dotted.path: value}`` (VALUE read as YAML)."""
+    from supplylab.scenario import parse_assignment
+
+    out: dict[str, Any] = {}
+    for text in sets or []:
+        try:
+            path, value = parse_assignment(text)
+        except ValueError as exc:
+            raise InputError(str(exc), "--set") from None
+        out[path] = value
+    return out
+
+
+def choose_runner(workers: int | None, dask: str | None, tasks: int) -> str:
+    """``dask`` with an address; ``serial`` for one worker or one task; else ``processes``."""
+    if workers is not None and dask:
+        raise InputError("give either --workers or --dask, not both", "--dask")
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers must be at least 1, got {workers}", "--workers")
+    if dask:
+        return "dask"
+    n = workers if workers is not None else (os.cpu_count() or 1)
+    return "serial" if n == 1 or tasks <= 1 else "processes"
+
+
+def emit(results: Any, *, out: Path | None, as_json: bool, console: Any = None) -> None:
+    """Write ``results`` to ``out`` (if given) and print its JSON document or its table.
+
+    Works for :class:`Results` and :class:`Comparison` (anything with ``write``,
+    ``to_json`` and ``print_table``).
+    """
+    if out is not None:
+        results.write(out)
+    if as_json:
+        typer.echo(results.to_json())
+        return
+    from rich.console import Console
+
+    results.print_table(console or Console(highlight=False))
+    if out is not None:
+        typer.echo(f"results written to {out}")
+
+
+def _stderr_tty() -> bool:
+    return sys.stderr.isatty()
+
+
+def compare_command(
+    files: Annotated[list[Path], typer.Argument(help="Scenario files; the first is the baseline.")],
+    replications: Annotated[int | None, typer.Option(min=1, help="Replications per scenario (default: the first scenario's).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: the first scenario's).")] = None,
+    days: Annotated[float | None, typer.Option(min=0.001, help="Horizon in days (default: each scenario's).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override PATH=VALUE in every scenario (repeatable).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write comparison.json, differences.csv and one results folder per scenario.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison document as JSON.")] = False,
+    workers: Annotated[int | None, typer.Option(help="Local processes (default: all cores).")] = None,
+    dask: Annotated[str | None, typer.Option(help="Dask scheduler address, or 'local'.")] = None,
+) -> None:
+    """Compare scenarios with common random numbers: paired differences vs the first file."""
+    from supplylab.scenario import load
+
+    from .compare import compare
+
+    if len(files) < 2:
+        raise InputError("compare needs at least two scenario files (the first is the "
+                         "baseline)", "compare")
+    overrides = parse_overrides(set_)
+    scenarios = [load(f, overrides or None) for f in files]
+    n = replications or scenarios[0].simulation.replications
+    runner = choose_runner(workers, dask, n * len(scenarios))
+    comparison = compare(scenarios, replications, seed, runner=runner, workers=workers,
+                         dask=dask, days=days, progress=_stderr_tty() and not as_json)
+    emit(comparison, out=out, as_json=as_json)
+
+
+def sweep_command(
+    experiment: Annotated[Path, typer.Argument(help="Experiment file (experiments/*.yaml).")],
+    out: Annotated[Path | None, typer.Option(help="Output folder with the results store (default: out/<experiment name>); a re-run resumes.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Local processes (default: all cores).")] = None,
+    dask: Annotated[str | None, typer.Option(help="Dask scheduler address, or 'local'.")] = None,
+) -> None:
+    """Run a parameter sweep from an experiment file; re-running the command resumes it."""
+    from .experiment import load_experiment
+    from .sweep import sweep
+
+    exp = load_experiment(experiment)
+    folder = out if out is not None else Path("out") / _io.slug(exp.name)
+    runner = choose_runner(workers, dask, len(exp.points) * exp.replications)
+    res = sweep(exp, runner=runner, workers=workers, dask=dask, out=folder,
+                progress=_stderr_tty())
+    from rich.console import Console
+
+    res.print_table(Console(highlight=False))
+    ok = int((res.runs["status"] == "ok").sum())
+    typer.echo(f"{ok} of {len(exp.points) * exp.replications} runs stored in "
+               f"{folder / 'results.sqlite'}; tables in {folder}")
+    failures = res.failures
+    if not failures.empty:
+        first = failures.iloc[0]
+        line = str(first["error"]).splitlines()[0]
+        raise SupplylabError(f"{len(failures)} run(s) failed (details in {folder / 'runs.csv'}); "
+                             f"first: point {first['point']}, replication "
+                             f"{first['replication']}: {line}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``compare`` and ``sweep`` to the command-line app."""
+    app.command(name="compare")(compare_command)
+    app.command(name="sweep")(sweep_command)
+
+
+__all__ = ["choose_runner", "emit", "parse_overrides", "register"]
