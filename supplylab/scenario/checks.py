@@ -14,7 +14,7 @@ from typing import Any
 import networkx as nx
 
 from .errors import suggest
-from .schema import RQ, RS, SS, BaseStock, ScenarioModel
+from .schema import RQ, RS, SS, BaseStock, Customer, CustomerGroup, Location, ScenarioModel
 
 
 @dataclass(frozen=True)
@@ -241,14 +241,24 @@ def check_reachability(sc: ScenarioModel) -> list[Finding]:
         return [Finding((), str(exc))]
     out = []
     for section, ident, c in net.demand_owners():
+        loc = c.location if isinstance(c, Customer) else _group_center(c)
         for pid in net.demanded_products(c):
             try:
-                net.source_chain(c.strategy, c.served_by, pid, location=c.location)
+                net.source_chain(c.strategy, c.served_by, pid, location=loc)
             except LookupError as exc:
                 out.append(Finding((section, ident, "served_by" if c.served_by else "strategy"),
                                    str(exc)))
                 break
     return out
+
+
+def _group_center(g: CustomerGroup) -> Location:
+    """Where a group's customers are centred (its disc's center or its box's middle)."""
+    r = g.region
+    if r.center is not None:
+        return r.center
+    assert r.bbox is not None
+    return Location(lat=(r.bbox[0] + r.bbox[2]) / 2, lon=(r.bbox[1] + r.bbox[3]) / 2)
 
 
 CHECKS: list[Callable[[ScenarioModel], list[Finding]]] = [
