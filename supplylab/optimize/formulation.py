@@ -252,7 +252,8 @@ def build_model(problem: NetworkDesignProblem, options: NetworkOptions, *,
 
     ``elastic=True`` builds the relax-and-report variant: every family in :data:`RELAXABLE` gets
     non-negative slack columns and the objective becomes the total slack, weighted so that each
-    slack is measured in demand units (demand rows by d_j, site-count rows by the mean demand).
+    slack is measured in demand units (demand rows by 2 d_j, site-count and forced-open rows by
+    the mean demand).
     """
     options.check(problem)
     site, cap, fix, names = problem.level_arrays()
@@ -282,7 +283,9 @@ def _make_elastic(model: LinearModel, ctx: BuildContext) -> None:
     for blk in model.blocks.values():
         blk.cost[:] = 0.0
     mean_d = float(ctx.problem.demand.mean()) if ctx.problem.n else 1.0
-    weights = {"demand": np.maximum(ctx.problem.demand, 1e-9), "site_count": mean_d,
+    # unserved demand weighs double, so that the report prefers naming the rule (capacity,
+    # coverage, service share) that stops demand being served over "demand" itself
+    weights = {"demand": 2.0 * np.maximum(ctx.problem.demand, 1e-9), "site_count": mean_d,
                "forced_open": mean_d}
     for fam in list(model.families):
         if fam in RELAXABLE:

@@ -173,7 +173,7 @@ def _solve_pulp(model: LinearModel, options: SolverOptions) -> SolveOutcome:
     obj = None
     if status in ("optimal", "feasible"):
         x = np.array([v.varValue if v.varValue is not None else 0.0 for v in xs], dtype=float)
-        obj = float(pulp.value(prob.objective))
+        obj = float(model.column_arrays()[0] @ x + model.offset)
     lp_file = None
     if status not in ("optimal", "feasible"):
         lp_file = _write_lp_pulp(prob, model.name)
