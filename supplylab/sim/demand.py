@@ -215,3 +215,18 @@ def sample_chunk(customers: list[CustomerDemand], t0: float, t1: float) -> Chunk
            + np.repeat(starts[:-1][order], new_lens))
     return Chunk(times[order].tolist(), cust[order].tolist(), new_starts.tolist(),
                  flat_p[idx].tolist(), flat_q[idx].tolist())
+
+
+def expected_units(cd: CustomerDemand) -> np.ndarray:
+    """Expected units per day of each product the customer buys (ignoring modulation)."""
+    if cd.form == "daily":
+        return cd.weights * cd.scale
+    assert cd.lines is not None and cd.quantity is not None
+    k = min(max(1.0, cd.lines.mean()), float(len(cd.products)))
+    lines = cd.rate * cd.scale * k
+    share = cd.weights / cd.weights.sum()
+    if isinstance(cd.quantity, dict):
+        q = np.asarray([cd.quantity[p].mean() if p in cd.quantity else 1.0 for p in cd.products])
+    else:
+        q = np.full(len(cd.products), cd.quantity.mean())
+    return lines * share * np.maximum(q, 1.0)

@@ -24,13 +24,21 @@ from ..scenario.network import Network, ResolvedLane
 from ..scenario.scenario import Scenario
 from ..scenario.schema import RQ, RS, SS, BaseStock, Customer, Facility
 from . import kpis as K
-from .demand import CHUNK_DAYS, CustomerDemand, PromoEffect, promo_lift, sample_chunk
+from .demand import (
+    CHUNK_DAYS,
+    CustomerDemand,
+    PromoEffect,
+    expected_units,
+    promo_lift,
+    sample_chunk,
+)
 from .disruptions import Windows, build_windows
 from .result import AuditReport, ReplicationResult
 from .streams import Sampler, Streams, Uniforms
 
 INF = math.inf
 NO_WINDOWS = Windows()
+CLASSIC, CROSS, DIRECT = "classic", "cross_dock", "direct"
 
 
 class Station:
@@ -40,7 +48,7 @@ class Station:
     start = max(arrival, earliest free server) is exact for FCFS (Kiefer-Wolfowitz).
     """
 
-    __slots__ = ("free", "service", "cap", "handling_free", "windows")
+    __slots__ = ("free", "service", "cap", "handling_free", "windows", "service_mean", "instant")
 
     def __init__(self, servers: int, service: Sampler, cap: float | None, windows: Windows) -> None:
         self.free = [0.0] * servers
@@ -48,6 +56,9 @@ class Station:
         self.cap = cap
         self.handling_free = 0.0
         self.windows = windows
+        self.service_mean = service.mean
+        # no processing time, no throughput limit, no disruption: ships at once
+        self.instant = service._const == 0.0 and cap is None and not windows.spans
 
     def dispatch(self, now: float, units: float) -> tuple[float, float]:
         """(wait in the processing queue, time the shipment leaves), days."""
@@ -115,7 +126,8 @@ class Source:
 class Lane:
     """A resolved lane with its transit sampler and disruption windows."""
 
-    __slots__ = ("res", "transit", "windows", "unit_cost", "per_shipment", "co2_per_unit")
+    __slots__ = ("res", "transit", "windows", "unit_cost", "per_shipment", "co2_per_unit",
+                 "transit_mean", "const")
 
     def __init__(self, res: ResolvedLane, streams: Streams, windows: Windows) -> None:
         self.res = res
@@ -125,6 +137,9 @@ class Lane:
         self.unit_cost = res.unit_cost()
         self.per_shipment = res.cost_per_shipment
         self.co2_per_unit = res.co2_kg_per_unit_km * res.distance_km
+        self.transit_mean = self.transit.mean
+        # constant transit and no disruption: arrival = departure + const (no call needed)
+        self.const = self.transit._const if not windows.spans else None
 
     def arrive(self, depart: float) -> float:
         w = self.windows
@@ -137,23 +152,39 @@ class Lane:
 class Line:
     """An order line waiting in a stock point's backlog."""
 
-    __slots__ = ("order", "ci", "pi", "open", "key", "seq", "dead", "downstream", "lane", "t0")
+    __slots__ = ("order", "route", "open", "key", "seq", "dead", "downstream", "t0")
 
-    def __init__(self, order: Order | None, ci: int, pi: int, qty: float, key: tuple,
-                 seq: int, downstream: StockPoint | None, lane: Lane | None, t0: float) -> None:
+    def __init__(self, order: Order | None, route: Route | None, qty: float, key: tuple,
+                 seq: int, downstream: StockPoint | None, t0: float) -> None:
         self.order = order
-        self.ci = ci
-        self.pi = pi
+        self.route = route
         self.open = qty
         self.key = key
         self.seq = seq
         self.dead = False
         self.downstream = downstream
-        self.lane = lane
         self.t0 = t0
 
     def __lt__(self, other: Line) -> bool:
         return (self.key, self.seq) < (other.key, other.seq)
+
+
+class Route:
+    """How one customer gets one product: the serving site, its stock point and lanes.
+
+    ``r`` indexes the route's counters (line metrics and order codes); the route fixes the
+    customer, product and facility dimensions of everything counted on it.
+    """
+
+    __slots__ = ("r", "base", "cbase", "ci", "pi", "kind", "fi", "sp", "lane", "src", "inbound")
+
+    def __init__(self, r: int, ci: int, pi: int, kind: str, fi: int, sp: StockPoint | None,
+                 lane: Lane, src: Source | None, inbound: Lane | None) -> None:
+        self.r = r
+        self.base = r * K.ML
+        self.cbase = r * K.NCODES
+        self.ci, self.pi, self.kind, self.fi = ci, pi, kind, fi
+        self.sp, self.lane, self.src, self.inbound = sp, lane, src, inbound
 
 
 class Order:
@@ -173,7 +204,7 @@ class Order:
         self.last = t0
         self.lost = False
         self.bad = False
-        self.lines: list[tuple[int, int]] = []
+        self.lines: list[Route] = []
         self.counted = counted
         self.per = per
 
@@ -243,8 +274,8 @@ class StockPoint:
         return ip
 
     # ------------------------------------------------------------------ policy
-    def review(self) -> None:
-        """Apply the policy on the inventory position and order what it asks for."""
+    def review(self, now: float) -> None:
+        """Apply the policy on the inventory position at ``now``; order what it asks for."""
         ip = self.position()
         pol = self.policy
         shift = self.echelon_shift
@@ -261,7 +292,7 @@ class StockPoint:
         elif isinstance(pol, RS) and ip < pol.S + shift:
             q = pol.S + shift - ip
         if q > 0:
-            self.model.replenish(self, math.ceil(q - 1e-9))
+            self.model.replenish(self, math.ceil(q - 1e-9), now)
 
 
 class Model:
@@ -292,8 +323,8 @@ class Model:
         period_len = 7.0 if sc.simulation.period == "week" else 365.0 / 12.0
         self.period_len = period_len
         n_periods = max(1, math.ceil((horizon - self.warmup) / period_len))
-        self.k = K.Collector(len(self.customers), len(self.products), len(self.facilities) + 1,
-                             len(self.tiers), n_periods)
+        self.k = K.Collector(len(self.customers), len(self.facilities), len(self.tiers),
+                             n_periods)
         self.outside = len(self.facilities)  # facility index for supplier-direct flows
         self.price = [p.price for p in self.products]
         self.cost = [p.unit_cost for p in self.products]
@@ -326,9 +357,23 @@ class Model:
         self.lanes: dict[tuple[str, str], Lane] = {}
         self.sp: dict[tuple[int, int], StockPoint] = {}
         self._build_stock_points()
-        self.routes: dict[tuple[int, int], tuple] = {}
+        self.croutes: list[dict[int, Route]] = [{} for _ in self.customers]
+        self.route_list: list[Route] = []
+        self.handling_cost = [f.handling_cost_per_unit for f in self.facilities] + [0.0]
+        self.return_rate = [p.return_rate for p in self.products]
+        self.penalty_per_unit = sc.costs.stockout_penalty_per_unit
+        self.req_days, self.patience, self.churn_per_failure = [], [], []
+        for c in self.customers:
+            tier = sc.tiers[c.tier]
+            req = c.requested_lead_time_days
+            if req is None:
+                req = tier.promised_lead_time_days if tier.promised_lead_time_days is not None else 2.0
+            self.req_days.append(req)
+            pat = c.patience_days if c.patience_days is not None else tier.patience_days
+            self.patience.append(INF if pat is None else pat)
+            self.churn_per_failure.append(tier.churn.per_failure)
         self.demand = self._build_demand()
-        self.demand_by_ci = {d.index: d for d in self.demand if d.promos}
+        self.promo_customers = {d.index: d for d in self.demand if d.promos}
         self._rationing()
         self.sp_by_fac: list[list[StockPoint]] = [[] for _ in self.facilities]
         for (fi, _), sp in self.sp.items():
@@ -344,10 +389,11 @@ class Model:
         self.returns_scrapped = [0.0] * len(self.products)
         self.returns_in_transit = [0.0] * len(self.products)
         self.returned_total = [0.0] * len(self.products)
-        self.week_demand: dict[int, float] = {}
-        self.week_orders_up: dict[int, float] = {}
-        self.fac_week_in: dict[tuple[int, int], float] = {}
-        self.fac_week_out: dict[tuple[int, int], float] = {}
+        weeks = int(horizon // 7) + 2
+        self.week_demand = [0.0] * weeks
+        self.week_orders_up = [0.0] * weeks
+        self.fac_week_in = [[0.0] * weeks for _ in range(len(self.facilities) + 1)]
+        self.fac_week_out = [[0.0] * weeks for _ in range(len(self.facilities) + 1)]
         self.counting = self.warmup <= 0
         self.events = 0
 
@@ -447,30 +493,31 @@ class Model:
         return out
 
     # ------------------------------------------------------------------ routing
-    def route(self, ci: int, pi: int) -> tuple:
-        """(kind, facility index, stock point, lane to customer, extra) for a customer-product."""
-        key = (ci, pi)
-        r = self.routes.get(key)
-        if r is not None:
-            return r
+    def route(self, ci: int, pi: int) -> Route:
+        """The route of a customer-product pair (created on first use)."""
+        rt = self.croutes[ci].get(pi)
+        if rt is not None:
+            return rt
         c = self.customers[ci]
         pid = self.products[pi].id
         site = self.net.serving_site(c.strategy, c.served_by, pid, c.location)
         lane = self.lane(site, c.id)
+        r = self.k.add_route()
         if site in self.sources:
-            r = ("direct", self.outside, None, lane, self.sources[site])
+            rt = Route(r, ci, pi, DIRECT, self.outside, None, lane, self.sources[site], None)
         else:
             fi = self.fidx[site]
-            f = self.facilities[fi]
-            if f.kind == "cross_dock":
+            if self.facilities[fi].kind == "cross_dock":
                 src = self.net.upstream(site, pid)
                 if src is None or src not in self.sources:
                     raise AuditError(f"cross-dock {site} needs a supplier source for {pid}")
-                r = ("cross_dock", fi, None, lane, (self.sources[src], self.lane(src, site)))
+                rt = Route(r, ci, pi, CROSS, fi, None, lane, self.sources[src],
+                           self.lane(src, site))
             else:
-                r = ("classic", fi, self.sp[(fi, pi)], lane, None)
-        self.routes[key] = r
-        return r
+                rt = Route(r, ci, pi, CLASSIC, fi, self.sp[(fi, pi)], lane, None, None)
+        self.croutes[ci][pi] = rt
+        self.route_list.append(rt)
+        return rt
 
     # ------------------------------------------------------------------ processes
     def run(self) -> None:
@@ -480,9 +527,8 @@ class Model:
             env.process(self._warmup())
         env.process(self._periods())
         for fi, f in enumerate(self.facilities):
-            sps = self.sp_by_fac[fi]
             groups: dict[float, list[StockPoint]] = {}
-            for sp in sps:
+            for sp in self.sp_by_fac[fi]:
                 if isinstance(sp.policy, RS):
                     groups.setdefault(sp.policy.R, []).append(sp)
                 elif f.review_period_days > 0:
@@ -492,7 +538,8 @@ class Model:
         if self.sc.information_sharing.pos_to_suppliers:
             ech = [sp for sp in self.sp.values() if sp.echelon and not sp.periodic]
             if ech:
-                env.process(self._review(1.0 / self.sc.information_sharing.forecast_updates_per_day, ech))
+                env.process(self._review(1.0 / self.sc.information_sharing.forecast_updates_per_day,
+                                         ech))
         env.run(until=self.horizon)
         eid = getattr(env, "_eid", None)
         self.events = next(eid) if eid is not None else 0
@@ -506,10 +553,10 @@ class Model:
             sp.cycles = sp.cycles_ok = 0
             sp.stocked_out = False
         self.k.reset()
-        self.week_demand.clear()
-        self.week_orders_up.clear()
-        self.fac_week_in.clear()
-        self.fac_week_out.clear()
+        for lst in (self.week_demand, self.week_orders_up):
+            lst[:] = [0.0] * len(lst)
+        for lst in (*self.fac_week_in, *self.fac_week_out):
+            lst[:] = [0.0] * len(lst)
         self.counting = True
 
     def _periods(self):
@@ -533,72 +580,84 @@ class Model:
         env = self.env
         while True:
             yield env.timeout(period)
+            now = env.now
             for sp in members:
-                sp.touch(env.now)
-                sp.review()
+                sp.touch(now)
+                sp.review(now)
 
     def _orders(self):
+        """Walk the merged order stream. An order needs no SimPy event of its own unless
+        another event is due before it: then the process waits until the order's time."""
         env = self.env
+        horizon = self.horizon
         t0 = 0.0
-        period_len = self.period_len
-        warm = self.warmup
-        while t0 < self.horizon:
+        while t0 < horizon:
             t1 = t0 + CHUNK_DAYS
             ch = sample_chunk(self.demand, t0, t1)
             times, cust, starts, prods, qtys = (ch.times, ch.customers, ch.line_start,
                                                 ch.line_product, ch.line_qty)
             active = self.active
             churned_at = self.churned_at
+            peek = env.peek
             for i in range(len(times)):
                 t = times[i]
-                if t >= self.horizon:
+                if t >= horizon:
                     return
-                dt = t - env.now
-                if dt > 0:
-                    yield env.timeout(dt)
+                if peek() <= t:
+                    yield env.timeout(t - env.now)
                 ci = cust[i]
                 if not active[ci]:
                     continue
                 if t >= churned_at[ci]:
                     active[ci] = False
                     continue
-                per = int((t - warm) / period_len) if self.counting else -1
-                self.place_order(ci, t, prods[starts[i]:starts[i + 1]],
-                                 qtys[starts[i]:starts[i + 1]], per)
+                a, b = starts[i], starts[i + 1]
+                self.place_order(ci, t, prods[a:b], qtys[a:b])
             t0 = t1
 
     # ------------------------------------------------------------------ customer orders
-    def place_order(self, ci: int, now: float, prods: list[int], qtys: list[int], per: int) -> None:
-        """Serve an order: ship what stock allows, backorder or lose the rest, record KPIs."""
+    def place_order(self, ci: int, now: float, prods: list[int], qtys: list[int]) -> None:
+        """Serve an order at time ``now``: ship what stock allows, backorder or lose the rest.
+
+        ``now`` is explicit: the SimPy clock may still show the previous event's time (no
+        event happens in between); everything scheduled uses absolute times.
+        """
         k = self.k
-        c = self.customers[ci]
         counting = self.counting
-        tier = self.sc.tiers[c.tier]
-        req_days = c.requested_lead_time_days
-        if req_days is None:
-            req_days = tier.promised_lead_time_days if tier.promised_lead_time_days is not None else 2.0
-        requested = now + req_days
-        patience = c.patience_days if c.patience_days is not None else tier.patience_days
+        routes = self.croutes[ci]
+        requested = now + self.req_days[ci]
+        patience = self.patience[ci]
+        per = int((now - self.warmup) / self.period_len) if counting else -1
+        rl, pl = k.rl, k.pl
+        pb = per * K.ML
+        week = int(now * (1 / 7))
         promised = now
         last = now
-        all_from_stock = True
+        first_full = True
         order: Order | None = None
         bad = False
         dispatched: dict[int, float] = {}
-        week = int(now // 7)
+        lines: list[Route] = []
+        log = self.log
+        stations = self.stations
         for j in range(len(prods)):
             pi = prods[j]
             q = qtys[j]
-            kind, fi, sp, lane, extra = self.route(ci, pi)
-            if self.log is not None:
-                self.log(now, "demand", self.customers[ci].id, self.products[pi].id,
-                         self._site_name(fi), q)
+            rt = routes.get(pi)
+            if rt is None:
+                rt = self.route(ci, pi)
+            lines.append(rt)
+            fi = rt.fi
+            if log is not None:
+                log(now, "demand", self.customers[ci].id, self.products[pi].id,
+                    self._site_name(fi), q)
             if counting:
-                k.line(ci, pi, fi, per, K.DEMAND, q)
-                k.line(ci, pi, fi, per, K.LINES, 1)
-                self.week_demand[week] = self.week_demand.get(week, 0.0) + q
-            if kind == "classic":
-                self.fac_week_in[(fi, week)] = self.fac_week_in.get((fi, week), 0.0) + q
+                rl[rt.base] += q
+                pl[pb] += q
+                self.week_demand[week] += q
+            if rt.kind is CLASSIC:
+                sp = rt.sp
+                self.fac_week_in[fi][week] += q
                 sp.touch(now)
                 avail = sp.on_hand
                 if sp.classes is not None:
@@ -606,198 +665,214 @@ class Model:
                     if avail < 0:
                         avail = 0
                 take = avail if avail < q else q
-                if self.ship_complete and take < q:
+                if take < q and self.ship_complete:
                     take = 0
                 short = q - take
-                if short > 0:
-                    sp.stocked_out = True
-                    sub = self._substitute(ci, pi, fi, short, now, per) if self.products[pi].substitutes else 0
-                    short -= sub
-                    if sub:
-                        all_from_stock = False
                 if take > 0:
                     sp.on_hand -= take
                     sp.shipped += take
-                    t_arr, is_bad = self._ship_to_customer(ci, pi, fi, take, lane, now, dispatched)
+                    t_arr, is_bad = self._ship(rt, take, now, dispatched)
                     bad |= is_bad
                     if t_arr > last:
                         last = t_arr
                     if counting:
-                        k.line(ci, pi, fi, per, K.FROM_STOCK, take)
+                        rl[rt.base + K.FROM_STOCK] += take
+                        pl[pb + K.FROM_STOCK] += take
+                if short > 0:
+                    first_full = False
+                    sp.stocked_out = True
+                    if self.products[pi].substitutes:
+                        short -= self._substitute(rt, short, now, dispatched)
                 if short <= 0:
                     if counting and take >= q:
-                        k.line(ci, pi, fi, per, K.LINES_FILLED, 1)
-                    p_line = dispatched.get(fi, now) + lane.transit.mean
+                        rl[rt.base + K.LINES_FILLED] += 1
+                    p_line = dispatched.get(fi, now) + rt.lane.transit_mean
                 else:
-                    all_from_stock = False
                     wait = self.backorder_days[pi]
-                    if patience is not None and patience < wait:
+                    if patience < wait:
                         wait = patience
+                    if order is None:
+                        order = Order(ci, now, requested, promised, counting, per)
                     if wait <= 0:
-                        self._lost(ci, pi, fi, short, per)
-                        if order is None:
-                            order = Order(ci, now, requested, promised, counting, per)
+                        self._lost(rt, short, now, per)
                         order.lost = True
                         p_line = now
                     else:
-                        if order is None:
-                            order = Order(ci, now, requested, promised, counting, per)
-                        p_line = self._promise(sp, short, now) + self.stations[fi].service.mean \
-                            + lane.transit.mean
-                        self._backorder(sp, order, ci, pi, short, now + wait, lane)
+                        p_line = (self._promise(sp, short, now) + stations[fi].service_mean
+                                  + rt.lane.transit_mean)
+                        self._backorder(sp, order, rt, short, now, now + wait)
                 if not sp.periodic and not sp.echelon:
-                    sp.review()
+                    sp.review(now)
             else:
-                t_arr, shipped = self._flow_through(kind, ci, pi, fi, q, lane, extra, now)
+                t_arr, shipped = self._flow_through(rt, q, now)
                 if t_arr > last:
                     last = t_arr
                 p_line = t_arr
                 if counting:
-                    k.line(ci, pi, fi, per, K.FROM_STOCK, shipped)
+                    rl[rt.base + K.FROM_STOCK] += shipped
+                    pl[pb + K.FROM_STOCK] += shipped
                     if shipped >= q:
-                        k.line(ci, pi, fi, per, K.LINES_FILLED, 1)
+                        rl[rt.base + K.LINES_FILLED] += 1
                 if shipped < q:
-                    all_from_stock = False
-                    self._lost(ci, pi, fi, q - shipped, per)
+                    first_full = False
+                    self._lost(rt, q - shipped, now, per)
                     if order is None:
                         order = Order(ci, now, requested, promised, counting, per)
                     order.lost = True
             if p_line > promised:
                 promised = p_line
-            if order is not None:
-                order.lines.append((pi, fi))
         if order is None:
-            self._finish(ci, now, requested, promised, last, True, True, bad, prods,
-                         [self.route(ci, pi)[1] for pi in prods], per, counting)
+            self._finish(ci, now, requested, promised, last, True, True, bad, lines, per,
+                         counting, now)
             return
         order.promised = promised
-        order.first_full = all_from_stock
+        order.first_full = first_full
         order.bad = bad
+        order.lines = lines
         if last > order.last:
             order.last = last
         if order.pending == 0:
-            self._close(order)
-        else:
-            # lines not yet recorded (filled ones) keep their attribution in order.lines
-            order.lines = [(pi, self.route(ci, pi)[1]) for pi in prods]
+            self._close(order, now)
 
-    def _ship_to_customer(self, ci: int, pi: int, fi: int, units: float, lane: Lane, now: float,
-                          dispatched: dict[int, float]) -> tuple[float, bool]:
-        """Dispatch units from site fi; returns (arrival time, damaged or doc error)."""
+    def _ship(self, rt: Route, units: float, now: float,
+              dispatched: dict[int, float]) -> tuple[float, bool]:
+        """Send units of a route's product from its site; (arrival time, damaged or doc error)."""
         k = self.k
+        fi = rt.fi
+        lane = rt.lane
+        counting = self.counting
         depart = dispatched.get(fi)
         if depart is None:
-            wait, depart = self.stations[fi].dispatch(now, units)
+            st = self.stations[fi]
+            if st.instant:
+                depart = now
+                wait = 0.0
+            else:
+                wait, depart = st.dispatch(now, units)
             dispatched[fi] = depart
-            if self.counting:
+            if counting:
                 k.wait_sum[fi] += wait
                 k.wait_n[fi] += 1
                 k.transport[fi] += lane.per_shipment
-        arrive = lane.arrive(depart)
+        c = lane.const
+        arrive = depart + c if c is not None else lane.arrive(depart)
+        pi = rt.pi
         self.to_customers[pi] += units
-        fac = self.facilities[fi]
         bad = False
         dmg, doc, u = self.damage[fi]
         if dmg > 0 and u() < dmg:
             bad = True
         if doc > 0 and u() < doc:
             bad = True
-        if self.counting:
+        if counting:
             k.transport[fi] += lane.unit_cost * units
             k.co2[fi] += lane.co2_per_unit * units
-            k.handling[fi] += fac.handling_cost_per_unit * units
-        self._delivered(ci, pi, fi, units, now, arrive)
+            k.handling[fi] += self.handling_cost[fi] * units
+            k.rl[rt.base + K.DELIVERED] += units
+            pb = int((now - self.warmup) / self.period_len) * K.ML
+            k.pl[pb + K.DELIVERED] += units
+            price = self.price[pi] * self.margin_mult[rt.ci]
+            k.pl[pb + K.REVENUE] += units * price
+            if self.promo_customers and rt.ci in self.promo_customers:
+                disc = self._discount(rt.ci, pi, now)
+                if disc:
+                    k.rl[rt.base + K.DISCOUNT] += units * price * disc
+                    k.pl[pb + K.DISCOUNT] += units * price * disc
+        if self.return_rate[pi] > 0:
+            self._returns(rt, units, arrive)
         if self.log is not None:
-            self.log(now, "ship", self.customers[ci].id, self.products[pi].id,
+            self.log(now, "ship", self.customers[rt.ci].id, self.products[pi].id,
                      self._site_name(fi), units, arrive)
         return arrive, bad
 
-    def _delivered(self, ci: int, pi: int, fi: int, units: float, now: float, arrive: float) -> None:
-        """Revenue, margin and returns of units on their way to a customer."""
-        k = self.k
+    def _delivered(self, rt: Route, units: float, now: float, arrive: float) -> None:
+        """Revenue and returns of units shipped by a flow-through route (cross-dock, direct)."""
+        pi = rt.pi
         if self.counting:
-            price = self.price[pi] * self.margin_mult[ci]
-            disc = self._discount(ci, pi, now)
-            per = int((now - self.warmup) / self.period_len)
-            k.line(ci, pi, fi, per, K.DELIVERED, units)
-            k.line(ci, pi, fi, per, K.REVENUE, units * price)
-            k.line(ci, pi, fi, per, K.COGS, units * self.cost[pi])
-            if disc:
-                k.line(ci, pi, fi, per, K.DISCOUNT, units * price * disc)
-        prod = self.products[pi]
-        if prod.return_rate > 0:
-            n = int(self.returns_rng.binomial(int(units), prod.return_rate))
-            if n > 0:
-                self.returned_total[pi] += n
-                self.returns_in_transit[pi] += n
-                if self.counting:
-                    k.line(ci, pi, fi, int((now - self.warmup) / self.period_len),
-                           K.RETURNED, n)
-                delay = max(0.0, float(prod.return_delay.sample(self.returns_rng, 1)[0]))
-                ev = self.env.timeout(max(0.0, arrive + delay - now))
-                ev.callbacks.append(lambda _e, ci=ci, pi=pi, fi=fi, n=n: self._returned(ci, pi, fi, n))
+            k = self.k
+            k.rl[rt.base + K.DELIVERED] += units
+            pb = int((now - self.warmup) / self.period_len) * K.ML
+            k.pl[pb + K.DELIVERED] += units
+            price = self.price[pi] * self.margin_mult[rt.ci]
+            k.pl[pb + K.REVENUE] += units * price
+            if self.promo_customers and rt.ci in self.promo_customers:
+                disc = self._discount(rt.ci, pi, now)
+                if disc:
+                    k.rl[rt.base + K.DISCOUNT] += units * price * disc
+                    k.pl[pb + K.DISCOUNT] += units * price * disc
+        if self.return_rate[pi] > 0:
+            self._returns(rt, units, arrive)
 
-    def _returned(self, ci: int, pi: int, fi: int, n: int) -> None:
-        prod = self.products[pi]
+    def _returns(self, rt: Route, units: float, arrive: float) -> None:
+        """Sample the units of a delivery that come back, and schedule their return."""
+        pi = rt.pi
+        n = int(self.returns_rng.binomial(int(units), self.return_rate[pi]))
+        if n > 0:
+            self.returned_total[pi] += n
+            self.returns_in_transit[pi] += n
+            if self.counting:
+                self.k.rl[rt.base + K.RETURNED] += n
+            delay = max(0.0, float(self.products[pi].return_delay.sample(self.returns_rng, 1)[0]))
+            ev = self.env.timeout(max(0.0, arrive + delay - self.env.now))
+            ev.callbacks.append(lambda _e, rt=rt, n=n: self._returned(rt, n))
+
+    def _returned(self, rt: Route, n: int) -> None:
+        pi, fi = rt.pi, rt.fi
+        now = self.env.now
         self.returns_in_transit[pi] -= n
-        keep = math.floor(n * prod.restockable_share + 1e-9)
+        keep = math.floor(n * self.products[pi].restockable_share + 1e-9)
         sp = self.sp.get((fi, pi))
         if sp is None:
             keep = 0
         if keep:
-            sp.touch(self.env.now)
+            sp.touch(now)
             sp.on_hand += keep
             sp.restocked += keep
-            self._allocate(sp)
+            self._allocate(sp, now)
         self.returns_scrapped[pi] += n - keep
         if self.counting and fi < len(self.facilities):
-            ln = self.lane(self.customers[ci].id, self.facilities[fi].id)
+            ln = self.lane(self.customers[rt.ci].id, self.facilities[fi].id)
             self.k.transport[fi] += ln.unit_cost * n + ln.per_shipment
 
     def _discount(self, ci: int, pi: int, now: float) -> float:
-        cd = self.demand_by_ci.get(ci)
-        if cd is None or not cd.promos:
-            return 0.0
-        for pr in cd.promos:
+        for pr in self.promo_customers[ci].promos:
             if pr.product == pi and pr.start <= now < pr.end:
                 return pr.discount
         return 0.0
 
-    def _flow_through(self, kind: str, ci: int, pi: int, fi: int, q: float, lane: Lane,
-                      extra: Any, now: float) -> tuple[float, float]:
+    def _flow_through(self, rt: Route, q: float, now: float) -> tuple[float, float]:
         """Cross-dock or direct: ordered to demand from the supplier; (arrival, units shipped)."""
-        pid = self.products[pi].id
-        if kind == "direct":
-            src: Source = extra
-            depart, shipped = src.ship(now, pid, q)
-            self.supplier_shipped[pi] += shipped
-            arrive = lane.arrive(depart)
+        pi, fi = rt.pi, rt.fi
+        src = rt.src
+        depart, shipped = src.ship(now, self.products[pi].id, q)
+        self.supplier_shipped[pi] += shipped
+        if rt.kind is DIRECT:
+            arrive = rt.lane.arrive(depart)
         else:
-            src, inbound = extra
-            depart, shipped = src.ship(now, pid, q)
-            self.supplier_shipped[pi] += shipped
+            inbound = rt.inbound
             at_dock = inbound.arrive(depart)
             self.cross_units[fi] += shipped
             out = at_dock + self.dwell[fi]()
             st = self.stations[fi]
             if st.windows.spans:
                 out = st.windows.available_from(out)
-            arrive = lane.arrive(out)
+            arrive = rt.lane.arrive(out)
             if self.counting:
                 self.k.transport[fi] += inbound.unit_cost * shipped + inbound.per_shipment
-                self.k.handling[fi] += self.facilities[fi].handling_cost_per_unit * shipped
+                self.k.handling[fi] += self.handling_cost[fi] * shipped
         self.to_customers[pi] += shipped
         if self.counting:
-            self.k.transport[fi] += lane.unit_cost * shipped + lane.per_shipment
-            self.k.co2[fi] += lane.co2_per_unit * shipped
+            self.k.transport[fi] += rt.lane.unit_cost * shipped + rt.lane.per_shipment
+            self.k.co2[fi] += rt.lane.co2_per_unit * shipped
         if shipped > 0:
-            self._delivered(ci, pi, fi, shipped, now, arrive)
+            self._delivered(rt, shipped, now, arrive)
         return arrive, shipped
 
-    def _substitute(self, ci: int, pi: int, fi: int, short: float, now: float, per: int) -> float:
+    def _substitute(self, rt: Route, short: float, now: float, dispatched: dict[int, float]) -> float:
         """Serve part of a shortfall with substitutes in stock at the same site."""
         taken = 0.0
-        for sub in self.products[pi].substitutes:
+        fi = rt.fi
+        for sub in self.products[rt.pi].substitutes:
             if short - taken <= 0:
                 break
             spi = self.pidx[sub.product]
@@ -809,24 +884,24 @@ class Model:
             ssp.on_hand -= n
             ssp.shipped += n
             taken += n
-            route = self.route(ci, pi)
-            self._ship_to_customer(ci, spi, fi, n, route[3], now, {})
+            self._ship(self.route(rt.ci, spi), n, now, dispatched)
             if self.counting:
-                self.k.line(ci, pi, fi, per, K.SUBST, n)
+                self.k.rl[rt.base + K.SUBST] += n
             if not ssp.periodic and not ssp.echelon:
-                ssp.review()
+                ssp.review(now)
         return taken
 
     def _site_name(self, fi: int) -> str:
         return self.facilities[fi].id if fi < len(self.facilities) else "(supplier direct)"
 
-    def _lost(self, ci: int, pi: int, fi: int, units: float, per: int) -> None:
+    def _lost(self, rt: Route, units: float, now: float, per: int) -> None:
         if self.log is not None:
-            self.log(self.env.now, "lost", self.customers[ci].id, self.products[pi].id,
-                     self._site_name(fi), units)
-        if self.counting:
-            self.k.line(ci, pi, fi, per, K.LOST, units)
-            self.k.penalty += units * self.sc.costs.stockout_penalty_per_unit
+            self.log(now, "lost", self.customers[rt.ci].id, self.products[rt.pi].id,
+                     self._site_name(rt.fi), units)
+        if self.counting and per >= 0:
+            self.k.rl[rt.base + K.LOST] += units
+            self.k.pl[per * K.ML + K.LOST] += units
+            self.k.penalty += units * self.penalty_per_unit
 
     def _promise(self, sp: StockPoint, need: float, now: float) -> float:
         """Available-to-promise date of ``need`` more units behind the current backlog."""
@@ -837,16 +912,16 @@ class Model:
                 return max(eta, now)
         return now + sp.mean_lead
 
-    def _backorder(self, sp: StockPoint, order: Order | None, ci: int, pi: int, qty: float,
-                   deadline: float, lane: Lane | None, downstream: StockPoint | None = None) -> Line:
+    def _backorder(self, sp: StockPoint, order: Order | None, rt: Route | None, qty: float,
+                   now: float, deadline: float, downstream: StockPoint | None = None) -> Line:
         self.seq += 1
         if downstream is not None:
             key: tuple = (0,) * len(self.prio_order)
         elif self.rule == "priority":
-            key = self._key(ci, pi)
+            key = self._key(rt.ci, rt.pi)
         else:
             key = ()
-        line = Line(order, ci, pi, qty, key, self.seq, downstream, lane, self.env.now)
+        line = Line(order, rt, qty, key, self.seq, downstream, now)
         sp.backlog_units += qty
         if self.rule == "priority":
             heapq.heappush(sp.backlog, line)
@@ -872,20 +947,11 @@ class Model:
             return
         rates: dict[tuple[int, int], dict[tuple, float]] = {}
         for cd in self.demand:
-            if cd.form == "daily":
-                units = cd.weights * cd.scale
-            else:
-                lines = cd.rate * cd.scale * max(1.0, cd.lines.mean())
-                share = cd.weights / cd.weights.sum()
-                q = (np.asarray([cd.quantity[p].mean() if p in cd.quantity else 1.0
-                                 for p in cd.products]) if isinstance(cd.quantity, dict)
-                     else cd.quantity.mean())
-                units = lines * share * np.maximum(q, 1.0)
-            for pi, u in zip(cd.products.tolist(), units.tolist(), strict=True):
-                kind, fi, sp, _, _ = self.route(cd.index, pi)
-                if kind != "classic":
+            for pi, u in zip(cd.products.tolist(), expected_units(cd).tolist(), strict=True):
+                rt = self.route(cd.index, pi)
+                if rt.kind is not CLASSIC:
                     continue
-                d = rates.setdefault((fi, pi), {})
+                d = rates.setdefault((rt.fi, pi), {})
                 key = self._key(cd.index, pi)
                 d[key] = d.get(key, 0.0) + u
         for (fi, pi), d in rates.items():
@@ -895,6 +961,7 @@ class Model:
                 sp.protect = protect
 
     def _expire(self, sp: StockPoint, line: Line) -> None:
+        """A backordered line whose wait ran out is cancelled: a lost sale."""
         if line.dead or line.open <= 0:
             return
         now = self.env.now
@@ -902,25 +969,18 @@ class Model:
         line.dead = True
         sp.backlog_units -= line.open
         order = line.order
-        fi = sp.fi
-        if self.log is not None:
-            self.log(now, "lost", self.customers[line.ci].id if line.ci >= 0 else "",
-                     self.products[line.pi].id, self._site_name(fi), line.open)
         if order is not None:
-            if order.counted:
-                self.k.line(line.ci, line.pi, fi, order.per, K.LOST, line.open)
-                self.k.penalty += line.open * self.sc.costs.stockout_penalty_per_unit
+            self._lost(line.route, line.open, now, order.per if order.counted else -1)
             order.lost = True
             order.pending -= 1
             if order.pending == 0:
-                self._close(order)
+                self._close(order, now)
         line.open = 0
 
-    def _allocate(self, sp: StockPoint) -> None:
+    def _allocate(self, sp: StockPoint, now: float) -> None:
         """Serve the backlog from on-hand stock by the allocation rule."""
         if sp.backlog_units <= 0 or sp.on_hand <= 0:
             return
-        now = self.env.now
         bl = sp.backlog
         if self.rule == "fair_share":
             live = [ln for ln in bl if not ln.dead and ln.open > 0]
@@ -929,14 +989,14 @@ class Model:
                 for ln in live:
                     if sp.on_hand < 1:
                         break
-                    n = min(share, ln.open, sp.on_hand)
-                    self._fill(sp, ln, n, now)
+                    self._fill(sp, ln, min(share, ln.open, sp.on_hand), now)
                 live = [ln for ln in live if ln.open > 0]
             sp.backlog = [ln for ln in bl if not ln.dead and ln.open > 0]
             return
         skipped = []
+        priority = self.rule == "priority"
         while bl and sp.on_hand > 0:
-            ln = heapq.heappop(bl) if self.rule == "priority" else bl.popleft()
+            ln = heapq.heappop(bl) if priority else bl.popleft()
             if ln.dead or ln.open <= 0:
                 continue
             avail = sp.on_hand
@@ -948,11 +1008,10 @@ class Model:
             if self.ship_complete and ln.downstream is None and avail < ln.open:
                 skipped.append(ln)
                 continue
-            n = ln.open if ln.open <= avail else avail
-            self._fill(sp, ln, n, now)
+            self._fill(sp, ln, ln.open if ln.open <= avail else avail, now)
             if ln.open > 0:
                 skipped.append(ln)
-        if self.rule == "priority":
+        if priority:
             for ln in skipped:
                 heapq.heappush(bl, ln)
         else:
@@ -969,10 +1028,10 @@ class Model:
                 ln.dead = True
             return
         order = ln.order
-        arrive, bad = self._ship_to_customer(ln.ci, ln.pi, sp.fi, n, ln.lane, now, {})
+        arrive, bad = self._ship(ln.route, n, now, {})
         if order is not None:
             if order.counted:
-                self.k.line(ln.ci, ln.pi, sp.fi, order.per, K.BACKORDER_DAYS, n * (now - ln.t0))
+                self.k.rl[ln.route.base + K.BACKORDER_DAYS] += n * (now - ln.t0)
                 self.k.penalty += n * (now - ln.t0) * self.sc.costs.backorder_cost_per_unit_day
             order.bad |= bad
             if arrive > order.last:
@@ -981,76 +1040,73 @@ class Model:
                 ln.dead = True
                 order.pending -= 1
                 if order.pending == 0:
-                    self._close(order)
+                    self._close(order, now)
 
     # ------------------------------------------------------------------ order completion
-    def _close(self, o: Order) -> None:
+    def _close(self, o: Order, now: float) -> None:
         self._finish(o.ci, o.t0, o.requested, o.promised, o.last, o.first_full and not o.lost,
-                     not o.lost, o.bad, [p for p, _ in o.lines], [f for _, f in o.lines], o.per,
-                     o.counted)
+                     not o.lost, o.bad, o.lines, o.per, o.counted, now)
 
     def _finish(self, ci: int, t0: float, requested: float, promised: float, last: float,
-                first_full: bool, complete: bool, bad: bool, prods: list[int], facs: list[int],
-                per: int, counted: bool) -> None:
+                first_full: bool, complete: bool, bad: bool, lines: list[Route], per: int,
+                counted: bool, now: float) -> None:
+        """Record a finished order's outcome (one code per dimension) and its cycle time."""
         on_time = complete and last <= requested + 1e-9
-        kept = complete and last <= promised + 1e-9
         otif = on_time and first_full
-        perfect = otif and not bad
         if not otif:
-            self._failure(ci)
+            self._failure(ci, now)
         if not counted:
             return
+        kept = complete and last <= promised + 1e-9
+        perfect = otif and not bad
+        code = (first_full | on_time << 1 | kept << 2 | otif << 3 | perfect << 4
+                | complete << 5)
         k = self.k
-        M = K.M
-        cycle = last - t0
-        vals = ((K.ORDERS, 1), (K.ORDERS_FILLED, first_full), (K.ON_TIME, on_time),
-                (K.PROMISE_KEPT, kept), (K.OTIF, otif), (K.PERFECT, perfect))
-        b = ci * M
-        for slot, v in vals:
-            k.cust[b + slot] += v
-            if per >= 0:
-                k.per[per * M + slot] += v
+        k.cc[ci * K.NCODES + code] += 1
+        rc = k.rc
+        for rt in lines:
+            rc[rt.cbase + code] += 1
+        if per >= 0:
+            k.pc[per * K.NCODES + code] += 1
         if complete:
-            k.cust[b + K.CYCLE_SUM] += cycle
-            k.cust[b + K.CYCLE_N] += 1
+            cycle = last - t0
+            k.cs[ci] += cycle
+            rl = k.rl
+            for rt in lines:
+                rl[rt.base + K.CYCLE_SUM] += cycle
             if per >= 0:
-                k.per[per * M + K.CYCLE_SUM] += cycle
-                k.per[per * M + K.CYCLE_N] += 1
-            k.cycle_all.add(cycle)
-            k.cycle_tier[self.cust_tier[ci]].add(cycle)
-        # order outcomes attributed to each line's product and facility
-        for pi, fi in zip(prods, facs, strict=False):
-            pb, fb = pi * M, fi * M
-            for slot, v in vals:
-                k.prod[pb + slot] += v
-                k.fac[fb + slot] += v
-            if complete:
-                k.prod[pb + K.CYCLE_SUM] += cycle
-                k.prod[pb + K.CYCLE_N] += 1
-                k.fac[fb + K.CYCLE_SUM] += cycle
-                k.fac[fb + K.CYCLE_N] += 1
+                k.pl[per * K.ML + K.CYCLE_SUM] += cycle
+            i = int(cycle * 100.0)  # histogram bins of 0.01 day
+            if i > K.HIST_BINS:
+                i = K.HIST_BINS
+            h = k.cycle_all
+            h.counts[i] += 1
+            h.n += 1
+            h = k.cycle_tier[self.cust_tier[ci]]
+            h.counts[i] += 1
+            h.n += 1
 
-    def _failure(self, ci: int) -> None:
+    def _failure(self, ci: int, now: float) -> None:
         """A failed order (not OTIF) may make the customer churn (tier's per_failure)."""
         self.failures[ci] += 1
-        p = self.sc.tiers[self.customers[ci].tier].churn.per_failure
+        p = self.churn_per_failure[ci]
         if p > 0 and self.active[ci] and self.churn_u() < p:
             self.active[ci] = False
-            self.churned_at[ci] = self.env.now
+            self.churned_at[ci] = now
 
     # ------------------------------------------------------------------ replenishment
-    def replenish(self, sp: StockPoint, qty: float) -> None:
-        """Order ``qty`` for ``sp`` from its source; schedule the receipt."""
-        now = self.env.now
+    def replenish(self, sp: StockPoint, qty: float, now: float) -> None:
+        """Order ``qty`` for ``sp`` from its source at time ``now``; schedule the receipt."""
         sp.touch(now)
         fi = sp.fi
         pi = sp.pi
-        week = int(now // 7)
+        week = int(now * (1 / 7))
         if self.log is not None:
             self.log(now, "replenish", "", self.products[pi].id, self.facilities[fi].id, qty)
         if self.counting:
             self.k.ordering[fi] += self.sc.costs.ordering_cost_per_order
             self.k.repl_orders[fi] += 1
+        self.fac_week_out[fi][week] += qty
         src = sp.supplier
         if src is not None:
             qty = max(qty, src.moq)
@@ -1059,17 +1115,16 @@ class Model:
             lane = sp.in_lane
             arrive = lane.arrive(depart)
             self.supplier_shipped[pi] += shipped
-            self.week_orders_up[week] = self.week_orders_up.get(week, 0.0) + qty
+            self.week_orders_up[week] += qty
             if self.counting:
                 self.k.transport[fi] += lane.unit_cost * shipped + lane.per_shipment
                 self.k.co2[fi] += lane.co2_per_unit * shipped
         elif sp.upstream is not None:
             sp.on_order += qty
+            sp.pipeline.append([now + sp.mean_lead, qty])
             up = sp.upstream
             up.touch(now)
-            arrive = INF
-            shipped = qty
-            self.fac_week_in[(up.fi, week)] = self.fac_week_in.get((up.fi, week), 0.0) + qty
+            self.fac_week_in[up.fi][week] += qty
             take = up.on_hand if up.on_hand < qty else qty
             if take > 0:
                 up.on_hand -= take
@@ -1077,19 +1132,16 @@ class Model:
                 self._ship_internal(up, sp, take, now)
             if take < qty:
                 up.stocked_out = True
-                self._backorder(up, None, -1, pi, qty - take, INF, None, downstream=sp)
+                self._backorder(up, None, None, qty - take, now, INF, downstream=sp)
             if not up.periodic and not up.echelon:
-                up.review()
-            self.fac_week_out[(fi, week)] = self.fac_week_out.get((fi, week), 0.0) + qty
-            sp.pipeline.append([now + sp.mean_lead, qty])
+                up.review(now)
             return
         else:  # a plant producing
             sp.on_order += qty
             shipped = qty
             arrive = now + self.production[fi]()
             self.supplier_shipped[pi] += shipped
-            self.week_orders_up[week] = self.week_orders_up.get(week, 0.0) + qty
-        self.fac_week_out[(fi, week)] = self.fac_week_out.get((fi, week), 0.0) + qty
+            self.week_orders_up[week] += qty
         sp.pipeline.append([now + sp.mean_lead, qty])
         self._schedule_receipt(sp, arrive, shipped, qty)
 
@@ -1100,11 +1152,11 @@ class Model:
         if self.counting:
             self.k.transport[down.fi] += lane.unit_cost * units + lane.per_shipment
             self.k.co2[down.fi] += lane.co2_per_unit * units
-            self.k.handling[up.fi] += self.facilities[up.fi].handling_cost_per_unit * units
-        self._schedule_receipt(down, arrive, units, units, internal=True)
+            self.k.handling[up.fi] += self.handling_cost[up.fi] * units
+        self._schedule_receipt(down, arrive, units, units)
 
-    def _schedule_receipt(self, sp: StockPoint, arrive: float, shipped: float, ordered: float,
-                          internal: bool = False) -> None:
+    def _schedule_receipt(self, sp: StockPoint, arrive: float, shipped: float,
+                          ordered: float) -> None:
         self.seq += 1
         sid = self.seq
         self.outstanding[sid] = (sp.pi, shipped)
@@ -1138,9 +1190,9 @@ class Model:
         if not sp.stocked_out:
             sp.cycles_ok += 1
         sp.stocked_out = False
-        self._allocate(sp)
+        self._allocate(sp, now)
         if not sp.periodic and not sp.echelon:
-            sp.review()
+            sp.review(now)
 
     # ------------------------------------------------------------------ end of run
     def close_open_orders(self) -> None:
@@ -1155,7 +1207,7 @@ class Model:
                 if o.requested <= self.horizon:
                     # late and incomplete: counted as a failed order, no cycle time
                     self._finish(o.ci, o.t0, o.requested, o.promised, INF, False, False, o.bad,
-                                 [p for p, _ in o.lines], [f for _, f in o.lines], o.per, o.counted)
+                                 o.lines, o.per, o.counted, self.horizon)
 
     def audit(self) -> AuditReport:
         """Conservation of units per (location, product) and across the network."""

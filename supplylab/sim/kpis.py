@@ -1,10 +1,11 @@
 """KPI accumulation while the simulation runs, and the KPI formulas at the end.
 
-Counters live in flat Python lists indexed ``key * M + metric`` for four base dimensions
-(customer, product, facility, period); tiers, ABC classes and operators are sums of their
-customers, products and facilities at the end, so memory does not grow with the horizon
-(except the period series, which is the output). Order cycle times go into a fixed-bin
-histogram for percentiles.
+Hot-path design: a line's metrics are added to its *route* (customer x product, which fixes the
+serving site) and to its period; an order's outcome is one 6-bit code (first shipment full, on
+time, promise kept, OTIF, perfect, complete) counted per customer, per route (for the product
+and facility breakdowns) and per period. Tiers, products, ABC classes, facilities and operators
+are sums of routes and customers at the end. Memory is bounded by the number of routes and
+periods, not by the number of orders. Cycle times go into a fixed-bin histogram.
 """
 
 from __future__ import annotations
@@ -13,14 +14,25 @@ import math
 
 import numpy as np
 
-# metric slots of the base counters -------------------------------------------------------
-DEMAND, FROM_STOCK, LINES, LINES_FILLED, LOST, SUBST, DELIVERED, REVENUE, COGS, DISCOUNT, \
-    ORDERS, ORDERS_FILLED, ON_TIME, PROMISE_KEPT, OTIF, PERFECT, CYCLE_SUM, CYCLE_N, \
-    RETURNED, BACKORDER_DAYS = range(20)
-M = 20
+# line metrics (per route and per period) ------------------------------------------------------
+DEMAND, FROM_STOCK, LINES_FILLED, LOST, SUBST, DELIVERED, DISCOUNT, BACKORDER_DAYS, RETURNED, \
+    CYCLE_SUM, REVENUE = range(11)
+ML = 11
+# order outcome code bits ----------------------------------------------------------------------
+FIRST_FULL, ON_TIME, KEPT, OTIF, PERFECT, COMPLETE = 1, 2, 4, 8, 16, 32
+NCODES = 64
 
 HIST_BIN = 0.01  # days
 HIST_BINS = 20_000  # up to 200 days; beyond goes to the last bin
+
+#: code -> (orders, first_full, on_time, kept, otif, perfect, complete) indicator matrix
+DECODE = np.array([[1, c & 1, (c >> 1) & 1, (c >> 2) & 1, (c >> 3) & 1, (c >> 4) & 1,
+                    (c >> 5) & 1] for c in range(NCODES)], dtype=float)
+
+
+def order_code(first_full: bool, on_time: bool, kept: bool, otif: bool, perfect: bool,
+               complete: bool) -> int:
+    return (first_full | on_time << 1 | kept << 2 | otif << 3 | perfect << 4 | complete << 5)
 
 
 class Histogram:
@@ -29,26 +41,27 @@ class Histogram:
     __slots__ = ("counts", "n")
 
     def __init__(self) -> None:
-        self.counts = np.zeros(HIST_BINS + 1, dtype=np.int64)
+        self.counts = [0] * (HIST_BINS + 1)
         self.n = 0
 
     def add(self, x: float) -> None:
-        i = int(x / HIST_BIN)
+        i = int(x * 100.0)  # 1 / HIST_BIN
         self.counts[i if i < HIST_BINS else HIST_BINS] += 1
         self.n += 1
 
     def reset(self) -> None:
-        self.counts[:] = 0
+        self.counts = [0] * (HIST_BINS + 1)
         self.n = 0
 
     def percentile(self, q: float) -> float:
         if self.n == 0:
             return math.nan
-        cum = np.cumsum(self.counts)
+        counts = np.asarray(self.counts)
+        cum = np.cumsum(counts)
         target = q / 100.0 * self.n
         i = int(np.searchsorted(cum, target, side="left"))
         below = cum[i - 1] if i > 0 else 0
-        inside = self.counts[i]
+        inside = counts[i]
         frac = (target - below) / inside if inside else 0.0
         return (i + min(max(frac, 0.0), 1.0)) * HIST_BIN
 
@@ -56,14 +69,15 @@ class Histogram:
 class Collector:
     """Counters of one replication (reset at the end of the warm-up)."""
 
-    def __init__(self, n_customers: int, n_products: int, n_facilities: int, n_tiers: int,
-                 n_periods: int) -> None:
-        self.nc, self.np_, self.nf, self.nt = n_customers, n_products, n_facilities, n_tiers
+    def __init__(self, n_customers: int, n_facilities: int, n_tiers: int, n_periods: int) -> None:
+        self.nc, self.nf, self.nt = n_customers, n_facilities, n_tiers
         self.n_periods = n_periods
-        self.cust = [0.0] * (n_customers * M)
-        self.prod = [0.0] * (n_products * M)
-        self.fac = [0.0] * (n_facilities * M)
-        self.per = [0.0] * (n_periods * M)
+        self.rl: list[float] = []  # route x ML, grows as routes appear
+        self.rc: list[int] = []  # route x NCODES
+        self.cc = [0] * (n_customers * NCODES)
+        self.cs = [0.0] * n_customers  # cycle time sums per customer
+        self.pl = [0.0] * (n_periods * ML)
+        self.pc = [0] * (n_periods * NCODES)
         self.cycle_all = Histogram()
         self.cycle_tier = [Histogram() for _ in range(n_tiers)]
         # costs and flows by facility (index nf = outside any facility: suppliers, direct)
@@ -77,59 +91,56 @@ class Collector:
         self.penalty = 0.0
         self.per_onhand_area = [0.0] * n_periods
 
+    def add_route(self) -> int:
+        """Room for a new route; returns its index."""
+        r = len(self.rl) // ML
+        self.rl.extend([0.0] * ML)
+        self.rc.extend([0] * NCODES)
+        return r
+
     def reset(self) -> None:
-        for name in ("cust", "prod", "fac", "per", "transport", "handling", "ordering", "co2",
-                     "wait_sum", "per_onhand_area"):
-            lst = getattr(self, name)
-            lst[:] = [0.0] * len(lst)
-        self.repl_orders[:] = [0] * len(self.repl_orders)
-        self.wait_n[:] = [0] * len(self.wait_n)
+        self.rl = [0.0] * len(self.rl)
+        self.rc = [0] * len(self.rc)
+        self.cc = [0] * len(self.cc)
+        self.cs = [0.0] * len(self.cs)
+        self.pl = [0.0] * len(self.pl)
+        self.pc = [0] * len(self.pc)
+        for name in ("transport", "handling", "ordering", "co2", "wait_sum", "per_onhand_area"):
+            setattr(self, name, [0.0] * len(getattr(self, name)))
+        self.repl_orders = [0] * len(self.repl_orders)
+        self.wait_n = [0] * len(self.wait_n)
         self.penalty = 0.0
         self.cycle_all.reset()
         for h in self.cycle_tier:
             h.reset()
-
-    def line(self, ci: int, pi: int, fi: int, per: int, slot: int, v: float) -> None:
-        """Add v to a line-level metric in all four base dimensions."""
-        self.cust[ci * M + slot] += v
-        self.prod[pi * M + slot] += v
-        self.fac[fi * M + slot] += v
-        if per >= 0:
-            self.per[per * M + slot] += v
 
 
 def ratio(a: float, b: float) -> float:
     return a / b if b > 0 else math.nan
 
 
-def service_kpis(v: list[float] | np.ndarray) -> dict[str, float]:
-    """Service and money KPIs from one aggregated counter vector (length M)."""
+def service_kpis(line: np.ndarray, codes: np.ndarray, cycle_sum: float, revenue: float,
+                 cogs: float) -> dict[str, float]:
+    """Service and money KPIs from summed line metrics (length ML) and order codes (NCODES)."""
+    o = codes @ DECODE  # orders, first_full, on_time, kept, otif, perfect, complete
     return {
-        "fill_rate": ratio(v[FROM_STOCK], v[DEMAND]),
-        "line_fill_rate": ratio(v[LINES_FILLED], v[LINES]),
-        "order_fill_rate": ratio(v[ORDERS_FILLED], v[ORDERS]),
-        "on_time_rate": ratio(v[ON_TIME], v[ORDERS]),
-        "promise_kept_rate": ratio(v[PROMISE_KEPT], v[ORDERS]),
-        "otif_rate": ratio(v[OTIF], v[ORDERS]),
-        "perfect_order_rate": ratio(v[PERFECT], v[ORDERS]),
-        "order_cycle_time_mean": ratio(v[CYCLE_SUM], v[CYCLE_N]),
-        "lost_sales_units": float(v[LOST]),
-        "lost_sales_rate": ratio(v[LOST], v[DEMAND]),
-        "substituted_units": float(v[SUBST]),
-        "returned_units": float(v[RETURNED]),
-        "return_rate": ratio(v[RETURNED], v[DELIVERED]),
-        "demand_units": float(v[DEMAND]),
-        "delivered_units": float(v[DELIVERED]),
-        "orders": float(v[ORDERS]),
-        "revenue": float(v[REVENUE]),
-        "gross_margin": float(v[REVENUE] - v[COGS]),
-        "promotion_cost": float(v[DISCOUNT]),
+        "fill_rate": ratio(line[FROM_STOCK], line[DEMAND]),
+        "line_fill_rate": ratio(line[LINES_FILLED], o[0]),
+        "order_fill_rate": ratio(o[1], o[0]),
+        "on_time_rate": ratio(o[2], o[0]),
+        "promise_kept_rate": ratio(o[3], o[0]),
+        "otif_rate": ratio(o[4], o[0]),
+        "perfect_order_rate": ratio(o[5], o[0]),
+        "order_cycle_time_mean": ratio(cycle_sum, o[6]),
+        "lost_sales_units": float(line[LOST]),
+        "lost_sales_rate": ratio(line[LOST], line[DEMAND]),
+        "substituted_units": float(line[SUBST]),
+        "returned_units": float(line[RETURNED]),
+        "return_rate": ratio(line[RETURNED], line[DELIVERED]),
+        "demand_units": float(line[DEMAND]),
+        "delivered_units": float(line[DELIVERED]),
+        "orders": float(o[0]),
+        "revenue": float(revenue),
+        "gross_margin": float(revenue - cogs),
+        "promotion_cost": float(line[DISCOUNT]),
     }
-
-
-def group_sum(flat: list[float], groups: list[int], n_groups: int) -> np.ndarray:
-    """Sum base-dimension counter vectors into groups: shape (n_groups, M)."""
-    arr = np.asarray(flat, dtype=float).reshape(-1, M)
-    out = np.zeros((n_groups, M))
-    np.add.at(out, np.asarray(groups, dtype=int), arr)
-    return out

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import kpis as K
+from .demand import expected_units
 
 if TYPE_CHECKING:
     from .engine import Model
@@ -20,20 +21,9 @@ if TYPE_CHECKING:
 def abc_classes(m: Model) -> list[str]:
     """ABC class per product: given, else Pareto on expected revenue (A: first 80%, B: 15%)."""
     rev = np.zeros(len(m.products))
+    price = np.asarray(m.price)
     for cd in m.demand:
-        if cd.form == "daily":
-            units = cd.weights * cd.scale
-        else:
-            assert cd.lines is not None and cd.quantity is not None
-            lines = cd.rate * cd.scale * max(1.0, cd.lines.mean())
-            share = cd.weights / cd.weights.sum()
-            if isinstance(cd.quantity, dict):
-                q = np.asarray([cd.quantity[p].mean() if p in cd.quantity else 1.0
-                                for p in cd.products])
-            else:
-                q = cd.quantity.mean()
-            units = lines * share * np.maximum(q, 1.0)
-        np.add.at(rev, cd.products, units * np.asarray([m.price[p] for p in cd.products]))
+        np.add.at(rev, cd.products, expected_units(cd) * price[cd.products])
     order = np.argsort(-rev, kind="stable")
     total = rev.sum()
     out = ["C"] * len(m.products)
@@ -52,12 +42,12 @@ def _clean(d: dict[str, float]) -> dict[str, float]:
     return {k: float(v) for k, v in d.items() if v is not None and not math.isnan(v)}
 
 
-def _variance_ratio(num: dict[int, float], den: dict[int, float], first: int, last: int) -> float:
-    weeks = range(first, last)
-    if len(weeks) < 3:
+def _variance_ratio(num: list[float], den: list[float], first: int, last: int) -> float:
+    """Variance of weekly orders placed over variance of weekly demand faced (whole weeks)."""
+    if last - first < 3:
         return math.nan
-    a = np.asarray([num.get(w, 0.0) for w in weeks])
-    b = np.asarray([den.get(w, 0.0) for w in weeks])
+    a = np.asarray(num[first:last])
+    b = np.asarray(den[first:last])
     vb = b.var(ddof=1)
     return float(a.var(ddof=1) / vb) if vb > 0 else math.nan
 
@@ -68,12 +58,50 @@ def summarise(m: Model) -> tuple[dict[str, float], dict[str, dict[str, dict[str,
     window = max(m.horizon - m.warmup, 1e-12)
     years = window / 365.0
     nC, nP, nF = len(m.customers), len(m.products), len(m.facilities)
-    cust = np.asarray(k.cust).reshape(nC, K.M) if nC else np.zeros((0, K.M))
-    prod = np.asarray(k.prod).reshape(nP, K.M)
-    fac = np.asarray(k.fac).reshape(nF + 1, K.M)
-    per = np.asarray(k.per).reshape(-1, K.M)
-    total = cust.sum(axis=0) if nC else np.zeros(K.M)
+    nR = len(m.route_list)
+    rl = np.asarray(k.rl, dtype=float).reshape(nR, K.ML)
+    rc = np.asarray(k.rc, dtype=float).reshape(nR, K.NCODES)
+    r_ci = np.asarray([rt.ci for rt in m.route_list], dtype=int)
+    r_pi = np.asarray([rt.pi for rt in m.route_list], dtype=int)
+    r_fi = np.asarray([rt.fi for rt in m.route_list], dtype=int)
+    price = np.asarray(m.price)
+    cost = np.asarray(m.cost)
+    mult = np.asarray(m.margin_mult) if nC else np.zeros(0)
+    r_rev = rl[:, K.DELIVERED] * price[r_pi] * (mult[r_ci] if nR else 0.0) if nR else np.zeros(0)
+    r_cogs = rl[:, K.DELIVERED] * cost[r_pi] if nR else np.zeros(0)
+    cc = np.asarray(k.cc, dtype=float).reshape(nC, K.NCODES) if nC else np.zeros((0, K.NCODES))
+    cs = np.asarray(k.cs, dtype=float)
+    pl = np.asarray(k.pl, dtype=float).reshape(-1, K.ML)
+    pc = np.asarray(k.pc, dtype=float).reshape(-1, K.NCODES)
     costs = m.sc.costs
+
+    def group(values: np.ndarray, keys: np.ndarray, n: int) -> np.ndarray:
+        out = np.zeros((n, *values.shape[1:]))
+        if len(keys):
+            np.add.at(out, keys, values)
+        return out
+
+    # per-customer, product and facility sums of the route counters
+    c_line, c_rev, c_cogs = group(rl, r_ci, nC), group(r_rev, r_ci, nC), group(r_cogs, r_ci, nC)
+    c_lines = group(rc.sum(axis=1), r_ci, nC)
+    p_line, p_codes = group(rl, r_pi, nP), group(rc, r_pi, nP)
+    p_rev, p_cogs = group(r_rev, r_pi, nP), group(r_cogs, r_pi, nP)
+    f_line, f_codes = group(rl, r_fi, nF + 1), group(rc, r_fi, nF + 1)
+    f_rev, f_cogs = group(r_rev, r_fi, nF + 1), group(r_cogs, r_fi, nF + 1)
+
+    def by_customers(line: np.ndarray, codes: np.ndarray, lines: float, cycle: float,
+                     rev: float, cogs: float) -> dict[str, float]:
+        """Order KPIs count orders (not lines) for customer-based groups."""
+        row = K.service_kpis(line, codes, cycle, rev, cogs)
+        row["line_fill_rate"] = K.ratio(line[K.LINES_FILLED], lines)
+        return row
+
+    def by_routes(line: np.ndarray, codes: np.ndarray, rev: float, cogs: float) -> dict[str, float]:
+        """Order outcomes attributed to each line: 'orders' counts order lines here."""
+        return K.service_kpis(line, codes, line[K.CYCLE_SUM], rev, cogs)
+
+    total_line = rl.sum(axis=0) if nR else np.zeros(K.ML)
+    total = {"line": total_line, "rev": float(r_rev.sum()), "cogs": float(r_cogs.sum())}
 
     # inventory per product and facility --------------------------------------------------
     onhand_p = np.zeros(nP)
@@ -106,11 +134,12 @@ def summarise(m: Model) -> tuple[dict[str, float], dict[str, dict[str, dict[str,
             "cycle_service_level": cycles[0] / cycles[1] if cycles[1] > 0 else math.nan,
         }
 
-    kp = K.service_kpis(total)
+    kp = by_customers(total["line"], cc.sum(axis=0), float(rc.sum()), float(cs.sum()),
+                      total["rev"], total["cogs"])
     kp["order_cycle_time_p50"] = k.cycle_all.percentile(50)
     kp["order_cycle_time_p95"] = k.cycle_all.percentile(95)
-    kp.update(inventory(onhand_p.sum(), value_p.sum(), backlog_p.sum(), total[K.DEMAND],
-                        total[K.COGS], cyc_p.sum(axis=0)))
+    kp.update(inventory(onhand_p.sum(), value_p.sum(), backlog_p.sum(), total_line[K.DEMAND],
+                        total["cogs"], cyc_p.sum(axis=0)))
     kp["pipeline_units_avg"] = float(pipe_p.sum())
     kp["order_wait_days_mean"] = (sum(k.wait_sum) / sum(k.wait_n)) if sum(k.wait_n) else math.nan
     kp["holding_cost"] = float(holding_f.sum())
@@ -147,7 +176,7 @@ def summarise(m: Model) -> tuple[dict[str, float], dict[str, dict[str, dict[str,
         p = min(1.0, ch.base_rate_per_year + 1 - (1 - ch.per_failure) ** fails_per_year)
         if p > ch.at_risk_threshold:
             at_risk += 1
-        margin_per_year = (cust[ci, K.REVENUE] - cust[ci, K.COGS]) / years
+        margin_per_year = (c_rev[ci] - c_cogs[ci]) / years
         r = 1.0 - p
         value = margin_per_year * (1.0 + d) / (1.0 + d - r) if (1.0 + d - r) > 0 else 0.0
         clv += value
@@ -160,11 +189,14 @@ def summarise(m: Model) -> tuple[dict[str, float], dict[str, dict[str, dict[str,
 
     # breakdowns ---------------------------------------------------------------------------
     by: dict[str, dict[str, dict[str, float]]] = {}
-    tiers_sum = K.group_sum(k.cust, m.cust_tier, len(m.tiers)) if nC else np.zeros((0, K.M))
-    tier_count = np.bincount(np.asarray(m.cust_tier, dtype=int), minlength=len(m.tiers))
+    t_of_c = np.asarray(m.cust_tier, dtype=int)
+    nT = len(m.tiers)
+    t_line, t_codes, t_lines = group(c_line, t_of_c, nT), group(cc, t_of_c, nT), group(c_lines, t_of_c, nT)
+    t_cycle, t_rev, t_cogs = group(cs, t_of_c, nT), group(c_rev, t_of_c, nT), group(c_cogs, t_of_c, nT)
+    tier_count = np.bincount(t_of_c, minlength=nT)
     by["tier"] = {}
     for ti, t in enumerate(m.tiers):
-        row = K.service_kpis(tiers_sum[ti]) if nC else {}
+        row = by_customers(t_line[ti], t_codes[ti], t_lines[ti], t_cycle[ti], t_rev[ti], t_cogs[ti])
         row["order_cycle_time_p50"] = k.cycle_tier[ti].percentile(50)
         row["order_cycle_time_p95"] = k.cycle_tier[ti].percentile(95)
         row["target_fill_rate"] = m.sc.tiers[t].target_fill_rate
@@ -174,29 +206,31 @@ def summarise(m: Model) -> tuple[dict[str, float], dict[str, dict[str, dict[str,
         by["tier"][t] = _clean(row)
     by["product"] = {}
     for pi, p in enumerate(m.products):
-        row = K.service_kpis(prod[pi])
-        row.update(inventory(onhand_p[pi], value_p[pi], backlog_p[pi], prod[pi, K.DEMAND],
-                             prod[pi, K.COGS], cyc_p[pi]))
+        row = by_routes(p_line[pi], p_codes[pi], p_rev[pi], p_cogs[pi])
+        row.update(inventory(onhand_p[pi], value_p[pi], backlog_p[pi], p_line[pi, K.DEMAND],
+                             p_cogs[pi], cyc_p[pi]))
         by["product"][p.id] = _clean(row)
     classes = abc_classes(m)
     cls_names = ["A", "B", "C"]
     cls_idx = [cls_names.index(c) for c in classes]
-    cls_sum = K.group_sum(k.prod, cls_idx, 3)
+    ci_arr = np.asarray(cls_idx, dtype=int)
+    a_line, a_codes = group(p_line, ci_arr, 3), group(p_codes, ci_arr, 3)
+    a_rev, a_cogs = group(p_rev, ci_arr, 3), group(p_cogs, ci_arr, 3)
     by["abc_class"] = {}
     for i, name in enumerate(cls_names):
-        if cls_sum[i, K.LINES] > 0 or name in classes:
+        if name in classes:
             sel = [pi for pi in range(nP) if cls_idx[pi] == i]
-            row = K.service_kpis(cls_sum[i])
+            row = by_routes(a_line[i], a_codes[i], a_rev[i], a_cogs[i])
             row.update(inventory(onhand_p[sel].sum(), value_p[sel].sum(), backlog_p[sel].sum(),
-                                 cls_sum[i, K.DEMAND], cls_sum[i, K.COGS], cyc_p[sel].sum(axis=0)))
+                                 a_line[i, K.DEMAND], a_cogs[i], cyc_p[sel].sum(axis=0)))
             by["abc_class"][name] = _clean(row)
     by["facility"] = {}
     fac_names = [f.id for f in m.facilities] + ["(supplier direct)"]
     for fi, name in enumerate(fac_names):
-        if fi == nF and fac[fi, K.LINES] == 0:
+        if fi == nF and f_codes[fi].sum() == 0:
             continue
-        row = K.service_kpis(fac[fi])
-        row.update(inventory(onhand_f[fi], value_f[fi], 0.0, fac[fi, K.DEMAND], fac[fi, K.COGS],
+        row = by_routes(f_line[fi], f_codes[fi], f_rev[fi], f_cogs[fi])
+        row.update(inventory(onhand_f[fi], value_f[fi], 0.0, f_line[fi, K.DEMAND], f_cogs[fi],
                              cyc_f[fi]))
         row.pop("backorder_units_avg")
         row["holding_cost"] = holding_f[fi]
@@ -206,18 +240,19 @@ def summarise(m: Model) -> tuple[dict[str, float], dict[str, dict[str, dict[str,
         row["co2_kg"] = k.co2[fi]
         if fi < nF:
             row["order_wait_days_mean"] = (k.wait_sum[fi] / k.wait_n[fi]) if k.wait_n[fi] else math.nan
-            row["bullwhip_ratio"] = _variance_ratio(
-                {w: v for (f, w), v in m.fac_week_out.items() if f == fi},
-                {w: v for (f, w), v in m.fac_week_in.items() if f == fi}, first_week, last_week)
+            row["bullwhip_ratio"] = _variance_ratio(m.fac_week_out[fi], m.fac_week_in[fi],
+                                                    first_week, last_week)
         by["facility"][name] = _clean(row)
     operators = sorted({f.operator for f in m.facilities})
     op_idx = [operators.index(f.operator) for f in m.facilities]
     by["operator"] = {}
     if operators:
-        op_sum = K.group_sum(k.fac[: nF * K.M], op_idx, len(operators))
+        oi_arr = np.asarray(op_idx, dtype=int)
+        o_line, o_codes = group(f_line[:nF], oi_arr, len(operators)), group(f_codes[:nF], oi_arr, len(operators))
+        o_rev, o_cogs = group(f_rev[:nF], oi_arr, len(operators)), group(f_cogs[:nF], oi_arr, len(operators))
         for oi, name in enumerate(operators):
             sel = [fi for fi in range(nF) if op_idx[fi] == oi]
-            row = K.service_kpis(op_sum[oi])
+            row = by_routes(o_line[oi], o_codes[oi], o_rev[oi], o_cogs[oi])
             row["on_hand_units_avg"] = float(onhand_f[sel].sum())
             row["inventory_value_avg"] = float(value_f[sel].sum())
             row["transport_cost"] = float(sum(k.transport[fi] for fi in sel))
@@ -226,16 +261,16 @@ def summarise(m: Model) -> tuple[dict[str, float], dict[str, dict[str, dict[str,
             by["operator"][name] = _clean(row)
     by["customer"] = {}
     for ci, c in enumerate(m.customers):
-        if cust[ci, K.LINES] == 0:
+        if c_lines[ci] == 0 and c_line[ci, K.DEMAND] == 0:
             continue
-        row = K.service_kpis(cust[ci])
+        row = by_customers(c_line[ci], cc[ci], c_lines[ci], cs[ci], c_rev[ci], c_cogs[ci])
         by["customer"][c.id] = _clean({key: row[key] for key in (
             "fill_rate", "otif_rate", "on_time_rate", "order_cycle_time_mean", "orders",
             "demand_units", "lost_sales_units", "revenue", "gross_margin")})
     period_name = m.sc.simulation.period
     by[period_name] = {}
-    for i in range(per.shape[0]):
-        row = K.service_kpis(per[i])
+    for i in range(pl.shape[0]):
+        row = K.service_kpis(pl[i], pc[i], pl[i, K.CYCLE_SUM], pl[i, K.REVENUE], 0.0)
         row["on_hand_units_avg"] = k.per_onhand_area[i] / m.period_len
         by[period_name][str(i)] = _clean({key: row[key] for key in (
             "fill_rate", "otif_rate", "on_time_rate", "order_fill_rate", "orders",
