@@ -150,8 +150,11 @@ def check_replenishment_cycles(sc: ScenarioModel) -> list[Finding]:
         for src in (rf.values() if isinstance(rf, dict) else [rf]):
             if src in facilities and src != f.id:
                 g.add_edge(src, f.id)
+    order = {f.id: i for i, f in enumerate(sc.facilities)}
     out = []
     for cycle in nx.simple_cycles(g):
+        k = min(range(len(cycle)), key=lambda j: order[cycle[j]])
+        cycle = cycle[k:] + cycle[:k]  # start at the site written first: stable messages
         out.append(Finding(("facilities", cycle[0], "replenish_from"),
                            "replenishment cycle: " + " -> ".join([*cycle, cycle[0]])))
     return out

@@ -43,6 +43,9 @@ def resolve_loc(data: Any, loc: tuple[Any, ...]) -> tuple[PathT, Any, bool]:
     path: list[Any] = []
     exists = True
     for i, el in enumerate(loc):
+        if isinstance(cur, dict) and isinstance(el, str) and el not in cur and \
+                el in (cur.get("dist"), cur.get("policy")):
+            continue  # the union tag pydantic puts before a law's or policy's own errors
         if isinstance(cur, dict) and el in cur:
             path.append(el)
             cur = cur[el]

@@ -71,6 +71,9 @@ class _Reader:
         if id(node) in stack:
             raise self.fail(node, "recursive alias: a node contains itself", path)
         if isinstance(node, yaml.ScalarNode):
+            if node.tag not in _SCALAR_TAGS:
+                raise self.fail(node, f"tag {node.tag!r} is not allowed: YAML is read safely "
+                                "(no tags that build objects)", path)
             try:
                 return self.constructor.construct_object(node, deep=True)
             except yaml.YAMLError as exc:
@@ -78,12 +81,17 @@ class _Reader:
         inner = stack | {id(node)}
         if isinstance(node, yaml.SequenceNode):
             if node.tag not in ("tag:yaml.org,2002:seq",):
-                raise self.fail(node, f"tag {node.tag!r} is not allowed", path)
+                raise self.fail(node, f"tag {node.tag!r} is not allowed: YAML is read safely "
+                                "(no tags that build objects)", path)
             items: list[Any] = []
+            used: set[Any] = set()
             for i, child in enumerate(node.value):
                 # name by id once the child is built; position first under the index
                 value = self.convert(child, (*path, i), inner)
                 key = item_key(value, i)
+                if key in used:  # a duplicate id keeps its index, so errors can point at it
+                    key = i
+                used.add(key)
                 if key != i:
                     self._rename(path, i, key)
                 self.mark((*path, key), child)
@@ -91,7 +99,8 @@ class _Reader:
             return items
         if isinstance(node, yaml.MappingNode):
             if node.tag not in ("tag:yaml.org,2002:map",):
-                raise self.fail(node, f"tag {node.tag!r} is not allowed", path)
+                raise self.fail(node, f"tag {node.tag!r} is not allowed: YAML is read safely "
+                                "(no tags that build objects)", path)
             out: dict[Any, Any] = {}
             merged: dict[Any, Any] = {}
             for key_node, value_node in node.value:
@@ -122,6 +131,51 @@ class _Reader:
         for p, v in moved.items():
             del self.positions[p]
             self.positions[(*path, key, *p[n + 1:])] = v
+
+
+_SCALAR_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in (
+    "str", "int", "float", "bool", "null", "timestamp", "value", "merge"))
+
+
+def _check_expansion(root: yaml.Node, file: str) -> None:
+    """Refuse documents whose aliases expand to more than ``MAX_NODES`` values (YAML bombs).
+
+    Sizes are counted on the node graph with memoisation (each distinct node once), so a
+    billion-laughs document is refused in microseconds instead of being expanded first.
+    Recursive aliases are left to the reader, which reports them with their path.
+    """
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active or isinstance(node, yaml.ScalarNode):
+            return 1
+        active.add(key)
+        if isinstance(node, yaml.SequenceNode):
+            n = 1 + sum(size(c) for c in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            n = 1 + sum(size(k) + size(v) for k, v in node.value)
+        else:
+            n = 1
+        active.discard(key)
+        sizes[key] = n = min(n, MAX_NODES + 1)
+        return n
+
+    if size(root) <= MAX_NODES:
+        return
+    # point at the first top-level entry that is too big (else at the document)
+    where, line, col = "", root.start_mark.line + 1, root.start_mark.column + 1
+    if isinstance(root, yaml.MappingNode):
+        for k, v in root.value:
+            if size(v) > MAX_NODES // 2 and isinstance(k, yaml.ScalarNode):
+                where, line, col = str(k.value), k.start_mark.line + 1, k.start_mark.column + 1
+                break
+    raise ScenarioError([Issue(file, line, col, where, f"the document expands to more than "
+                               f"{MAX_NODES:,} values through its aliases (an alias bomb?); "
+                               "simplify its anchors and aliases")], file)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -169,6 +223,7 @@ def parse_yaml(text: str, file: str = "<string>") -> tuple[Any, dict[PathT, Pos]
         raise ScenarioError([Issue(file, nodes[1].start_mark.line + 1, 1, "",
                                    "the file holds several YAML documents (---); keep one")], file)
     reader = _Reader(file)
+    _check_expansion(nodes[0], file)
     data = reader.convert(nodes[0], (), frozenset())
     return data, reader.positions
 
