@@ -176,6 +176,11 @@ class LinearModel:
                              for k in range(b.size))
         return names
 
+    def names_safe(self) -> bool:
+        """True when block and family names are plain identifiers (no LP-file escaping needed)."""
+        return all(nm.replace("_", "a").isalnum()
+                   for nm in [*self.blocks, *self.families])
+
     def row_names(self) -> list[str]:
         return [f"{f.name}_{k}" for f in self.families.values() for k in range(f.nrows)]
 

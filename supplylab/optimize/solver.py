@@ -131,7 +131,8 @@ def build_pulp(model: LinearModel) -> tuple[pulp.LpProblem, list[pulp.LpVariable
                                               constant=float(model.offset)))
     mat, rlo, rup = model.row_arrays()
     indptr, indices, data = mat.indptr, mat.indices.tolist(), mat.data.tolist()
-    rnames = model.row_names()
+    rnames = [_safe(name) for name in model.row_names()] if not model.names_safe() \
+        else model.row_names()
     for r in range(mat.shape[0]):
         a, b = indptr[r], indptr[r + 1]
         terms = list(zip([xs[c] for c in indices[a:b]], data[a:b], strict=True))
@@ -146,7 +147,7 @@ def build_pulp(model: LinearModel) -> tuple[pulp.LpProblem, list[pulp.LpVariable
                 senses.append((pulp.LpConstraintLE, up, "" if math.isinf(lo) else "_up"))
         for sense, rhs, suffix in senses:
             prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms), sense,
-                                                 _safe(rnames[r]) + suffix, float(rhs)))
+                                                 rnames[r] + suffix, float(rhs)))
     return prob, xs
 
 
