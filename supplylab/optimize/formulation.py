@@ -43,16 +43,12 @@ class BuildContext:
 
 def coverage_masks(problem: NetworkDesignProblem,
                    options: NetworkOptions) -> tuple[np.ndarray, np.ndarray]:
-    """(hard, soft) boolean (m, n) masks of arcs outside a coverage rule's transit limit."""
+    """(hard, soft) masks of arcs outside a coverage rule: hard is boolean (m, n); soft holds
+    the summed penalty per unit of demand of the soft rules an arc breaks."""
     hard = np.zeros((problem.m, problem.n), dtype=bool)
     soft = np.zeros((problem.m, problem.n))
-    if not options.coverage or problem.transit is None:
-        return hard, soft
-    cidx = {c: j for j, c in enumerate(problem.customer_ids)}
     for rule in options.coverage:
-        cols = [cidx[c] for c in rule.customers] if rule.customers else list(range(problem.n))
-        bad = np.zeros_like(hard)
-        bad[:, cols] = problem.transit[:, cols] > rule.max_transit
+        bad = rule.out_of_range(problem)
         if rule.penalty_per_unit is None:
             hard |= bad
         else:
@@ -85,6 +81,8 @@ def add_assign_vars(model: LinearModel, ctx: BuildContext, elastic: bool = False
     upper = np.ones((problem.m, problem.n))
     if not elastic:
         upper[hard] = 0.0
+    if problem.allowed is not None:
+        upper[~problem.allowed.astype(bool)] = 0.0
     ctx.out_of_range, ctx.soft_out_of_range = hard, soft
     ctx.x = model.add_vars("assign", (problem.m, problem.n), lower=0.0, upper=upper, cost=cost,
                            integer=options.single_source)

@@ -42,7 +42,9 @@ class NetworkDesignProblem:
     uncapacitated). ``levels`` (optional) replaces ``fixed``/``capacity`` of the sites it names
     with a choice of at most one of several sizes. ``existing`` marks sites already operating
     (the others are candidates). ``co2[i, j]`` is tonnes/year for serving all of j from i and
-    ``transit[i, j]`` the transit time or distance used by service rules.
+    ``transit[i, j]`` the transit time (days) and ``distance[i, j]`` the road distance (km) used
+    by service rules. ``allowed[i, j]`` False forbids serving j from i at all (e.g. the site does
+    not stock what j orders).
     """
 
     site_ids: tuple[str, ...]
@@ -56,6 +58,8 @@ class NetworkDesignProblem:
     co2: np.ndarray | None = None
     transit: np.ndarray | None = None
     name: str = "network"
+    distance: np.ndarray | None = None
+    allowed: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         m, n = len(self.site_ids), len(self.customer_ids)
@@ -70,7 +74,7 @@ class NetworkDesignProblem:
             arr = getattr(self, nm)
             if arr is not None and arr.shape != (m,):
                 problems.append(f"{nm} has shape {arr.shape}, expected ({m},)")
-        for nm in ("co2", "transit"):
+        for nm in ("co2", "transit", "distance", "allowed"):
             arr = getattr(self, nm)
             if arr is not None and arr.shape != (m, n):
                 problems.append(f"{nm} has shape {arr.shape}, expected ({m}, {n})")
@@ -128,15 +132,29 @@ class NetworkDesignProblem:
 
 @dataclass(frozen=True)
 class CoverageRule:
-    """Customers (ids; empty = all) may only be served by sites with ``transit <= max_transit``.
+    """Customers (ids; empty = all) may only be served by sites with ``transit <= max_transit``
+    (days) and ``distance <= max_distance`` (km); a limit left at None is not applied.
 
     Hard when ``penalty_per_unit`` is None; soft otherwise: serving out of range is allowed at
     that penalty per unit of demand (currency/unit) and reported as shortfall.
     """
 
-    max_transit: float
+    max_transit: float | None = None
     customers: tuple[str, ...] = ()
     penalty_per_unit: float | None = None
+    max_distance: float | None = None
+
+    def out_of_range(self, problem: NetworkDesignProblem) -> np.ndarray:
+        """Boolean (m, n) mask of the arcs this rule forbids (or penalises)."""
+        bad = np.zeros((problem.m, problem.n), dtype=bool)
+        if self.max_transit is not None and problem.transit is not None:
+            bad |= problem.transit > self.max_transit
+        if self.max_distance is not None and problem.distance is not None:
+            bad |= problem.distance > self.max_distance
+        if self.customers:
+            wanted = set(self.customers)
+            bad[:, [c not in wanted for c in problem.customer_ids]] = False
+        return bad
 
 
 @dataclass(frozen=True)
@@ -196,8 +214,13 @@ class NetworkOptions:
         for rule in self.coverage:
             bad += [f"unknown customer {c!r} in coverage rule" for c in rule.customers
                     if c not in known_cust]
-        if (self.coverage or self.service_share) and problem.transit is None:
-            bad.append("service rules need a transit matrix")
+        if self.service_share and problem.transit is None:
+            bad.append("service-share rules need a transit matrix")
+        for rule in self.coverage:
+            if rule.max_transit is not None and problem.transit is None:
+                bad.append("a coverage rule with max_transit needs a transit matrix")
+            if rule.max_distance is not None and problem.distance is None:
+                bad.append("a coverage rule with max_distance needs a distance matrix")
         for rule in self.service_share:
             if not 0.0 <= rule.min_share <= 1.0:
                 bad.append(f"service share {rule.min_share} is not in [0, 1]")
