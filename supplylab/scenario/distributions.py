@@ -288,12 +288,24 @@ def _constant_to_number(law: _Law) -> Any:
     return law.model_dump(by_alias=True)
 
 
+class _NumberOrLaw:
+    """JSON Schema of a random quantity: a plain number, or a law mapping.
+
+    Validation turns a number into a ``constant`` law before the discriminated union sees
+    it, so the union's own schema would reject ``lead_time: 2`` in an editor.
+    """
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        return {"anyOf": [{"type": "number"}, handler(core_schema)]}
+
+
 Dist = Annotated[
     Constant | Poisson | Normal | Lognormal | Gamma | NegBin | Uniform | Triangular
     | Exponential | Empirical,
     Field(discriminator="dist"),
     BeforeValidator(_number_to_constant),
     PlainSerializer(_constant_to_number),
+    _NumberOrLaw(),
 ]
 """A random quantity: a number (constant) or a ``{dist: ...}`` mapping."""
 

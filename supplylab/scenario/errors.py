@@ -18,7 +18,7 @@ from .yaml_io import PathT, Pos, dotted, item_key
 
 def suggest(word: str, choices: Iterable[str]) -> str:
     """' (did you mean X?)' for the closest choice, or ''."""
-    options = {str(c).lower(): str(c) for c in choices}
+    options = {str(c).lower(): str(c) for c in choices if str(c) != str(word)}
     best = difflib.get_close_matches(str(word).lower(), list(options), n=1, cutoff=0.6)
     return f" (did you mean {options[best[0]]!r}?)" if best else ""
 

@@ -75,13 +75,32 @@ def _match_item(node: list[Any], seg: str) -> int | None:
     return None
 
 
+#: The fields of each inventory policy kind (``policy:`` discriminator -> fields).
+POLICY_FIELDS: dict[str, set[str]] = {"sS": {"s", "S"}, "rQ": {"r", "Q"},
+                                      "base_stock": {"level"}, "RS": {"R", "S"}}
+#: Which policy kind a field alone implies (``S`` is shared by sS and RS).
+_KIND_OF_FIELD = {"s": "sS", "r": "rQ", "Q": "rQ", "level": "base_stock", "R": "RS"}
+
+
+def _new_entry(default: Any, field: str) -> dict[str, Any]:
+    """A new per-product inventory entry: a copy of the site's default policy when it has
+    ``field``, else an empty policy of the kind ``field`` implies (``level`` -> base_stock)."""
+    if isinstance(default, dict) and (field in default or field not in _KIND_OF_FIELD):
+        return copy.deepcopy(default)
+    if field in _KIND_OF_FIELD:
+        return {"policy": _KIND_OF_FIELD[field]}
+    return {}
+
+
 def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """A deep copy of ``data`` with every ``path: value`` set; raises KeyError(path, message).
 
     Missing mapping keys along the way are created (the schema then judges them); a new
     per-product inventory entry starts as a copy of the site's ``default`` policy, so
     ``facilities.DC.inventory.P.level=350`` works when P had no policy of its own. A list item
-    must exist, and an unknown id gets a 'did you mean'.
+    must exist, and an unknown id gets a 'did you mean'. A field the default policy lacks
+    starts a policy of the kind it implies (``level`` -> base_stock, ``r``/``Q`` -> rQ, ``R``
+    -> RS, ``s`` -> sS); setting ``policy`` to another kind drops the old kind's fields.
     """
     out = copy.deepcopy(data)
     for path, value in overrides.items():
@@ -107,11 +126,18 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
                 if key is None:
                     key = seg
                 if last:
+                    if key == "policy" and isinstance(value, str) and value in POLICY_FIELDS \
+                            and node.get("policy") != value:
+                        # switching kind: keep only the fields the new kind has
+                        keep = POLICY_FIELDS[value]
+                        for k in [k for k in node if k != "policy" and k not in keep]:
+                            del node[k]
                     node[key] = copy.deepcopy(value)
                 else:
                     if key not in node or node[key] is None:
-                        inherited = node.get("default") if depth and segs[depth - 1] == "inventory" else None
-                        node[key] = copy.deepcopy(inherited) if isinstance(inherited, dict) else {}
+                        in_inventory = depth > 0 and segs[depth - 1] == "inventory"
+                        node[key] = _new_entry(node.get("default") if in_inventory else None,
+                                               segs[depth + 1])
                     node = node[key]
             else:
                 raise KeyError(path, f"{where} is a value ({node!r}), not a mapping or list")

@@ -1,0 +1,192 @@
+"""``extends:`` (lists merge by id, missing base, loops) and dotted-path overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from supplylab.errors import ScenarioError
+from supplylab.scenario import Scenario, load, parse_assignment, split_path
+
+from .conftest import BASE, only
+
+Write = Callable[..., Path]
+
+
+# ------------------------------------------------------------------ extends
+def test_extends_merges_lists_by_id(write: Write) -> None:
+    write(BASE, "base.yaml")
+    child = write("""\
+extends: base.yaml
+name: child
+products:
+  - {id: P2, price: 25}              # overrides one field of P2, keeps the rest
+  - {id: P3, price: 5, unit_cost: 1} # a new product
+suppliers:
+  - {id: SUP, products: [P1, P2, P3]}
+simulation: {horizon_days: 200}
+""", "child.yaml")
+    sc = load(child)
+    assert sc.name == "child"
+    assert [p.id for p in sc.products] == ["P1", "P2", "P3"]
+    p2 = sc.products[1]
+    assert (p2.price, p2.unit_cost) == (25, 8)
+    assert sc.simulation.horizon_days == 200 and sc.simulation.warmup_days == 10
+    assert sc.suppliers[0].lead_time.mean() == 2  # kept from the base
+
+
+def test_errors_in_the_child_point_at_the_child(write: Write) -> None:
+    write(BASE, "base.yaml")
+    child = write("extends: base.yaml\nproducts:\n  - {id: P2, price: -1}\n", "child.yaml")
+    with pytest.raises(ScenarioError) as exc:
+        load(child)
+    i = only(exc.value.issues)
+    assert (i.file, i.line, i.path) == (str(child), 3, "products.P2.price")
+
+
+def test_errors_in_the_base_point_at_the_base(write: Write) -> None:
+    base = write(BASE.replace("reliability: 0.9", "reliability: 2"), "base.yaml")
+    child = write("extends: base.yaml\nname: child\n", "child.yaml")
+    with pytest.raises(ScenarioError) as exc:
+        load(child)
+    i = only(exc.value.issues)
+    assert (i.file, i.path) == (str(base), "suppliers.SUP.reliability")
+
+
+def test_extends_missing_base(write: Write) -> None:
+    child = write("name: child\nextends: nowhere.yaml\n", "child.yaml")
+    with pytest.raises(ScenarioError) as exc:
+        load(child)
+    i = only(exc.value.issues)
+    assert i.path == "extends" and i.line == 2
+    assert i.message.startswith("the base file 'nowhere.yaml' does not exist")
+
+
+def test_extends_loop(write: Write) -> None:
+    write("extends: b.yaml\n" + BASE, "a.yaml")
+    b = write("extends: a.yaml\nname: b\n", "b.yaml")
+    with pytest.raises(ScenarioError) as exc:
+        load(b)
+    i = only(exc.value.issues)
+    assert i.path == "extends"
+    assert i.message.startswith("extends loops back to")
+    assert "b.yaml -> a.yaml -> b.yaml" in i.message
+
+
+def test_extends_itself(write: Write) -> None:
+    a = write("extends: a.yaml\n" + BASE, "a.yaml")
+    with pytest.raises(ScenarioError) as exc:
+        load(a)
+    assert "loops back" in only(exc.value.issues).message
+
+
+def test_extends_needs_a_file_name(write: Write) -> None:
+    a = write("extends: [x]\n" + BASE, "a.yaml")
+    with pytest.raises(ScenarioError) as exc:
+        load(a)
+    assert only(exc.value.issues).message == "extends needs a file name"
+
+
+# ------------------------------------------------------------------ overrides
+def test_with_overrides_new_per_product_policy(base: Scenario) -> None:
+    sc = base.with_overrides({"facilities.DC.inventory.P1.level": 350,
+                              "facilities.DC.inventory.P1.policy": "base_stock"})
+    pol = sc.facilities[0].inventory.policy_for("P1")
+    assert pol.policy == "base_stock" and pol.level == 350
+    assert base.facilities[0].inventory.policy_for("P1").policy == "sS"  # base unchanged
+
+
+def test_with_overrides_the_documented_example(write: Write) -> None:
+    text = BASE.replace("      default: {policy: sS, s: 10, S: 40}",
+                        "      default: {policy: sS, s: 10, S: 40}\n"
+                        "      P1: {policy: base_stock, level: 300}")
+    sc = load(write(text)).with_overrides({"facilities.DC.inventory.P1.level": 350})
+    assert sc.facilities[0].inventory.policy_for("P1").level == 350
+
+
+def test_override_unknown_id_suggests(base: Scenario) -> None:
+    with pytest.raises(ScenarioError) as exc:
+        base.with_overrides({"facilities.DCC.inventory.default.s": 5})
+    i = only(exc.value.issues)
+    assert (i.file, i.path) == ("--set", "facilities.DCC.inventory.default.s")
+    assert i.message == "no item 'DCC' in facilities (did you mean 'DC'?)"
+
+
+def test_override_invalid_value_names_the_path(base: Scenario) -> None:
+    with pytest.raises(ScenarioError) as exc:
+        base.with_overrides({"suppliers.SUP.reliability": 3})
+    i = only(exc.value.issues)
+    assert (i.file, i.path) == ("--set", "suppliers.SUP.reliability")
+    assert "less than or equal to 1" in i.message
+
+
+def test_override_unknown_field(base: Scenario) -> None:
+    with pytest.raises(ScenarioError) as exc:
+        base.with_overrides({"simulation.horizon": 5})
+    assert "did you mean 'horizon_days'?" in only(exc.value.issues).message
+
+
+def test_override_bracketed_key_with_a_dot(base: Scenario) -> None:
+    sc = base.with_overrides({"products.P1.promotion_lift[0.1]": 1.5})
+    assert sc.products[0].promotion_lift == {0.1: 1.5}
+    sc2 = sc.with_overrides({"products.P1.promotion_lift[0.1]": 1.7})
+    assert sc2.products[0].promotion_lift == {0.1: 1.7}
+
+
+def test_override_list_item_by_index_and_whole_sections(base: Scenario) -> None:
+    sc = base.with_overrides({"products.0.price": 11, "simulation": {"horizon_days": 50}})
+    assert sc.products[0].price == 11
+    assert sc.simulation.horizon_days == 50 and sc.simulation.warmup_days == 0
+
+
+def test_overrides_through_load(write: Write) -> None:
+    sc = load(write(BASE), {"tiers.gold.priority": 3, "costs.holding_rate_per_year": 0.3})
+    assert sc.tiers["gold"].priority == 3
+    assert sc.costs.holding_rate_per_year == 0.3
+
+
+@pytest.mark.parametrize(("path", "segments"), [
+    ("facilities.DC-SH.inventory.MON-15.level", ["facilities", "DC-SH", "inventory", "MON-15",
+                                                  "level"]),
+    ("products.P1.promotion_lift[0.1]", ["products", "P1", "promotion_lift", "0.1"]),
+    ("a[b.c].d", ["a", "b.c", "d"]),
+])
+def test_split_path(path: str, segments: list[str]) -> None:
+    assert split_path(path) == segments
+
+
+@pytest.mark.parametrize("bad", ["", "a.", " a", "a..b"])
+def test_split_path_refuses_malformed(bad: str) -> None:
+    with pytest.raises(ValueError):
+        split_path(bad)
+
+
+def test_parse_assignment_reads_yaml_values() -> None:
+    assert parse_assignment("a.b=350") == ("a.b", 350)
+    assert parse_assignment("a=[1, 2]") == ("a", [1, 2])
+    assert parse_assignment("a={}") == ("a", {})
+    assert parse_assignment("a=fifo") == ("a", "fifo")
+    with pytest.raises(ValueError):
+        parse_assignment("no-equals-sign")
+
+
+def test_override_level_on_a_site_whose_default_is_ss(base: Scenario) -> None:
+    sc = base.with_overrides({"facilities.DC.inventory.P1.level": 350})
+    pol = sc.facilities[0].inventory.policy_for("P1")
+    assert (pol.policy, pol.level) == ("base_stock", 350)
+
+
+def test_override_switches_the_policy_kind(base: Scenario) -> None:
+    sc = base.with_overrides({"facilities.DC.inventory.default.policy": "rQ",
+                              "facilities.DC.inventory.default.r": 5,
+                              "facilities.DC.inventory.default.Q": 30})
+    pol = sc.facilities[0].inventory.default
+    assert (pol.policy, pol.r, pol.Q) == ("rQ", 5, 30)
+
+
+def test_override_copies_the_default_for_its_own_fields(base: Scenario) -> None:
+    sc = base.with_overrides({"facilities.DC.inventory.P2.s": 15})
+    pol = sc.facilities[0].inventory.policy_for("P2")
+    assert (pol.policy, pol.s, pol.S) == ("sS", 15, 40)
