@@ -1,0 +1,134 @@
+"""Network design on a scenario: problem built from the scenario, chosen network written back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from supplylab.errors import InfeasibleError
+from supplylab.optimize import check_solution, solve_network
+from supplylab.optimize.commands import register
+from supplylab.optimize.scenario_design import optimise_scenario, scenario_problem
+
+scenario_mod = pytest.importorskip("supplylab.scenario", reason="scenario language not present")
+
+SCENARIO = """\
+name: Network design test
+simulation: {horizon_days: 60, warmup_days: 0, replications: 1, seed: 1}
+transport_defaults: {speed_km_per_day: 600, cost_per_unit_km: 0.01, cost_per_shipment: 5,
+                     co2_kg_per_unit_km: 0.0001, road_factor: 1.2}
+products:
+  - {id: P1, price: 10, unit_cost: 5}
+suppliers:
+  - {id: SUP, location: {lat: 51.0, lon: 10.0}, products: [P1], lead_time: 2}
+facilities:
+  - {id: DC-N, location: {lat: 53.55, lon: 9.99}, fixed_cost_per_year: 50000,
+     capacity_units_per_day: 400, handling_cost_per_unit: 0.3,
+     inventory: {default: {policy: sS, s: 50, S: 200}}}
+  - {id: C-S, candidate: true, location: {lat: 48.14, lon: 11.58}, fixed_cost_per_year: 30000,
+     capacity_units_per_day: 300, handling_cost_per_unit: 0.3,
+     capacity_levels: [{capacity_units_per_day: 150, fixed_cost_per_year: 20000},
+                       {capacity_units_per_day: 400, fixed_cost_per_year: 35000}],
+     inventory: {default: {policy: sS, s: 50, S: 200}}}
+  - {id: C-W, candidate: true, location: {lat: 50.94, lon: 6.96}, fixed_cost_per_year: 30000,
+     capacity_units_per_day: 300, handling_cost_per_unit: 0.3,
+     inventory: {default: {policy: sS, s: 50, S: 200}}}
+  - {id: C-E, candidate: true, location: {lat: 51.34, lon: 12.37}, fixed_cost_per_year: 900000,
+     capacity_units_per_day: 300, handling_cost_per_unit: 0.3,
+     inventory: {default: {policy: sS, s: 50, S: 200}}}
+customers:
+  - {id: K1, tier: standard, location: {lat: 48.1, lon: 11.5}, demand: {P1: 40}}
+  - {id: K2, tier: standard, location: {lat: 48.4, lon: 10.9},
+     demand: {P1: {dist: poisson, mean: 30}}}
+  - {id: K3, tier: standard, location: {lat: 50.9, lon: 6.9}, orders_per_day: 5,
+     product_mix: {P1: 1}, quantity: {dist: poisson, mean: 4}}
+  - {id: K4, tier: standard, location: {lat: 51.2, lon: 6.8}, demand: {P1: 25}}
+  - {id: K5, tier: standard, location: {lat: 53.5, lon: 10.0}, demand: {P1: 60}}
+  - {id: K6, tier: standard, location: {lat: 51.3, lon: 12.4}, demand: {P1: 20}}
+lanes:
+  - {from: C-E, to: K6, cost_per_unit: 0.1}
+network_design:
+  sourcing: single
+  max_open: 3
+  time_limit_s: 30
+  gap: 0.000001
+"""
+
+
+@pytest.fixture()
+def scenario_file(tmp_path: Path) -> Path:
+    path = tmp_path / "nd.yaml"
+    path.write_text(SCENARIO)
+    return path
+
+
+def test_problem_units_from_scenario(scenario_file: Path) -> None:
+    sc = scenario_mod.load(scenario_file)
+    problem, options, _ = scenario_problem(sc)
+    # yearly demand = mean units/day x 365; K3: 5 orders/day x 1 line x 4 units
+    np.testing.assert_allclose(problem.demand, np.array([40, 30, 20, 25, 60, 20]) * 365.0)
+    assert problem.site_ids == ("DC-N", "C-S", "C-W", "C-E")
+    assert list(problem.existing) == [True, False, False, False]
+    assert problem.capacity[0] == pytest.approx(400 * 365)
+    assert options.single_source and options.max_open == 3
+    # cost of serving all of K5 from DC-N: (handling + per-km x road km) x units + shipments
+    lane = sc.network.lane("DC-N", "K5")
+    expected = (0.3 + 0.01 * lane.distance_km) * 60 * 365 + 5 * 365
+    assert problem.cost[0, 4] == pytest.approx(expected)
+
+
+def test_optimise_scenario_writes_a_valid_chosen_network(scenario_file: Path,
+                                                         tmp_path: Path) -> None:
+    out = tmp_path / "chosen.yaml"
+    sol, written = optimise_scenario(scenario_file, out)
+    assert written == out
+    sc = scenario_mod.load(scenario_file)
+    problem, options, _ = scenario_problem(sc)
+    check_solution(problem, options, sol)
+    assert sol.objective == pytest.approx(solve_network(problem, options).objective, rel=1e-6)
+    chosen = scenario_mod.load(out)
+    ids = {f.id for f in chosen.facilities}
+    assert ids == set(sol.open_site_ids) and "C-E" not in ids and "DC-N" in ids
+    assert all(ln.from_ in ids for ln in chosen.lanes)
+    served = {c.id: c.served_by for c in chosen.customers}
+    assert served == dict(zip(sol.assignments["customer"], sol.assignments["site"], strict=True))
+    if "C-S" in ids:
+        cs = next(f for f in chosen.facilities if f.id == "C-S")
+        assert not cs.capacity_levels and cs.capacity_units_per_day in (150.0, 400.0)
+
+
+def test_scenario_service_rule_and_infeasibility(scenario_file: Path, tmp_path: Path) -> None:
+    # the existing DC-N (kept open) alone cannot carry 195 units/day at 100/day
+    text = SCENARIO.replace("  max_open: 3\n", "  max_open: 1\n").replace(
+        "capacity_units_per_day: 400, handling", "capacity_units_per_day: 100, handling", 1)
+    path = tmp_path / "tight.yaml"
+    path.write_text(text)
+    with pytest.raises(InfeasibleError) as err:
+        optimise_scenario(path)
+    assert set(err.value.families) <= {"capacity", "site_count"}
+    text = SCENARIO.replace("  max_open: 3\n", "  service: [{max_distance_km: 150}]\n")
+    path.write_text(text)
+    sol, _ = optimise_scenario(path)
+    sc = scenario_mod.load(path)
+    problem, options, _ = scenario_problem(sc)
+    check_solution(problem, options, sol)
+    assert "C-E" in sol.open_site_ids  # K6 has no other site within 150 km
+
+
+def test_cli_scenario_path(scenario_file: Path, tmp_path: Path) -> None:
+    app = typer.Typer()
+    register(app)
+
+    @app.callback()
+    def _root() -> None:
+        """root"""
+
+    out = tmp_path / "o.yaml"
+    res = CliRunner().invoke(app, ["optimize", "network", str(scenario_file), "-o", str(out),
+                                   "--json"])
+    assert res.exit_code == 0, res.output
+    assert out.is_file() and '"status": "optimal"' in res.output
