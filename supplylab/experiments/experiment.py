@@ -37,7 +37,8 @@ from .design import Bounds, Spec, as_spec, build_points, check_design
 FIELDS = ("name", "description", "scenario", "design", "samples", "parameters", "replications",
           "seed", "days", "kpis")
 REQUIRED = ("name", "scenario", "parameters")
-#: KPI names of the results contract (docs/results.md); ``kpis:`` must name some of these.
+#: KPI names of the results contract (docs/results.md) plus the engine's extra counters;
+#: ``kpis:`` must name some of these.
 KNOWN_KPIS = frozenset({
     "fill_rate", "line_fill_rate", "order_fill_rate", "cycle_service_level", "on_time_rate",
     "promise_kept_rate", "otif_rate", "perfect_order_rate", "order_cycle_time_mean",
@@ -47,7 +48,8 @@ KNOWN_KPIS = frozenset({
     "holding_cost", "ordering_cost", "transport_cost", "handling_cost", "facility_fixed_cost",
     "stockout_penalty_cost", "promotion_cost", "total_cost", "profit", "bullwhip_ratio",
     "active_customers_end", "churned_customers", "churn_rate", "at_risk_customers", "clv_total",
-    "co2_kg",
+    "co2_kg", "delivered_units", "demand_units", "orders", "order_wait_days_mean",
+    "pipeline_units_avg", "replenishment_orders",
 })
 MAX_POINT_ISSUES = 20
 

@@ -210,7 +210,8 @@ def replicate(scenario: Any, replications: int | None = None, seed: int | None =
         short = precision_shortfall(by_kpi, precision)
         if not short or len(done) >= max_replications:
             break
-        need = max(replications_needed(by_kpi[k], precision[k]) for k in short)
+        need = max(replications_needed(by_kpi[k], precision[k], cap=max_replications)
+                   for k in short)
         target = min(max(need, len(done) + 1), max_replications)
         done += run_replications(scenario, range(len(done), target), seed, **kw)
     horizon = days if days is not None else sim_setting(scenario, "horizon_days")

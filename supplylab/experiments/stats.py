@@ -112,11 +112,11 @@ def unpaired_difference(alternative: Sequence[float], baseline: Sequence[float],
 
 
 def replications_needed(values: Sequence[float], half_width: float,
-                        level: float = LEVEL) -> int:
+                        level: float = LEVEL, cap: int = 1_000_000) -> int:
     """Smallest n whose interval half-width would reach ``half_width`` at the current spread.
 
     The usual sequential estimate n* = min{i >= n : t(i) * s / sqrt(i) <= h} (Law eq. 9.3);
-    at least 2, and at least the current n.
+    at least 2, at least the current n, at most ``cap``.
     """
     x = _finite(values)
     n = max(int(x.size), 2)
@@ -125,8 +125,12 @@ def replications_needed(values: Sequence[float], half_width: float,
     s = float(x.std(ddof=1))
     if s == 0.0:
         return n
-    i = n
-    while t_quantile(i, level) * s / math.sqrt(i) > half_width:
+    # t > z, so the normal-theory size is a lower bound to start the search from.
+    z = float(sps.norm.ppf(0.5 + level / 2.0))
+    i = max(n, math.ceil((z * s / half_width) ** 2))
+    if i > cap:
+        return cap
+    while i < cap and t_quantile(i, level) * s / math.sqrt(i) > half_width:
         i += 1
     return i
 
