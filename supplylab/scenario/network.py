@@ -188,15 +188,47 @@ class Network:
         )
 
     # ------------------------------------------------------------------ routing
+    @cached_property
+    def _site_ids(self) -> list[str]:
+        return [f.id for f in self.sc.facilities] + [s.id for s in self.sc.suppliers]
+
+    @cached_property
+    def _site_pos(self) -> dict[str, int]:
+        return {sid: i for i, sid in enumerate(self._site_ids)}
+
+    @cached_property
+    def _site_coords(self) -> tuple[np.ndarray, np.ndarray]:
+        locs = [f.location for f in self.sc.facilities] + [s.location for s in self.sc.suppliers]
+        return (np.array([x.lat for x in locs], dtype=float),
+                np.array([x.lon for x in locs], dtype=float))
+
+    def _distances(self, loc: Location) -> np.ndarray:
+        """Great-circle km from ``loc`` to every site (cached per location)."""
+        cache = self.__dict__.setdefault("_dist_cache", {})
+        key = (loc.lat, loc.lon)
+        row = cache.get(key)
+        if row is None:
+            lats, lons = self._site_coords
+            row = haversine_km(loc.lat, loc.lon, lats, lons)
+            if len(cache) < 100_000:
+                cache[key] = row
+        return row
+
     def _nearest(self, candidates: list[str], loc: Location | None) -> str | None:
         if not candidates:
             return None
         if loc is None or len(candidates) == 1:
             return candidates[0]
-        locs = [self.location(c) for c in candidates]
-        d = haversine_km(loc.lat, loc.lon, np.array([x.lat for x in locs]),
-                         np.array([x.lon for x in locs]))
-        return candidates[int(np.argmin(d))]
+        cand = tuple(candidates)
+        memo = self.__dict__.setdefault("_nearest_memo", {})
+        key = (cand, loc.lat, loc.lon)
+        best = memo.get(key)
+        if best is None:
+            idx = np.fromiter((self._site_pos[c] for c in cand), dtype=int, count=len(cand))
+            best = candidates[int(np.argmin(self._distances(loc)[idx]))]
+            if len(memo) < 1_000_000:
+                memo[key] = best
+        return best
 
     def supplier_for(self, product: str, loc: Location | None) -> str | None:
         """The nearest supplier that makes ``product``."""

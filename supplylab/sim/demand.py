@@ -178,8 +178,16 @@ def sample_customer(cd: CustomerDemand, t0: float, t1: float
         w = cd.weights[None, :] if pf is None else cd.weights[None, :] * pf
         with np.errstate(divide="ignore"):
             logw = np.log(np.broadcast_to(w, (n, nprod)))
-        order = np.argsort(-(logw + rng.gumbel(size=(n, nprod))), axis=1)
-        mask = np.arange(nprod)[None, :] < k[:, None]
+        # Gumbel top-k: the k largest of log w + Gumbel noise are a weighted sample without
+        # replacement (successive sampling); only the top kmax need ordering
+        keys = logw + rng.gumbel(size=(n, nprod))
+        kmax = int(k.max())
+        if kmax < nprod:
+            top = np.argpartition(-keys, kmax - 1, axis=1)[:, :kmax]
+            order = np.take_along_axis(top, np.argsort(-np.take_along_axis(keys, top, 1), 1), 1)
+        else:
+            order = np.argsort(-keys, axis=1)
+        mask = np.arange(order.shape[1])[None, :] < k[:, None]
         flat = order[mask]
     flat_p = cd.products[flat]
     total = len(flat_p)

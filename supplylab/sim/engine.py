@@ -176,13 +176,16 @@ class Route:
     customer, product and facility dimensions of everything counted on it.
     """
 
-    __slots__ = ("r", "base", "cbase", "ci", "pi", "kind", "fi", "sp", "lane", "src", "inbound")
+    __slots__ = ("r", "base", "pbase", "fbase", "ci", "pi", "kind", "fi", "sp", "lane", "src",
+                 "inbound", "key")
 
     def __init__(self, r: int, ci: int, pi: int, kind: str, fi: int, sp: StockPoint | None,
                  lane: Lane, src: Source | None, inbound: Lane | None) -> None:
         self.r = r
         self.base = r * K.ML
-        self.cbase = r * K.NCODES
+        self.pbase = pi * K.NCODES
+        self.fbase = fi * K.NCODES
+        self.key: tuple = ()
         self.ci, self.pi, self.kind, self.fi = ci, pi, kind, fi
         self.sp, self.lane, self.src, self.inbound = sp, lane, src, inbound
 
@@ -323,8 +326,8 @@ class Model:
         period_len = 7.0 if sc.simulation.period == "week" else 365.0 / 12.0
         self.period_len = period_len
         n_periods = max(1, math.ceil((horizon - self.warmup) / period_len))
-        self.k = K.Collector(len(self.customers), len(self.facilities), len(self.tiers),
-                             n_periods)
+        self.k = K.Collector(len(self.customers), len(self.products), len(self.facilities),
+                             len(self.tiers), n_periods)
         self.outside = len(self.facilities)  # facility index for supplier-direct flows
         self.price = [p.price for p in self.products]
         self.cost = [p.unit_cost for p in self.products]
@@ -358,6 +361,7 @@ class Model:
         self.sp: dict[tuple[int, int], StockPoint] = {}
         self._build_stock_points()
         self.croutes: list[dict[int, Route]] = [{} for _ in self.customers]
+        self._keys: dict[tuple[int, int], tuple] = {}
         self.route_list: list[Route] = []
         self.handling_cost = [f.handling_cost_per_unit for f in self.facilities] + [0.0]
         self.return_rate = [p.return_rate for p in self.products]
@@ -515,6 +519,7 @@ class Model:
                            self.lane(src, site))
             else:
                 rt = Route(r, ci, pi, CLASSIC, fi, self.sp[(fi, pi)], lane, None, None)
+        rt.key = self._key(ci, pi)
         self.croutes[ci][pi] = rt
         self.route_list.append(rt)
         return rt
@@ -661,7 +666,7 @@ class Model:
                 sp.touch(now)
                 avail = sp.on_hand
                 if sp.classes is not None:
-                    avail -= sp.critical(self._key(ci, pi))
+                    avail -= sp.critical(rt.key)
                     if avail < 0:
                         avail = 0
                 take = avail if avail < q else q
@@ -918,7 +923,7 @@ class Model:
         if downstream is not None:
             key: tuple = (0,) * len(self.prio_order)
         elif self.rule == "priority":
-            key = self._key(rt.ci, rt.pi)
+            key = rt.key
         else:
             key = ()
         line = Line(order, rt, qty, key, self.seq, downstream, now)
@@ -936,9 +941,14 @@ class Model:
 
     def _key(self, ci: int, pi: int) -> tuple:
         """Priority class of a customer-product line (lower is served first)."""
-        return tuple(self.cust_prio[ci] if f == "tier" else
-                     self.importance[pi] if f == "importance" else self.grade[pi]
-                     for f in self.prio_order)
+        memo = (self.cust_prio[ci], pi)
+        key = self._keys.get(memo)
+        if key is None:
+            key = tuple(self.cust_prio[ci] if f == "tier" else
+                        self.importance[pi] if f == "importance" else self.grade[pi]
+                        for f in self.prio_order)
+            self._keys[memo] = key
+        return key
 
     def _rationing(self) -> None:
         """Expected daily demand per priority class at each stock point (critical levels)."""
@@ -952,8 +962,7 @@ class Model:
                 if rt.kind is not CLASSIC:
                     continue
                 d = rates.setdefault((rt.fi, pi), {})
-                key = self._key(cd.index, pi)
-                d[key] = d.get(key, 0.0) + u
+                d[rt.key] = d.get(rt.key, 0.0) + u
         for (fi, pi), d in rates.items():
             if len(d) > 1:
                 sp = self.sp[(fi, pi)]
@@ -1063,9 +1072,11 @@ class Model:
                 | complete << 5)
         k = self.k
         k.cc[ci * K.NCODES + code] += 1
-        rc = k.rc
+        k.cl[ci] += len(lines)
+        pcodes, fcodes = k.pcodes, k.fcodes
         for rt in lines:
-            rc[rt.cbase + code] += 1
+            pcodes[rt.pbase + code] += 1
+            fcodes[rt.fbase + code] += 1
         if per >= 0:
             k.pc[per * K.NCODES + code] += 1
         if complete:

@@ -11,6 +11,7 @@ periods, not by the number of orders. Cycle times go into a fixed-bin histogram.
 from __future__ import annotations
 
 import math
+from array import array
 
 import numpy as np
 
@@ -21,6 +22,8 @@ ML = 11
 # order outcome code bits ----------------------------------------------------------------------
 FIRST_FULL, ON_TIME, KEPT, OTIF, PERFECT, COMPLETE = 1, 2, 4, 8, 16, 32
 NCODES = 64
+
+_ZEROS = array("d", bytes(8 * ML))
 
 HIST_BIN = 0.01  # days
 HIST_BINS = 20_000  # up to 200 days; beyond goes to the last bin
@@ -69,13 +72,16 @@ class Histogram:
 class Collector:
     """Counters of one replication (reset at the end of the warm-up)."""
 
-    def __init__(self, n_customers: int, n_facilities: int, n_tiers: int, n_periods: int) -> None:
+    def __init__(self, n_customers: int, n_products: int, n_facilities: int, n_tiers: int,
+                 n_periods: int) -> None:
         self.nc, self.nf, self.nt = n_customers, n_facilities, n_tiers
         self.n_periods = n_periods
-        self.rl: list[float] = []  # route x ML, grows as routes appear
-        self.rc: list[int] = []  # route x NCODES
+        self.rl = array("d")  # route x ML, grows as routes appear (compact: 8 bytes a slot)
+        self.pcodes = [0] * (n_products * NCODES)  # order outcome codes by line's product
+        self.fcodes = [0] * ((n_facilities + 1) * NCODES)  # ... and by line's facility
         self.cc = [0] * (n_customers * NCODES)
         self.cs = [0.0] * n_customers  # cycle time sums per customer
+        self.cl = [0] * n_customers  # order lines per customer (closed orders)
         self.pl = [0.0] * (n_periods * ML)
         self.pc = [0] * (n_periods * NCODES)
         self.cycle_all = Histogram()
@@ -94,15 +100,16 @@ class Collector:
     def add_route(self) -> int:
         """Room for a new route; returns its index."""
         r = len(self.rl) // ML
-        self.rl.extend([0.0] * ML)
-        self.rc.extend([0] * NCODES)
+        self.rl.extend(_ZEROS)
         return r
 
     def reset(self) -> None:
-        self.rl = [0.0] * len(self.rl)
-        self.rc = [0] * len(self.rc)
+        self.rl = array("d", bytes(8 * len(self.rl)))
+        self.pcodes = [0] * len(self.pcodes)
+        self.fcodes = [0] * len(self.fcodes)
         self.cc = [0] * len(self.cc)
         self.cs = [0.0] * len(self.cs)
+        self.cl = [0] * len(self.cl)
         self.pl = [0.0] * len(self.pl)
         self.pc = [0] * len(self.pc)
         for name in ("transport", "handling", "ordering", "co2", "wait_sum", "per_onhand_area"):

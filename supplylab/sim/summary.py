@@ -59,8 +59,7 @@ def summarise(m: Model) -> tuple[dict[str, float], dict[str, dict[str, dict[str,
     years = window / 365.0
     nC, nP, nF = len(m.customers), len(m.products), len(m.facilities)
     nR = len(m.route_list)
-    rl = np.asarray(k.rl, dtype=float).reshape(nR, K.ML)
-    rc = np.asarray(k.rc, dtype=float).reshape(nR, K.NCODES)
+    rl = np.frombuffer(k.rl, dtype=float).reshape(nR, K.ML) if nR else np.zeros((0, K.ML))
     r_ci = np.asarray([rt.ci for rt in m.route_list], dtype=int)
     r_pi = np.asarray([rt.pi for rt in m.route_list], dtype=int)
     r_fi = np.asarray([rt.fi for rt in m.route_list], dtype=int)
@@ -83,10 +82,12 @@ def summarise(m: Model) -> tuple[dict[str, float], dict[str, dict[str, dict[str,
 
     # per-customer, product and facility sums of the route counters
     c_line, c_rev, c_cogs = group(rl, r_ci, nC), group(r_rev, r_ci, nC), group(r_cogs, r_ci, nC)
-    c_lines = group(rc.sum(axis=1), r_ci, nC)
-    p_line, p_codes = group(rl, r_pi, nP), group(rc, r_pi, nP)
+    c_lines = np.asarray(k.cl, dtype=float)
+    p_line = group(rl, r_pi, nP)
+    p_codes = np.asarray(k.pcodes, dtype=float).reshape(nP, K.NCODES)
     p_rev, p_cogs = group(r_rev, r_pi, nP), group(r_cogs, r_pi, nP)
-    f_line, f_codes = group(rl, r_fi, nF + 1), group(rc, r_fi, nF + 1)
+    f_line = group(rl, r_fi, nF + 1)
+    f_codes = np.asarray(k.fcodes, dtype=float).reshape(nF + 1, K.NCODES)
     f_rev, f_cogs = group(r_rev, r_fi, nF + 1), group(r_cogs, r_fi, nF + 1)
 
     def by_customers(line: np.ndarray, codes: np.ndarray, lines: float, cycle: float,
@@ -134,7 +135,7 @@ def summarise(m: Model) -> tuple[dict[str, float], dict[str, dict[str, dict[str,
             "cycle_service_level": cycles[0] / cycles[1] if cycles[1] > 0 else math.nan,
         }
 
-    kp = by_customers(total["line"], cc.sum(axis=0), float(rc.sum()), float(cs.sum()),
+    kp = by_customers(total["line"], cc.sum(axis=0), float(c_lines.sum()), float(cs.sum()),
                       total["rev"], total["cogs"])
     kp["order_cycle_time_p50"] = k.cycle_all.percentile(50)
     kp["order_cycle_time_p95"] = k.cycle_all.percentile(95)
