@@ -5,8 +5,10 @@
 * ``lhs``: Latin hypercube of ``samples`` points: each parameter's range is cut into
   ``samples`` equal strata, one uniform draw per stratum, strata shuffled independently per
   parameter (McKay, Beckman & Conover 1979). Seeded by the experiment seed, so reproducible.
-  A ``{low, high}`` range with two integer bounds gives rounded integers; a value list is
-  sampled by stratum too (stratum i of n picks value floor(u * len)).
+  A ``{low, high}`` range with two integer bounds gives integers: the draw u in [0, 1) is
+  rounded down onto the ``high - low + 1`` integers, each equally likely, so the values are
+  distinct whenever ``samples`` does not exceed the number of integers. A value list is
+  sampled the same way (value ``floor(u * len)``).
 
 A parameter is a dotted scenario path mapped to a value list or to :class:`Bounds`.
 """
@@ -96,12 +98,12 @@ def _lhs(parameters: Mapping[str, Spec], samples: int, seed: int) -> list[dict[s
     columns: dict[str, list[Any]] = {}
     for path, spec in parameters.items():
         u = (rng.permutation(samples) + rng.random(samples)) / samples
-        if isinstance(spec, Bounds):
-            x = spec.low + u * (spec.high - spec.low)
-            if spec.integer:
-                columns[path] = [int(v) for v in np.clip(np.rint(x), spec.low, spec.high)]
-            else:
-                columns[path] = [float(v) for v in x]
+        if isinstance(spec, Bounds) and spec.integer:
+            k = int(spec.high) - int(spec.low) + 1
+            idx = np.minimum(np.floor(u * k), k - 1).astype(int)
+            columns[path] = [int(spec.low) + int(i) for i in idx]
+        elif isinstance(spec, Bounds):
+            columns[path] = [float(v) for v in spec.low + u * (spec.high - spec.low)]
         else:
             idx = np.minimum((u * len(spec)).astype(int), len(spec) - 1)
             columns[path] = [spec[i] for i in idx]

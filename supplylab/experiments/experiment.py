@@ -238,8 +238,12 @@ def validate_points(scenario: Any, parameters: Sequence[str], points: Sequence[M
             if failing <= MAX_POINT_ISSUES:
                 values = ", ".join(f"{k}={v!r}" for k, v in point.items())
                 for i in exc.issues:
-                    path = ("parameters", i.path) if i.path in point else ("parameters",)
-                    issues.append(issue(path, f"point {n} ({values}): {i.message}"))
+                    if i.path in point:
+                        issues.append(issue(("parameters", i.path),
+                                            f"point {n} ({values}): {i.message}"))
+                    else:
+                        issues.append(issue(("parameters",), f"point {n} ({values}): "
+                                                             f"{i.path}: {i.message}"))
     if failing > MAX_POINT_ISSUES:
         issues.append(issue(("parameters",), f"... and {failing - MAX_POINT_ISSUES} more "
                                              "invalid points"))

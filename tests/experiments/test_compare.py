@@ -1,0 +1,81 @@
+"""Common random numbers: identical scenarios differ by exactly zero; pairing narrows."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from supplylab.errors import ExperimentError
+from supplylab.experiments import compare
+from supplylab.experiments.stats import unpaired_difference
+from supplylab.experiments.synthetic import SyntheticScenario, run_synthetic
+
+
+def test_identical_scenarios_have_exactly_zero_paired_difference() -> None:
+    sc = SyntheticScenario()
+    cmp = compare([sc, sc], replications=6, seed=3, run_fn=run_synthetic)
+    d = cmp.differences
+    assert set(d["kpi"]) == {"fill_rate", "total_cost", "lost_sales_units"}
+    assert (d["diff"] == 0.0).all() and (d["ci_low"] == 0.0).all() and (d["ci_high"] == 0.0).all()
+    assert not d["significant"].any()
+    assert cmp.names == ["synthetic", "synthetic#2"]
+
+
+def test_replication_k_gets_the_same_seed_and_index_in_every_alternative() -> None:
+    a = SyntheticScenario()
+    b = a.with_overrides({"stock.level": 95.0})
+    cmp = compare([a, b], replications=4, seed=9, run_fn=run_synthetic)
+    for res in cmp.results:
+        assert [(r.seed, r.replication) for r in res.replications] == [(9, k) for k in range(4)]
+    # total_cost does not depend on the stock level: with shared streams it is equal per pair
+    ta, tb = cmp.results[0].values("total_cost"), cmp.results[1].values("total_cost")
+    assert ta == tb
+
+
+def test_paired_interval_is_narrower_than_unpaired_for_a_small_change() -> None:
+    a = SyntheticScenario()
+    b = a.with_overrides({"stock.level": 108.0})
+    cmp = compare([a, b], replications=10, seed=21, run_fn=run_synthetic)
+    row = cmp.differences.set_index("kpi").loc["fill_rate"]
+    unpaired = unpaired_difference(cmp.results[1].values("fill_rate"),
+                                   cmp.results[0].values("fill_rate"))
+    assert row["diff"] == pytest.approx(unpaired.mean)
+    assert row["half_width"] < unpaired.half_width / 3
+    assert row["diff"] < 0 and bool(row["significant"])
+
+
+def test_comparison_summary_document_and_files(tmp_path) -> None:
+    a = SyntheticScenario()
+    b = a.with_overrides({"stock.level": 90.0})
+    cmp = compare([a, b], replications=3, seed=1, run_fn=run_synthetic)
+    summary = cmp.summary()
+    assert list(summary.columns[:2]) == ["alternative", "kpi"]
+    assert set(summary["alternative"]) == {"synthetic", "synthetic#2"}
+    doc = json.loads(cmp.to_json())
+    assert doc["baseline"] == "synthetic" and doc["common_random_numbers"] is True
+    assert doc["differences"]["synthetic#2"]["fill_rate"]["significant"] in (True, False)
+    cmp.write(tmp_path)
+    assert (tmp_path / "comparison.json").is_file() and (tmp_path / "differences.csv").is_file()
+    assert (tmp_path / "1-synthetic-2" / "results.json").is_file()
+    by_tier = cmp.paired("tier")
+    assert set(by_tier["key"]) == {"gold", "silver"}
+
+
+def test_compare_needs_two_scenarios_and_raises_on_a_failed_run() -> None:
+    sc = SyntheticScenario()
+    with pytest.raises(ExperimentError, match="at least two"):
+        compare([sc], replications=2, run_fn=run_synthetic)
+    bad = sc.with_overrides({"fail.replications": [1]})
+    with pytest.raises(Exception, match="replication 1"):
+        compare([sc, bad], replications=3, run_fn=run_synthetic)
+
+
+def test_differences_agree_with_numpy() -> None:
+    a = SyntheticScenario()
+    b = a.with_overrides({"costs.unit": 2.5})
+    cmp = compare([a, b], replications=5, seed=2, run_fn=run_synthetic)
+    diff = np.subtract(cmp.results[1].values("total_cost"), cmp.results[0].values("total_cost"))
+    row = cmp.differences.set_index("kpi").loc["total_cost"]
+    assert row["diff"] == pytest.approx(diff.mean())

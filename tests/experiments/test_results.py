@@ -1,0 +1,109 @@
+"""Results tables, the run --json document and atomic output files."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import pytest
+
+from supplylab.errors import ExperimentError, SupplylabError
+from supplylab.experiments import Results, replicate
+from supplylab.experiments.synthetic import SyntheticScenario, run_synthetic
+
+
+@pytest.fixture(scope="module")
+def res() -> Results:
+    return replicate(SyntheticScenario(), 4, seed=5, run_fn=run_synthetic)
+
+
+def test_tidy_kpis_table_has_one_row_per_replication_dimension_key_kpi(res: Results) -> None:
+    k = res.kpis
+    assert list(k.columns) == ["replication", "dimension", "key", "kpi", "value"]
+    per_rep = len(list(res.replications[0].rows()))
+    assert len(k) == 4 * per_rep
+    assert not k.duplicated(["replication", "dimension", "key", "kpi"]).any()
+    overall = k[(k["dimension"] == "all") & (k["kpi"] == "fill_rate")]
+    assert overall["value"].tolist() == res.values("fill_rate")
+
+
+def test_summary_overall_and_by_dimension(res: Results) -> None:
+    s = res.summary()
+    assert list(s.columns) == ["kpi", "mean", "ci_low", "ci_high", "half_width", "n"]
+    row = s.set_index("kpi").loc["total_cost"]
+    assert row["mean"] == pytest.approx(sum(res.values("total_cost")) / 4)
+    assert row["ci_low"] < row["mean"] < row["ci_high"] and row["n"] == 4
+    tiers = res.summary("tier")
+    assert list(tiers.columns[:2]) == ["key", "kpi"] and set(tiers["key"]) == {"gold", "silver"}
+
+
+def test_document_follows_results_md(res: Results) -> None:
+    doc = json.loads(res.to_json())
+    assert set(doc) == {"scenario", "scenario_sha256", "version", "seed", "replications",
+                        "horizon_days", "warmup_days", "kpis", "by", "audit"}
+    assert doc["scenario"] == "synthetic" and doc["seed"] == 5 and doc["replications"] == 4
+    assert doc["scenario_sha256"] == SyntheticScenario().sha256 and doc["horizon_days"] == 70.0
+    fr = doc["kpis"]["fill_rate"]
+    assert fr["values"] == res.values("fill_rate") and fr["ci95"][0] < fr["mean"] < fr["ci95"][1]
+    assert set(doc["by"]) == {"tier", "product"}  # weeks go to timeseries.csv, not "by"
+    assert set(doc["by"]["tier"]["gold"]["fill_rate"]) == {"mean", "ci95"}
+    assert doc["audit"] == {"units_conserved": True}
+
+
+def test_single_replication_writes_null_intervals() -> None:
+    one = replicate(SyntheticScenario(), 1, seed=1, run_fn=run_synthetic)
+    doc = json.loads(one.to_json())  # strict JSON: would fail on NaN
+    assert doc["kpis"]["fill_rate"]["ci95"] == [None, None]
+    assert math.isnan(one.summary().set_index("kpi").loc["fill_rate", "half_width"])
+
+
+def test_defaults_come_from_the_scenario_and_days_override_horizon() -> None:
+    sc = SyntheticScenario().with_overrides({"simulation.replications": 3, "simulation.seed": 8})
+    res = replicate(sc, run_fn=run_synthetic, days=14)
+    assert res.n == 3 and res.seed == 8 and res.horizon_days == 14
+    assert set(res.kpis[res.kpis["dimension"] == "week"]["key"]) == {"0", "1"}
+
+
+def test_write_creates_three_files_with_the_documented_rows(tmp_path, res: Results) -> None:
+    res.write(tmp_path)
+    assert json.loads((tmp_path / "results.json").read_text())["replications"] == 4
+    kpis = pd.read_csv(tmp_path / "kpis.csv", keep_default_na=False)
+    assert len(kpis) == len(res.kpis)
+    assert kpis["value"].tolist() == res.kpis["value"].tolist()  # full precision round trip
+    ts = pd.read_csv(tmp_path / "timeseries.csv")
+    assert set(ts["dimension"]) == {"week"} and len(ts) == 4 * 10
+
+
+def test_write_is_atomic_a_failing_write_leaves_the_old_file(tmp_path, res: Results,
+                                                              monkeypatch) -> None:
+    res.write(tmp_path)
+    before = (tmp_path / "kpis.csv").read_bytes()
+
+    def broken(self, path, **kw):
+        with open(path, "w") as fh:
+            fh.write("replication,dim")  # half a file, then the disk "fills up"
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
+    with pytest.raises(OSError):
+        res.write(tmp_path)
+    assert (tmp_path / "kpis.csv").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_failed_replication_raises_with_its_index() -> None:
+    sc = SyntheticScenario().with_overrides({"fail.replications": [2]})
+    with pytest.raises(SupplylabError, match="replication 2 failed"):
+        replicate(sc, 4, run_fn=run_synthetic)
+    with pytest.raises(ExperimentError, match="unknown KPI"):
+        replicate(SyntheticScenario(), 2, run_fn=run_synthetic, precision={"fil_rate": 0.1})
+
+
+def test_print_table_shows_main_kpis_and_tiers(res: Results) -> None:
+    from rich.console import Console
+
+    con = Console(record=True, width=120)
+    res.print_table(con)
+    text = con.export_text()
+    assert "fill_rate" in text and "by tier" in text and "gold" in text
