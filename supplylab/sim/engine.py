@@ -127,7 +127,7 @@ class Lane:
     """A resolved lane with its transit sampler and disruption windows."""
 
     __slots__ = ("res", "transit", "windows", "unit_cost", "per_shipment", "co2_per_unit",
-                 "transit_mean", "const")
+                 "transit_mean", "const", "cap", "free")
 
     def __init__(self, res: ResolvedLane, streams: Streams, windows: Windows) -> None:
         self.res = res
@@ -138,13 +138,27 @@ class Lane:
         self.per_shipment = res.cost_per_shipment
         self.co2_per_unit = res.co2_kg_per_unit_km * res.distance_km
         self.transit_mean = self.transit.mean
-        # constant transit and no disruption: arrival = departure + const (no call needed)
-        self.const = self.transit._const if not windows.spans else None
+        self.cap = res.capacity_units_per_day
+        self.free = 0.0
+        # constant transit, no capacity, no disruption: arrival = departure + const
+        self.const = (self.transit._const if not windows.spans and self.cap is None
+                      else None)
 
-    def arrive(self, depart: float) -> float:
+    def arrive(self, depart: float, units: float = 0.0) -> float:
+        """Arrival time of ``units`` handed to the lane at ``depart`` (days).
+
+        A lane with ``capacity_units_per_day`` is a fluid server: a load waits until the
+        lane has carried what was handed to it before (capacity cuts apply).
+        """
         w = self.windows
         if w.spans:
             depart = w.available_from(depart)
+        if self.cap is not None:
+            rate = self.cap * (w.capacity_factor(depart) if w.spans else 1.0)
+            start = depart if depart > self.free else self.free
+            self.free = start + (units / rate if rate > 0 else INF)
+            depart = self.free
+        if w.spans:
             return depart + self.transit() * w.lead_time_factor(depart)
         return depart + self.transit()
 
@@ -383,6 +397,7 @@ class Model:
         for (fi, _), sp in self.sp.items():
             self.sp_by_fac[fi].append(sp)
         self.refused = [0.0] * len(self.products)
+        self.plant_free = [0.0] * len(self.facilities)
         self.returns_rng = self.streams.rng("network", "returns")
         self.subst_u = Uniforms(self.streams.rng("network", "substitution"))
         self.churn_u = Uniforms(self.streams.rng("network", "churn"))
@@ -760,7 +775,7 @@ class Model:
                 k.wait_n[fi] += 1
                 k.transport[fi] += lane.per_shipment
         c = lane.const
-        arrive = depart + c if c is not None else lane.arrive(depart)
+        arrive = depart + c if c is not None else lane.arrive(depart, units)
         pi = rt.pi
         self.to_customers[pi] += units
         bad = False
@@ -852,16 +867,16 @@ class Model:
         depart, shipped = src.ship(now, self.products[pi].id, q)
         self.supplier_shipped[pi] += shipped
         if rt.kind is DIRECT:
-            arrive = rt.lane.arrive(depart)
+            arrive = rt.lane.arrive(depart, shipped)
         else:
             inbound = rt.inbound
-            at_dock = inbound.arrive(depart)
+            at_dock = inbound.arrive(depart, shipped)
             self.cross_units[fi] += shipped
             out = at_dock + self.dwell[fi]()
             st = self.stations[fi]
             if st.windows.spans:
                 out = st.windows.available_from(out)
-            arrive = rt.lane.arrive(out)
+            arrive = rt.lane.arrive(out, shipped)
             if self.counting:
                 self.k.transport[fi] += inbound.unit_cost * shipped + inbound.per_shipment
                 self.k.handling[fi] += self.handling_cost[fi] * shipped
@@ -1124,7 +1139,7 @@ class Model:
             sp.on_order += qty
             depart, shipped = src.ship(now, self.products[pi].id, qty)
             lane = sp.in_lane
-            arrive = lane.arrive(depart)
+            arrive = lane.arrive(depart, shipped)
             self.supplier_shipped[pi] += shipped
             self.week_orders_up[week] += qty
             if self.counting:
@@ -1147,10 +1162,14 @@ class Model:
             if not up.periodic and not up.echelon:
                 up.review(now)
             return
-        else:  # a plant producing
+        else:  # a plant producing: lead time, then its capacity (fluid, shared by products)
             sp.on_order += qty
             shipped = qty
             arrive = now + self.production[fi]()
+            cap = self.facilities[fi].production_capacity_per_day
+            if cap is not None:
+                start = arrive if arrive > self.plant_free[fi] else self.plant_free[fi]
+                arrive = self.plant_free[fi] = start + qty / cap
             self.supplier_shipped[pi] += shipped
             self.week_orders_up[week] += qty
         sp.pipeline.append([now + sp.mean_lead, qty])
@@ -1159,7 +1178,7 @@ class Model:
     def _ship_internal(self, up: StockPoint, down: StockPoint, units: float, now: float) -> None:
         _, depart = self.stations[up.fi].dispatch(now, units)
         lane = down.in_lane
-        arrive = lane.arrive(depart)
+        arrive = lane.arrive(depart, units)
         if self.counting:
             self.k.transport[down.fi] += lane.unit_cost * units + lane.per_shipment
             self.k.co2[down.fi] += lane.co2_per_unit * units
