@@ -175,10 +175,13 @@ def _execute_processes(plan: RunPlan, todo: Sequence[tuple[int, int]], on_outcom
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     n = min(workers or os.cpu_count() or 1, len(todo))
-    # "spawn": workers start clean (no inherited threads or locks from the parent, e.g. a
-    # progress-bar thread); the plan still goes over once per worker, in the initializer.
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker, initargs=(plan,))
+    # "forkserver": workers are forked from a clean server process (no inherited threads or
+    # locks from the caller, e.g. a progress-bar or Dask thread) that has imported this module
+    # once, so a new pool starts in milliseconds; the plan goes over once per worker.
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker,
+                               initargs=(plan,))
     interrupted = False
     try:
         pending = {pool.submit(_run_in_worker, p, r): (p, r) for p, r in todo}
