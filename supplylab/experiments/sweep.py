@@ -84,7 +84,8 @@ class SweepResults:
     def print_table(self, console: Any = None) -> None:
         from .tables import print_sweep_summary
 
-        print_sweep_summary(self.summary(), console)
+        print_sweep_summary(self.summary(), list(self.experiment.parameters),
+                            self.experiment.kpis, console)
 
 
 def describe(exp: Experiment) -> dict[str, Any]:

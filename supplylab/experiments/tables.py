@@ -86,20 +86,37 @@ def print_comparison(comparison: Comparison, console: Any = None) -> None:
     con.print(table)
 
 
-def print_sweep_summary(summary: pd.DataFrame, console: Any = None, limit: int = 60) -> None:
-    """Per-point means with 95% intervals (first ``limit`` rows)."""
+def print_sweep_summary(summary: pd.DataFrame, params: list[str], kpis: list[str] | None = None,
+                        console: Any = None, limit: int = 40, max_kpis: int = 4) -> None:
+    """One row per point: its parameters and ``mean +- half-width`` of a few KPIs.
+
+    Shows the experiment's ``kpis`` (else the main KPIs present), at most ``max_kpis`` of
+    them; the full per-point summary is in summary.csv.
+    """
     from rich.table import Table
 
-    con = _console(console)
-    table = Table(title="sweep summary (95% CI)")
-    cols = [c for c in summary.columns if c not in ("ci_low", "ci_high", "half_width")]
-    for col in cols:
-        table.add_column(str(col))
-    table.add_column("95% CI")
-    for d in summary.head(limit).to_dict("records"):
-        cells = [fmt(d[c]) if isinstance(d[c], float) else str(d[c]) for c in cols]
-        table.add_row(*cells, f"[{fmt(d['ci_low'])}, {fmt(d['ci_high'])}]")
-    con.print(table)
-    if len(summary) > limit:
-        con.print(f"... {len(summary) - limit} more rows in summary.csv")
+    from .results import MAIN_KPIS
 
+    con = _console(console)
+    present = list(dict.fromkeys(summary["kpi"]))
+    chosen = [k for k in (kpis or MAIN_KPIS) if k in present][:max_kpis] or present[:max_kpis]
+    table = Table(title="sweep: mean +- 95% half-width per point")
+    table.add_column("point", justify="right")
+    for p in params:
+        table.add_column(p, justify="right", overflow="fold")
+    for k in chosen:
+        table.add_column(k, justify="right")
+    cells = summary.set_index(["point", "kpi"])
+    points = summary.drop_duplicates("point")
+    for row in points.head(limit).to_dict("records"):
+        vals = []
+        for k in chosen:
+            if (row["point"], k) in cells.index:
+                c = cells.loc[(row["point"], k)]
+                vals.append(f"{fmt(c['mean'])} +- {fmt(c['half_width'])}")
+            else:
+                vals.append("-")
+        table.add_row(str(row["point"]), *(str(row[p]) for p in params), *vals)
+    con.print(table)
+    if len(points) > limit:
+        con.print(f"... {len(points) - limit} more points in summary.csv")
