@@ -31,6 +31,20 @@ app = typer.Typer(
 _state: dict[str, Any] = {"debug": False}
 
 
+def _click_exception_types() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
+    """(Exit, Abort, ClickException) classes of click and of the copy newer typer bundles."""
+    exits: list[type] = [click.exceptions.Exit, typer.Exit]
+    aborts: list[type] = [click.exceptions.Abort, typer.Abort]
+    usage: list[type] = [click.exceptions.ClickException]
+    try:
+        from typer._click import exceptions as bundled  # typer >= 0.20 vendors click
+    except ImportError:
+        pass
+    else:
+        usage.append(bundled.ClickException)
+    return tuple(exits), tuple(aborts), tuple(usage)
+
+
 @app.callback()
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show the full trace of an internal error.")] = False,
@@ -163,15 +177,16 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command and map errors to exit codes (never a raw traceback)."""
     command = typer.main.get_command(app)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    exit_types, abort_types, usage_types = _click_exception_types()
     try:
         rv = command.main(args=argv, prog_name="supplylab", standalone_mode=False)
         return int(rv or 0) if isinstance(rv, int) else 0
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
+    except exit_types as exc:
+        return int(getattr(exc, "exit_code", 0))
+    except abort_types:
         err.print("interrupted", markup=False)
         return 130
-    except click.ClickException as exc:
+    except usage_types as exc:
         exc.show(file=sys.stderr)
         return 2
     except InputError as exc:

@@ -353,7 +353,7 @@ class Model:
         self.margin_mult = [sc.tiers[c.tier].margin_multiplier for c in self.customers]
         self.active = [True] * len(self.customers)
         self.failures = [0] * len(self.customers)
-        self.churned_at = [INF] * len(self.customers)
+        self.churned_at = [self._base_churn_time(c) for c in self.customers]
         self.prio_order = sc.allocation.priority_order
         # sites -------------------------------------------------------------------
         self.sources = {s.id: Source(s, self.streams, self.windows.get(s.id, NO_WINDOWS))
@@ -417,6 +417,17 @@ class Model:
         self.events = 0
 
     # ------------------------------------------------------------------ construction
+    def _base_churn_time(self, c: Customer) -> float:
+        """When the customer leaves regardless of service: exponential with the tier's yearly
+        churn probability p (rate -ln(1 - p) per year), from the customer's own stream."""
+        p = self.sc.tiers[c.tier].churn.base_rate_per_year
+        if p <= 0:
+            return INF
+        if p >= 1:
+            return 0.0
+        rng = self.streams.rng("customer", c.id, "churn")
+        return float(rng.exponential(365.0 / -math.log1p(-p)))
+
     def lane(self, a: str, b: str) -> Lane:
         key = (a, b)
         ln = self.lanes.get(key)
@@ -660,6 +671,7 @@ class Model:
         lines: list[Route] = []
         log = self.log
         stations = self.stations
+        legs: set[tuple[str, int, str]] | None = None
         for j in range(len(prods)):
             pi = prods[j]
             q = qtys[j]
@@ -724,7 +736,9 @@ class Model:
                 if not sp.periodic and not sp.echelon:
                     sp.review(now)
             else:
-                t_arr, shipped = self._flow_through(rt, q, now)
+                if legs is None:
+                    legs = set()
+                t_arr, shipped = self._flow_through(rt, q, now, legs)
                 if t_arr > last:
                     last = t_arr
                 p_line = t_arr
@@ -860,8 +874,13 @@ class Model:
                 return pr.discount
         return 0.0
 
-    def _flow_through(self, rt: Route, q: float, now: float) -> tuple[float, float]:
-        """Cross-dock or direct: ordered to demand from the supplier; (arrival, units shipped)."""
+    def _flow_through(self, rt: Route, q: float, now: float,
+                      legs: set[tuple[str, int, str]]) -> tuple[float, float]:
+        """Cross-dock or direct: ordered to demand from the supplier; (arrival, units shipped).
+
+        ``legs`` holds the legs this order has already paid a shipment on: the lines of one
+        order from one supplier travel (and are costed) as one shipment per leg.
+        """
         pi, fi = rt.pi, rt.fi
         src = rt.src
         depart, shipped = src.ship(now, self.products[pi].id, q)
@@ -878,12 +897,21 @@ class Model:
                 out = st.windows.available_from(out)
             arrive = rt.lane.arrive(out, shipped)
             if self.counting:
-                self.k.transport[fi] += inbound.unit_cost * shipped + inbound.per_shipment
-                self.k.handling[fi] += self.handling_cost[fi] * shipped
+                k = self.k
+                k.transport[fi] += inbound.unit_cost * shipped
+                k.co2[fi] += inbound.co2_per_unit * shipped
+                k.handling[fi] += self.handling_cost[fi] * shipped
+                if ("in", fi, src.id) not in legs:  # one inbound shipment per order and dock
+                    legs.add(("in", fi, src.id))
+                    k.transport[fi] += inbound.per_shipment
         self.to_customers[pi] += shipped
         if self.counting:
-            self.k.transport[fi] += rt.lane.unit_cost * shipped + rt.lane.per_shipment
-            self.k.co2[fi] += rt.lane.co2_per_unit * shipped
+            k = self.k
+            k.transport[fi] += rt.lane.unit_cost * shipped
+            k.co2[fi] += rt.lane.co2_per_unit * shipped
+            if ("out", fi, src.id) not in legs:  # lines of one order travel together
+                legs.add(("out", fi, src.id))
+                k.transport[fi] += rt.lane.per_shipment
         if shipped > 0:
             self._delivered(rt, shipped, now, arrive)
         return arrive, shipped

@@ -159,11 +159,9 @@ def test_to_yaml_writes_only_what_was_given(base: Scenario) -> None:
     assert "lead_time: 2" in text
 
 
-@pytest.mark.xfail(reason="cli.main catches click.ClickException, but typer raises its vendored "
-                   "typer._click exceptions: usage errors exit 1 as 'internal error' (reported)",
-                   strict=False)
 @pytest.mark.parametrize("argv", [["validate"], ["run", "--bogus", "x.yaml"],
-                                  ["run", "x.yaml", "--replications", "0"]])
+                                  ["run", "x.yaml", "--replications", "0"],
+                                  ["optimize", "inventory", "x"]])
 def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2
     assert "internal error" not in capsys.readouterr().err

@@ -255,3 +255,29 @@ def test_plant_production_capacity():
     r2 = run_replication(sc(data), 1, 0)
     assert r2.kpis["fill_rate"] > r.kpis["fill_rate"] + 0.1
     assert r.audit.units_conserved and r2.audit.units_conserved
+
+
+def test_base_churn_removes_customers_at_the_yearly_rate():
+    """Yearly churn probability 0.5 and perfect service: about half leave within a year."""
+    data = base(simulation={"horizon_days": 365},
+                tiers={"t": {"priority": 1, "churn": {"base_rate_per_year": 0.5}}},
+                facilities=[{"id": "W", "location": A, "inventory": {"P": {
+                    "policy": "base_stock", "level": 500}}}],
+                customers=[{"id": f"C{i}", "tier": "t", "location": A, "orders_per_day": 0.2,
+                            "product_mix": {"P": 1}} for i in range(400)])
+    r = run_replication(sc(data), 3, 0)
+    # binomial(400, 0.5): sd 10
+    assert abs(r.kpis["churned_customers"] - 200) < 40
+    assert r.kpis["fill_rate"] == 1.0
+
+
+def test_cross_dock_counts_both_legs_of_co2():
+    data = base(
+        transport_defaults={"co2_kg_per_unit_km": 0.001, "speed_km_per_day": 500},
+        facilities=[{"id": "X", "kind": "cross_dock", "location": B}],
+        customers=[{"id": "C1", "tier": "standard", "location": A, "orders_per_day": 3,
+                    "product_mix": {"P": 1}, "strategy": "cross_dock"}])
+    r = run_replication(sc(data), 1, 0)
+    net = sc(data).network
+    per_unit = 0.001 * (net.lane("S", "X").distance_km + net.lane("X", "C1").distance_km)
+    assert r.kpis["co2_kg"] == pytest.approx(per_unit * r.kpis["delivered_units"])
