@@ -180,6 +180,7 @@ def sweep(scenario_or_experiment: Any, parameters: Mapping[str, Any] | None = No
     plan = RunPlan((exp.scenario,), tuple((0, p) for p in exp.points), exp.seed, exp.days,
                    run_fn, frozenset(exp.kpis) if exp.kpis else None)
     tasks = [(p, r) for p in range(len(exp.points)) for r in range(exp.replications)]
+    total = len(tasks)
     outcomes: list[RunOutcome] = []
     with ExitStack() as stack:
         store = None
@@ -191,8 +192,7 @@ def sweep(scenario_or_experiment: Any, parameters: Mapping[str, Any] | None = No
                 version=version, definition=describe(exp), points=exp.points)
             finished = store.finished(exp_id)
             tasks = [t for t in tasks if t not in finished]
-        bar = stack.enter_context(Progress(len(tasks) + (len(finished) if store else 0),
-                                            len(finished) if store else 0, progress))
+        bar = stack.enter_context(Progress(total, total - len(tasks), progress, label="sweep"))
 
         def record(o: RunOutcome) -> None:
             if store is not None:
