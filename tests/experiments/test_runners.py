@@ -96,3 +96,22 @@ def test_missing_dask_says_how_to_install(monkeypatch) -> None:
 def test_unknown_runner_is_refused() -> None:
     with pytest.raises(ExperimentError, match="unknown runner"):
         run_sweep(runner="threads")
+
+
+def test_progress_stays_quiet_when_stderr_is_not_a_terminal(capsys) -> None:
+    sweep(SyntheticScenario(), {"stock.level": [90.0]}, replications=2, runner="serial",
+          run_fn=run_synthetic, progress=True)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+def test_cli_runner_choice() -> None:
+    from supplylab.errors import InputError
+    from supplylab.experiments.commands import choose_runner
+
+    assert choose_runner(1, None, 10) == "serial"
+    assert choose_runner(2, None, 10) == "processes"
+    assert choose_runner(4, None, 1) == "serial"
+    assert choose_runner(None, "tcp://127.0.0.1:8786", 10) == "dask"
+    with pytest.raises(InputError, match="either --workers or --dask"):
+        choose_runner(2, "local", 10)
