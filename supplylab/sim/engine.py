@@ -12,18 +12,17 @@ from __future__ import annotations
 import heapq
 import math
 import time
-from collections import deque
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import simpy
 
 from ..errors import AuditError
-from ..scenario.network import Network, ResolvedLane
+from ..scenario.network import Network
 from ..scenario.scenario import Scenario
-from ..scenario.schema import RQ, RS, SS, BaseStock, Customer, Facility
+from ..scenario.schema import RS, Customer
 from . import kpis as K
+from .audit import audit as check_units
 from .demand import (
     CHUNK_DAYS,
     CustomerDemand,
@@ -33,283 +32,14 @@ from .demand import (
     sample_chunk,
 )
 from .disruptions import Windows, build_windows
-from .result import AuditReport, ReplicationResult
+from .resources import Lane, Source, Station
+from .result import ReplicationResult
+from .stock import Line, Order, Route, StockPoint, echelon_level, order_up_to
 from .streams import Sampler, Streams, Uniforms
 
 INF = math.inf
 NO_WINDOWS = Windows()
 CLASSIC, CROSS, DIRECT = "classic", "cross_dock", "direct"
-
-
-class Station:
-    """Order processing (``servers`` parallel FCFS servers) followed by fluid handling capacity.
-
-    With Poisson arrivals and exponential times it is an M/M/c queue; the recursion
-    start = max(arrival, earliest free server) is exact for FCFS (Kiefer-Wolfowitz).
-    """
-
-    __slots__ = ("free", "service", "cap", "handling_free", "windows", "service_mean", "instant")
-
-    def __init__(self, servers: int, service: Sampler, cap: float | None, windows: Windows) -> None:
-        self.free = [0.0] * servers
-        self.service = service
-        self.cap = cap
-        self.handling_free = 0.0
-        self.windows = windows
-        self.service_mean = service.mean
-        # no processing time, no throughput limit, no disruption: ships at once
-        self.instant = service._const == 0.0 and cap is None and not windows.spans
-
-    def dispatch(self, now: float, units: float) -> tuple[float, float]:
-        """(wait in the processing queue, time the shipment leaves), days."""
-        free = self.free
-        if self.service._const == 0.0 and len(free) == 1 and free[0] <= now:
-            start = now
-            done = now
-        else:
-            first = heapq.heappop(free) if len(free) > 1 else free.pop()
-            start = first if first > now else now
-            done = start + self.service()
-            heapq.heappush(free, done)
-        if self.cap is not None:
-            w = self.windows
-            rate = self.cap * (w.capacity_factor(done) if w.spans else 1.0)
-            begin = done if done > self.handling_free else self.handling_free
-            done = begin + (units / rate if rate > 0 else INF)
-            self.handling_free = done
-        if self.windows.spans:
-            done = self.windows.available_from(done)
-        return start - now, done
-
-
-class Source:
-    """A supplier as the engine sees it: lead time, capacity (fluid), reliability."""
-
-    def __init__(self, sup: Any, streams: Streams, windows: Windows) -> None:
-        self.id = sup.id
-        self.lead = Sampler(sup.lead_time, streams.rng("supplier", sup.id, "lead"))
-        self.rel = sup.reliability
-        self.failure = sup.failure
-        self.late = Sampler(sup.failure.late_days, streams.rng("supplier", sup.id, "late"))
-        self.u = Uniforms(streams.rng("supplier", sup.id, "reliability"))
-        self.moq = sup.min_order_qty
-        self.cap = sup.capacity_per_day
-        self.free: dict[str, float] = {}
-        self.windows = windows
-
-    def ship(self, now: float, product: str, qty: float) -> tuple[float, float]:
-        """(dispatch time, units shipped) for an order placed now."""
-        w = self.windows
-        lt = self.lead()
-        if w.spans:
-            lt *= w.lead_time_factor(now)
-        t = now + lt
-        cap = self.cap
-        if cap is not None:
-            key, rate = (product, cap.get(product)) if isinstance(cap, dict) else ("", cap)
-            if rate is not None:
-                rate *= w.capacity_factor(t) if w.spans else 1.0
-                begin = max(t, self.free.get(key, 0.0))
-                t = begin + (qty / rate if rate > 0 else INF)
-                self.free[key] = t
-        if w.spans:
-            t = w.available_from(t)
-        shipped = qty
-        if self.rel < 1.0 and self.u() >= self.rel:
-            if self.u() < self.failure.late_share:
-                t += self.late()
-            else:
-                shipped = math.floor(qty * self.failure.short_fill)
-        return t, shipped
-
-
-class Lane:
-    """A resolved lane with its transit sampler and disruption windows."""
-
-    __slots__ = ("res", "transit", "windows", "unit_cost", "per_shipment", "co2_per_unit",
-                 "transit_mean", "const", "cap", "free")
-
-    def __init__(self, res: ResolvedLane, streams: Streams, windows: Windows) -> None:
-        self.res = res
-        self.transit = Sampler(res.transit_time, None if res.transit_time.is_constant
-                               else streams.rng("lane", res.key, "transit"))
-        self.windows = windows
-        self.unit_cost = res.unit_cost()
-        self.per_shipment = res.cost_per_shipment
-        self.co2_per_unit = res.co2_kg_per_unit_km * res.distance_km
-        self.transit_mean = self.transit.mean
-        self.cap = res.capacity_units_per_day
-        self.free = 0.0
-        # constant transit, no capacity, no disruption: arrival = departure + const
-        self.const = (self.transit._const if not windows.spans and self.cap is None
-                      else None)
-
-    def arrive(self, depart: float, units: float = 0.0) -> float:
-        """Arrival time of ``units`` handed to the lane at ``depart`` (days).
-
-        A lane with ``capacity_units_per_day`` is a fluid server: a load waits until the
-        lane has carried what was handed to it before (capacity cuts apply).
-        """
-        w = self.windows
-        if w.spans:
-            depart = w.available_from(depart)
-        if self.cap is not None:
-            rate = self.cap * (w.capacity_factor(depart) if w.spans else 1.0)
-            start = depart if depart > self.free else self.free
-            self.free = start + (units / rate if rate > 0 else INF)
-            depart = self.free
-        if w.spans:
-            return depart + self.transit() * w.lead_time_factor(depart)
-        return depart + self.transit()
-
-
-class Line:
-    """An order line waiting in a stock point's backlog."""
-
-    __slots__ = ("order", "route", "open", "key", "seq", "dead", "downstream", "t0")
-
-    def __init__(self, order: Order | None, route: Route | None, qty: float, key: tuple,
-                 seq: int, downstream: StockPoint | None, t0: float) -> None:
-        self.order = order
-        self.route = route
-        self.open = qty
-        self.key = key
-        self.seq = seq
-        self.dead = False
-        self.downstream = downstream
-        self.t0 = t0
-
-    def __lt__(self, other: Line) -> bool:
-        return (self.key, self.seq) < (other.key, other.seq)
-
-
-class Route:
-    """How one customer gets one product: the serving site, its stock point and lanes.
-
-    ``r`` indexes the route's counters (line metrics and order codes); the route fixes the
-    customer, product and facility dimensions of everything counted on it.
-    """
-
-    __slots__ = ("r", "base", "pbase", "fbase", "ci", "pi", "kind", "fi", "sp", "lane", "src",
-                 "inbound", "key")
-
-    def __init__(self, r: int, ci: int, pi: int, kind: str, fi: int, sp: StockPoint | None,
-                 lane: Lane, src: Source | None, inbound: Lane | None) -> None:
-        self.r = r
-        self.base = r * K.ML
-        self.pbase = pi * K.NCODES
-        self.fbase = fi * K.NCODES
-        self.key: tuple = ()
-        self.ci, self.pi, self.kind, self.fi = ci, pi, kind, fi
-        self.sp, self.lane, self.src, self.inbound = sp, lane, src, inbound
-
-
-class Order:
-    """A customer order that could not be completed at entry (has backordered lines)."""
-
-    __slots__ = ("ci", "t0", "requested", "promised", "pending", "first_full", "last", "lost",
-                 "bad", "lines", "counted", "per")
-
-    def __init__(self, ci: int, t0: float, requested: float, promised: float, counted: bool,
-                 per: int) -> None:
-        self.ci = ci
-        self.t0 = t0
-        self.requested = requested
-        self.promised = promised
-        self.pending = 0
-        self.first_full = True
-        self.last = t0
-        self.lost = False
-        self.bad = False
-        self.lines: list[Route] = []
-        self.counted = counted
-        self.per = per
-
-
-class StockPoint:
-    """Stock of one product at one site: on hand, pipeline, backlog and its policy."""
-
-    def __init__(self, model: Model, fi: int, pi: int, fac: Facility, policy: Any) -> None:
-        self.model = model
-        self.fi, self.pi = fi, pi
-        self.fac = fac
-        self.policy = policy
-        self.kind = type(policy).__name__
-        self.periodic = fac.review_period_days > 0 or isinstance(policy, RS)
-        self.on_hand = 0.0
-        self.on_order = 0.0
-        self.backlog_units = 0.0
-        rule = model.rule
-        self.backlog: Any = deque() if rule == "fifo" else []
-        self.pipeline: deque[list[float]] = deque()  # [expected arrival, qty] for promises
-        self.supplier: Source | None = None
-        self.upstream: StockPoint | None = None
-        self.in_lane: Lane | None = None
-        self.downstream: list[StockPoint] = []
-        self.echelon = False
-        self.echelon_shift = 0.0
-        self.mean_lead = 0.0
-        self.classes: list[tuple[tuple, float]] | None = None  # (priority key, units/day)
-        self.protect = 0.0
-        self._critical: dict[tuple, float] = {}
-        # accumulators
-        self.t_last = 0.0
-        self.area_onhand = 0.0
-        self.area_backlog = 0.0
-        self.area_pipeline = 0.0
-        self.cycles = 0
-        self.cycles_ok = 0
-        self.stocked_out = False
-        # audit (never reset)
-        self.initial = 0.0
-        self.received = 0.0
-        self.shipped = 0.0
-        self.restocked = 0.0
-
-    # ------------------------------------------------------------------ bookkeeping
-    def touch(self, now: float) -> None:
-        dt = now - self.t_last
-        if dt > 0:
-            self.area_onhand += self.on_hand * dt
-            self.area_backlog += self.backlog_units * dt
-            self.area_pipeline += self.on_order * dt
-            self.t_last = now
-
-    def critical(self, key: tuple) -> float:
-        """Units reserved for classes better than ``key`` (stock rationing), units."""
-        c = self._critical.get(key)
-        if c is None:
-            c = self.protect * sum(r for k, r in self.classes or () if k < key)
-            self._critical[key] = c
-        return c
-
-    def position(self) -> float:
-        ip = self.on_hand + self.on_order - self.backlog_units
-        if self.echelon:
-            for d in self.downstream:
-                ip += d.on_hand + d.on_order - d.backlog_units
-        return ip
-
-    # ------------------------------------------------------------------ policy
-    def review(self, now: float) -> None:
-        """Apply the policy on the inventory position at ``now``; order what it asks for."""
-        ip = self.position()
-        pol = self.policy
-        shift = self.echelon_shift
-        q = 0.0
-        if isinstance(pol, SS):
-            if ip <= pol.s + shift:
-                q = pol.S + shift - ip
-        elif isinstance(pol, BaseStock):
-            if ip < pol.level + shift:
-                q = pol.level + shift - ip
-        elif isinstance(pol, RQ):
-            if ip <= pol.r + shift:
-                q = pol.Q * (math.floor((pol.r + shift - ip) / pol.Q) + 1)
-        elif isinstance(pol, RS) and ip < pol.S + shift:
-            q = pol.S + shift - ip
-        if q > 0:
-            self.model.replenish(self, math.ceil(q - 1e-9), now)
 
 
 class Model:
@@ -450,7 +180,7 @@ class Model:
                     continue
                 sp = StockPoint(self, fi, pi, f, pol)
                 init = f.inventory.initial.get(p.id)
-                sp.on_hand = sp.initial = float(init if init is not None else _order_up_to(pol))
+                sp.on_hand = sp.initial = float(init if init is not None else order_up_to(pol))
                 self.sp[(fi, pi)] = sp
         for (fi, pi), sp in self.sp.items():
             f = self.facilities[fi]
@@ -476,7 +206,7 @@ class Model:
             for sp in self.sp.values():
                 if sp.downstream:
                     sp.echelon = True
-                    sp.echelon_shift = sum(_echelon_level(d) for d in sp.downstream)
+                    sp.echelon_shift = sum(echelon_level(d) for d in sp.downstream)
 
     def _build_demand(self) -> list[CustomerDemand]:
         out = []
@@ -1267,47 +997,6 @@ class Model:
                     self._finish(o.ci, o.t0, o.requested, o.promised, INF, False, False, o.bad,
                                  o.lines, o.per, o.counted, self.horizon)
 
-    def audit(self) -> AuditReport:
-        """Conservation of units per (location, product) and across the network."""
-        bad: list[tuple[str, str, float]] = []
-        checked = 0
-        for (fi, pi), sp in self.sp.items():
-            checked += 1
-            diff = sp.initial + sp.received + sp.restocked - sp.shipped - sp.on_hand
-            if abs(diff) > 1e-6 or sp.on_hand < -1e-9:
-                bad.append((self.facilities[fi].id, self.products[pi].id, float(diff)))
-        in_transit = [0.0] * len(self.products)
-        for pi, units in self.outstanding.values():
-            in_transit[pi] += units
-        on_hand = [0.0] * len(self.products)
-        initial = [0.0] * len(self.products)
-        for (_, pi), sp in self.sp.items():
-            on_hand[pi] += sp.on_hand
-            initial[pi] += sp.initial
-        for pi, p in enumerate(self.products):
-            checked += 1
-            # every unit that entered the network is on hand, in transit, with a customer,
-            # or came back and was scrapped
-            inflow = self.supplier_shipped[pi] + initial[pi]
-            outflow = on_hand[pi] + in_transit[pi] + self.to_customers[pi] \
-                - self.returned_total[pi] + self.returns_in_transit[pi] + self.returns_scrapped[pi]
-            outflow += self.refused[pi]
-            if abs(inflow - outflow) > 1e-6:
-                bad.append(("network", p.id, float(inflow - outflow)))
-        return AuditReport(units_conserved=not bad, checked=checked, imbalances=bad)
-
-
-def _order_up_to(pol: Any) -> float:
-    if isinstance(pol, SS | RS):
-        return pol.S
-    if isinstance(pol, RQ):
-        return pol.r + pol.Q
-    return pol.level
-
-
-def _echelon_level(sp: StockPoint) -> float:
-    """Order-up-to level of a stock point and everything below it (echelon conversion)."""
-    return _order_up_to(sp.policy) + sum(_echelon_level(d) for d in sp.downstream)
 
 
 def run_replication(scenario: Scenario, seed: int, replication: int, *, days: float | None = None,
@@ -1327,7 +1016,7 @@ def run_replication(scenario: Scenario, seed: int, replication: int, *, days: fl
     for sp in model.sp.values():
         sp.touch(horizon)
     model.close_open_orders()
-    audit = model.audit()
+    audit = check_units(model)
     if check and not audit.units_conserved:
         raise AuditError(f"units not conserved in replication {replication}: "
                          f"{audit.imbalances[:5]}")

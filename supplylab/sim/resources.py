@@ -1,0 +1,140 @@
+"""Runtime resources of the engine: order-processing stations, supplier sources and lanes.
+
+Each computes times in closed form when work is handed to it (no SimPy process of its own):
+FCFS multi-server processing, fluid throughput limits, sampled lead and transit times, and the
+disruption windows that delay or slow them. Times in days, quantities in units.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from typing import Any
+
+from ..scenario.network import ResolvedLane
+from .disruptions import Windows
+from .streams import Sampler, Streams, Uniforms
+
+INF = math.inf
+
+
+class Station:
+    """Order processing (``servers`` parallel FCFS servers) followed by fluid handling capacity.
+
+    With Poisson arrivals and exponential times it is an M/M/c queue; the recursion
+    start = max(arrival, earliest free server) is exact for FCFS (Kiefer-Wolfowitz).
+    """
+
+    __slots__ = ("free", "service", "cap", "handling_free", "windows", "service_mean", "instant")
+
+    def __init__(self, servers: int, service: Sampler, cap: float | None, windows: Windows) -> None:
+        self.free = [0.0] * servers
+        self.service = service
+        self.cap = cap
+        self.handling_free = 0.0
+        self.windows = windows
+        self.service_mean = service.mean
+        # no processing time, no throughput limit, no disruption: ships at once
+        self.instant = service._const == 0.0 and cap is None and not windows.spans
+
+    def dispatch(self, now: float, units: float) -> tuple[float, float]:
+        """(wait in the processing queue, time the shipment leaves), days."""
+        free = self.free
+        if self.service._const == 0.0 and len(free) == 1 and free[0] <= now:
+            start = now
+            done = now
+        else:
+            first = heapq.heappop(free) if len(free) > 1 else free.pop()
+            start = first if first > now else now
+            done = start + self.service()
+            heapq.heappush(free, done)
+        if self.cap is not None:
+            w = self.windows
+            rate = self.cap * (w.capacity_factor(done) if w.spans else 1.0)
+            begin = done if done > self.handling_free else self.handling_free
+            done = begin + (units / rate if rate > 0 else INF)
+            self.handling_free = done
+        if self.windows.spans:
+            done = self.windows.available_from(done)
+        return start - now, done
+
+
+class Source:
+    """A supplier as the engine sees it: lead time, capacity (fluid), reliability."""
+
+    def __init__(self, sup: Any, streams: Streams, windows: Windows) -> None:
+        self.id = sup.id
+        self.lead = Sampler(sup.lead_time, streams.rng("supplier", sup.id, "lead"))
+        self.rel = sup.reliability
+        self.failure = sup.failure
+        self.late = Sampler(sup.failure.late_days, streams.rng("supplier", sup.id, "late"))
+        self.u = Uniforms(streams.rng("supplier", sup.id, "reliability"))
+        self.moq = sup.min_order_qty
+        self.cap = sup.capacity_per_day
+        self.free: dict[str, float] = {}
+        self.windows = windows
+
+    def ship(self, now: float, product: str, qty: float) -> tuple[float, float]:
+        """(dispatch time, units shipped) for an order placed now."""
+        w = self.windows
+        lt = self.lead()
+        if w.spans:
+            lt *= w.lead_time_factor(now)
+        t = now + lt
+        cap = self.cap
+        if cap is not None:
+            key, rate = (product, cap.get(product)) if isinstance(cap, dict) else ("", cap)
+            if rate is not None:
+                rate *= w.capacity_factor(t) if w.spans else 1.0
+                begin = max(t, self.free.get(key, 0.0))
+                t = begin + (qty / rate if rate > 0 else INF)
+                self.free[key] = t
+        if w.spans:
+            t = w.available_from(t)
+        shipped = qty
+        if self.rel < 1.0 and self.u() >= self.rel:
+            if self.u() < self.failure.late_share:
+                t += self.late()
+            else:
+                shipped = math.floor(qty * self.failure.short_fill)
+        return t, shipped
+
+
+class Lane:
+    """A resolved lane with its transit sampler and disruption windows."""
+
+    __slots__ = ("res", "transit", "windows", "unit_cost", "per_shipment", "co2_per_unit",
+                 "transit_mean", "const", "cap", "free")
+
+    def __init__(self, res: ResolvedLane, streams: Streams, windows: Windows) -> None:
+        self.res = res
+        self.transit = Sampler(res.transit_time, None if res.transit_time.is_constant
+                               else streams.rng("lane", res.key, "transit"))
+        self.windows = windows
+        self.unit_cost = res.unit_cost()
+        self.per_shipment = res.cost_per_shipment
+        self.co2_per_unit = res.co2_kg_per_unit_km * res.distance_km
+        self.transit_mean = self.transit.mean
+        self.cap = res.capacity_units_per_day
+        self.free = 0.0
+        # constant transit, no capacity, no disruption: arrival = departure + const
+        self.const = (self.transit._const if not windows.spans and self.cap is None
+                      else None)
+
+    def arrive(self, depart: float, units: float = 0.0) -> float:
+        """Arrival time of ``units`` handed to the lane at ``depart`` (days).
+
+        A lane with ``capacity_units_per_day`` is a fluid server: a load waits until the
+        lane has carried what was handed to it before (capacity cuts apply).
+        """
+        w = self.windows
+        if w.spans:
+            depart = w.available_from(depart)
+        if self.cap is not None:
+            rate = self.cap * (w.capacity_factor(depart) if w.spans else 1.0)
+            start = depart if depart > self.free else self.free
+            self.free = start + (units / rate if rate > 0 else INF)
+            depart = self.free
+        if w.spans:
+            return depart + self.transit() * w.lead_time_factor(depart)
+        return depart + self.transit()

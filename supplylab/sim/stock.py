@@ -1,0 +1,183 @@
+"""Stock points (one product at one site) and the records that wait in their backlogs.
+
+A ``StockPoint`` is the single source of truth of its on-hand, on-order and backlog units; its
+policy (sS, rQ, base_stock, RS) acts on the inventory position (or, with information sharing,
+the echelon position). ``Route`` ties a customer and product to the serving site; ``Order`` is
+an order that could not complete at entry; ``Line`` is a backordered quantity.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from ..scenario.schema import RQ, RS, SS, BaseStock, Facility
+from . import kpis as K
+from .resources import Lane, Source
+
+if TYPE_CHECKING:
+    from .engine import Model
+
+
+class Line:
+    """An order line waiting in a stock point's backlog."""
+
+    __slots__ = ("order", "route", "open", "key", "seq", "dead", "downstream", "t0")
+
+    def __init__(self, order: Order | None, route: Route | None, qty: float, key: tuple,
+                 seq: int, downstream: StockPoint | None, t0: float) -> None:
+        self.order = order
+        self.route = route
+        self.open = qty
+        self.key = key
+        self.seq = seq
+        self.dead = False
+        self.downstream = downstream
+        self.t0 = t0
+
+    def __lt__(self, other: Line) -> bool:
+        return (self.key, self.seq) < (other.key, other.seq)
+
+
+class Route:
+    """How one customer gets one product: the serving site, its stock point and lanes.
+
+    ``r`` indexes the route's counters (line metrics and order codes); the route fixes the
+    customer, product and facility dimensions of everything counted on it.
+    """
+
+    __slots__ = ("r", "base", "pbase", "fbase", "ci", "pi", "kind", "fi", "sp", "lane", "src",
+                 "inbound", "key")
+
+    def __init__(self, r: int, ci: int, pi: int, kind: str, fi: int, sp: StockPoint | None,
+                 lane: Lane, src: Source | None, inbound: Lane | None) -> None:
+        self.r = r
+        self.base = r * K.ML
+        self.pbase = pi * K.NCODES
+        self.fbase = fi * K.NCODES
+        self.key: tuple = ()
+        self.ci, self.pi, self.kind, self.fi = ci, pi, kind, fi
+        self.sp, self.lane, self.src, self.inbound = sp, lane, src, inbound
+
+
+class Order:
+    """A customer order that could not be completed at entry (has backordered lines)."""
+
+    __slots__ = ("ci", "t0", "requested", "promised", "pending", "first_full", "last", "lost",
+                 "bad", "lines", "counted", "per")
+
+    def __init__(self, ci: int, t0: float, requested: float, promised: float, counted: bool,
+                 per: int) -> None:
+        self.ci = ci
+        self.t0 = t0
+        self.requested = requested
+        self.promised = promised
+        self.pending = 0
+        self.first_full = True
+        self.last = t0
+        self.lost = False
+        self.bad = False
+        self.lines: list[Route] = []
+        self.counted = counted
+        self.per = per
+
+
+class StockPoint:
+    """Stock of one product at one site: on hand, pipeline, backlog and its policy."""
+
+    def __init__(self, model: Model, fi: int, pi: int, fac: Facility, policy: Any) -> None:
+        self.model = model
+        self.fi, self.pi = fi, pi
+        self.fac = fac
+        self.policy = policy
+        self.kind = type(policy).__name__
+        self.periodic = fac.review_period_days > 0 or isinstance(policy, RS)
+        self.on_hand = 0.0
+        self.on_order = 0.0
+        self.backlog_units = 0.0
+        rule = model.rule
+        self.backlog: Any = deque() if rule == "fifo" else []
+        self.pipeline: deque[list[float]] = deque()  # [expected arrival, qty] for promises
+        self.supplier: Source | None = None
+        self.upstream: StockPoint | None = None
+        self.in_lane: Lane | None = None
+        self.downstream: list[StockPoint] = []
+        self.echelon = False
+        self.echelon_shift = 0.0
+        self.mean_lead = 0.0
+        self.classes: list[tuple[tuple, float]] | None = None  # (priority key, units/day)
+        self.protect = 0.0
+        self._critical: dict[tuple, float] = {}
+        # accumulators
+        self.t_last = 0.0
+        self.area_onhand = 0.0
+        self.area_backlog = 0.0
+        self.area_pipeline = 0.0
+        self.cycles = 0
+        self.cycles_ok = 0
+        self.stocked_out = False
+        # audit (never reset)
+        self.initial = 0.0
+        self.received = 0.0
+        self.shipped = 0.0
+        self.restocked = 0.0
+
+    # ------------------------------------------------------------------ bookkeeping
+    def touch(self, now: float) -> None:
+        dt = now - self.t_last
+        if dt > 0:
+            self.area_onhand += self.on_hand * dt
+            self.area_backlog += self.backlog_units * dt
+            self.area_pipeline += self.on_order * dt
+            self.t_last = now
+
+    def critical(self, key: tuple) -> float:
+        """Units reserved for classes better than ``key`` (stock rationing), units."""
+        c = self._critical.get(key)
+        if c is None:
+            c = self.protect * sum(r for k, r in self.classes or () if k < key)
+            self._critical[key] = c
+        return c
+
+    def position(self) -> float:
+        ip = self.on_hand + self.on_order - self.backlog_units
+        if self.echelon:
+            for d in self.downstream:
+                ip += d.on_hand + d.on_order - d.backlog_units
+        return ip
+
+    # ------------------------------------------------------------------ policy
+    def review(self, now: float) -> None:
+        """Apply the policy on the inventory position at ``now``; order what it asks for."""
+        ip = self.position()
+        pol = self.policy
+        shift = self.echelon_shift
+        q = 0.0
+        if isinstance(pol, SS):
+            if ip <= pol.s + shift:
+                q = pol.S + shift - ip
+        elif isinstance(pol, BaseStock):
+            if ip < pol.level + shift:
+                q = pol.level + shift - ip
+        elif isinstance(pol, RQ):
+            if ip <= pol.r + shift:
+                q = pol.Q * (math.floor((pol.r + shift - ip) / pol.Q) + 1)
+        elif isinstance(pol, RS) and ip < pol.S + shift:
+            q = pol.S + shift - ip
+        if q > 0:
+            self.model.replenish(self, math.ceil(q - 1e-9), now)
+
+
+def order_up_to(pol: Any) -> float:
+    """The level a policy orders up to (its initial stock by default), units."""
+    if isinstance(pol, SS | RS):
+        return pol.S
+    if isinstance(pol, RQ):
+        return pol.r + pol.Q
+    return pol.level
+
+
+def echelon_level(sp: StockPoint) -> float:
+    """Order-up-to level of a stock point and everything below it (echelon conversion)."""
+    return order_up_to(sp.policy) + sum(echelon_level(d) for d in sp.downstream)
