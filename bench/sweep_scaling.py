@@ -53,6 +53,19 @@ def scenario_plan(args: argparse.Namespace) -> tuple[RunPlan, str]:
     return RunPlan((sc,), ((0, {}),), seed=1, days=days), label
 
 
+def free_cores(workers: int = 2, cpu_seconds: float = 2.0) -> float:
+    """Cores this benchmark really gets: ``workers`` CPU burns of ``cpu_seconds`` at once.
+
+    On an idle machine the result equals ``workers``; other jobs sharing the cores lower it,
+    and every speed-up below is bounded by it.
+    """
+    sc = SyntheticScenario().with_overrides({"work.cpu_seconds": cpu_seconds})
+    plan = RunPlan((sc,), ((0, {}),), seed=1, run_fn=run_synthetic)
+    timed(plan, workers, "processes", workers, None)  # start the fork server first
+    wall, _ = timed(plan, workers, "processes", workers, None)
+    return workers * cpu_seconds / wall
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=64)
@@ -64,7 +77,7 @@ def main() -> None:
     plan, label = scenario_plan(args)
     noop = RunPlan((SyntheticScenario(),), ((0, {}),), seed=1, run_fn=run_noop)
     print(f"{args.runs} runs of {label}; {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}")
+          f"{platform.python_version()}; cores free for this benchmark: {free_cores():.2f}")
     rows: list[dict[str, Any]] = []
     reference = None
     for runner, workers, dask in RUNNERS:
