@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from supplylab.errors import ExperimentError
 from supplylab.experiments import Bounds, build_points, experiment_from_api
@@ -71,3 +73,14 @@ def test_api_sweep_definition_validates_every_point_before_running() -> None:
     assert "point 1" in str(exc.value) and "must be >= 0" in str(exc.value)
     exp = experiment_from_api(sc, {"stock.level": [100.0, 90.0]}, replications=2, seed=4)
     assert exp.points == [{"stock.level": 100.0}, {"stock.level": 90.0}] and exp.seed == 4
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 60), seed=st.integers(0, 2**32 - 1),
+       low=st.floats(-1e3, 1e3), width=st.floats(1e-3, 1e3))
+def test_lhs_property_one_point_per_stratum(n: int, seed: int, low: float, width: float) -> None:
+    pts = build_points("lhs", {"x": Bounds(low, low + width)}, samples=n, seed=seed)
+    u = (np.array([p["x"] for p in pts]) - low) / width
+    strata = np.clip(np.floor(u * n + 1e-9), 0, n - 1).astype(int)
+    assert len(pts) == n and ((u >= -1e-9) & (u <= 1 + 1e-9)).all()
+    assert len(set(strata.tolist())) >= n - 1  # float rounding may move one boundary draw

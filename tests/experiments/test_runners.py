@@ -34,7 +34,7 @@ def dask_address():
     # process workers (dask="local").
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp://",
                       host="127.0.0.1",
-                      dashboard_address=None) as cluster:
+                      dashboard_address=":0") as cluster:
         yield cluster.scheduler_address
 
 
@@ -115,3 +115,9 @@ def test_cli_runner_choice() -> None:
     assert choose_runner(None, "tcp://127.0.0.1:8786", 10) == "dask"
     with pytest.raises(InputError, match="either --workers or --dask"):
         choose_runner(2, "local", 10)
+
+
+def test_dask_local_cluster_started_by_the_runner_gives_the_same_table(serial) -> None:
+    pytest.importorskip("distributed")
+    res = run_sweep(dask="local", workers=2)
+    pd.testing.assert_frame_equal(res.table, serial.table, check_exact=True)
