@@ -221,9 +221,9 @@ def _execute_dask(plan: RunPlan, todo: Sequence[tuple[int, int]], on_outcome: On
     Client, LocalCluster, as_completed = _dask_modules()
     cluster = None
     if address == "local":
-        # ":0": a free port for the HTTP server, so two clusters on one machine never clash
+        # port 0: a free port for the HTTP server, so two clusters on one machine never clash
         cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                               host="127.0.0.1", dashboard_address=":0", processes=True)
+                               host="127.0.0.1", dashboard_address="127.0.0.1:0", processes=True)
         client = Client(cluster)
     else:
         try:

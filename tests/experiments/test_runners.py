@@ -34,7 +34,7 @@ def dask_address():
     # process workers (dask="local").
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp://",
                       host="127.0.0.1",
-                      dashboard_address=":0") as cluster:
+                      dashboard_address="127.0.0.1:0") as cluster:
         yield cluster.scheduler_address
 
 
