@@ -23,7 +23,8 @@ def simulate(scenario: Scenario | str | Path, replications: int | None = None,
     Replication k uses the random streams of (seed, k) whatever runs it, so results are
     identical serially, on ``workers`` local processes or on Dask (``dask="local"`` or a
     scheduler address). ``precision`` maps KPI -> 95% half-width to reach by adding
-    replications. ``events`` writes replication 0's event log (CSV) to that path.
+    replications. ``events`` writes replication 0's event log (CSV) to that path. ``progress``
+    shows a bar on stderr when it is a terminal.
     """
     from .experiments.results import replicate
 
@@ -36,12 +37,11 @@ def simulate(scenario: Scenario | str | Path, replications: int | None = None,
     else:
         runner = "processes"
     res = replicate(sc, n, seed, runner=runner, workers=workers, dask=dask, precision=precision,
-                    days=days)
+                    days=days, progress=progress)
     if events is not None:
         from .sim.eventlog import write_event_log
 
         write_event_log(sc, seed if seed is not None else sc.simulation.seed, 0, events, days)
-    del progress
     return res
 
 
