@@ -84,7 +84,8 @@ def reference() -> pd.DataFrame:
 @pytest.mark.slow
 @pytest.mark.parametrize(("sig", "runner"), [(signal.SIGINT, "processes"),
                                              (signal.SIGKILL, "processes"),
-                                             (signal.SIGKILL, "serial")])
+                                             (signal.SIGKILL, "serial")],
+                         ids=["sigint-processes", "sigkill-processes", "sigkill-serial"])
 def test_rerun_after_interrupt_completes_without_repeating_or_losing_runs(
         tmp_path: Path, reference: pd.DataFrame, sig: int, runner: str) -> None:
     done = interrupt_midway(tmp_path, runner, sig)
