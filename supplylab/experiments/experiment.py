@@ -210,25 +210,36 @@ def _parameters(raw: Any, loc: _Located) -> tuple[dict[str, Spec], list[Issue]]:
     return out, issues
 
 
+def _sample_value(spec: Spec) -> Any:
+    """A value to try a parameter path with: the first of a list, or the lower bound."""
+    if isinstance(spec, Bounds):
+        return spec.low
+    return spec[0] if len(spec) else None
+
+
+def validate_paths(scenario: Any, parameters: Mapping[str, Spec],
+                   issue: Callable[[Path_, str], Issue]) -> list[Issue]:
+    """Try each parameter path alone (with a sample value), so an unknown path is reported
+    once, at its own key, even while other parts of the file still have problems."""
+    issues: list[Issue] = []
+    for path, spec in parameters.items():
+        if not isinstance(spec, Bounds) and not len(spec):
+            continue
+        try:
+            scenario.with_overrides({path: _sample_value(spec)})
+        except InputError as exc:
+            for msg in dict.fromkeys(i.message for i in exc.issues):
+                issues.append(issue(("parameters", path), msg))
+    return issues
+
+
 def validate_points(scenario: Any, parameters: Sequence[str], points: Sequence[Mapping[str, Any]],
                     issue: Callable[[Path_, str], Issue]) -> list[Issue]:
     """Build every point's scenario with ``with_overrides`` before anything runs.
 
-    Each parameter path is tried alone first (so an unknown path is reported once, at its
-    key); then every point, reporting at most ``MAX_POINT_ISSUES`` failing points.
+    Reports at most ``MAX_POINT_ISSUES`` failing points, each with its values.
     """
     issues: list[Issue] = []
-    bad_paths = set()
-    for path in parameters:
-        first = next((p[path] for p in points if path in p), None)
-        try:
-            scenario.with_overrides({path: first})
-        except InputError as exc:
-            bad_paths.add(path)
-            for msg in dict.fromkeys(i.message for i in exc.issues):
-                issues.append(issue(("parameters", path), msg))
-    if bad_paths:
-        return issues
     failing = 0
     for n, point in enumerate(points):
         try:
@@ -283,10 +294,12 @@ def load_experiment(path: str | Path,
         if not scen_path.is_file():
             issues.append(loc.issue(("scenario",), f"scenario file not found: {scen_path}",
                                     at_value=True))
-        elif not issues:
+        else:
             scenario = (load_scenario or _default_loader)(scen_path)
+            issues += validate_paths(scenario, params, loc.issue)
     if issues or scenario is None:
-        raise ExperimentError(issues or [loc.issue((), "invalid experiment")])
+        raise ExperimentError(sorted(issues, key=lambda i: (i.line, i.col)) or
+                              [loc.issue((), "invalid experiment")])
     seed = int(data.get("seed", sim_setting(scenario, "seed", 0)))
     points = build_points(design, params, samples=samples, seed=seed)
     issues = validate_points(scenario, list(params), points, loc.issue)
@@ -314,6 +327,7 @@ def experiment_from_api(scenario: Any, parameters: Mapping[str, Any], *, design:
     if days is not None and not (isinstance(days, int | float) and days > 0 and math.isfinite(days)):
         issues.append(loc.issue(("days",), f"must be a positive number, got {days!r}"))
     issues += _check_kpis(list(kpis) if kpis is not None else None, loc)
+    issues += validate_paths(scenario, params, loc.issue)
     if issues:
         raise ExperimentError(issues)
     s = int(seed if seed is not None else sim_setting(scenario, "seed", 0))
@@ -328,4 +342,4 @@ def experiment_from_api(scenario: Any, parameters: Mapping[str, Any], *, design:
 
 
 __all__ = ["Bounds", "Experiment", "KNOWN_KPIS", "experiment_from_api", "load_experiment",
-           "validate_points"]
+           "validate_paths", "validate_points"]

@@ -115,6 +115,12 @@ def test_unknown_parameter_path_is_found_before_running(folder: Path) -> None:
     path = write(folder, GOOD.replace("inventory.P.s:", "inventory.P.z:"))
     issue = one(issues_of(path), "parameters.facilities.W.inventory.P.z")
     assert (issue.line, issue.col) == (5, 3) and "unknown key 'z'" in issue.message
+    # reported in the same pass as the file's other mistakes
+    path = write(folder, GOOD.replace("inventory.P.s:", "inventory.P.z:")
+                 .replace("seed: 3", "sed: 3"))
+    issues = issues_of(path)
+    assert {"parameters.facilities.W.inventory.P.z", "sed"} <= {i.path for i in issues}
+    assert [i.line for i in issues] == sorted(i.line for i in issues)
 
 
 def test_invalid_point_is_named_with_its_values(folder: Path) -> None:
