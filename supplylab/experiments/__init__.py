@@ -7,6 +7,7 @@ See docs/experiments.md. Everything runs through a run function
 the same random streams.
 """
 
+from ._types import RunFn, ScenarioLike
 from .compare import Comparison, compare
 from .design import Bounds, build_points
 from .experiment import Experiment, experiment_from_api, load_experiment
@@ -18,7 +19,7 @@ from .sweep import SweepResults, sweep
 
 __all__ = [
     "Bounds", "Comparison", "Experiment", "Interval", "PairedDifference", "ResultStore",
-    "Results", "RunOutcome", "RunPlan", "SweepResults", "build_points", "compare", "execute",
+    "Results", "RunFn", "RunOutcome", "RunPlan", "ScenarioLike", "SweepResults", "build_points", "compare", "execute",
     "experiment_from_api", "load_experiment", "paired_difference", "replicate", "sweep",
     "t_interval",
 ]
