@@ -121,8 +121,9 @@ def cases(quick: bool, sets: set[str]) -> list[Case]:
     return out
 
 
-def run_one(case: Case, path: str, time_limit: float, gap: float) -> dict[str, object]:
-    opts = NetworkOptions(single_source=case.single_source,
+def run_one(case: Case, path: str, time_limit: float, gap: float,
+            lazy: bool = False) -> dict[str, object]:
+    opts = NetworkOptions(single_source=case.single_source, lazy_linking=lazy,
                           solver=SolverOptions(path=path, time_limit_s=time_limit,  # type: ignore[arg-type]
                                                mip_rel_gap=gap))
     t0 = time.perf_counter()
@@ -148,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gap", type=float, default=1e-6, help="relative MIP gap")
     ap.add_argument("--sets", default="orlib,capabc,holmberg,yang,ufllib")
     ap.add_argument("--no-pulp", action="store_true", help="matrix path only (large sets)")
+    ap.add_argument("--lazy", choices=["auto", "on", "off"], default="auto",
+                    help="lazy x_ij <= y_i rows on the matrix path (auto: capa/b/c only)")
     args = ap.parse_args(argv)
     if not (FACILITY / "optima.csv").is_file():
         print(f"benchmark data not found at {FACILITY}", file=sys.stderr)
@@ -161,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     n_ok = n_total = 0
     sum_pulp = sum_mat = 0.0
     for case in cases(args.quick, sets):
-        mat = run_one(case, "matrix", args.time_limit, args.gap)
+        lazy = args.lazy == "on" or (args.lazy == "auto" and case.set == "capabc")
+        mat = run_one(case, "matrix", args.time_limit, args.gap, lazy)
         pul = None if args.no_pulp else run_one(case, "pulp", args.time_limit, args.gap)
         obj = mat["objective"]
         pub = case.published

@@ -49,13 +49,19 @@ def network(
         "--time-limit", help="Solver time limit, seconds.")] = None,
     gap: Annotated[float, typer.Option("--gap", help="Relative MIP gap to stop at.")] = 1e-6,
     solver: Annotated[str, typer.Option("--solver", help="highs | cbc.")] = "highs",
+    lazy: Annotated[bool, typer.Option(
+        "--lazy", help="Matrix path with lazily added x_ij <= y_i rows (large instances).")
+    ] = False,
     output: Annotated[Path | None, typer.Option(
         "-o", "--output", help="Write the scenario with the chosen network here.")] = None,
 ) -> None:
     """Choose which warehouses to open (capacitated facility location MIP)."""
     if solver not in ("highs", "cbc"):
         raise InputError(f"--solver must be highs or cbc, not {solver!r}")
-    sopts = SolverOptions(solver=_solver_name(solver), mip_rel_gap=gap, time_limit_s=time_limit)
+    if lazy and solver != "highs":
+        raise InputError("--lazy uses the HiGHS matrix path: drop --solver cbc")
+    sopts = SolverOptions(solver=_solver_name(solver), mip_rel_gap=gap, time_limit_s=time_limit,
+                          path="matrix" if lazy else "pulp")
     if (scenario is None) == (orlib is None):
         raise InputError("give either a SCENARIO file or --orlib FILE")
     if orlib is not None:
@@ -63,7 +69,8 @@ def network(
             raise InputError(f"--format must be orlib, holmberg or ufllib, not {fmt!r}")
         fp = read_instance(orlib, _format_name(fmt), capacity=capacity,
                            uncapacitated=uncapacitated)
-        sol = solve_network(fp, NetworkOptions(single_source=single_source, solver=sopts))
+        sol = solve_network(fp, NetworkOptions(single_source=single_source, lazy_linking=lazy,
+                                               solver=sopts))
         _print(sol, fp.name, as_json)
         return
     from supplylab.optimize.scenario_design import optimise_scenario

@@ -107,7 +107,7 @@ def add_capacity(model: LinearModel, ctx: BuildContext) -> None:
     """
     problem, options = ctx.problem, ctx.options
     finite = np.isfinite(ctx.level_capacity)
-    if options.strong and not finite.any():
+    if options.strong and not _lazy(ctx) and not finite.any():
         return
     m, n = ctx.x.shape
     total = max(_total_demand(ctx), 1.0)
@@ -129,10 +129,21 @@ def add_capacity(model: LinearModel, ctx: BuildContext) -> None:
                    -INF, 0.0, nrows=m)
 
 
+def _lazy(ctx: BuildContext) -> bool:
+    # lazily added linking rows are only redundant (implied by the capacity rows for integer
+    # open decisions) when every demand is positive
+    return ctx.options.strong and ctx.options.lazy_linking and bool((ctx.problem.demand > 0).all())
+
+
 def add_linking(model: LinearModel, ctx: BuildContext) -> None:
-    """Strong formulation: ``x_ij <= sum_{k at i} z_k`` for every arc that may carry flow."""
+    """Strong formulation: ``x_ij <= sum_{k at i} z_k`` for every arc that may carry flow.
+
+    With ``lazy_linking`` the family is marked lazy (see :class:`LinearModel`).
+    """
     if not ctx.options.strong:
         return
+    if _lazy(ctx):
+        model.lazy.add("linking")
     m, n = ctx.x.shape
     rows = [np.arange(m * n)]
     cols = [ctx.x.reshape(-1)]

@@ -54,7 +54,11 @@ class RowFamily:
 
 @dataclass
 class LinearModel:
-    """Minimisation model ``min c.x + offset  s.t.  row bounds, column bounds, integrality``."""
+    """Minimisation model ``min c.x + offset  s.t.  row bounds, column bounds, integrality``.
+
+    Families named in ``lazy`` are valid but redundant tightening rows: the matrix path adds
+    them only when violated (cutting-plane loop); the PuLP path includes them all.
+    """
 
     name: str = "model"
     blocks: dict[str, VarBlock] = field(default_factory=dict)
@@ -62,6 +66,7 @@ class LinearModel:
     offset: float = 0.0
     ncols: int = 0
     nrows: int = 0
+    lazy: set[str] = field(default_factory=set)
 
     def add_vars(self, name: str, shape: tuple[int, ...] | int, *, lower: float | np.ndarray = 0.0,
                  upper: float | np.ndarray = INF, cost: float | np.ndarray = 0.0,
@@ -125,15 +130,22 @@ class LinearModel:
         integ = np.concatenate([np.full(b.size, int(b.integer), dtype=np.int32) for b in blocks])
         return cost, lower, upper, integ
 
-    def row_arrays(self) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-        """The constraint matrix in CSR form with row lower/upper bounds, in row order."""
-        fams = list(self.families.values())
+    def row_arrays(self, only: set[str] | None = None,
+                   skip: set[str] | None = None) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        """The constraint matrix in CSR form with row lower/upper bounds, in row order.
+
+        ``only``/``skip`` restrict it to (or exclude) the named families.
+        """
+        fams = [f for f in self.families.values()
+                if (only is None or f.name in only) and (skip is None or f.name not in skip)]
         if not fams:
             return sp.csr_matrix((0, self.ncols)), np.zeros(0), np.zeros(0)
-        r = np.concatenate([f.rows + f.start for f in fams])
+        starts = np.cumsum([0] + [f.nrows for f in fams])
+        nrows = int(starts[-1])
+        r = np.concatenate([f.rows + s for f, s in zip(fams, starts[:-1], strict=True)])
         c = np.concatenate([f.cols for f in fams])
         v = np.concatenate([f.vals for f in fams])
-        mat = sp.csr_matrix((v, (r, c)), shape=(self.nrows, self.ncols))
+        mat = sp.csr_matrix((v, (r, c)), shape=(nrows, self.ncols))
         mat.sum_duplicates()
         lo = np.concatenate([f.lower for f in fams])
         up = np.concatenate([f.upper for f in fams])

@@ -179,7 +179,9 @@ class NetworkOptions:
 
     ``single_source``: each customer served by one site (binary assignment) instead of split
     shares. ``strong``: add ``x_ij <= y_i`` (tighter LP bound, m*n more rows) rather than only
-    the aggregated capacity linking. ``existing_policy``: 'keep' forces existing sites open,
+    the aggregated capacity linking. ``lazy_linking`` (with ``strong``): on the matrix path the
+    ``x_ij <= y_i`` rows are added only when violated, LP first (a cutting-plane loop), which
+    keeps the model small on 100 x 1000 instances; the PuLP path includes them all. ``existing_policy``: 'keep' forces existing sites open,
     'may_close' lets them close. ``forced_open``/``forced_closed``: site ids. ``min_open``/
     ``max_open``: bounds on the number of open sites. ``co2_price``: currency per tonne;
     ``co2_cap``: tonnes/year limit. ``capacity_penalty``: if set, capacity becomes soft at this
@@ -188,6 +190,7 @@ class NetworkOptions:
 
     single_source: bool = False
     strong: bool = True
+    lazy_linking: bool = False
     existing_policy: ExistingPolicy = "keep"
     forced_open: tuple[str, ...] = ()
     forced_closed: tuple[str, ...] = ()
@@ -234,6 +237,9 @@ class NetworkOptions:
             v = getattr(self, nm)
             if v is not None and not 0 <= v <= problem.m:
                 bad.append(f"{nm}={v} is outside 0..{problem.m}")
+        if self.min_open is not None and self.max_open is not None \
+                and self.min_open > self.max_open:
+            bad.append(f"min_open={self.min_open} is above max_open={self.max_open}")
         if self.existing_policy not in ("keep", "may_close"):
             bad.append(f"existing_policy {self.existing_policy!r} is not 'keep' or 'may_close'")
         if bad:

@@ -215,8 +215,7 @@ def _write_lp_pulp(prob: pulp.LpProblem, name: str) -> str:
 
 # ---------------------------------------------------------------- matrix path
 
-def _solve_matrix(model: LinearModel, options: SolverOptions) -> SolveOutcome:
-    t0 = time.perf_counter()
+def _new_highs(options: SolverOptions) -> highspy.Highs:
     h = highspy.Highs()
     h.setOptionValue("output_flag", bool(options.msg))
     h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
@@ -224,17 +223,34 @@ def _solve_matrix(model: LinearModel, options: SolverOptions) -> SolveOutcome:
         h.setOptionValue("time_limit", float(options.time_limit_s))
     if options.threads is not None:
         h.setOptionValue("threads", int(options.threads))
-    cost, lower, upper, integ = model.column_arrays()
-    mat, rlo, rup = model.row_arrays()
-    inf = highspy.kHighsInf
-    h.passModel(model.ncols, model.nrows, int(mat.nnz), int(highspy.MatrixFormat.kRowwise),
+    return h
+
+
+def _inf(a: np.ndarray, sign: float) -> np.ndarray:
+    return np.where(np.isinf(a), sign * highspy.kHighsInf, a)
+
+
+def _pass(h: highspy.Highs, model: LinearModel, integ: np.ndarray) -> None:
+    cost, lower, upper, _ = model.column_arrays()
+    mat, rlo, rup = model.row_arrays(skip=model.lazy)
+    h.passModel(model.ncols, mat.shape[0], int(mat.nnz), int(highspy.MatrixFormat.kRowwise),
                 int(highspy.ObjSense.kMinimize), float(model.offset),
-                cost, np.where(np.isinf(lower), -inf, lower), np.where(np.isinf(upper), inf, upper),
-                np.where(np.isinf(rlo), -inf, rlo), np.where(np.isinf(rup), inf, rup),
+                cost, _inf(lower, -1), _inf(upper, 1), _inf(rlo, -1), _inf(rup, 1),
                 mat.indptr.astype(np.int32), mat.indices.astype(np.int32),
                 mat.data.astype(float), integ.astype(np.int32))
+
+
+def _solve_matrix(model: LinearModel, options: SolverOptions) -> SolveOutcome:
+    t0 = time.perf_counter()
+    h = _new_highs(options)
+    integ = model.column_arrays()[3]
+    lazy = bool(model.lazy & set(model.families))
+    _pass(h, model, np.zeros_like(integ) if lazy else integ)
     t1 = time.perf_counter()
-    h.run()
+    if lazy:
+        _lazy_rows(h, model, integ, options, t1)
+    else:
+        h.run()
     t2 = time.perf_counter()
     hstatus = h.getModelStatus()
     status = _highs_status(h, hstatus)
@@ -250,6 +266,57 @@ def _solve_matrix(model: LinearModel, options: SolverOptions) -> SolveOutcome:
         h.writeModel(lp_file)
     return SolveOutcome(status, h.modelStatusToString(hstatus), obj, bound, _gap(obj, bound), x,
                         t1 - t0, t2 - t1, "highs", "matrix", lp_file)
+
+
+def _lazy_rows(h: highspy.Highs, model: LinearModel, integ: np.ndarray,
+               options: SolverOptions, t_start: float, tol: float = 1e-7) -> None:
+    """Cutting-plane loop: add violated rows of the lazy families, LP first, then the MIP.
+
+    1. Solve the LP relaxation without the lazy rows; add those it violates; repeat until none
+       is violated (the LP bound then equals the bound with every lazy row), or until 40% of
+       the time limit is spent. 2. Restore integrality and solve the MIP with the rows found.
+    3. Should the MIP's solution violate a lazy row not yet added (possible only when the other
+       rows do not imply it for integer solutions), add it and solve again.
+    """
+    pool, plo, pup = model.row_arrays(only=model.lazy)
+    added = np.zeros(pool.shape[0], dtype=bool)
+    limit = options.time_limit_s
+
+    def add_violated(x: np.ndarray) -> int:
+        act = pool @ x
+        viol = np.flatnonzero(((act > pup + tol) | (act < plo - tol)) & ~added)
+        if viol.size:
+            sub = pool[viol]
+            h.addRows(int(viol.size), _inf(plo[viol], -1), _inf(pup[viol], 1), int(sub.nnz),
+                      sub.indptr[:-1].astype(np.int32), sub.indices.astype(np.int32),
+                      sub.data.astype(float))
+            added[viol] = True
+        return int(viol.size)
+
+    while limit is None or time.perf_counter() - t_start < 0.4 * limit:
+        h.run()
+        lp_status = h.getModelStatus()
+        if lp_status in (highspy.HighsModelStatus.kInfeasible,
+                         highspy.HighsModelStatus.kUnbounded,
+                         highspy.HighsModelStatus.kUnboundedOrInfeasible):
+            return
+        if lp_status != highspy.HighsModelStatus.kOptimal:
+            break
+        if not add_violated(np.asarray(h.getSolution().col_value)):
+            break
+    if not integ.any():
+        h.run()
+        return
+    h.changeColsIntegrality(int(integ.size), np.arange(integ.size, dtype=np.int32),
+                            integ.astype(np.uint8))
+    for _ in range(100):
+        if limit is not None:
+            h.setOptionValue("time_limit", max(1.0, limit - (time.perf_counter() - t_start)))
+        h.run()
+        if _highs_status(h, h.getModelStatus()) not in ("optimal", "feasible"):
+            return
+        if not add_violated(np.asarray(h.getSolution().col_value)):
+            return
 
 
 # ---------------------------------------------------------------- shared helpers

@@ -139,6 +139,8 @@ def tiny(draw) -> tuple[NetworkDesignProblem, NetworkOptions]:
     forced_closed = tuple(draw(st.sets(st.sampled_from(rest), max_size=1)))
     min_open = draw(st.none() | st.integers(1, m))
     max_open = draw(st.none() | st.integers(1, m))
+    if min_open is not None and max_open is not None and min_open > max_open:
+        min_open, max_open = max_open, min_open
     coverage = ()
     if draw(st.booleans()):
         coverage = (CoverageRule(max_transit=float(draw(st.integers(3, 5))),
@@ -148,6 +150,7 @@ def tiny(draw) -> tuple[NetworkDesignProblem, NetworkOptions]:
         share = (ServiceShareRule(max_transit=float(draw(st.integers(2, 5))),
                                   min_share=draw(st.sampled_from([0.2, 0.5, 0.8]))),)
     options = NetworkOptions(single_source=single, strong=draw(st.booleans()),
+                             lazy_linking=draw(st.booleans()),
                              forced_open=forced_open, forced_closed=forced_closed,
                              min_open=min_open, max_open=max_open, coverage=coverage,
                              service_share=share,

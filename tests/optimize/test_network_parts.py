@@ -127,6 +127,8 @@ def test_audit_catches_corrupted_tables() -> None:
 
 
 def test_bad_options_are_input_errors() -> None:
+    with pytest.raises(InputError, match="above max_open"):
+        solve_network(_small(), NetworkOptions(min_open=2, max_open=1))
     with pytest.raises(InputError, match="unknown site"):
         solve_network(_small(), NetworkOptions(forced_open=("Q",)))
     with pytest.raises(InputError, match="transit"):
@@ -189,3 +191,18 @@ def test_cli_network_json_and_placeholders(facility_dir: Path) -> None:
     assert res.exit_code == 0 and "8848" in res.output
     res = runner.invoke(app, ["optimize", "inventory"])
     assert isinstance(res.exception, InputError) and "not available yet" in str(res.exception)
+
+
+def test_user_hook_adds_a_constraint() -> None:
+    """A hook that forbids opening A and B together changes the optimum accordingly."""
+    problem = _small()
+    free = solve_network(problem, NetworkOptions(strong=True))
+
+    def not_both(model, ctx) -> None:
+        model.add_rows("user_not_both", np.zeros(len(ctx.z)), ctx.z, 1.0, -np.inf, 1.0, nrows=1)
+
+    hooked = solve_network(problem, NetworkOptions(hook=not_both))
+    assert len(hooked.open_site_ids) == 1
+    assert hooked.objective >= free.objective
+    if len(free.open_site_ids) == 2:
+        assert hooked.objective > free.objective

@@ -43,6 +43,17 @@ def test_orlib_multi_source_matrix_path(facility_dir: Path, optima, name: str) -
     _assert_optimum(sol.objective, optima[(name, "ms")])
 
 
+@pytest.mark.parametrize(("name", "single"), [("cap64", False), ("cap131", False),
+                                              ("cap64", True), ("cap124", True)])
+def test_lazy_linking_proves_the_same_optima(facility_dir: Path, optima, name: str,
+                                             single: bool) -> None:
+    fp = read_instance(facility_dir / "orlib" / f"{name}.txt")
+    sol = _solve_and_audit(fp, NetworkOptions(single_source=single, lazy_linking=True,
+                                              solver=SolverOptions(path="matrix")))
+    assert sol.status == "optimal"
+    _assert_optimum(sol.objective, optima[(name, "ss" if single else "ms")])
+
+
 @pytest.mark.parametrize("name", ["cap41", "cap71", "cap101", "cap131"])
 def test_orlib_multi_source_pulp_highs(facility_dir: Path, optima, name: str) -> None:
     fp = read_instance(facility_dir / "orlib" / f"{name}.txt")
