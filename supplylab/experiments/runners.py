@@ -177,9 +177,11 @@ def _execute_processes(plan: RunPlan, todo: Sequence[tuple[int, int]], on_outcom
     n = min(workers or os.cpu_count() or 1, len(todo))
     # "forkserver": workers are forked from a clean server process (no inherited threads or
     # locks from the caller, e.g. a progress-bar or Dask thread) that has imported this module
-    # once, so a new pool starts in milliseconds; the plan goes over once per worker.
+    # and the run function's (the engine by default) once, when the server starts, so a new
+    # pool starts in milliseconds; the plan goes over once per worker.
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload([__name__])
+    fn_module = getattr(plan.run_fn, "__module__", None) or "supplylab.sim"
+    ctx.set_forkserver_preload([__name__] + ([fn_module] if fn_module != "__main__" else []))
     pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker,
                                initargs=(plan,))
     interrupted = False
