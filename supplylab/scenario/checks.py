@@ -19,13 +19,16 @@ from .schema import RQ, RS, SS, BaseStock, Customer, CustomerGroup, Location, Sc
 
 @dataclass(frozen=True)
 class Finding:
+    """A problem at an id path; ``ref`` is the id it refers to, for unknown references."""
+
     path: tuple[Any, ...]
     message: str
+    ref: str | None = None
 
 
 def _unknown(path: tuple[Any, ...], kind: str, ref: str, known: Iterable[str]) -> Finding:
-    known = list(known)
-    return Finding(path, f"unknown {kind} {ref!r}{suggest(ref, known)}")
+    known = sorted(known)
+    return Finding(path, f"unknown {kind} {ref!r}{suggest(ref, known)}", ref)
 
 
 def check_duplicate_ids(sc: ScenarioModel) -> list[Finding]:
@@ -272,9 +275,24 @@ CHECKS: list[Callable[[ScenarioModel], list[Finding]]] = [
 DEEP_CHECKS: list[Callable[[ScenarioModel], list[Finding]]] = [check_reachability]
 
 
-def run_checks(sc: ScenarioModel) -> list[Finding]:
-    """All findings; the deep checks run only when the reference checks found nothing."""
-    findings = [f for check in CHECKS for f in check(sc)]
-    if not findings:
-        findings = [f for check in DEEP_CHECKS for f in check(sc)]
-    return findings
+def run_checks(sc: ScenarioModel, set_aside: frozenset[str] = frozenset(),
+               sections_reset: frozenset[str] = frozenset()) -> list[Finding]:
+    """All findings; the deep checks run only when the reference checks found nothing.
+
+    For the second pass over a file whose schema check failed: ``set_aside`` holds the ids of
+    entities removed because they had schema errors (references to them are not reported),
+    ``sections_reset`` the sections replaced by their defaults; checks that would judge the
+    rest against missing or default parts are skipped.
+    """
+    if not set_aside and not sections_reset:
+        findings = [f for check in CHECKS for f in check(sc)]
+        if not findings:
+            findings = [f for check in DEEP_CHECKS for f in check(sc)]
+        return findings
+    checks = [check_duplicate_ids, check_references, check_replenishment_cycles, check_policies,
+              check_tier_mix]
+    if "simulation" not in sections_reset:
+        checks.append(check_horizon)
+    if not sections_reset & {"suppliers", "facilities", "products"}:
+        checks.append(check_supply)
+    return [f for check in checks for f in check(sc) if f.ref not in set_aside]

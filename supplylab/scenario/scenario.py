@@ -115,18 +115,84 @@ def build(data: Any, positions: dict[PathT, Pos], file: str,
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
         issues = translate(exc, data, positions, file, _vocabulary())
+        issues += _second_pass(data, exc, positions, file)
+        issues = sorted(set(issues), key=lambda i: (i.file, i.line, i.col, i.path, i.message))
         raise ScenarioError(_mark_overrides(issues, overridden), file) from None
     findings = run_checks(sc)
     if findings:
-        issues = []
-        for f in findings:
-            fpath, line, col = position(positions, f.path, file)
-            issues.append(Issue(fpath, line, col, dotted(f.path), f.message))
-        issues.sort(key=lambda i: (i.file, i.line, i.col, i.path))
-        raise ScenarioError(_mark_overrides(issues, overridden), file)
+        raise ScenarioError(_mark_overrides(_issues(findings, positions, file), overridden), file)
     sc._source = file
     sc._positions = positions
     return sc
+
+
+def _issues(findings: list[Any], positions: dict[PathT, Pos], file: str) -> list[Issue]:
+    issues = []
+    for f in findings:
+        fpath, line, col = position(positions, f.path, file)
+        issues.append(Issue(fpath, line, col, dotted(f.path), f.message))
+    return sorted(issues, key=lambda i: (i.file, i.line, i.col, i.path))
+
+
+_GONE = object()
+
+
+def _second_pass(data: dict[str, Any], exc: ValidationError, positions: dict[PathT, Pos],
+                 file: str) -> list[Issue]:
+    """Cross-reference issues of the parts that passed the schema, so a file's problems are
+    reported together. The data is repaired for this pass only: an invalid key is removed (its
+    default applies); an entity missing a required field is set aside, and references to it are
+    not reported; checks that would judge the rest against reset settings are skipped."""
+    pruned = copy.deepcopy(data)
+    set_aside: set[str] = set()
+    reset: set[str] = set()
+    error = exc
+    for _ in range(4):
+        for err in error.errors(include_url=False):
+            if not _mark_gone(pruned, tuple(err["loc"]), err["type"] == "missing", set_aside,
+                              reset):
+                return []
+        pruned = _compact(pruned)
+        try:
+            partial = Scenario.model_validate(pruned)
+        except ValidationError as again:
+            error = again
+            continue
+        findings = run_checks(partial, frozenset(set_aside), frozenset(reset))
+        return _issues(findings, positions, file)
+    return []
+
+
+def _mark_gone(data: dict[str, Any], loc: tuple[Any, ...], missing: bool, set_aside: set[str],
+               reset: set[str]) -> bool:
+    """Mark what ``loc`` points at as gone: the invalid key itself, or its whole entity (a
+    list item of a section, or a tier) when a required field is missing. False if hopeless."""
+    if not loc or loc[0] not in data:
+        return False
+    reset.add(str(loc[0]))
+    trail: list[tuple[Any, Any]] = []  # (container, key) down to the deepest existing value
+    node: Any = data
+    for el in loc:
+        if isinstance(node, dict) and el in node or isinstance(node, list) and isinstance(el, int) and 0 <= el < len(node):
+            trail.append((node, el))
+            node = node[el]
+    entity = 2 if isinstance(data[loc[0]], list) or loc[0] == "tiers" else 1
+    container, key = trail[min(len(trail), entity) - 1] if missing else trail[-1]
+    if entity == 2 and container is data[loc[0]]:  # a whole entity: references to it are moot
+        ident = item_key(container[key], key) if isinstance(container, list) else key
+        if isinstance(ident, str):
+            set_aside.add(ident)
+    container[key] = _GONE
+    return True
+
+
+def _compact(node: Any) -> Any:
+    """A copy without the values marked gone."""
+    if isinstance(node, dict):
+        return {k: _compact(v) for k, v in node.items() if v is not _GONE}
+    if isinstance(node, list):
+        return [_compact(v) for v in node if v is not _GONE]
+    return node
 
 
 def _mark_overrides(issues: list[Issue], overridden: set[str] | None) -> list[Issue]:
