@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from supplylab.errors import ExperimentError
+from supplylab.errors import ExperimentError, SupplylabError
 from supplylab.sim.result import ReplicationResult
 
 from ._types import RunFn, default_run_fn
@@ -179,9 +179,12 @@ def _execute_processes(plan: RunPlan, todo: Sequence[tuple[int, int]], on_outcom
     # locks from the caller, e.g. a progress-bar or Dask thread) that has imported this module
     # and the run function's (the engine by default) once, when the server starts, so a new
     # pool starts in milliseconds; the plan goes over once per worker.
-    ctx = multiprocessing.get_context("forkserver")
-    fn_module = getattr(plan.run_fn, "__module__", None) or "supplylab.sim"
-    ctx.set_forkserver_preload([__name__] + ([fn_module] if fn_module != "__main__" else []))
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        fn_module = getattr(plan.run_fn, "__module__", None) or "supplylab.sim"
+        ctx.set_forkserver_preload([__name__] + ([fn_module] if fn_module != "__main__" else []))
+    else:  # Windows: no fork server; spawned workers import everything themselves
+        ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker,
                                initargs=(plan,))
     interrupted = False
@@ -224,8 +227,12 @@ def _execute_dask(plan: RunPlan, todo: Sequence[tuple[int, int]], on_outcome: On
     cluster = None
     if address == "local":
         # port 0: a free port for the HTTP server, so two clusters on one machine never clash
-        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                               host="127.0.0.1", dashboard_address="127.0.0.1:0", processes=True)
+        try:
+            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1,
+                                   threads_per_worker=1, host="127.0.0.1",
+                                   dashboard_address="127.0.0.1:0", processes=True)
+        except Exception as exc:
+            raise SupplylabError(f"could not start a local Dask cluster: {exc}") from exc
         client = Client(cluster)
     else:
         try:
