@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,16 +25,12 @@ def simulate(scenario: Scenario | str | Path, replications: int | None = None,
     replications. ``events`` writes replication 0's event log (CSV) to that path. ``progress``
     shows a bar on stderr when it is a terminal.
     """
+    from .experiments.commands import choose_runner
     from .experiments.results import replicate
 
     sc = _scenario(scenario)
     n = replications if replications is not None else sc.simulation.replications
-    if dask:
-        runner = "dask"
-    elif workers == 1 or n == 1 or (workers is None and (os.cpu_count() or 1) == 1):
-        runner = "serial"
-    else:
-        runner = "processes"
+    runner = choose_runner(workers, dask, n)
     res = replicate(sc, n, seed, runner=runner, workers=workers, dask=dask, precision=precision,
                     days=days, progress=progress)
     if events is not None:

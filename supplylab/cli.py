@@ -52,30 +52,16 @@ def _main(
     _state["debug"] = debug
 
 
-def parse_sets(sets: list[str] | None) -> dict[str, Any]:
-    """``--set PATH=VALUE`` options as an overrides mapping (values read as YAML)."""
-    from .scenario import parse_assignment
-
-    out: dict[str, Any] = {}
-    for text in sets or []:
-        try:
-            path, value = parse_assignment(text)
-        except ValueError as exc:
-            raise InputError(str(exc), "--set") from None
-        out[path] = value
-    return out
-
-
 @app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override PATH=VALUE.")] = None,
 ) -> None:
     """Check scenario files; list every problem as FILE:LINE:COL: path: message (exit 2)."""
-    from .scenario import load
+    from .scenario import load, parse_assignments
     from .scenario.network import describe
 
-    overrides = parse_sets(set_)
+    overrides = parse_assignments(set_)
     bad = 0
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     for f in files:
@@ -117,9 +103,9 @@ def run(
 ) -> None:
     """Simulate a scenario and report its KPIs with 95% confidence intervals."""
     from . import simulate
-    from .scenario import load
+    from .scenario import load, parse_assignments
 
-    sc = load(file, parse_sets(set_))
+    sc = load(file, parse_assignments(set_))
     targets = {}
     for text in precision or []:
         kpi, _, hw = text.partition("=")

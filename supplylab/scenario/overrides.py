@@ -51,6 +51,23 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     return path.strip(), value
 
 
+def parse_assignments(texts: list[str] | tuple[str, ...] | None) -> dict[str, Any]:
+    """Several ``PATH=VALUE`` texts (the ``--set`` options) as ``{path: value}``.
+
+    Raises ``InputError`` naming the bad option.
+    """
+    from ..errors import InputError
+
+    out: dict[str, Any] = {}
+    for text in texts or []:
+        try:
+            path, value = parse_assignment(text)
+        except ValueError as exc:
+            raise InputError(str(exc), "--set") from None
+        out[path] = value
+    return out
+
+
 def _match_key(node: dict[Any, Any], seg: str) -> Any:
     if seg in node:
         return seg

@@ -532,25 +532,15 @@ class Model:
             k.transport[fi] += lane.unit_cost * units
             k.co2[fi] += lane.co2_per_unit * units
             k.handling[fi] += self.handling_cost[fi] * units
-            k.rl[rt.base + K.DELIVERED] += units
-            pb = int((now - self.warmup) / self.period_len) * K.ML
-            k.pl[pb + K.DELIVERED] += units
-            price = self.price[pi] * self.margin_mult[rt.ci]
-            k.pl[pb + K.REVENUE] += units * price
-            if self.promo_customers and rt.ci in self.promo_customers:
-                disc = self._discount(rt.ci, pi, now)
-                if disc:
-                    k.rl[rt.base + K.DISCOUNT] += units * price * disc
-                    k.pl[pb + K.DISCOUNT] += units * price * disc
-        if self.return_rate[pi] > 0:
-            self._returns(rt, units, arrive)
+        self._delivered(rt, units, now, arrive)
         if self.log is not None:
             self.log(now, "ship", self.customers[rt.ci].id, self.products[pi].id,
                      self._site_name(fi), units, arrive)
         return arrive, bad
 
     def _delivered(self, rt: Route, units: float, now: float, arrive: float) -> None:
-        """Revenue and returns of units shipped by a flow-through route (cross-dock, direct)."""
+        """Delivered units, revenue (by period; by route it is derived at the end), promotion
+        discounts, and the returns they will cause."""
         pi = rt.pi
         if self.counting:
             k = self.k
