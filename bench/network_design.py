@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sets", default="orlib,capabc,holmberg,yang,ufllib")
     ap.add_argument("--no-pulp", action="store_true", help="matrix path only (large sets)")
     ap.add_argument("--lazy", choices=["auto", "on", "off"], default="auto",
-                    help="lazy x_ij <= y_i rows on the matrix path (auto: capa/b/c only)")
+                    help="lazy x_ij <= y_i rows on the matrix path (auto: capa/b/c MS only)")
     args = ap.parse_args(argv)
     if not (FACILITY / "optima.csv").is_file():
         print(f"benchmark data not found at {FACILITY}", file=sys.stderr)
@@ -164,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     n_ok = n_total = 0
     sum_pulp = sum_mat = 0.0
     for case in cases(args.quick, sets):
-        lazy = args.lazy == "on" or (args.lazy == "auto" and case.set == "capabc")
+        lazy = args.lazy == "on" or (args.lazy == "auto" and case.set == "capabc"
+                                     and case.variant == "MS")
         mat = run_one(case, "matrix", args.time_limit, args.gap, lazy)
         pul = None if args.no_pulp else run_one(case, "pulp", args.time_limit, args.gap)
         obj = mat["objective"]

@@ -275,6 +275,10 @@ def _lazy_rows(h: highspy.Highs, model: LinearModel, integ: np.ndarray,
     1. Solve the LP relaxation without the lazy rows; add those it violates; repeat until none
        is violated (the LP bound then equals the bound with every lazy row), or until 40% of
        the time limit is spent. 2. Restore integrality and solve the MIP with the rows found.
+    Before 2, a rounding heuristic gives the MIP a start: integer columns fixed at their LP
+    value rounded at thresholds 0.5, 0.25 and up, the LP re-solved for the others (for facility
+    location: open the sites the LP mostly uses, then the cheapest flows); the cheapest feasible
+    one is kept.
     3. Should the MIP's solution violate a lazy row not yet added (possible only when the other
        rows do not imply it for integer solutions), add it and solve again.
     """
@@ -307,16 +311,45 @@ def _lazy_rows(h: highspy.Highs, model: LinearModel, integ: np.ndarray,
     if not integ.any():
         h.run()
         return
+    start = _round_up_start(h, model, integ)
     h.changeColsIntegrality(int(integ.size), np.arange(integ.size, dtype=np.int32),
                             integ.astype(np.uint8))
     for _ in range(100):
         if limit is not None:
             h.setOptionValue("time_limit", max(1.0, limit - (time.perf_counter() - t_start)))
+        if start is not None:
+            h.setSolution(int(start.size), np.arange(start.size, dtype=np.int32), start)
+            start = None
         h.run()
         if _highs_status(h, h.getModelStatus()) not in ("optimal", "feasible"):
             return
         if not add_violated(np.asarray(h.getSolution().col_value)):
             return
+
+
+def _round_up_start(h: highspy.Highs, model: LinearModel,
+                    integ: np.ndarray) -> np.ndarray | None:
+    """Best feasible start from rounding the LP solution's integer columns, or None."""
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    x = np.asarray(h.getSolution().col_value)
+    _, lower, upper, _ = model.column_arrays()
+    cols = np.flatnonzero(integ).astype(np.int32)
+    best: np.ndarray | None = None
+    best_obj = np.inf
+    for threshold in (0.5, 0.25, 1e-6):  # round to nearest, then more generously, then up
+        fixed = np.clip(np.floor(x[cols] + 1.0 - threshold), lower[cols], upper[cols])
+        h.changeColsBounds(int(cols.size), cols, fixed, fixed)
+        h.run()
+        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            obj = h.getInfo().objective_function_value
+            if obj < best_obj:
+                best_obj = obj
+                best = np.asarray(h.getSolution().col_value, dtype=float)
+    h.changeColsBounds(int(cols.size), cols, _inf(lower[cols], -1), _inf(upper[cols], 1))
+    if best is not None:
+        best[cols] = np.round(best[cols])
+    return best
 
 
 # ---------------------------------------------------------------- shared helpers
