@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
-from ..errors import AuditError
+from ..errors import AuditError, InputError
 from ..scenario.network import Network
 from ..scenario.scenario import Scenario
 from ..scenario.schema import RS, Customer
@@ -1001,6 +1001,11 @@ def run_replication(scenario: Scenario, seed: int, replication: int, *, days: fl
 
     wall = time.perf_counter()
     horizon = float(days if days is not None else scenario.simulation.horizon_days)
+    if horizon <= scenario.simulation.warmup_days:
+        raise InputError(f"the horizon ({horizon:g} days) must be longer than the warm-up "
+                         f"({scenario.simulation.warmup_days:g} days): nothing would be "
+                         "measured; use more days or --set simulation.warmup_days=...",
+                         "--days" if days is not None else scenario.source)
     model = Model(scenario, seed, replication, horizon, events)
     model.run()
     for sp in model.sp.values():

@@ -68,3 +68,11 @@ def test_adding_a_customer_leaves_the_others_demand_unchanged():
     assert a.by["customer"]["C"]["demand_units"] > 500
     assert a.by["customer"]["C"]["demand_units"] == b.by["customer"]["C"]["demand_units"]
     assert b.by["customer"]["C2"]["demand_units"] > 0
+
+
+def test_a_horizon_within_the_warm_up_is_an_input_error():
+    from supplylab.errors import InputError
+
+    sc = small()  # warm-up 20 days
+    with pytest.raises(InputError, match="longer than the warm-up"):
+        run_replication(sc, 1, 0, days=20)
