@@ -116,14 +116,9 @@ def run(
     res = simulate(sc, replications=replications, seed=seed, days=days, workers=workers,
                    dask=dask, precision=targets or None, events=events,
                    progress=sys.stderr.isatty() and not as_json)
-    if out is not None:
-        res.write(out)
-    if as_json:
-        typer.echo(json.dumps(res.to_document(), indent=2, default=float))
-    else:
-        res.print_table(Console(highlight=False))
-        if out is not None:
-            typer.echo(f"results written to {out}")
+    from .experiments.commands import emit
+
+    emit(res, out=out, as_json=as_json)
 
 
 def _unavailable(name: str, help_text: str) -> None:

@@ -23,16 +23,9 @@ from . import _io
 
 def parse_overrides(sets: Sequence[str] | None) -> dict[str, Any]:
     """``--set PATH=VALUE`` options as ``{dotted.path: value}`` (VALUE read as YAML)."""
-    from supplylab.scenario import parse_assignment
+    from supplylab.scenario import parse_assignments
 
-    out: dict[str, Any] = {}
-    for text in sets or []:
-        try:
-            path, value = parse_assignment(text)
-        except ValueError as exc:
-            raise InputError(str(exc), "--set") from None
-        out[path] = value
-    return out
+    return parse_assignments(list(sets or []))
 
 
 def choose_runner(workers: int | None, dask: str | None, tasks: int) -> str:

@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from supplylab.errors import ExperimentError, InputError, Issue
+from supplylab.sim.result import KPI_NAMES
 
 from ._types import sim_setting
 from .design import Bounds, Spec, as_spec, build_points, check_design
@@ -37,20 +38,8 @@ from .design import Bounds, Spec, as_spec, build_points, check_design
 FIELDS = ("name", "description", "scenario", "design", "samples", "parameters", "replications",
           "seed", "days", "kpis")
 REQUIRED = ("name", "scenario", "parameters")
-#: KPI names of the results contract (docs/results.md) plus the engine's extra counters;
-#: ``kpis:`` must name some of these.
-KNOWN_KPIS = frozenset({
-    "fill_rate", "line_fill_rate", "order_fill_rate", "cycle_service_level", "on_time_rate",
-    "promise_kept_rate", "otif_rate", "perfect_order_rate", "order_cycle_time_mean",
-    "order_cycle_time_p50", "order_cycle_time_p95", "backorder_units_avg", "lost_sales_units",
-    "lost_sales_rate", "returned_units", "return_rate", "substituted_units", "on_hand_units_avg",
-    "inventory_value_avg", "inventory_turns", "days_of_supply", "revenue", "gross_margin",
-    "holding_cost", "ordering_cost", "transport_cost", "handling_cost", "facility_fixed_cost",
-    "stockout_penalty_cost", "promotion_cost", "total_cost", "profit", "bullwhip_ratio",
-    "active_customers_end", "churned_customers", "churn_rate", "at_risk_customers", "clv_total",
-    "co2_kg", "delivered_units", "demand_units", "orders", "order_wait_days_mean",
-    "pipeline_units_avg", "replenishment_orders",
-})
+#: ``kpis:`` must name some of the engine's KPIs.
+KNOWN_KPIS = frozenset(KPI_NAMES)
 MAX_POINT_ISSUES = 20
 
 Path_ = tuple[Any, ...]

@@ -1,6 +1,6 @@
 """The SimPy engine: one replication of a scenario -> ``ReplicationResult``."""
 
 from .engine import Model, run_replication
-from .result import DIMENSIONS, AuditReport, ReplicationResult
+from .result import DIMENSIONS, KPI_NAMES, AuditReport, ReplicationResult
 
-__all__ = ["DIMENSIONS", "AuditReport", "Model", "ReplicationResult", "run_replication"]
+__all__ = ["DIMENSIONS", "KPI_NAMES", "AuditReport", "Model", "ReplicationResult", "run_replication"]

@@ -10,6 +10,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+#: Every overall KPI a replication reports (docs/kpis.md); a test keeps it in step with the
+#: engine's output.
+KPI_NAMES: tuple[str, ...] = (
+    "fill_rate", "line_fill_rate", "order_fill_rate", "cycle_service_level", "on_time_rate",
+    "promise_kept_rate", "otif_rate", "perfect_order_rate", "order_cycle_time_mean",
+    "order_cycle_time_p50", "order_cycle_time_p95", "backorder_units_avg", "lost_sales_units",
+    "lost_sales_rate", "returned_units", "return_rate", "substituted_units", "on_hand_units_avg",
+    "inventory_value_avg", "inventory_turns", "days_of_supply", "pipeline_units_avg",
+    "order_wait_days_mean", "revenue", "gross_margin", "holding_cost", "ordering_cost",
+    "transport_cost", "handling_cost", "facility_fixed_cost", "stockout_penalty_cost",
+    "promotion_cost", "total_cost", "profit", "bullwhip_ratio", "active_customers_end",
+    "churned_customers", "churn_rate", "at_risk_customers", "clv_total", "co2_kg",
+    "delivered_units", "demand_units", "orders", "replenishment_orders",
+)
+
 #: Dimensions a KPI is broken down by (besides the overall value, dimension ``"all"``).
 DIMENSIONS: tuple[str, ...] = (
     "tier", "product", "abc_class", "facility", "operator", "customer", "week", "month",

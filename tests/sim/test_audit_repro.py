@@ -76,3 +76,11 @@ def test_a_horizon_within_the_warm_up_is_an_input_error():
     sc = small()  # warm-up 20 days
     with pytest.raises(InputError, match="longer than the warm-up"):
         run_replication(sc, 1, 0, days=20)
+
+
+def test_kpi_names_match_what_a_replication_reports():
+    from supplylab.sim import KPI_NAMES
+
+    r = run_replication(small(), 1, 0)
+    assert set(r.kpis) == set(KPI_NAMES)
+    assert len(KPI_NAMES) == len(set(KPI_NAMES))
