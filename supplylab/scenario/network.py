@@ -291,8 +291,45 @@ class Network:
 
     def source_chain(self, strategy: str, served_by: str | None, product: str,
                      location: Location | None = None) -> list[str]:
-        """Sites from the origin of ``product`` down to the one that ships it to the customer."""
-        site = self.serving_site(strategy, served_by, product, location)
+        """Sites from the origin of ``product`` down to the one that ships it to the customer.
+
+        With ``served_by`` given the answer does not depend on the location, so it is cached
+        (network design asks it for every customer x site x product).
+        """
+        if served_by is None:
+            site = self.serving_site(strategy, served_by, product, location)
+            return list(self.chain_to(site, product))
+        memo = self.__dict__.setdefault("_fixed_chains", {})
+        key = (strategy, served_by, product)
+        hit = memo.get(key)
+        if hit is None:
+            try:
+                hit = self.chain_to(self.serving_site(strategy, served_by, product, location),
+                                    product)
+            except LookupError as exc:
+                hit = exc
+            memo[key] = hit
+        if isinstance(hit, LookupError):
+            raise LookupError(*hit.args)
+        return list(hit)
+
+    def chain_to(self, site: str, product: str) -> tuple[str, ...]:
+        """The replenishment chain of ``product`` ending at ``site``, origin first (cached:
+        it depends only on the site and the product). Raises LookupError with the reason."""
+        memo = self.__dict__.setdefault("_chains", {})
+        key = (site, product)
+        hit = memo.get(key)
+        if hit is None:
+            try:
+                hit = self._walk_up(site, product)
+            except LookupError as exc:
+                hit = exc
+            memo[key] = hit
+        if isinstance(hit, LookupError):
+            raise LookupError(*hit.args)
+        return hit
+
+    def _walk_up(self, site: str, product: str) -> tuple[str, ...]:
         chain = [site]
         seen = {site}
         while chain[0] in self.facilities:
@@ -310,7 +347,7 @@ class Network:
             seen.add(src)
         if chain[0] in self.facilities and self.facilities[chain[0]].kind != "plant":
             raise LookupError(f"no supplier makes {product!r} for {chain[0]!r}")
-        return chain
+        return tuple(chain)
 
     # ------------------------------------------------------------------ graph
     def graph(self) -> nx.DiGraph:
