@@ -331,6 +331,8 @@ def _round_up_start(h: highspy.Highs, model: LinearModel,
                     integ: np.ndarray) -> np.ndarray | None:
     """Best feasible start from rounding the LP solution's integer columns, or None."""
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        h.run()  # rows were added after the last solve (the loop stopped on time): re-solve
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
     x = np.asarray(h.getSolution().col_value)
     _, lower, upper, _ = model.column_arrays()

@@ -20,6 +20,7 @@ from supplylab.optimize import (
     NetworkOptions,
     SolverOptions,
     audit_solution,
+    available_solvers,
     centre_of_gravity,
     haversine_km,
     read_instance,
@@ -76,8 +77,11 @@ def _lp(lower: float, upper: float) -> LinearModel:
     return model
 
 
+CBC = pytest.mark.skipif("cbc" not in available_solvers(), reason="CBC not available")
+
+
 @pytest.mark.parametrize("options", [SolverOptions(), SolverOptions(path="matrix"),
-                                     SolverOptions(solver="cbc")])
+                                     pytest.param(SolverOptions(solver="cbc"), marks=CBC)])
 def test_facade_statuses(options: SolverOptions) -> None:
     out = solve(_lp(3.5, 8.0), options)
     assert out.status == "optimal" and out.objective == pytest.approx(4.0)
@@ -169,6 +173,7 @@ def test_centre_of_gravity_finds_separated_clusters() -> None:
         504, rel=0.01)
 
 
+@CBC
 def test_cli_network_json_and_placeholders(facility_dir: Path) -> None:
     app = typer.Typer()
     register(app)

@@ -11,6 +11,7 @@ from supplylab.optimize import (
     NetworkDesignProblem,
     NetworkOptions,
     SolverOptions,
+    available_solvers,
     check_solution,
     read_instance,
     solve_network,
@@ -119,6 +120,7 @@ def test_ufllib_m_format_reads_orlib_layout(facility_dir: Path) -> None:
     assert fp.capacity is None and fp.fixed[0] == pytest.approx(200.55)
 
 
+@pytest.mark.skipif("cbc" not in available_solvers(), reason="CBC not available")
 @pytest.mark.parametrize(("name", "kind", "single"), [("cap41", "ms", False),
                                                        ("cap61", "ss", True)])
 def test_cbc_proves_the_same_optimum(facility_dir: Path, optima, name: str, kind: str,
