@@ -86,15 +86,14 @@ def pareto_co2(problem: NetworkDesignProblem, options: NetworkOptions,
         raise ValueError("pareto_co2 needs a co2 matrix")
     base = solve_network(problem, options)
     co2_hi = float(base.flows["co2_t"].sum())
-    green = NetworkDesignProblem(problem.site_ids, problem.customer_ids, problem.demand,
-                                 problem.co2.copy(), np.zeros(problem.m), problem.capacity,
-                                 tuple(replace(lv, fixed_cost=0.0) for lv in problem.levels),
-                                 problem.existing, problem.co2, problem.transit,
-                                 name=problem.name + "_minco2")
+    # the same problem (capacities, allowed pairs, existing sites) with CO2 as its only cost
+    green = replace(problem, cost=problem.co2.copy(), fixed=np.zeros(problem.m),
+                    levels=tuple(replace(lv, fixed_cost=0.0) for lv in problem.levels),
+                    name=problem.name + "_minco2")
     co2_lo = solve_network(green, replace(options, co2_price=0.0)).objective
     rows = []
     for cap in np.linspace(co2_hi, co2_lo, max(points, 2)):
-        cap = max(float(cap), co2_lo) * (1 + 1e-9)
+        cap = max(float(cap), co2_lo) * (1 + 1e-6)  # above the MIP feasibility tolerance
         sol = solve_network(problem, replace(options, co2_cap=cap))
         rows.append({"co2_cap_t": cap, "status": sol.status, "cost": sol.objective,
                      "co2_t": float(sol.flows["co2_t"].sum()),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -54,8 +54,21 @@ def network(
     ] = False,
     output: Annotated[Path | None, typer.Option(
         "-o", "--output", help="Write the scenario with the chosen network here.")] = None,
+    n_best: Annotated[int | None, typer.Option(
+        "--n-best", min=1, help="Also list the N best distinct networks (no-good cuts).")] = None,
+    pareto: Annotated[str | None, typer.Option(
+        "--pareto", help="Also trace cost against 'service' (share of demand within "
+        "--max-transit) or 'co2' (epsilon-constraint; scenarios only).")] = None,
+    max_transit: Annotated[float, typer.Option(
+        "--max-transit", min=0.0, help="Days, for --pareto service.")] = 1.0,
+    points: Annotated[int, typer.Option(
+        "--points", min=2, help="Points on a --pareto front.")] = 5,
 ) -> None:
     """Choose which warehouses to open (capacitated facility location MIP)."""
+    if pareto not in (None, "service", "co2"):
+        raise InputError(f"--pareto must be service or co2, not {pareto!r}")
+    if pareto is not None and scenario is None:
+        raise InputError("--pareto needs a scenario (transit times and CO2 come from its lanes)")
     if solver not in ("highs", "cbc"):
         raise InputError(f"--solver must be highs or cbc, not {solver!r}")
     if lazy and solver != "highs":
@@ -69,9 +82,10 @@ def network(
             raise InputError(f"--format must be orlib, holmberg or ufllib, not {fmt!r}")
         fp = read_instance(orlib, _format_name(fmt), capacity=capacity,
                            uncapacitated=uncapacitated)
-        sol = solve_network(fp, NetworkOptions(single_source=single_source, lazy_linking=lazy,
-                                               solver=sopts))
-        _print(sol, fp.name, as_json)
+        opts = NetworkOptions(single_source=single_source, lazy_linking=lazy, solver=sopts)
+        sol = solve_network(fp, opts)
+        extra = _alternatives(fp, opts, sol, n_best, None, max_transit, points) if n_best else {}
+        _print(sol, fp.name, as_json, extra=extra)
         return
     from supplylab.optimize.scenario_design import optimise_scenario
 
@@ -79,7 +93,48 @@ def network(
         raise InputError("give a SCENARIO file")
     sol, written = optimise_scenario(scenario, output=output, solver=sopts,
                                      single_source=single_source or None)
-    _print(sol, scenario.name, as_json, written)
+    extra = {}
+    if n_best or pareto:
+        from dataclasses import replace
+
+        from supplylab.optimize.scenario_design import scenario_problem
+        from supplylab.scenario import load
+
+        problem, opts, _ = scenario_problem(load(scenario))
+        opts = replace(opts, solver=sopts)
+        if single_source:
+            opts = replace(opts, single_source=True)
+        extra = _alternatives(problem, opts, sol, n_best, pareto, max_transit, points)
+    _print(sol, scenario.name, as_json, written, extra)
+
+
+def _alternatives(problem: Any, opts: NetworkOptions, sol: NetworkSolution, n_best: int | None,
+                  pareto: str | None, max_transit: float, points: int) -> dict[str, Any]:
+    """The N best networks and/or a Pareto front, as DataFrames by title."""
+    import numpy as np
+    import pandas as pd
+
+    from supplylab.optimize.alternatives import (
+        n_best_networks,
+        pareto_co2,
+        pareto_service,
+        served_share,
+    )
+
+    frames: dict[str, pd.DataFrame] = {}
+    if n_best:
+        rows = [{"rank": k + 1, "cost": s.objective, "status": s.status, "gap": s.gap,
+                 "open_sites": len(s.open_site_ids), "open_ids": " ".join(s.open_site_ids)}
+                for k, s in enumerate(n_best_networks(problem, opts, n_best))]
+        frames[f"{n_best} best networks"] = pd.DataFrame(rows)
+    if pareto == "service":
+        start = served_share(problem, sol, max_transit)
+        shares = np.linspace(start, 1.0, points)
+        frames[f"cost vs share of demand within {max_transit:g} days"] = pareto_service(
+            problem, opts, max_transit, [float(x) for x in shares])
+    elif pareto == "co2":
+        frames["cost vs CO2 (tonnes/year)"] = pareto_co2(problem, opts, points)
+    return frames
 
 
 def inventory() -> None:
@@ -102,11 +157,15 @@ def _format_name(name: str) -> FormatName:
     return "ufllib" if name == "ufllib" else "orlib"
 
 
-def _print(sol: NetworkSolution, name: str, as_json: bool, written: Path | None = None) -> None:
+def _print(sol: NetworkSolution, name: str, as_json: bool, written: Path | None = None,
+           extra: dict[str, Any] | None = None) -> None:
+    """The solution summary, then any alternatives (N best, Pareto): tables, or one JSON."""
     summary = {"instance": name, **sol.summary()}
     if written is not None:
         summary["output"] = str(written)
     if as_json:
+        if extra:
+            summary["alternatives"] = {k: v.to_dict(orient="records") for k, v in extra.items()}
         typer.echo(json.dumps(summary, indent=2, default=float))
         return
     table = Table(title=f"network design: {name}")
@@ -119,4 +178,12 @@ def _print(sol: NetworkSolution, name: str, as_json: bool, written: Path | None 
     table.add_row("open_facilities", " ".join(sol.open_site_ids))
     if written is not None:
         table.add_row("output", str(written))
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    for title, frame in (extra or {}).items():
+        alt = Table(title=title)
+        for col in frame.columns:
+            alt.add_column(str(col))
+        for row in frame.itertuples(index=False):
+            alt.add_row(*(f"{v:.6g}" if isinstance(v, float) else str(v) for v in row))
+        console.print(alt)
