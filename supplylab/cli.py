@@ -13,7 +13,6 @@ import traceback
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 
@@ -32,17 +31,17 @@ _state: dict[str, Any] = {"debug": False}
 
 
 def _click_exception_types() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
-    """(Exit, Abort, ClickException) classes of click and of the copy newer typer bundles."""
-    exits: list[type] = [click.exceptions.Exit, typer.Exit]
-    aborts: list[type] = [click.exceptions.Abort, typer.Abort]
-    usage: list[type] = [click.exceptions.ClickException]
+    """(Exit, Abort, ClickException) classes: typer's own, and those of the click it uses
+    (a copy bundled inside newer typer, the click package with older ones)."""
     try:
-        from typer._click import exceptions as bundled  # typer >= 0.20 vendors click
+        from typer._click import exceptions as click_exceptions  # typer >= 0.20 vendors click
     except ImportError:
-        pass
-    else:
-        usage.append(bundled.ClickException)
-    return tuple(exits), tuple(aborts), tuple(usage)
+        from click import exceptions as click_exceptions  # older typer depends on click
+    return ((typer.Exit, click_exceptions.Exit) if hasattr(click_exceptions, "Exit")
+            else (typer.Exit,),
+            (typer.Abort, click_exceptions.Abort) if hasattr(click_exceptions, "Abort")
+            else (typer.Abort,),
+            (click_exceptions.ClickException,))
 
 
 @app.callback()
