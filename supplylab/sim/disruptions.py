@@ -31,19 +31,21 @@ class Windows:
                     moved = True
         return t
 
-    def capacity_factor(self, t: float) -> float:
+    def factor(self, kind: str, t: float) -> float:
+        """Product of the ``kind`` multipliers ('capacity' or 'lead_time') in force at t."""
         f = 1.0
-        for s, e, kind, v in self.spans:
-            if kind == "capacity" and s <= t < e:
+        for s, e, k, v in self.spans:
+            if k == kind and s <= t < e:
                 f *= v
         return f
 
+    def capacity_factor(self, t: float) -> float:
+        """Share of capacity left at t."""
+        return self.factor("capacity", t)
+
     def lead_time_factor(self, t: float) -> float:
-        f = 1.0
-        for s, e, kind, v in self.spans:
-            if kind == "lead_time" and s <= t < e:
-                f *= v
-        return f
+        """Multiplier of lead and transit times at t."""
+        return self.factor("lead_time", t)
 
 
 def _effect(d: Disruption) -> tuple[str, float]:
