@@ -42,6 +42,17 @@ class _Law(BaseModel):
         return False
 
 
+class _ByMean(_Law):
+    """A law parameterised by its mean, written ``mean:`` in YAML (``mean_`` in Python, so
+    it does not shadow the ``mean()`` method)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    mean_: float
+
+    def mean(self) -> float:
+        return self.mean_
+
+
 class Constant(_Law):
     """A fixed value; written in YAML as a plain number."""
 
@@ -62,16 +73,11 @@ class Constant(_Law):
         return True
 
 
-class Poisson(_Law):
+class Poisson(_ByMean):
     """Poisson law with the given mean (counts: units, lines)."""
 
     dist: Literal["poisson"]
     mean_: NonNeg = Field(alias="mean")
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    def mean(self) -> float:
-        return self.mean_
-
     def variance(self) -> float:
         return self.mean_
 
@@ -79,17 +85,12 @@ class Poisson(_Law):
         return rng.poisson(self.mean_, size).astype(float)
 
 
-class Normal(_Law):
+class Normal(_ByMean):
     """Normal law; used for quantities and times it is truncated at 0 by the engine."""
 
     dist: Literal["normal"]
     mean_: float = Field(alias="mean")
     sd: NonNeg
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    def mean(self) -> float:
-        return self.mean_
-
     def variance(self) -> float:
         return self.sd**2
 
@@ -97,17 +98,12 @@ class Normal(_Law):
         return rng.normal(self.mean_, self.sd, size)
 
 
-class Lognormal(_Law):
+class Lognormal(_ByMean):
     """Lognormal law parameterised by its own mean and sd (not mu/sigma of the log)."""
 
     dist: Literal["lognormal"]
     mean_: float = Field(alias="mean", gt=0)
     sd: NonNeg
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    def mean(self) -> float:
-        return self.mean_
-
     def variance(self) -> float:
         return self.sd**2
 
@@ -117,17 +113,12 @@ class Lognormal(_Law):
         return rng.lognormal(mu, math.sqrt(s2), size)
 
 
-class Gamma(_Law):
+class Gamma(_ByMean):
     """Gamma law parameterised by mean and sd (shape = (mean/sd)^2)."""
 
     dist: Literal["gamma"]
     mean_: float = Field(alias="mean", gt=0)
     sd: float = Field(gt=0)
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    def mean(self) -> float:
-        return self.mean_
-
     def variance(self) -> float:
         return self.sd**2
 
@@ -136,13 +127,12 @@ class Gamma(_Law):
         return rng.gamma(shape, self.sd**2 / self.mean_, size)
 
 
-class NegBin(_Law):
+class NegBin(_ByMean):
     """Negative binomial counts with the given mean and sd (needs sd^2 > mean: over-dispersed)."""
 
     dist: Literal["negbin"]
     mean_: float = Field(alias="mean", gt=0)
     sd: float = Field(gt=0)
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @model_validator(mode="after")
     def _overdispersed(self) -> NegBin:
@@ -152,9 +142,6 @@ class NegBin(_Law):
                 "use poisson when variance equals the mean"
             )
         return self
-
-    def mean(self) -> float:
-        return self.mean_
 
     def variance(self) -> float:
         return self.sd**2
@@ -217,16 +204,11 @@ class Triangular(_Law):
         return rng.triangular(self.low, self.mode, self.high, size)
 
 
-class Exponential(_Law):
+class Exponential(_ByMean):
     """Exponential law with the given mean."""
 
     dist: Literal["exponential"]
     mean_: float = Field(alias="mean", gt=0)
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    def mean(self) -> float:
-        return self.mean_
-
     def variance(self) -> float:
         return self.mean_**2
 
