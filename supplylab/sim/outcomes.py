@@ -12,6 +12,7 @@ import math
 from typing import TYPE_CHECKING
 
 from . import kpis as K
+from .kpis import CYCLE_SUM, HIST_BINS, ML, NCODES
 from .stock import Order, Route
 
 if TYPE_CHECKING:
@@ -26,10 +27,15 @@ class Outcomes:
 
     def __init__(self, m: Model) -> None:
         self.m = m
-        self.k = m.k
+        k = self.k = m.k
         self.cust_tier = m.crm.tier
         self.failure = m.crm.failure
         self.penalty_per_unit = m.sc.costs.stockout_penalty_per_unit
+        # the collector's lists are zeroed in place at the warm-up, so they can be bound here
+        self._cc, self._cl, self._cs, self._pc, self._pl = k.cc, k.cl, k.cs, k.pc, k.pl
+        self._pcodes, self._fcodes, self._rl = k.pcodes, k.fcodes, k.rl
+        self._hist_all = k.cycle_all.counts
+        self._hist_tier = [h.counts for h in k.cycle_tier]
 
     def close(self, o: Order, now: float) -> None:
         """An order whose last backordered line was served or cancelled."""
@@ -47,35 +53,29 @@ class Outcomes:
         if not counted:
             return
         kept = complete and last <= promised + EPS
-        perfect = otif and not bad
-        code = (first_full | on_time << 1 | kept << 2 | otif << 3 | perfect << 4
+        code = (first_full | on_time << 1 | kept << 2 | otif << 3 | (otif and not bad) << 4
                 | complete << 5)
-        k = self.k
-        k.cc[ci * K.NCODES + code] += 1
-        k.cl[ci] += len(lines)
-        pcodes, fcodes = k.pcodes, k.fcodes
+        self._cc[ci * NCODES + code] += 1
+        self._cl[ci] += len(lines)
+        pcodes, fcodes = self._pcodes, self._fcodes
         for rt in lines:
             pcodes[rt.pbase + code] += 1
             fcodes[rt.fbase + code] += 1
         if per >= 0:
-            k.pc[per * K.NCODES + code] += 1
+            self._pc[per * NCODES + code] += 1
         if complete:
             cycle = last - t0
-            k.cs[ci] += cycle
-            rl = k.rl
+            self._cs[ci] += cycle
+            rl = self._rl
             for rt in lines:
-                rl[rt.base + K.CYCLE_SUM] += cycle
+                rl[rt.base + CYCLE_SUM] += cycle
             if per >= 0:
-                k.pl[per * K.ML + K.CYCLE_SUM] += cycle
-            i = int(cycle * 100.0)  # histogram bins of 0.01 day
-            if i > K.HIST_BINS:
-                i = K.HIST_BINS
-            h = k.cycle_all
-            h.counts[i] += 1
-            h.n += 1
-            h = k.cycle_tier[self.cust_tier[ci]]
-            h.counts[i] += 1
-            h.n += 1
+                self._pl[per * ML + CYCLE_SUM] += cycle
+            i = int(cycle * 100.0)  # kpis.bin_of, inlined
+            if i > HIST_BINS:
+                i = HIST_BINS
+            self._hist_all[i] += 1
+            self._hist_tier[self.cust_tier[ci]][i] += 1
 
     def lost(self, rt: Route, units: float, now: float, per: int) -> None:
         """Units of a line that will never ship (no wait allowed, patience ran out, short
