@@ -19,6 +19,7 @@ def risk_command(
     days: Annotated[float | None, typer.Option(min=0.001, help="Horizon in days (default: the scenario's).")] = None,
     tolerance: Annotated[float, typer.Option(help="Service drop (share) that counts as hurt for time to survive and recover.")] = 0.02,
     kpi: Annotated[str, typer.Option(help="Service KPI of the time measures: fill_rate, otif_rate or perfect_order_rate.")] = "fill_rate",
+    top: Annotated[int, typer.Option(min=1, help="Customers listed per node, those whose fill rate drops most.")] = 10,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override PATH=VALUE (repeatable).")] = None,
     out: Annotated[Path | None, typer.Option(help="Folder for the resumable store and risk.csv, risk_tiers.csv, risk_customers.csv, risk.json.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the study as JSON.")] = False,
@@ -40,7 +41,7 @@ def risk_command(
     n = replications or sc.simulation.replications
     runner = choose_runner(workers, dask, n * 2)
     study = risk(sc, which, duration_days=duration, start_day=start, replications=replications,
-                 seed=seed, days=days, tolerance=tolerance, service_kpi=kpi, runner=runner,
+                 seed=seed, days=days, tolerance=tolerance, service_kpi=kpi, top_customers=top, runner=runner,
                  workers=workers, dask=dask, out=out,
                  progress=sys.stderr.isatty() and not as_json)
     if as_json:
