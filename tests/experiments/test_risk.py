@@ -76,3 +76,38 @@ def test_cli_json_is_pure_and_a_resumed_study_gives_the_same_table(tmp_path: Pat
     assert (out / "risk.csv").exists() and (out / "results.sqlite").exists()
     again = subprocess.run(cmd, capture_output=True, text=True, check=True)
     assert json.loads(again.stdout) == doc
+
+
+def test_resume_after_sigkill_gives_the_same_table(tmp_path: Path):
+    import os
+    import signal
+    import sqlite3
+    import time
+
+    f = tmp_path / "two.yaml"
+    f.write_text(two_warehouses().to_yaml(), encoding="utf-8")
+    cmd = [sys.executable, "-m", "supplylab", "risk", str(f), "--nodes", "all",
+           "--duration", "7", "--start", "40", "--replications", "4", "--workers", "1",
+           "--json"]
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([*cmd, "--out", str(out)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def stored() -> int:
+        try:
+            with sqlite3.connect(out / "results.sqlite", timeout=5) as con:
+                return con.execute("SELECT count(*) FROM runs").fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
+
+    deadline = time.monotonic() + 120
+    while stored() < 3 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert 3 <= stored() < 20  # 5 points (baseline + 4 nodes) x 4 replications
+    resumed = subprocess.run([*cmd, "--out", str(out)], capture_output=True, text=True,
+                             check=True)
+    fresh = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert json.loads(resumed.stdout) == json.loads(fresh.stdout)
+    assert stored() == 20
