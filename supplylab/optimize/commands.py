@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from supplylab.errors import InputError
+from supplylab.errors import InfeasibleError, InputError, OptimizationError
 from supplylab.optimize.instances import FormatName, read_instance
 from supplylab.optimize.network import NetworkSolution, solve_network
 from supplylab.optimize.problem import NetworkOptions
@@ -65,6 +65,29 @@ def network(
         "--points", min=2, help="Points on a --pareto front.")] = 5,
 ) -> None:
     """Choose which warehouses to open (capacitated facility location MIP)."""
+    try:
+        _network(scenario, orlib, fmt, single_source, uncapacitated, capacity, as_json,
+                 time_limit, gap, solver, lazy, output, n_best, pareto, max_transit, points)
+    except OptimizationError as exc:
+        if as_json:  # stdout stays one JSON document; the message also goes to stderr
+            typer.echo(json.dumps(_error_document(exc, scenario or orlib), indent=2))
+        raise
+
+
+def _error_document(exc: OptimizationError, source: Path | None) -> dict[str, Any]:
+    doc: dict[str, Any] = {"instance": source.name if source else None,
+                           "status": exc.status or "error", "error": str(exc),
+                           "lp_file": exc.lp_file}
+    if isinstance(exc, InfeasibleError):
+        doc.update(status="infeasible", families=exc.families, shortfall=exc.shortfall)
+    return doc
+
+
+def _network(scenario: Path | None, orlib: Path | None, fmt: str, single_source: bool,
+             uncapacitated: bool, capacity: float | None, as_json: bool,
+             time_limit: float | None, gap: float, solver: str, lazy: bool,
+             output: Path | None, n_best: int | None, pareto: str | None, max_transit: float,
+             points: int) -> None:
     if pareto not in (None, "service", "co2"):
         raise InputError(f"--pareto must be service or co2, not {pareto!r}")
     if pareto is not None and scenario is None:
