@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from supplylab.errors import InfeasibleError, InputError, OptimizationError
-from supplylab.optimize.instances import FormatName, read_instance
-from supplylab.optimize.network import NetworkSolution, solve_network
-from supplylab.optimize.problem import NetworkOptions
-from supplylab.optimize.solver import SolverName, SolverOptions
+
+if TYPE_CHECKING:  # imported when a command runs, so that `import supplylab.cli` stays light
+    from supplylab.optimize.instances import FormatName
+    from supplylab.optimize.network import NetworkSolution
+    from supplylab.optimize.problem import NetworkOptions
+    from supplylab.optimize.solver import SolverName
 
 
 def register(app: typer.Typer) -> None:
@@ -107,6 +107,11 @@ def _network(scenario: Path | None, orlib: Path | None, fmt: str, single_source:
         raise InputError("give either a SCENARIO file or --orlib FILE")
     given = _given_solver_settings(solver, gap, time_limit, lazy)
     if orlib is not None:
+        from supplylab.optimize.instances import read_instance
+        from supplylab.optimize.network import solve_network
+        from supplylab.optimize.problem import NetworkOptions
+        from supplylab.optimize.solver import SolverOptions
+
         if fmt not in ("orlib", "holmberg", "ufllib"):
             raise InputError(f"--format must be orlib, holmberg or ufllib, not {fmt!r}")
         fp = read_instance(orlib, _format_name(fmt), capacity=capacity,
@@ -197,6 +202,9 @@ def _format_name(name: str) -> FormatName:
 def _print(sol: NetworkSolution, name: str, as_json: bool, written: Path | None = None,
            extra: dict[str, Any] | None = None) -> None:
     """The solution summary, then any alternatives (N best, Pareto): tables, or one JSON."""
+    from rich.console import Console
+    from rich.table import Table
+
     summary = {"instance": name, **sol.summary()}
     if written is not None:
         summary["output"] = str(written)

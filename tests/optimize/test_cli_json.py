@@ -29,3 +29,22 @@ def test_json_stdout_infeasible(facility_dir: Path) -> None:
     assert doc["status"] == "infeasible"
     assert doc["families"] == ["capacity"]
     assert "capacity" in res.stderr
+
+
+def test_optimize_network_loads_neither_scipy_stats_nor_the_experiments_layer(
+        facility_dir: Path) -> None:
+    code = f"""
+import contextlib, io, sys
+import supplylab.cli as cli
+light = 'pulp' not in sys.modules and 'highspy' not in sys.modules
+with contextlib.redirect_stdout(io.StringIO()):
+    rc = cli.main(['optimize', 'network', '--orlib', {str(facility_dir / 'orlib' / 'cap41.txt')!r},
+                   '--json'])
+heavy = sorted(m for m in sys.modules if m == 'scipy.stats' or m.startswith(
+    ('supplylab.experiments.', 'supplylab.sim')) and m not in (
+    'supplylab.experiments.commands', 'supplylab.experiments._io'))
+print(rc, light, heavy)
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert res.stdout.strip() == "0 True []", res.stdout + res.stderr
