@@ -115,6 +115,13 @@ def check_references(sc: ScenarioModel) -> list[Finding]:
                 need((*base, "tier_mix", t), t, tiers, "tier")
         if c.served_by is not None:
             need((*base, "served_by"), c.served_by, sites, "facility or supplier")
+        if section == "customer_groups" and c.served_by_members:
+            from .network import member_ids
+
+            ids = set(member_ids(c))
+            for cid, site in c.served_by_members.items():
+                need((*base, "served_by_members", cid), cid, ids, "member of this group")
+                need((*base, "served_by_members", cid), site, sites, "facility or supplier")
         for pid in c.product_mix:
             need((*base, "product_mix", pid), pid, products, "product")
         if isinstance(c.quantity, dict):
@@ -255,6 +262,12 @@ def check_reachability(sc: ScenarioModel) -> list[Finding]:
                 out.append(Finding((section, ident, "served_by" if c.served_by else "strategy"),
                                    str(exc)))
                 break
+        for cid, site in getattr(c, "served_by_members", {}).items():
+            try:
+                for pid in net.demanded_products(c):
+                    net.source_chain(c.strategy, site, pid, location=loc)
+            except LookupError as exc:
+                out.append(Finding((section, ident, "served_by_members", cid), str(exc)))
     return out
 
 
