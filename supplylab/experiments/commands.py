@@ -18,8 +18,6 @@ import typer
 
 from supplylab.errors import InputError, SupplylabError
 
-from . import _io
-
 
 def parse_overrides(sets: Sequence[str] | None) -> dict[str, Any]:
     """``--set PATH=VALUE`` options as ``{dotted.path: value}`` (VALUE read as YAML)."""
@@ -76,7 +74,7 @@ def compare_command(
     """Compare scenarios with common random numbers: paired differences vs the first file."""
     from supplylab.scenario import load
 
-    from .compare import compare
+    from .compare import compare, default_labels
 
     if len(files) < 2:
         raise InputError("compare needs at least two scenario files (the first is the "
@@ -85,7 +83,8 @@ def compare_command(
     scenarios = [load(f, overrides or None) for f in files]
     n = replications or scenarios[0].simulation.replications
     runner = choose_runner(workers, dask, n * len(scenarios))
-    comparison = compare(scenarios, replications, seed, runner=runner, workers=workers,
+    comparison = compare(scenarios, replications, seed, labels=default_labels(scenarios),
+                         runner=runner, workers=workers,
                          dask=dask, days=days, progress=_stderr_tty() and not as_json)
     emit(comparison, out=out, as_json=as_json)
 
@@ -97,11 +96,12 @@ def sweep_command(
     dask: Annotated[str | None, typer.Option(help="Dask scheduler address, or 'local'.")] = None,
 ) -> None:
     """Run a parameter sweep from an experiment file; re-running the command resumes it."""
+    from ._io import slug
     from .experiment import load_experiment
     from .sweep import sweep
 
     exp = load_experiment(experiment)
-    folder = out if out is not None else Path("out") / _io.slug(exp.name)
+    folder = out if out is not None else Path("out") / slug(exp.name)
     runner = choose_runner(workers, dask, len(exp.points) * exp.replications)
     res = sweep(exp, runner=runner, workers=workers, dask=dask, out=folder,
                 progress=_stderr_tty())
