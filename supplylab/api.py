@@ -3,8 +3,8 @@
 Everything runs serially in the calling process unless ``workers`` (local processes) or
 ``dask`` is given, so a plain script works as it is. Worker processes re-import the script
 that starts them; a script that asks for workers must therefore make its calls under
-``if __name__ == "__main__":``, and says so in one line (:class:`MainGuardError`) when it
-does not, before any process starts.
+``if __name__ == "__main__":``; one that does not is stopped with a one-line message
+(``SystemExit``) before any process starts.
 """
 
 from __future__ import annotations
@@ -15,19 +15,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import SupplylabError
-
 if TYPE_CHECKING:
     from .experiments.compare import Comparison
     from .experiments.results import Results
     from .experiments.sweep import SweepResults
     from .scenario import Scenario
-
-
-class MainGuardError(SupplylabError):
-    """Worker processes were asked for by a script whose calls are not under a main guard."""
-
-    exit_code = 2
 
 
 def _scenario(scenario: Scenario | str | Path) -> Scenario:
@@ -58,7 +50,7 @@ def _in_main_guard(tree: ast.Module, line: int) -> bool:
 
 
 def check_main_guard() -> None:
-    """Raise :class:`MainGuardError` if the running script calls us outside a main guard.
+    """Stop the running script (one line, exit 1) if it asks for workers outside a main guard.
 
     Worker processes import the main script again (start methods forkserver and spawn); top
     level code that starts workers would then start them again in every worker. A script run
@@ -80,8 +72,9 @@ def check_main_guard() -> None:
     except (OSError, SyntaxError, UnicodeDecodeError):
         return
     if not _in_main_guard(tree, frame.f_lineno):
-        raise MainGuardError(
-            f"{Path(file).name}:{frame.f_lineno}: worker processes re-import this script: put "
+        raise SystemExit(
+            f"supplylab: {Path(file).name}:{frame.f_lineno}: worker processes re-import this "
+            "script: put "
             "the calls under `if __name__ == \"__main__\":` (or leave workers unset to run "
             "serially)")
 
