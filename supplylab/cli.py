@@ -142,13 +142,14 @@ def run(
             targets[kpi.strip()] = float(hw)
         except ValueError:
             raise InputError(f"--precision needs KPI=HALF_WIDTH, got {text!r}", "--precision") from None
+    from .experiments.commands import emit, horizon_notes, print_notes
+
+    print_notes(horizon_notes(sc, days))
     if workers is None and not dask:
         workers = os.cpu_count() or 1
     res = simulate(sc, replications=replications, seed=seed, days=days, workers=workers,
                    dask=dask, precision=targets or None, events=events,
                    progress=sys.stderr.isatty() and not as_json)
-    from .experiments.commands import emit
-
     emit(res, out=out, as_json=as_json)
 
 
