@@ -25,18 +25,18 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .api import compare, simulate, sweep
+    from .api import compare, risk, simulate, sweep
     from .scenario import Scenario, load, loads
 
 __version__ = "0.1.0"
 
 #: public name -> module that defines it, imported on first access
-_LAZY = {"compare": ".api", "simulate": ".api", "sweep": ".api",
+_LAZY = {"compare": ".api", "risk": ".api", "simulate": ".api", "sweep": ".api",
          "Scenario": ".scenario", "load": ".scenario", "loads": ".scenario"}
 
 __all__ = [
     "InfeasibleError", "InputError", "OptimizationError", "Scenario", "ScenarioError",
-    "SupplylabError", "__version__", "compare", "load", "loads", "simulate", "sweep",
+    "SupplylabError", "__version__", "compare", "load", "loads", "risk", "simulate", "sweep",
 ]
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .experiments.compare import Comparison
     from .experiments.results import Results
+    from .experiments.risk import RiskStudy
     from .experiments.sweep import SweepResults
     from .scenario import Scenario
 
@@ -143,3 +144,15 @@ def sweep(scenario_or_experiment: Scenario | str | Path | Any,
     options.setdefault("progress", False)
     runner = _runner(workers, dask, 2)
     return _sweep(target, parameters, runner=runner, workers=workers, dask=dask, **options)
+
+
+def risk(scenario: Scenario | str | Path, nodes: Any = "sites", *, workers: int | None = None,
+         dask: str | None = None, **options: Any) -> RiskStudy:
+    """Take each node out in turn and rank the nodes by exposure (a ``RiskStudy``); serial
+    unless ``workers`` or ``dask`` is given. See :func:`supplylab.experiments.risk.risk` for
+    the options and docs/risk.md."""
+    from .experiments.risk import risk as _risk
+
+    runner = _runner(workers, dask, 2)
+    return _risk(_scenario(scenario), nodes, runner=runner, workers=workers, dask=dask,
+                 **options)

@@ -34,6 +34,10 @@ LAYER_COMMANDS: dict[str, tuple[str, str]] = {
     "sweep": ("supplylab.experiments.commands",
               "Run a parameter sweep from an experiment file; re-running the command resumes "
               "it."),
+    "risk": ("supplylab.experiments.risk_command",
+             "Take each node out in turn (paired runs, common random numbers) and rank the "
+             "nodes by exposure: lost profit, units lost, service drop, time to survive and to "
+             "recover."),
     "optimize": ("supplylab.optimize.commands",
                  "Optimise the network (warehouse location), inventory or steering."),
     "report": ("supplylab.report.commands",
