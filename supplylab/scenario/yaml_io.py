@@ -213,8 +213,9 @@ def parse_yaml(text: str, file: str = "<string>") -> tuple[Any, dict[PathT, Pos]
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ScenarioError([Issue(file, line, col, "", f"not valid YAML: {problem}")],
-                            file) from None
+        from .errors import explain_yaml
+
+        raise ScenarioError([Issue(file, line, col, "", explain_yaml(problem))], file) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"not valid YAML: {_first_line(exc)}", file) from None
     if not nodes or nodes[0] is None:
