@@ -113,19 +113,20 @@ class _Located:
         return Issue(self.file, line, col, ".".join(str(x) for x in path), message)
 
 
+#: Largest experiment file read (they are short: a path, a few parameters and settings).
+MAX_EXPERIMENT_BYTES = 1024 * 1024
+
+
 def _read(path: Path) -> tuple[Any, _Located]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ExperimentError(f"cannot read experiment file: {exc.strerror}", str(path)) from exc
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        m = exc.problem_mark
-        issue = Issue(str(path), (m.line + 1) if m else 0, (m.column + 1) if m else 0, "",
-                      f"invalid YAML: {exc.problem}")
-        raise ExperimentError([issue]) from exc
+    """The data and key positions of an experiment file, through the scenario reader's guards
+    (size, binary, UTF-8, nesting, alias bombs, tags, duplicate keys)."""
+    from supplylab.scenario import yaml_io
+
+    text = yaml_io.read_text(path, what="an experiment file", error=ExperimentError,
+                             max_bytes=MAX_EXPERIMENT_BYTES)
+    root = yaml_io.compose(text, str(path), what="an experiment needs name, scenario and "
+                           "parameters", error=ExperimentError)
+    data, _ = yaml_io.construct(root, str(path), ExperimentError)
     return data, _Located(str(path), root)
 
 

@@ -25,7 +25,7 @@ NonNeg = Annotated[float, Field(ge=0)]
 
 
 class _Law(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     def mean(self) -> float:
         raise NotImplementedError
@@ -46,7 +46,8 @@ class _ByMean(_Law):
     """A law parameterised by its mean, written ``mean:`` in YAML (``mean_`` in Python, so
     it does not shadow the ``mean()`` method)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True,
+                              allow_inf_nan=False)
     mean_: float
 
     def mean(self) -> float:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, model_validator
 
 from .distributions import Dist
 
@@ -39,9 +39,12 @@ DistOrPerProduct = Annotated[
 
 
 class Model(BaseModel):
-    """Base of every scenario model: unknown keys are errors."""
+    """Base of every scenario model: unknown keys are errors, and every number is a finite
+    number written as one (``strict``: ``'180'`` or ``true`` is not a price; ``.inf`` and
+    ``.nan`` are refused; see docs/robustness.md)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True,
+                              strict=True, allow_inf_nan=False)
 
 
 class Location(Model):
@@ -177,7 +180,7 @@ class Product(Model):
         "importance: 1 -> 0, 2 -> 3, 3 -> 30)."
     )
     substitutes: list[Substitute] = Field(default_factory=list)
-    promotion_lift: dict[float, Pos] = Field(
+    promotion_lift: dict[Annotated[float, Strict(False)], Pos] = Field(
         default_factory=dict, description="Demand multiplier per discount level {0.1: 1.3}."
     )
     return_rate: Prob = Field(0, description="Share of delivered units returned.")
