@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, model_validator
 
 from .distributions import Dist
+from .limits import MAX_HORIZON_DAYS
 
 Prob = Annotated[float, Field(ge=0, le=1)]
 NonNeg = Annotated[float, Field(ge=0)]
@@ -58,7 +59,8 @@ class Location(Model):
 class Simulation(Model):
     """How to simulate: horizon, warm-up, replications and the seed of every random stream."""
 
-    horizon_days: Pos = Field(365, description="Simulated time, days (warm-up included).")
+    horizon_days: Pos = Field(365, le=MAX_HORIZON_DAYS,
+                              description="Simulated time, days (warm-up included).")
     warmup_days: NonNeg = Field(0, description="Initial days excluded from every KPI, days.")
     replications: int = Field(10, ge=1, description="Independent replications per run.")
     seed: int = Field(42, ge=0, description="Root seed: fixes every random stream of the run.")
