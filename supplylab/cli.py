@@ -99,11 +99,16 @@ def run(
     dask: Annotated[str | None, typer.Option(help="Dask scheduler address, or 'local'.")] = None,
     precision: Annotated[list[str] | None, typer.Option(help="KPI=HALF_WIDTH: add replications until reached.")] = None,
     events: Annotated[Path | None, typer.Option(help="Write the event log (CSV) of replication 0 here.")] = None,
+    report: Annotated[bool, typer.Option("--report", help="Also write OUT/report.html (needs --out).")] = False,
 ) -> None:
     """Simulate a scenario and report its KPIs with 95% confidence intervals."""
     from . import simulate
     from .scenario import load, parse_assignments
 
+    if report:
+        from .report.commands import require_out
+
+        require_out(report, out)
     sc = load(file, parse_assignments(set_))
     targets = {}
     for text in precision or []:
@@ -118,6 +123,10 @@ def run(
     from .experiments.commands import emit
 
     emit(res, out=out, as_json=as_json)
+    if report and out is not None:
+        from .report.commands import after_run
+
+        after_run(out, sc)
 
 
 def _unavailable(name: str, help_text: str) -> None:

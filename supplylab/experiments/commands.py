@@ -72,6 +72,7 @@ def compare_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison document as JSON.")] = False,
     workers: Annotated[int | None, typer.Option(help="Local processes (default: all cores).")] = None,
     dask: Annotated[str | None, typer.Option(help="Dask scheduler address, or 'local'.")] = None,
+    report: Annotated[bool, typer.Option("--report", help="Also write OUT/report.html (needs --out).")] = False,
 ) -> None:
     """Compare scenarios with common random numbers: paired differences vs the first file."""
     from supplylab.scenario import load
@@ -81,6 +82,10 @@ def compare_command(
     if len(files) < 2:
         raise InputError("compare needs at least two scenario files (the first is the "
                          "baseline)", "compare")
+    if report:
+        from supplylab.report.commands import require_out
+
+        require_out(report, out)
     overrides = parse_overrides(set_)
     scenarios = [load(f, overrides or None) for f in files]
     n = replications or scenarios[0].simulation.replications
@@ -88,6 +93,10 @@ def compare_command(
     comparison = compare(scenarios, replications, seed, runner=runner, workers=workers,
                          dask=dask, days=days, progress=_stderr_tty() and not as_json)
     emit(comparison, out=out, as_json=as_json)
+    if report and out is not None:
+        from supplylab.report.commands import after_compare
+
+        after_compare(out, scenarios)
 
 
 def sweep_command(
@@ -95,6 +104,7 @@ def sweep_command(
     out: Annotated[Path | None, typer.Option(help="Output folder with the results store (default: out/<experiment name>); a re-run resumes.")] = None,
     workers: Annotated[int | None, typer.Option(help="Local processes (default: all cores).")] = None,
     dask: Annotated[str | None, typer.Option(help="Dask scheduler address, or 'local'.")] = None,
+    report: Annotated[bool, typer.Option("--report", help="Also write the report.html into the output folder.")] = False,
 ) -> None:
     """Run a parameter sweep from an experiment file; re-running the command resumes it."""
     from .experiment import load_experiment
@@ -111,6 +121,10 @@ def sweep_command(
     ok = int((res.runs["status"] == "ok").sum())
     typer.echo(f"{ok} of {len(exp.points) * exp.replications} runs stored in "
                f"{folder / 'results.sqlite'}; tables in {folder}")
+    if report:
+        from supplylab.report.commands import after_sweep
+
+        after_sweep(folder, exp.scenario)
     failures = res.failures
     if not failures.empty:
         first = failures.iloc[0]
