@@ -213,6 +213,6 @@ def build_report(folder: Folder, now: dt.datetime | None = None) -> Report:
     elif folder.compare is not None:
         sections += comparison_sections(folder.compare)
     elif folder.sweep is not None:
-        sections += sweep_sections(folder.sweep)
+        sections += sweep_sections(folder.sweep, str((folder.network or {}).get("currency", "")))
     sections += optimisation_sections(folder)
     return Report(folder.title, facts, sections, subtitle=subtitle, audit_ok=ok)

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from .folder import RunData
 from .model import Section
 from .plots import band, bars_with_ci, by_key, rate_limits, unit_label
-from .style import PALETTE, colour_for, colours, legend_outside, new_figure, short
+from .style import PALETTE, big_numbers, colour_for, colours, legend_outside, new_figure, short
 
 RATE_KPIS = ("fill_rate", "otif_rate", "perfect_order_rate", "promise_kept_rate")
 SERVICE_TABLE = ("fill_rate", "line_fill_rate", "order_fill_rate", "cycle_service_level",
@@ -80,8 +80,9 @@ def contracts(run: RunData) -> tuple[Figure | None, pd.DataFrame]:
     fig = new_figure(height=2.6)
     ax = fig.add_subplot()
     bars_with_ci(ax, tiers, [("achieved fill rate", PALETTE[0], got)], horizontal=True)
-    ax.scatter(table["target_fill_rate"], range(len(tiers)), marker="|", s=300, color="#D55E00",
-               zorder=3, label="contract target")
+    ax.vlines(table["target_fill_rate"], np.arange(len(tiers)) - 0.42,
+              np.arange(len(tiers)) + 0.42, colors="#D55E00", linewidths=2.5, zorder=3,
+              label="contract target")
     lo = float(min(table["ci_low"].min(), table["target_fill_rate"].min()))
     ax.set_xlim(max(0.0, lo - (1 - lo) * 0.5 - 0.01), 1.0)
     ax.set_xlabel("fill rate (share of units, 95% interval)")
@@ -218,6 +219,7 @@ def _abc(abc: pd.DataFrame) -> Figure:
     keys = sorted(dict.fromkeys(abc["key"]))
     bars_with_ci(ax1, keys, [("value", PALETTE[0], by_key(abc, "inventory_value_avg"))])
     ax1.set_ylabel("inventory value (money, time average)")
+    big_numbers(ax1)
     ax1.set_title("Inventory value by class")
     turns = by_key(abc, "inventory_turns")
     if not turns.empty:
@@ -259,6 +261,7 @@ def cost_breakdown(runs: list[RunData], title: str, by_site: bool = True) -> Fig
     ax.set_xticks(range(len(bars)), [short(n) for n, _ in bars],
                   rotation=30 if len(bars) > 5 else 0, ha="right" if len(bars) > 5 else "center")
     ax.set_ylabel(unit_label("total_cost", runs[0].currency))
+    big_numbers(ax)
     ax.set_title(title)
     legend_outside(ax)
     return fig
@@ -279,6 +282,7 @@ def money_bars(runs: list[RunData]) -> Figure | None:
     bars_with_ci(ax, kpis, series)
     ax.set_ylabel(f"money ({runs[0].currency or 'currency'}, 95% interval)")
     ax.set_title("Revenue, margin, cost and profit")
+    big_numbers(ax)
     ax.axhline(0, color="#444444", lw=0.6)
     if len(runs) > 1:
         legend_outside(ax)
@@ -321,6 +325,7 @@ def customers_section(run: RunData) -> Section | None:
             for patch, key in zip(ax.patches, keys, strict=False):
                 patch.set_color(colour_for(key))
             ax.set_ylabel(unit_label(k, run.currency))
+            big_numbers(ax)
             ax.set_title(unit_label(k).split(" (")[0].capitalize() + " by tier")
         sec.figure("customers_by_tier", fig, "Customer lifetime value and churn by tier.")
     sec.table("at_risk", at_risk(run), at_risk_caption(run))

@@ -102,6 +102,21 @@ def short(text: object, n: int = 18) -> str:
     return text if len(text) <= n else text[: n - 1] + "\u2026"
 
 
+def _compact(x: float, _pos: object = None) -> str:
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div:
+            return f"{x / div:.4g}{suffix}"
+    return f"{x:.4g}"
+
+
+def big_numbers(ax: Any, axis: str = "y") -> None:
+    """Tick labels as 1.2M / 800k instead of a 1e6 offset (money and unit counts)."""
+    from matplotlib.ticker import FuncFormatter
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(FuncFormatter(_compact))
+
+
 def legend_outside(ax: Any, **kw: Any) -> None:
     """A legend to the right of the axes, so it never covers data."""
     handles, labels = ax.get_legend_handles_labels()

@@ -6,11 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .folder import SweepData
 from .model import Section
 from .plots import unit_label
-from .style import PALETTE, legend_outside, new_figure, short
+from .style import PALETTE, big_numbers, legend_outside, new_figure, short
 
 SERVICE_KPIS = ("fill_rate", "otif_rate", "perfect_order_rate", "promise_kept_rate")
 COST_KPIS = ("total_cost",)
@@ -31,7 +32,7 @@ def chosen_kpis(sw: SweepData) -> list[str]:
     return (out or present)[:MAX_KPIS]
 
 
-def kpi_vs_parameter(sw: SweepData, param: str, kpis: list[str]) -> Figure:
+def kpi_vs_parameter(sw: SweepData, param: str, kpis: list[str], currency: str = "") -> Figure:
     """One panel per KPI: mean against ``param`` with its 95% band; with a second grid
     parameter of few values, one line per value (else the points' spread as whiskers)."""
     s = sw.summary
@@ -64,18 +65,22 @@ def kpi_vs_parameter(sw: SweepData, param: str, kpis: list[str]) -> Figure:
                                                np.clip(g["ci_high"] - m, 0, None)]))
                 ax.errorbar(x, m, yerr=err, fmt="o", ms=3, color=colour, ecolor=colour,
                             elinewidth=0.6, alpha=0.8, label=name)
-        ax.set_ylabel(unit_label(k))
+        ax.set_ylabel(unit_label(k, currency))
         ax.set_xlabel(short(param, 48))
+        if numeric:
+            ax.xaxis.set_major_locator(MaxNLocator(5))
+        big_numbers(ax)
     for ax in axes[len(kpis):]:
         ax.set_visible(False)
     if split is not None:
-        legend_outside(axes[min(cols, len(kpis)) - 1])
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 3))
     fig.suptitle(f"KPIs against {short(param, 48)} (mean, 95% band)", fontweight="bold",
                  fontsize=11)
     return fig
 
 
-def heat_map(sw: SweepData, kpis: list[str]) -> Figure | None:
+def heat_map(sw: SweepData, kpis: list[str], currency: str = "") -> Figure | None:
     """Mean KPI over the first two parameters (averaged over any others)."""
     if len(sw.parameters) < 2:
         return None
@@ -94,11 +99,11 @@ def heat_map(sw: SweepData, kpis: list[str]) -> Figure | None:
         im = ax.imshow(grid.to_numpy(dtype=float), origin="lower", aspect="auto",
                        cmap="viridis")
         ax.set_xticks(range(grid.shape[1]), [short(v, 8) for v in grid.columns],
-                      rotation=45 if grid.shape[1] > 8 else 0)
+                      rotation=45 if grid.shape[1] > 6 else 0)
         ax.set_yticks(range(grid.shape[0]), [short(v, 8) for v in grid.index])
         ax.set_xlabel(short(px, 40))
         ax.set_ylabel(short(py, 40))
-        ax.set_title(unit_label(k), fontsize=9)
+        ax.set_title(unit_label(k, currency), fontsize=9)
         ax.grid(False)
         fig.colorbar(im, ax=ax, shrink=0.9)
     for ax in axes[len(kpis):]:
@@ -118,7 +123,7 @@ def pareto_points(cost: np.ndarray, service: np.ndarray) -> np.ndarray:
     return np.array(keep, dtype=int)
 
 
-def frontier(sw: SweepData) -> tuple[Figure | None, pd.DataFrame]:
+def frontier(sw: SweepData, currency: str = "") -> tuple[Figure | None, pd.DataFrame]:
     """Service against cost per point with intervals; the efficient points joined."""
     present = set(sw.kpi_names)
     svc = next((k for k in SERVICE_KPIS if k in present), None)
@@ -138,13 +143,14 @@ def frontier(sw: SweepData) -> tuple[Figure | None, pd.DataFrame]:
     ax = fig.add_subplot()
     ax.errorbar(x, y, xerr=np.nan_to_num(np.vstack([x - a["ci_low"], a["ci_high"] - x]).clip(0)),
                 yerr=np.nan_to_num(np.vstack([y - b["ci_low"], b["ci_high"] - y]).clip(0)),
-                fmt="o", ms=3, color="#9AA5B1", ecolor="#C9D1D9", elinewidth=0.6,
+                fmt="o", ms=3, color="#7B8794", ecolor="#9AA5B1", elinewidth=0.8,
                 label="design point (95% intervals)")
     ax.plot(x[eff], y[eff], "-o", color=PALETTE[3], ms=5, lw=1.6, label="efficient frontier")
     for i in eff[:12]:
         ax.annotate(str(int(pts[i])), (x[i], y[i]), xytext=(4, -9), textcoords="offset points",
                     fontsize=7)
-    ax.set_xlabel(unit_label(cost))
+    ax.set_xlabel(unit_label(cost, currency))
+    big_numbers(ax, "x")
     ax.set_ylabel(unit_label(svc))
     ax.set_title("Service-cost frontier (labels: point numbers)")
     ax.grid(True, axis="both")
@@ -154,7 +160,7 @@ def frontier(sw: SweepData) -> tuple[Figure | None, pd.DataFrame]:
     return fig, table
 
 
-def sweep_sections(sw: SweepData) -> list[Section]:
+def sweep_sections(sw: SweepData, currency: str = "") -> list[Section]:
     sec = Section("sweep", "Sweep")
     exp = sw.experiment
     n_points = sw.summary["point"].nunique()
@@ -167,12 +173,12 @@ def sweep_sections(sw: SweepData) -> list[Section]:
             sec.text(f"{failed} run(s) failed and are left out (see runs.csv).")
     kpis = chosen_kpis(sw)
     for i, p in enumerate(sw.parameters[:4]):
-        sec.figure(f"sweep_kpis_{i + 1}", kpi_vs_parameter(sw, p, kpis),
+        sec.figure(f"sweep_kpis_{i + 1}", kpi_vs_parameter(sw, p, kpis, currency),
                    f"Each KPI against {p}; the band is the 95% interval over replications.")
-    fig = heat_map(sw, kpis)
+    fig = heat_map(sw, kpis, currency)
     if fig is not None:
         sec.figure("sweep_heatmap", fig, "Mean of each KPI over the first two parameters.")
-    fig, table = frontier(sw)
+    fig, table = frontier(sw, currency)
     if fig is not None:
         sec.figure("sweep_frontier", fig, "Each point's service against its cost; the red line "
                    "joins the points no other point beats on both.")
