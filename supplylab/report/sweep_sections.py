@@ -19,6 +19,13 @@ MAX_KPIS = 6
 MAX_LINES = 6
 
 
+def _sort_key(value: object) -> tuple[int, float, str]:
+    try:
+        return (0, float(value), "")  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return (1, 0.0, str(value))
+
+
 def _numeric(values: pd.Series) -> bool:
     return bool(pd.to_numeric(values, errors="coerce").notna().all())
 
@@ -37,8 +44,12 @@ def kpi_vs_parameter(sw: SweepData, param: str, kpis: list[str], currency: str =
     parameter of few values, one line per value (else the points' spread as whiskers)."""
     s = sw.summary
     others = [p for p in sw.parameters if p != param]
-    split = next((p for p in others if s[p].nunique() <= MAX_LINES), None) if len(
-        others) == 1 else None
+    split = others[0] if len(others) == 1 else None
+    if split is not None:
+        values = sorted(s[split].unique(), key=_sort_key)
+        if len(values) > MAX_LINES:  # evenly spaced values, first and last included
+            keep = {values[int(round(i))] for i in np.linspace(0, len(values) - 1, MAX_LINES)}
+            s = s[s[split].isin(keep)]
     grid = sw.experiment.get("design", "grid") != "lhs" and s[param].nunique() <= 50
     cols = 2 if len(kpis) > 1 else 1
     rows = int(np.ceil(len(kpis) / cols))
@@ -47,7 +58,8 @@ def kpi_vs_parameter(sw: SweepData, param: str, kpis: list[str], currency: str =
     numeric = _numeric(s[param])
     for ax, k in zip(axes, kpis, strict=False):
         sub = s[s["kpi"] == k]
-        groups = [(None, sub)] if split is None else list(sub.groupby(split, sort=True))
+        groups = [(None, sub)] if split is None else sorted(sub.groupby(split),
+                                                             key=lambda kv: _sort_key(kv[0]))
         for i, (val, g) in enumerate(groups):
             colour = PALETTE[i % len(PALETTE)]
             name = None if val is None else f"{short(split, 24)} = {short(val)}"
@@ -75,7 +87,8 @@ def kpi_vs_parameter(sw: SweepData, param: str, kpis: list[str], currency: str =
     if split is not None:
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 3))
-    fig.suptitle(f"KPIs against {short(param, 48)} (mean, 95% band)", fontweight="bold",
+    note = " averaged over the other parameters" if len(others) > 1 else ""
+    fig.suptitle(f"KPIs against {short(param, 48)} (mean, 95% band{note})", fontweight="bold",
                  fontsize=11)
     return fig
 

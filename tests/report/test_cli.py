@@ -47,3 +47,9 @@ def test_compare_and_sweep_report(tmp_path: Path):
     assert main(["sweep", str(exp), "--out", str(sw_out), "--workers", "1", "--report"]) == 0
     html = (sw_out / "report.html").read_text()
     assert '<section id="sweep"' in html and '<figure id="fig-sweep_frontier"' in html
+
+
+def test_command_line_starts_without_matplotlib():
+    code = ("import sys, supplylab.cli; "
+            "sys.exit(int(any(m in sys.modules for m in ('matplotlib', 'jinja2'))))")
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
