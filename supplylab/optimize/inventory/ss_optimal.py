@@ -102,3 +102,34 @@ def ss_cost(period: Law, s: int, S: int, h: float, p: float, k: float,
     """Expected cost per period of a given integer (s, S)."""
     cc = _SSCost(period, h, p, k, int(lead_time))
     return cc.c(int(s), int(S))
+
+
+@dataclass(frozen=True)
+class SSService:
+    """Stationary service measures of an integer (s, S) under periodic review."""
+
+    p_order: float
+    csl: float
+    fill_rate: float
+    position: dict[int, float]
+
+
+def ss_service(period: Law, s: int, S: int, lead_time: int = 0) -> SSService:
+    """Order probability, cycle service level and fill rate of (s, S) (backorders).
+
+    The inventory position after ordering is S - d with probability m(d) / M(S - s),
+    d = 0..S-s-1 (Zheng and Federgruen 1991); a period is a cycle; the fill rate is
+    1 - E[n_{L+1}(y) - n_L(y)] / mu.
+    """
+    cc = _SSCost(period, 1.0, 1.0, 0.0, int(lead_time))
+    n = S - s
+    py = cc.m[:n] / cc.M[n]
+    ys = S - np.arange(n)
+    prot = Law(period.name, period.mean * (lead_time + 1), period.var * (lead_time + 1))
+    base = Law(period.name, period.mean * lead_time, period.var * lead_time)
+    csl = float(py @ np.asarray(prot.cdf(ys)))
+    short = np.asarray(prot.loss(ys.astype(float))) - (
+        np.asarray(base.loss(ys.astype(float))) if lead_time else np.maximum(-ys, 0.0))
+    fill = 1.0 - float(py @ short) / period.mean
+    return SSService(float(1.0 / cc.M[n]), csl, fill,
+                     {int(y): float(p) for y, p in zip(ys, py, strict=True)})
