@@ -16,6 +16,7 @@ from rich.table import Table
 
 from supplylab.errors import InputError
 from supplylab.optimize.instances import FormatName, read_instance
+from supplylab.optimize.inventory.command import inventory
 from supplylab.optimize.network import NetworkSolution, solve_network
 from supplylab.optimize.problem import NetworkOptions
 from supplylab.optimize.solver import SolverName, SolverOptions
@@ -135,11 +136,6 @@ def _alternatives(problem: Any, opts: NetworkOptions, sol: NetworkSolution, n_be
     elif pareto == "co2":
         frames["cost vs CO2 (tonnes/year)"] = pareto_co2(problem, opts, points)
     return frames
-
-
-def inventory() -> None:
-    """Inventory optimisation (not available yet)."""
-    raise InputError("supplylab optimize inventory is not available yet")
 
 
 def steering() -> None:

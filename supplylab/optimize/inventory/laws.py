@@ -11,19 +11,27 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from supplylab.errors import InputError
 
 LawName = Literal["poisson", "negbin", "normal", "gamma"]
 
 
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _pdf(z: float | np.ndarray) -> float | np.ndarray:
+    return _INV_SQRT_2PI * np.exp(-0.5 * np.asarray(z, dtype=float) ** 2)
+
+
 def std_normal_loss(z: float | np.ndarray) -> float | np.ndarray:
     """Standard normal loss L(z) = E[(Z - z)+] = phi(z) - z (1 - Phi(z))."""
-    return stats.norm.pdf(z) - z * stats.norm.sf(z)
+    return _pdf(z) - z * special.ndtr(-np.asarray(z, dtype=float))
 
 
 def std_normal_loss2(z: float | np.ndarray) -> float | np.ndarray:
@@ -74,16 +82,36 @@ class Law:
             return stats.gamma(m * m / v, scale=v / m) if v > 0 else stats.norm(m, 0.0)
         return stats.norm(m, math.sqrt(v))
 
+    @cached_property
+    def _table(self) -> tuple[np.ndarray, np.ndarray]:
+        """Discrete laws: P(X <= k) and E[(X - k)+] for k = 0..top (top past all mass)."""
+        d = self._dist()
+        top = int(d.isf(1e-13)) + 2
+        cdf = d.cdf(np.arange(top + 1))
+        loss = self.mean - np.arange(top + 1) + np.concatenate([[0.0], np.cumsum(cdf[:-1])])
+        return cdf, np.maximum(loss, 0.0)
+
     def cdf(self, x: float | np.ndarray) -> float | np.ndarray:
         """P(X <= x)."""
+        x = np.asarray(x, dtype=float)
         if self.var == 0 and self.name in ("normal", "gamma"):
-            return np.where(np.asarray(x) >= self.mean, 1.0, 0.0)
-        return self._dist().cdf(x)
+            return np.where(x >= self.mean, 1.0, 0.0)
+        if self.name == "normal":
+            return special.ndtr((x - self.mean) / self.sd)
+        if self.name == "gamma":
+            a, scale = self.mean ** 2 / self.var, self.var / self.mean
+            return special.gammainc(a, np.maximum(x, 0.0) / scale)
+        cdf, _ = self._table
+        k = np.floor(x).astype(np.int64)
+        return np.where(k < 0, 0.0, cdf[np.clip(k, 0, cdf.size - 1)])
 
     def quantile(self, p: float) -> float:
         """The smallest x with P(X <= x) >= p (an integer for discrete laws)."""
         if self.var == 0 and self.name in ("normal", "gamma"):
             return self.mean
+        if self.discrete:
+            cdf, _ = self._table
+            return float(min(int(np.searchsorted(cdf, p - 1e-15)), cdf.size - 1))
         return float(self._dist().ppf(p))
 
     def loss(self, x: float | np.ndarray) -> float | np.ndarray:
@@ -97,26 +125,20 @@ class Law:
             if self.var == 0 or self.mean == 0:
                 return np.maximum(self.mean - x, 0.0)
             a, scale = self.mean ** 2 / self.var, self.var / self.mean
-            xp = np.maximum(x, 0.0)
-            # E[(X-x)+] = mean * P(Gamma(a+1) > x) - x * P(Gamma(a) > x), for x >= 0
-            out = self.mean * stats.gamma.sf(xp, a + 1, scale=scale) - xp * stats.gamma.sf(
-                xp, a, scale=scale)
+            xp = np.maximum(x, 0.0) / scale
+            # E[(X-x)+] = mean P(Gamma(a+1) > x) - x P(Gamma(a) > x), for x >= 0
+            out = self.mean * special.gammaincc(a + 1, xp) - xp * scale * special.gammaincc(a, xp)
             return np.where(x < 0, self.mean - x, out)
         return self._discrete_loss(x)
 
     def _discrete_loss(self, x: np.ndarray) -> np.ndarray:
-        """Integer-valued X: E[(X-x)+] = sum_{k >= ceil(x)} ... via E[(X-n)+] at n = floor(x)."""
-        d = self._dist()
+        """Integer-valued X: E[(X - n)+] from the table at n = floor(x), linear in between."""
+        cdf, loss = self._table
         n = np.floor(x)
-        # E[(X - n)+] for integer n >= 0: mean - n + sum_{k<n} (n-k) p(k) = mean - n + sum_{j<n} F(j)
-        top = int(max(0.0, float(np.max(n)))) if n.size else 0
-        cum = np.concatenate([[0.0], np.cumsum(d.cdf(np.arange(top)))])  # sum_{j<n} F(j)
-        ni = np.clip(n, 0, None).astype(int)
-        at_n = self.mean - ni + cum[ni]
-        at_n = np.where(n < 0, self.mean - n, at_n)
-        # linear between integers: E[(X-x)+] = E[(X-n)+] - (x-n) P(X > n)
-        frac = x - n
-        return at_n - frac * np.where(n < 0, 1.0, d.sf(n))
+        ni = np.clip(n, 0, loss.size - 1).astype(np.int64)
+        at_n = np.where(n < 0, self.mean - n, np.where(n > loss.size - 1, 0.0, loss[ni]))
+        sf = np.where(n < 0, 1.0, np.where(n > cdf.size - 1, 0.0, 1.0 - cdf[ni]))
+        return at_n - (x - n) * sf
 
     def loss_array(self, top: int) -> np.ndarray:
         """E[(X - y)+] for y = 0..top (discrete laws), units."""
