@@ -62,12 +62,14 @@ def series_pattern(demand: Sequence[float]) -> tuple[float, float, str]:
     return adi, cv2, demand_pattern(adi, cv2)
 
 
-def flow_pattern(mean: float, var: float, lines_per_day: float) -> tuple[float, float, str]:
+def flow_pattern(mean: float, var: float, lines_per_day: float,
+                 daily: bool = False) -> tuple[float, float, str]:
     """(ADI, CV^2, pattern) of compound-Poisson daily demand: lines arrive at ``lines_per_day``
-    (P(no demand in a day) = exp(-rate)), sizes have E[q] = mean/rate, E[q^2] = var/rate."""
+    (P(no demand in a day) = exp(-rate)), sizes have E[q] = mean/rate, E[q^2] = var/rate.
+    ``daily``: some customer orders every day, so ADI = 1."""
     if mean <= 0 or lines_per_day <= 0:
         return math.inf, math.nan, "none"
-    adi = 1.0 / (1.0 - math.exp(-lines_per_day))
+    adi = 1.0 if daily else 1.0 / (1.0 - math.exp(-lines_per_day))
     eq, eq2 = mean / lines_per_day, var / lines_per_day
     cv2 = max(eq2 / eq ** 2 - 1.0, 0.0)
     return adi, cv2, demand_pattern(adi, cv2)

@@ -41,12 +41,15 @@ class Flow:
     mean: float = 0.0
     var: float = 0.0
     lines_per_day: float = 0.0
+    daily: bool = False          # some customer orders every day (form b): ADI = 1
     by_tier: dict[str, float] = field(default_factory=dict)
     direct: float = 0.0          # units/day the site ships to customers itself
     direct_by_tier: dict[str, float] = field(default_factory=dict)
     customers: int = 0
 
-    def add(self, mean: float, var: float, lines: float, tier: str, direct: bool) -> None:
+    def add(self, mean: float, var: float, lines: float, tier: str, direct: bool,
+            daily: bool = False) -> None:
+        self.daily = self.daily or daily
         self.mean += mean
         self.var += var
         self.lines_per_day += lines
@@ -59,11 +62,36 @@ class Flow:
 
 @dataclass(frozen=True)
 class LeadTime:
-    """Replenishment lead time of a site for a product, days (mean, variance) and its source."""
+    """Replenishment lead time of a site for a product, days (mean, variance) and its source.
+
+    ``points`` (random lead times only) are the means of ``STRATA`` equal-probability strata of
+    the lead-time distribution, so lead-time demand can be mixed over them exactly.
+    """
 
     mean: float
     var: float
     source: str
+    points: tuple[float, ...] = ()
+
+
+STRATA = 16
+
+
+def _strata(parts: list[Any], late: tuple[float, Any] | None = None, seed: int = 0
+            ) -> tuple[float, ...]:
+    """Stratum means of the sum of the random parts (fixed sample: reproducible)."""
+    rng = np.random.default_rng(seed)
+    total = np.zeros(_SAMPLES)
+    for law in parts:
+        if law is not None and not getattr(law, "is_constant", False):
+            total += np.maximum(law.sample(rng, _SAMPLES), 0.0)
+        elif law is not None:
+            total += law.mean()
+    if late is not None and late[0] > 0:
+        hit = rng.random(_SAMPLES) < late[0]
+        total += np.where(hit, np.maximum(late[1].sample(rng, _SAMPLES), 0.0), 0.0)
+    total.sort()
+    return tuple(float(x.mean()) for x in np.array_split(total, STRATA))
 
 
 def _moments_of_rounded(law: Any, lo: float, hi: float, seed: int = 0) -> tuple[float, float]:
@@ -124,6 +152,7 @@ def site_flows(scenario: Any) -> dict[tuple[str, str], Flow]:
                 flows[(f.id, p.id)] = Flow()
     cache: dict[int, tuple[float, float]] = {}
     for c in net.customers:
+        daily = c.demand is not None
         for pid, (m, v, lines) in customer_demand(c, cache).items():
             if m <= 0:
                 continue
@@ -134,7 +163,7 @@ def site_flows(scenario: Any) -> dict[tuple[str, str], Flow]:
             last = True
             for site in reversed(chain):
                 if (site, pid) in flows:
-                    flows[(site, pid)].add(m, v, lines, c.tier, last)
+                    flows[(site, pid)].add(m, v, lines, c.tier, last, daily)
                     last = False
     return flows
 
@@ -167,7 +196,7 @@ def lead_time(scenario: Any, site: str, product: str) -> LeadTime:
     src = net.upstream(site, product)
     if src is None:
         m, v = _law_mv(f.production_lead_time)
-        return LeadTime(m, v, site)
+        return LeadTime(m, v, site, _strata([f.production_lead_time]) if v > 0 else ())
     lane = net.lane(src, site)
     tm, tv = _law_mv(lane.transit_time)
     if src in net.suppliers:
@@ -177,10 +206,14 @@ def lead_time(scenario: Any, site: str, product: str) -> LeadTime:
         lm, lv = _law_mv(s.failure.late_days)
         late_mean = q * lm
         late_var = q * (lv + lm * lm) - late_mean ** 2
-        return LeadTime(m + tm + late_mean, v + tv + late_var, src)
+        var = v + tv + late_var
+        pts = _strata([s.lead_time, lane.transit_time], (q, s.failure.late_days)) \
+            if var > 1e-12 else ()
+        return LeadTime(m + tm + late_mean, var, src, pts)
     up = net.facilities[src]
     m, v = _law_mv(up.order_processing_time)
-    return LeadTime(m + tm, v + tv, src)
+    pts = _strata([up.order_processing_time, lane.transit_time]) if v + tv > 1e-12 else ()
+    return LeadTime(m + tm, v + tv, src, pts)
 
 
 def review_period(facility: Any, policy: Any) -> float:

@@ -164,3 +164,47 @@ def law_for(name: LawName | str, mean: float, var: float) -> Law:
     if name == "negbin" and var <= mean:
         name = "poisson"
     return Law(name, float(mean), float(mean if name == "poisson" else var))  # type: ignore[arg-type]
+
+
+class Mixture:
+    """An equal-weight mixture of laws: demand over a random lead time, one component per
+    stratum of the lead-time distribution (conditionally on L the demand law is exact)."""
+
+    def __init__(self, parts: list[Law]) -> None:
+        if not parts:
+            raise ValueError("a mixture needs at least one law")
+        self.parts = parts
+        self.name = parts[0].name
+        self.mean = float(np.mean([p.mean for p in parts]))
+        second = float(np.mean([p.var + p.mean ** 2 for p in parts]))
+        self.var = max(second - self.mean ** 2, 0.0)
+        self.discrete = all(p.discrete for p in parts)
+
+    @property
+    def sd(self) -> float:
+        return math.sqrt(self.var)
+
+    def cdf(self, x: float | np.ndarray) -> float | np.ndarray:
+        return np.mean([np.asarray(p.cdf(x), dtype=float) for p in self.parts], axis=0)
+
+    def loss(self, x: float | np.ndarray) -> float | np.ndarray:
+        return np.mean([np.asarray(p.loss(x), dtype=float) for p in self.parts], axis=0)
+
+    def quantile(self, prob: float) -> float:
+        """The smallest x (an integer for discrete parts) with P(X <= x) >= prob."""
+        lo = min(p.quantile(prob) for p in self.parts)
+        hi = max(p.quantile(prob) for p in self.parts)
+        if self.discrete:
+            a, b = int(math.floor(lo)), int(math.ceil(hi))
+            while b - a > 1:
+                mid = (a + b) // 2
+                if float(self.cdf(mid)) >= prob:
+                    b = mid
+                else:
+                    a = mid
+            return float(a if float(self.cdf(a)) >= prob else b)
+        if hi - lo < 1e-12:
+            return lo
+        from scipy import optimize
+
+        return float(optimize.brentq(lambda x: float(self.cdf(x)) - prob, lo, hi, xtol=1e-9))

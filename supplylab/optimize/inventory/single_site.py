@@ -23,7 +23,7 @@ def check_target(target: float, what: str = "service target") -> float:
     """A service target must lie in (0, 1): 1.0 would need infinite stock."""
     if not (isinstance(target, int | float) and math.isfinite(target) and 0.0 < target < 1.0):
         raise InputError(f"{what} must be in (0, 1), got {target!r}: a target of 1 or more "
-                         "needs unbounded stock; use e.g. 0.999")
+                         "needs unbounded stock; use e.g. 0.999", file=what)
     return float(target)
 
 

@@ -33,7 +33,7 @@ from supplylab.optimize.inventory.demand_stats import (
     review_period,
     site_flows,
 )
-from supplylab.optimize.inventory.laws import law_for
+from supplylab.optimize.inventory.laws import Law, Mixture, law_for
 from supplylab.optimize.inventory.single_site import (
     check_target,
     eoq,
@@ -166,12 +166,12 @@ def choose_policy(scenario: Any, site: str, product: str, flow: Flow, lt: LeadTi
     where = f"facilities.{site}.inventory.{product}"
     target = target_override if target_override is not None else _target(
         scenario, targets, flow, abc, where)
-    adi, cv2, pattern = flow_pattern(flow.mean, flow.var, flow.lines_per_day)
+    adi, cv2, pattern = flow_pattern(flow.mean, flow.var, flow.lines_per_day, flow.daily)
     pm, pv = protection_moments(flow, lt, review)
     lm, lv = protection_moments(flow, lt, 0.0)
     name = targets.law or law_for_pattern(pattern, pm, pv)
-    over_rl = law_for(name, pm, pv)
-    over_l = law_for(name, lm, lv)
+    over_rl = _protection_law(name, flow, lt, review)
+    over_l = _protection_law(name, flow, lt, 0.0)
     h_day = scenario.costs.holding_rate_per_year * prod.unit_cost / DAYS
     k = scenario.costs.ordering_cost_per_order
     q_eoq = max(1.0, math.ceil(eoq(k, h_day, flow.mean)[0])) if h_day > 0 else max(
@@ -213,6 +213,15 @@ def choose_policy(scenario: Any, site: str, product: str, flow: Flow, lt: LeadTi
                       review, pm, math.sqrt(pv), ss, fill, csl, on_hand,
                       on_hand * prod.unit_cost * scenario.costs.holding_rate_per_year,
                       dict(flow.by_tier))
+
+
+def _protection_law(name: str, flow: Flow, lt: LeadTime, review: float) -> Law | Mixture:
+    """Demand over L + R: one law when L is constant, else mixed over the lead-time strata."""
+    if not lt.points:
+        m, v = protection_moments(flow, lt, review)
+        return law_for(name, m, v)
+    return Mixture([law_for(name, flow.mean * (x + review), flow.var * (x + review))
+                    for x in lt.points])
 
 
 def optimise_policies(scenario: Any, targets: Targets | None = None,
