@@ -4,12 +4,14 @@ Variables (all >= 0): ``promo[i, t, l]`` binary, product i is on discount level 
 ``start[i, t, l]`` in [0, 1], an event at level l begins in week t (integral whenever promo
 is); ``sale_reg[i, t]`` and ``sale_promo[i, t, l]`` units sold at the list and at the
 discounted price; ``sub[k, t]`` units of the k-th substitute pair's unmet demand served by the
-substitute; ``lost[i, t]``; ``back[i, t]`` units backordered one week; ``supply[a, t]`` units
-received on supply arc a (pool x product); ``stock[i, t]`` end-of-week stock.
+substitute (``sub_promo[k, t, l]`` the part sold while the substitute is at level l); ``lost[i, t]``; ``back[i, t]`` units backordered one week; ``supply[a, t]`` units
+received on supply arc a (pool x product); ``stock[i, t]`` end-of-week stock; ``out[i, t]``
+binary, a product with substitutes is out of stock in week t.
 
 Families (rows): demand (conservation: demand = sales + substituted + lost + backordered),
-one_level, start, count, gap, length, link_promo, link_regular, substitution, stock,
-capacity, budget. docs/steering.md writes them out.
+one_level, start, count, gap, length, link_promo, link_regular, substitution,
+no_substitution_on_promotion, substitute_price, stock,
+capacity, budget, stockout, stock_empty, supply_full. docs/steering.md writes them out.
 """
 
 from __future__ import annotations
@@ -92,6 +94,11 @@ def add_variables(model: LinearModel, ctx: BuildContext) -> None:
     k = len(ctx.pairs)
     sub_margin = margin[ctx.pairs[:, 1]] if k else np.zeros(0)
     b["sub"] = model.add_vars("sub", (k, t), cost=-np.broadcast_to(sub_margin[:, None], (k, t)))
+    promo_j = (pb.price[ctx.pairs[:, 1]][:, None] * disc[ctx.pairs[:, 1]]) if k \
+        else np.zeros((0, nl))
+    sub_up = np.where(ctx.usable[ctx.pairs[:, 1]], INF, 0.0) if k else np.zeros((0, t, nl))
+    b["sub_promo"] = model.add_vars("sub_promo", (k, t, nl), upper=sub_up,
+                                    cost=np.broadcast_to(promo_j[:, None, :], (k, t, nl)))
     b["lost"] = model.add_vars("lost", (n, t),
                                cost=np.broadcast_to(pb.lost_penalty[:, None], (n, t)))
     back_up = np.where(pb.backorder_weeks[:, None] > 0, INF, 0.0) * np.ones((n, t))
@@ -219,6 +226,31 @@ def add_substitution(model: LinearModel, ctx: BuildContext) -> None:
         for r2 in np.flatnonzero(ctx.pairs[:, 0] == i):
             parts.append((row[r], b["sub"][r2], -a))
     _rows(model, "substitution", parts, k * t, -INF, 0.0)
+    if pb.levels:
+        # customers drawn by a discount on i do not take j at its own price: no substitution
+        # out of a product in its promoted weeks (sub + D_max sum_l promo[i] <= D_max)
+        nl = pb.levels
+        big = ctx.dmax[ctx.pairs[:, 0]]
+        parts = [(row, b["sub"], 1.0),
+                 (np.broadcast_to(row[:, :, None], (k, t, nl)), b["promo"][ctx.pairs[:, 0]],
+                  np.broadcast_to(big[:, :, None], (k, t, nl)))]
+        _rows(model, "no_substitution_on_promotion", parts, k * t, -INF, big.reshape(-1))
+
+
+def add_substitute_price(model: LinearModel, ctx: BuildContext) -> None:
+    """A substitute sold in a week its product is on promotion earns the discounted price:
+    sub_promo[k, t, l] >= sub[k, t] - D_max (1 - promo[j, t, l]) (the discount is a cost, so
+    sub_promo is the whole of sub in promoted weeks and 0 otherwise)."""
+    pb, b = ctx.problem, ctx.blocks
+    k, t, nl = len(ctx.pairs), pb.weeks, pb.levels
+    if k == 0 or nl == 0:
+        return
+    big = ctx.dmax[ctx.pairs[:, 0]]  # (K, T)
+    row = np.arange(k * t * nl).reshape(k, t, nl)
+    big3 = np.broadcast_to(big[:, :, None], (k, t, nl))
+    parts = [(row, np.broadcast_to(b["sub"][:, :, None], (k, t, nl)), 1.0),
+             (row, b["sub_promo"], -1.0), (row, b["promo"][ctx.pairs[:, 1]], big3)]
+    _rows(model, "substitute_price", parts, k * t * nl, -INF, big3.reshape(-1))
 
 
 def add_stock(model: LinearModel, ctx: BuildContext) -> None:
@@ -274,8 +306,55 @@ def add_budget(model: LinearModel, ctx: BuildContext) -> None:
     _rows(model, "budget", parts, 1, -INF, float(opt.budget))
 
 
-BUILDERS = (add_variables, add_demand, add_calendar, add_links, add_substitution, add_stock,
-            add_capacity, add_budget)
+def add_stockout(model: LinearModel, ctx: BuildContext) -> None:
+    """Customers buy what is in stock: a product with substitutes is short in week t (some of
+    its demand substituted, lost or backordered) only when ``out[i, t] = 1``, and then its
+    stock is empty and its own supply arcs deliver their full capacity. Without this the plan
+    could withhold a product to push its customers to a more profitable substitute.
+
+    out[i, t] binary; sub + lost + back <= D_max out; stock <= M (1 - out);
+    supply[a, t] >= cap[a, t] out (arcs of single-product pools with finite capacity).
+    """
+    pb, b = ctx.problem, ctx.blocks
+    n, t = pb.n, pb.weeks
+    short = np.unique(ctx.pairs[:, 0]) if len(ctx.pairs) else np.zeros(0, int)
+    if short.size == 0:
+        return
+    sup_up = model.blocks["supply"].upper.reshape(len(ctx.arcs), t) if ctx.arcs else None
+    upper = np.ones((short.size, t))
+    for k, (_, p, _, _) in enumerate(ctx.arcs):
+        if p in short and sup_up is not None:
+            upper[np.searchsorted(short, p), np.isinf(sup_up[k])] = 0.0  # never short
+    out = model.add_vars("out", (short.size, t), upper=upper, integer=True)
+    b["out"] = out
+    row = np.arange(short.size * t).reshape(short.size, t)
+    parts = [(row, b["lost"][short], 1.0), (row, b["back"][short], 1.0),
+             (row, out, -np.maximum(ctx.dmax[short], 0.0))]
+    for r, (i, _) in enumerate(ctx.pairs):
+        parts.append((row[np.searchsorted(short, i)], b["sub"][r], 1.0))
+    _rows(model, "stockout", parts, short.size * t, -INF, 0.0)
+    inflow = np.zeros(n)
+    for r, (_, j) in enumerate(ctx.pairs):
+        inflow[j] += ctx.dmax[ctx.pairs[r, 0]].sum()
+    big = pb.initial_stock + pb.receipts.sum(axis=1) + ctx.dmax.sum(axis=1) + inflow
+    _rows(model, "stock_empty", [(row, b["stock"][short], 1.0),
+                                 (row, out, np.broadcast_to(big[short][:, None], (short.size, t)))],
+          short.size * t, -INF, np.broadcast_to(big[short][:, None], (short.size, t)).reshape(-1))
+    single = {g for g, pool in enumerate(pb.pools) if len(pool.products) == 1}
+    parts, nrows = [], 0
+    for k, (g, p, _, _) in enumerate(ctx.arcs):
+        if g not in single or p not in short or sup_up is None:
+            continue
+        cap = np.where(np.isfinite(sup_up[k]), sup_up[k], 0.0)
+        r = nrows + np.arange(t)
+        parts += [(r, b["supply"][k], 1.0), (r, out[np.searchsorted(short, p)], -cap)]
+        nrows += t
+    if nrows:
+        _rows(model, "supply_full", parts, nrows, 0.0, INF)
+
+
+BUILDERS = (add_variables, add_demand, add_calendar, add_links, add_substitution,
+            add_substitute_price, add_stock, add_capacity, add_budget, add_stockout)
 
 
 def build_model(problem: SteeringProblem, options: SteeringOptions) -> tuple[LinearModel,

@@ -37,6 +37,8 @@ class SteeringPlan:
     ``objective`` is the planned profit (margin - promotion cost - lost-sale penalty - holding
     - backorder cost), currency; ``best_bound`` an upper bound of it; ``gap`` relative.
     ``method`` says how optimality was reached: ``lp`` (the relaxation was integral) or ``mip``.
+    ``baseline_objective`` is the planned profit without new promotions (same supply model),
+    so ``objective - baseline_objective`` is what the calendar is planned to earn.
     """
 
     status: str
@@ -52,11 +54,12 @@ class SteeringPlan:
     solve_time_s: float
     size: dict[str, int]
     initial_stock: dict[str, float]
+    baseline_objective: float | None = None
 
     def summary(self) -> dict[str, Any]:
         """Plain JSON-able summary (no tables)."""
         return {"status": self.status, "objective": self.objective,
-                "best_bound": self.best_bound, "gap": self.gap, "method": self.method,
+                "baseline_objective": self.baseline_objective, "best_bound": self.best_bound, "gap": self.gap, "method": self.method,
                 "relaxation_integral": self.relaxation_integral, **self.parts,
                 "promotions": len(self.calendar), "build_time_s": self.build_time_s,
                 "solve_time_s": self.solve_time_s, **self.size}
@@ -85,8 +88,8 @@ class SteeringPlan:
 
 
 def solve_steering(problem: SteeringProblem, options: SteeringOptions | None = None,
-                   hook: Callable[[LinearModel, BuildContext], None] | None = None
-                   ) -> SteeringPlan:
+                   hook: Callable[[LinearModel, BuildContext], None] | None = None,
+                   baseline: bool = True) -> SteeringPlan:
     """Plan promotions that maximise profit under supply (see docs/steering.md).
 
     Raises InputError on bad data, InfeasibleError naming the binding families (exit 3) and
@@ -106,7 +109,7 @@ def solve_steering(problem: SteeringProblem, options: SteeringOptions | None = N
         lp = _relaxed(model)
         out_lp = solve(lp, replace(options.solver, mip_rel_gap=0.0))
         if out_lp.has_solution and out_lp.x is not None:
-            xs = out_lp.x[ctx.blocks["promo"].reshape(-1)]
+            xs = out_lp.x[model.column_arrays()[3] > 0]
             integral = bool(np.all(np.abs(xs - np.round(xs)) <= INTEGRAL_TOL))
             if integral:
                 out, method = out_lp, "lp"
@@ -119,7 +122,7 @@ def solve_steering(problem: SteeringProblem, options: SteeringOptions | None = N
                                 status=out.status, lp_file=out.lp_file)
     x = out.x.copy()
     if method == "lp":
-        idx = ctx.blocks["promo"].reshape(-1)
+        idx = model.column_arrays()[3] > 0
         x[idx] = np.round(x[idx])
     obj = -float(out.objective if out.objective is not None else np.nan)
     bound = None if out.best_bound is None else -float(out.best_bound)
@@ -127,11 +130,15 @@ def solve_steering(problem: SteeringProblem, options: SteeringOptions | None = N
     status = out.status
     calendar, weekly, parts = extract(ctx, x)
     size = {"variables": model.ncols, "rows": model.nrows,
-            "binaries": int(ctx.usable.sum())}
+            "binaries": int(model.column_arrays()[2][model.column_arrays()[3] > 0].sum())}
+    base_obj = None
+    if baseline:
+        none = replace(problem, allowed=np.zeros_like(problem.allowed))
+        base_obj = solve_steering(none, options, hook, baseline=False).objective
     return SteeringPlan(status, obj, obj if method == "lp" else bound, gap, method, integral,
                         calendar, weekly, parts, build + out.build_time_s, out.solve_time_s,
                         size, dict(zip(problem.product_ids, map(float, problem.initial_stock),
-                                       strict=True)))
+                                       strict=True)), base_obj)
 
 
 def _relaxed(model: LinearModel) -> LinearModel:
@@ -156,6 +163,16 @@ def planned_demand(problem: SteeringProblem, promo: np.ndarray,
             for k in range(1, min(dw, t - 1) + 1):
                 d[i, k:] -= pb.pull_forward[i] * extra[i, :-k] / dw
     return d
+
+
+def _sub_discount(ctx: BuildContext, x: np.ndarray) -> float:
+    """Discount given on substitutes sold while their product is on promotion."""
+    pb = ctx.problem
+    if not len(ctx.pairs) or not pb.levels:
+        return 0.0
+    j = ctx.pairs[:, 1]
+    spend = pb.price[j][:, None] * np.nan_to_num(pb.discount[j])  # (K, L)
+    return float((x[ctx.blocks["sub_promo"]] * spend[:, None, :]).sum())
 
 
 def extract(ctx: BuildContext, x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame,
@@ -218,6 +235,7 @@ def extract(ctx: BuildContext, x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFram
         "margin": float((margin[:, None] * sold).sum() + (margin[ctx.pairs[:, 1]][:, None] * sub).sum()
                         if len(ctx.pairs) else (margin[:, None] * sold).sum()),
         "promotion_cost": float((pb.price[:, None, None] * disc3 * sale_promo).sum()
+                                + _sub_discount(ctx, x)
                                 + ctx.options.fixed_cost_per_promotion * len(calendar)),
         "lost_sale_penalty": float((pb.lost_penalty[:, None] * lost).sum()),
         "holding_cost": float((pb.holding[:, None] * stock).sum()),
