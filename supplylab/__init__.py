@@ -10,7 +10,7 @@ Python API (see docs/api.md)::
 
 from __future__ import annotations
 
-from .api import compare, simulate, sweep
+from .api import compare, risk, simulate, sweep
 from .errors import (
     InfeasibleError,
     InputError,
@@ -24,5 +24,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "InfeasibleError", "InputError", "OptimizationError", "Scenario", "ScenarioError",
-    "SupplylabError", "__version__", "compare", "load", "loads", "simulate", "sweep",
+    "SupplylabError", "__version__", "compare", "load", "loads", "risk", "simulate", "sweep",
 ]

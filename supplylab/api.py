@@ -61,3 +61,11 @@ def sweep(scenario_or_experiment: Any, parameters: Mapping[str, Any] | None = No
     if isinstance(target, str | Path) and Path(target).suffix in (".yaml", ".yml") and parameters is not None:
         target = load(target)
     return _sweep(target, parameters, **options)
+
+
+def risk(scenario: Scenario | str | Path, nodes: Any = "sites", **options: Any) -> Any:
+    """Take each node out in turn and rank the nodes by exposure (a ``RiskStudy``); see
+    :func:`supplylab.experiments.risk.risk` for the options and docs/risk.md."""
+    from .experiments.risk import risk as _risk
+
+    return _risk(_scenario(scenario), nodes, **options)

@@ -136,6 +136,9 @@ def _register_layers() -> None:
         _unavailable("sweep", "Run a parameter sweep from an experiment file (resumes).")
     else:
         register_experiments(app)
+        from .experiments.risk_command import register as register_risk
+
+        register_risk(app)
     try:
         from .optimize.commands import register as register_optimize
     except ImportError:
