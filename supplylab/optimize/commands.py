@@ -28,6 +28,8 @@ def register(app: typer.Typer) -> None:
                       no_args_is_help=True)
     sub.command("network")(network)
     sub.command("inventory")(inventory)
+    from supplylab.optimize.steering.command import steering
+
     sub.command("steering")(steering)
     app.add_typer(sub, name="optimize")
 
@@ -178,11 +180,6 @@ def _alternatives(problem: Any, opts: NetworkOptions, sol: NetworkSolution, n_be
     elif pareto == "co2":
         frames["cost vs CO2 (tonnes/year)"] = pareto_co2(problem, opts, points)
     return frames
-
-
-def steering() -> None:
-    """Demand-steering optimisation (not available yet)."""
-    raise InputError("supplylab optimize steering is not available yet")
 
 
 def _solver_name(name: str) -> SolverName:
