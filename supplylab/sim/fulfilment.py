@@ -69,6 +69,8 @@ class Fulfilment:
                 bad = True
             if doc > 0 and u() < doc:
                 bad = True
+        if arrive > m.horizon:
+            self.charge_late(rt, units, arrive)
         self.delivered(rt, units, now, arrive)
         if m.log is not None:
             m.log(now, "ship", m.customers[rt.ci].id, m.products[rt.pi].id,
@@ -77,9 +79,12 @@ class Fulfilment:
 
     def delivered(self, rt: Route, units: float, now: float, arrive: float) -> None:
         """Delivered units, revenue (by period; by route it is derived at the end), promotion
-        discounts, and the returns they will cause."""
+        discounts, and the returns they will cause. A delivery arriving after the horizon does
+        not count (its units are still in transit when the run ends)."""
         m = self.m
         pi = rt.pi
+        if arrive > m.horizon:
+            return
         if m.counting:
             self._rl[rt.base + DELIVERED] += units
             pb = int((now - m.warmup) / m.period_len) * ML
@@ -94,6 +99,17 @@ class Fulfilment:
                     pl[pb + DISCOUNT] += units * price * disc
         if self.return_rate[pi] > 0:
             self.m.returns.sample(rt, units, arrive)
+
+    def charge_late(self, rt: Route, units: float, arrive: float) -> None:
+        """Per-unit transport, CO2 and handling of a shipment from stock that arrives after
+        the horizon: charged now (``settle`` charges the delivered units at the end)."""
+        if not self.m.counting:
+            return
+        k = self.k
+        fi, lane = rt.fi, rt.lane
+        k.transport[fi] += lane.unit_cost * units
+        k.co2[fi] += lane.co2_per_unit * units
+        k.handling[fi] += self.m.sites.handling_cost[fi] * units
 
     def settle(self) -> None:
         """Charge the per-unit transport cost, CO2 and handling of the units shipped to

@@ -113,6 +113,8 @@ class OrderDesk:
         counting = m.counting
         crm = m.crm
         requested = now + crm.requested_days[ci]
+        # a line counts as filled when its shipment arrives within the run or by its due date
+        cutoff = requested if requested > m.horizon else m.horizon
         per = int((now - m.warmup) / m.period_len) if counting else -1
         rl, pl = self._rl, self._pl
         pb = per * ML
@@ -124,6 +126,7 @@ class OrderDesk:
         bad = False
         dispatched: dict[int, float] = {}
         lines: list[Route] = []
+        filled: list[Route] = []
         log = m.log
         ship = m.fulfilment.ship
         legs: set[tuple[str, int, str]] | None = None
@@ -161,17 +164,17 @@ class OrderDesk:
                     bad |= is_bad
                     if t_arr > last:
                         last = t_arr
-                    if counting:
+                    if counting and t_arr <= cutoff:
                         rl[rt.base + FROM_STOCK] += take
                         pl[pb + FROM_STOCK] += take
+                        if take >= q:
+                            filled.append(rt)
                 if short > 0:
                     first_full = False
                     sp.stocked_out = True
                     if self.has_substitutes[pi]:
                         short -= self._substitute(rt, short, now, dispatched)
                 if short <= 0:
-                    if counting and take >= q:
-                        rl[rt.base + LINES_FILLED] += 1
                     p_line = dispatched.get(rt.fi, now) + rt.lane.transit_mean
                 else:
                     if order is None:
@@ -186,11 +189,11 @@ class OrderDesk:
                 if t_arr > last:
                     last = t_arr
                 p_line = t_arr
-                if counting:
+                if counting and t_arr <= cutoff:
                     rl[rt.base + FROM_STOCK] += shipped
                     pl[pb + FROM_STOCK] += shipped
                     if shipped >= q:
-                        rl[rt.base + LINES_FILLED] += 1
+                        filled.append(rt)
                 if shipped < q:
                     first_full = False
                     m.outcomes.lost(rt, q - shipped, now, per)
@@ -200,13 +203,14 @@ class OrderDesk:
             if p_line > promised:
                 promised = p_line
         if order is None:
-            m.outcomes.finish(ci, now, requested, promised, last, True, True, bad, lines, per,
-                              counting, now)
+            m.outcomes.finish(ci, now, requested, promised, last, True, True, bad, lines, filled,
+                              per, counting, now)
             return
         order.promised = promised
         order.first_full = first_full
         order.bad = bad
         order.lines = lines
+        order.filled = filled
         if last > order.last:
             order.last = last
         if order.pending == 0:
@@ -217,13 +221,14 @@ class OrderDesk:
         at entry. The rules and the arithmetic of the general path (``place``,
         ``Fulfilment.ship``, ``Outcomes.finish``) inlined, without their bookkeeping of several
         lines, sites and shortfalls; ``tests/sim/test_express.py`` checks both give identical
-        results."""
+        results. A delivery after the horizon (rare) goes through the general functions."""
         m = self.m
         fi = rt.fi
         base = rt.base
         lane = rt.lane
         counting = m.counting
         week = int(now * (1 / 7))
+        per = -1
         if counting:
             per = int((now - m.warmup) / m.period_len)
             pb = per * ML
@@ -242,6 +247,10 @@ class OrderDesk:
             wait = 0.0
         else:
             wait, depart = st.dispatch(now, q)
+        if counting:
+            self._wait_sum[fi] += wait
+            self._wait_n[fi] += 1
+            self._transport[fi] += lane.per_shipment
         c = lane.const
         arrive = depart + c if c is not None else lane.arrive(depart, q)
         self._to_customers[rt.pi] += q
@@ -253,10 +262,23 @@ class OrderDesk:
                 bad = True
             if doc > 0 and u() < doc:
                 bad = True
-        if counting:
-            self._wait_sum[fi] += wait
-            self._wait_n[fi] += 1
-            self._transport[fi] += lane.per_shipment
+        promised = depart + lane.transit_mean
+        if promised < now:
+            promised = now
+        if arrive > m.horizon:
+            m.fulfilment.charge_late(rt, q, arrive)
+            requested = now + self._requested_days[ci]
+            filled: tuple[Route, ...] = ()
+            if counting and arrive <= requested:
+                rl[base + FROM_STOCK] += q
+                pl[pb + FROM_STOCK] += q
+                filled = (rt,)
+            if not sp.periodic and not sp.echelon:
+                sp.review(now)
+            m.outcomes.finish(ci, now, requested, promised, arrive, True, True, bad, (rt,),
+                              filled, per, counting, now)
+            return
+        if counting:  # Fulfilment.delivered
             rl[base + DELIVERED] += q
             pl[pb + DELIVERED] += q
             price = self._price[rt.pi] * self._margin_mult[ci]
@@ -271,19 +293,16 @@ class OrderDesk:
         if counting:
             rl[base + FROM_STOCK] += q
             pl[pb + FROM_STOCK] += q
-            rl[base + LINES_FILLED] += 1
         if not sp.periodic and not sp.echelon:
             sp.review(now)
-        # Outcomes.finish of a complete order with one line, first shipment full
+        # Outcomes.finish of a complete order with one line, first shipment full, delivered
+        # within the run
         last = arrive if arrive > now else now
         on_time = last <= now + self._requested_days[ci] + EPS
         if not on_time:
             self._failure(ci, now)
         if not counting:
             return
-        promised = depart + lane.transit_mean
-        if promised < now:
-            promised = now
         kept = last <= promised + EPS
         code = (FIRST_FULL | on_time << 1 | kept << 2 | on_time << 3
                 | (on_time and not bad) << 4 | COMPLETE)
@@ -291,6 +310,7 @@ class OrderDesk:
         self._cl[ci] += 1
         self._pcodes[rt.pbase + code] += 1
         self._fcodes[rt.fbase + code] += 1
+        rl[base + LINES_FILLED] += 1
         self._pc[per * NCODES + code] += 1
         cycle = last - now
         self._cs[ci] += cycle

@@ -1,5 +1,8 @@
 """Order outcomes: the KPI record of a finished order and of lost units.
 
+An order is judged when it completes, or at the horizon if its requested date has passed by
+then; a delivery after the horizon does not count (the order is late and incomplete if its
+requested date is within the run, else it is not counted at all, like an order still open).
 An order's outcome is one 6-bit code (first shipment full, on time, promise kept, OTIF,
 perfect, complete; ``kpis.py``) counted per customer, per line's product and facility and per
 period; a complete order adds its cycle time (last delivery - order time) to the sums and the
@@ -12,7 +15,7 @@ import math
 from typing import TYPE_CHECKING
 
 from . import kpis as K
-from .kpis import CYCLE_SUM, HIST_BINS, ML, NCODES
+from .kpis import CYCLE_SUM, HIST_BINS, LINES_FILLED, ML, NCODES
 from .stock import Order, Route
 
 if TYPE_CHECKING:
@@ -30,6 +33,7 @@ class Outcomes:
         k = self.k = m.k
         self.cust_tier = m.crm.tier
         self.failure = m.crm.failure
+        self.horizon = m.horizon
         self.penalty_per_unit = m.sc.costs.stockout_penalty_per_unit
         # the collector's lists are zeroed in place at the warm-up, so they can be bound here
         self._cc, self._cl, self._cs, self._pc, self._pl = k.cc, k.cl, k.cs, k.pc, k.pl
@@ -40,12 +44,18 @@ class Outcomes:
     def close(self, o: Order, now: float) -> None:
         """An order whose last backordered line was served or cancelled."""
         self.finish(o.ci, o.t0, o.requested, o.promised, o.last, o.first_full and not o.lost,
-                    not o.lost, o.bad, o.lines, o.per, o.counted, now)
+                    not o.lost, o.bad, o.lines, o.filled, o.per, o.counted, now)
 
     def finish(self, ci: int, t0: float, requested: float, promised: float, last: float,
-               first_full: bool, complete: bool, bad: bool, lines: list[Route], per: int,
-               counted: bool, now: float) -> None:
-        """Record a finished order's outcome (one code per dimension) and its cycle time."""
+               first_full: bool, complete: bool, bad: bool, lines: list[Route] | tuple[Route, ...],
+               filled: list[Route] | tuple[Route, ...], per: int, counted: bool,
+               now: float) -> None:
+        """Record a finished order's outcome (one code per dimension), its lines filled from
+        stock at entry (``filled``, a subset of ``lines``) and its cycle time."""
+        if last > self.horizon:  # its last delivery falls after the run
+            if requested > self.horizon:
+                return  # not yet due: not judged within the run
+            first_full = complete = False
         on_time = complete and last <= requested + EPS
         otif = on_time and first_full
         if not otif:
@@ -61,12 +71,14 @@ class Outcomes:
         for rt in lines:
             pcodes[rt.pbase + code] += 1
             fcodes[rt.fbase + code] += 1
+        rl = self._rl
+        for rt in filled:
+            rl[rt.base + LINES_FILLED] += 1
         if per >= 0:
             self._pc[per * NCODES + code] += 1
         if complete:
             cycle = last - t0
             self._cs[ci] += cycle
-            rl = self._rl
             for rt in lines:
                 rl[rt.base + CYCLE_SUM] += cycle
             if per >= 0:
@@ -103,4 +115,4 @@ class Outcomes:
                 if o.requested <= m.horizon:
                     # late and incomplete: counted as a failed order, no cycle time
                     self.finish(o.ci, o.t0, o.requested, o.promised, INF, False, False, o.bad,
-                                o.lines, o.per, o.counted, m.horizon)
+                                o.lines, o.filled, o.per, o.counted, m.horizon)

@@ -72,7 +72,7 @@ class Order:
     """A customer order that could not be completed at entry (has backordered lines)."""
 
     __slots__ = ("ci", "t0", "requested", "promised", "pending", "first_full", "last", "lost",
-                 "bad", "lines", "counted", "per")
+                 "bad", "lines", "filled", "counted", "per")
 
     def __init__(self, ci: int, t0: float, requested: float, promised: float, counted: bool,
                  per: int) -> None:
@@ -86,6 +86,7 @@ class Order:
         self.lost = False
         self.bad = False
         self.lines: list[Route] = []
+        self.filled: list[Route] = []  # lines served in full from stock at entry
         self.counted = counted
         self.per = per
 
