@@ -34,8 +34,19 @@ def stdout_to_stderr(active: bool = True) -> Iterator[None]:
         yield
     finally:
         sys.stdout.flush()
+        _flush_c_stdio()
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def _flush_c_stdio() -> None:
+    """Flush C's stdio buffers, so text a library buffered goes where fd 1 points now."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError, TypeError):  # no C runtime to reach
+        pass
 
 
 def _class_targets(text: str | None) -> dict[str, float] | None:

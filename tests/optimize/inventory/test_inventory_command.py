@@ -44,7 +44,9 @@ def test_json_is_pure_and_output_extends_the_input(tmp_path: Path) -> None:
         assert v["achieved"] >= v["target"] - 1e-9, tier
     text = out.read_text()
     assert text.startswith("# Written by `supplylab optimize inventory`")
-    data = supplylab.scenario.yaml_io.parse_yaml(text)[0]
+    from supplylab.scenario.yaml_io import parse_yaml
+
+    data = parse_yaml(text)[0]
     assert set(data) == {"extends", "facilities"}
     assert (out.parent / data["extends"]).resolve() == REGIONAL.resolve()
     for fac in data["facilities"]:
