@@ -68,7 +68,8 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 
 def optimize_inventory(scenario: str | Path, output: str | Path | None = None, *,
                        targets: Targets | None = None, differentiate: bool = False,
-                       menu: tuple[float, ...] | None = None, verify: bool = False,
+                       menu: tuple[float, ...] | None = None, levels: str = "analytic",
+                       verify: bool = False,
                        calibrate: bool = False, replications: int = 5,
                        days: float | None = None, seed: int | None = None,
                        max_rounds: int = 5) -> InventoryResult:
@@ -79,7 +80,9 @@ def optimize_inventory(scenario: str | Path, output: str | Path | None = None, *
     product) from ``menu`` so that every tier's demand-weighted fill rate meets its target at
     least holding cost (a PuLP model) and adds the service-cost frontier. ``verify`` simulates
     the result (common random numbers); ``calibrate`` raises levels where the simulation
-    misses and repeats (at most ``max_rounds``). ``output`` receives the extending scenario.
+    misses and repeats (at most ``max_rounds``). ``levels="simulation"`` replaces the analytic
+    levels by simulation-based ones (one run with ample stock, see :mod:`sim_safety`).
+    ``output`` receives the extending scenario.
     """
     from supplylab.scenario import load
 
@@ -93,6 +96,14 @@ def optimize_inventory(scenario: str | Path, output: str | Path | None = None, *
         result.policies = diff.policies
         result.frontier = diff.frontier
         result.differentiation = diff.summary
+    if levels not in ("analytic", "simulation"):
+        from supplylab.errors import InputError
+
+        raise InputError(f"levels must be analytic or simulation, not {levels!r}", "--levels")
+    if levels == "simulation":
+        from supplylab.optimize.inventory.sim_safety import simulated_policies
+
+        result.policies = simulated_policies(scenario, result.policies, days=days, seed=seed)
     if (verify or calibrate) and output is None:
         from supplylab.errors import InputError
 

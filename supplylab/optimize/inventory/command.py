@@ -95,6 +95,9 @@ def inventory(
         "meets its target at least cost; print the service-cost frontier.")] = False,
     menu: Annotated[str | None, typer.Option(
         "--menu", help="Fill-rate menu for --differentiate, e.g. 0.9,0.95,0.98,0.99.")] = None,
+    levels: Annotated[str, typer.Option(
+        "--levels", help="analytic (formulas, default) or simulation (read off one simulation "
+        "with ample stock: any demand and lead-time process).")] = "analytic",
     verify: Annotated[bool, typer.Option(
         "--verify", help="Simulate the result and compare target with achieved service.")
     ] = False,
@@ -134,7 +137,8 @@ def inventory(
         raise InputError(f"--law must be poisson, negbin, normal or gamma, not {law!r}")
     with stdout_to_stderr(as_json):
         res = optimize_inventory(scenario, output, targets=targets, differentiate=differentiate,
-                                 menu=_menu(menu), verify=verify, calibrate=calibrate,
+                                 menu=_menu(menu), levels=levels, verify=verify,
+                                 calibrate=calibrate,
                                  replications=replications, days=days, seed=seed)
     if as_json:
         typer.echo(json.dumps(res.to_document(), indent=2, allow_nan=False, default=_default))

@@ -37,3 +37,18 @@ def test_target_met_in_simulation(tmp_path: Path, demand: str, lead: str, measur
     row = res.verification[res.verification["dimension"] == "facility"].iloc[0]
     assert row["ci_low"] <= expected <= row["ci_high"]
     assert row["status"] != "missed"
+
+
+@pytest.mark.parametrize("measure", ["fill_rate", "csl"])
+def test_simulation_based_levels_meet_the_target(tmp_path: Path, measure: str) -> None:
+    """Levels read off one ample-stock run (seed 3) hold in six other-seed replications."""
+    res = optimize_inventory(SINGLE, tmp_path / "out.yaml", targets=Targets(measure, 0.95),
+                             levels="simulation", seed=3, days=3000)
+    (pol,) = res.policies
+    assert pol.expected_fill_rate >= 0.95 if measure == "fill_rate" else pol.expected_csl >= 0.95
+    from supplylab.optimize.inventory import verify_policies
+
+    table = verify_policies(tmp_path / "out.yaml", res.policies, replications=6, seed=11)
+    row = table[table["dimension"] == "facility"].iloc[0]
+    assert row["status"] != "missed"
+    assert row["ci_low"] - 0.01 <= 0.95 <= row["ci_high"] + 0.02
