@@ -23,6 +23,7 @@ class InventoryResult:
     frontier: Any = None
     differentiation: dict[str, Any] | None = None
     verification: Any = None
+    stages: Any = None
     calibration: list[dict[str, Any]] = field(default_factory=list)
 
     def table(self):  # noqa: ANN201 - pandas DataFrame
@@ -49,6 +50,8 @@ class InventoryResult:
             doc["differentiation"] = self.differentiation
         if self.frontier is not None:
             doc["frontier"] = _records(self.frontier)
+        if self.stages is not None:
+            doc["stages"] = _records(self.stages)
         if self.verification is not None:
             doc["verification"] = _records(self.verification)
         if self.calibration:
@@ -69,6 +72,7 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 def optimize_inventory(scenario: str | Path, output: str | Path | None = None, *,
                        targets: Targets | None = None, differentiate: bool = False,
                        menu: tuple[float, ...] | None = None, levels: str = "analytic",
+                       multi_echelon: bool = False,
                        verify: bool = False,
                        calibrate: bool = False, replications: int = 5,
                        days: float | None = None, seed: int | None = None,
@@ -82,10 +86,17 @@ def optimize_inventory(scenario: str | Path, output: str | Path | None = None, *
     the result (common random numbers); ``calibrate`` raises levels where the simulation
     misses and repeats (at most ``max_rounds``). ``levels="simulation"`` replaces the analytic
     levels by simulation-based ones (one run with ample stock, see :mod:`sim_safety`).
-    ``output`` receives the extending scenario.
+    ``multi_echelon`` places safety stock across echelons with the guaranteed-service model
+    (one per product; the stage table is ``result.stages``). ``output`` receives the extending
+    scenario.
     """
     from supplylab.scenario import load
 
+    if differentiate and multi_echelon:
+        from supplylab.errors import InputError
+
+        raise InputError("--differentiate and --multi-echelon choose levels differently: "
+                         "give one of them", "--multi-echelon")
     sc = load(scenario)
     targets = targets or Targets()
     result = InventoryResult(str(scenario), optimise_policies(sc, targets))
@@ -96,6 +107,10 @@ def optimize_inventory(scenario: str | Path, output: str | Path | None = None, *
         result.policies = diff.policies
         result.frontier = diff.frontier
         result.differentiation = diff.summary
+    if multi_echelon:
+        from supplylab.optimize.inventory.gsm_scenario import multi_echelon_policies
+
+        result.policies, result.stages = multi_echelon_policies(sc, targets)
     if levels not in ("analytic", "simulation"):
         from supplylab.errors import InputError
 
