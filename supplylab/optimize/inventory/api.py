@@ -133,11 +133,12 @@ def optimize_inventory(scenario: str | Path, output: str | Path | None = None, *
         if calibrate:
             result.policies, result.verification, result.calibration = calibrate_policies(
                 scenario, output, result.policies, replications=replications, days=days,
-                seed=seed, max_rounds=max_rounds, comment=_comment(result))
+                seed=seed, max_rounds=max_rounds, comment=_comment(result),
+                tier_target=targets.value)
         else:
             result.verification = verify_policies(output, result.policies,
                                                   replications=replications, days=days,
-                                                  seed=seed)
+                                                  seed=seed, tier_target=targets.value)
     return result
 
 
