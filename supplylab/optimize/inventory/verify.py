@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +81,10 @@ def calibrate_policies(base: str | Path, output: str | Path, policies: list[Site
                        ) -> tuple[list[SitePolicy], Any, list[dict[str, Any]]]:
     """Raise the targets of the sites whose simulated service misses, rewrite, re-simulate.
 
-    A missed site's policies get target t' = 1 - (1 - t) (1 - t_site) / (1 - achieved): the
-    miss probability scaled by the observed ratio (capped at 0.999). Returns the final
-    policies, the last verification table and one record per round.
+    A missed site's policies get the planning target t' = 1 - (1 - t') (1 - t_site) /
+    (1 - achieved): the miss probability scaled by the observed ratio (capped at 0.999).
+    Every round is judged against the original targets (the policies keep them in ``target``).
+    Returns the final policies, the last verification table and one record per round.
     """
     from supplylab.optimize.inventory.scenario_output import write_scenario
     from supplylab.scenario import load
@@ -90,6 +92,7 @@ def calibrate_policies(base: str | Path, output: str | Path, policies: list[Site
     sc = load(base)
     targets = Targets(measure=policies[0].measure) if policies else Targets()
     current = {(p.site, p.product): p.target for p in policies}
+    original = dict(current)
     rounds = []
     table = None
     for k in range(max_rounds + 1):
@@ -107,7 +110,8 @@ def calibrate_policies(base: str | Path, output: str | Path, policies: list[Site
             for key in current:
                 if key[0] == r.key:
                     current[key] = min(MAX_TARGET, 1.0 - (1.0 - current[key]) * ratio)
-        policies = optimise_policies(sc, targets, overrides=current)
+        policies = [replace(p, target=original[(p.site, p.product)])
+                    for p in optimise_policies(sc, targets, overrides=current)]
         write_scenario(base, output, policies, (comment or []) + [
             f"Calibrated by simulation: round {k + 1}."])
     return policies, table, rounds
