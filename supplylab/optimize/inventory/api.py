@@ -56,7 +56,22 @@ class InventoryResult:
             doc["verification"] = _records(self.verification)
         if self.calibration:
             doc["calibration"] = self.calibration
-        return doc
+        return _clean(doc)
+
+
+def _clean(value: Any) -> Any:
+    """JSON-ready: numpy scalars to Python, non-finite numbers to None, recursively."""
+    import math
+
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:
