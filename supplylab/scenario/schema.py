@@ -529,11 +529,16 @@ class InformationSharing(Model):
 
 # --------------------------------------------------------------------------- network design
 class ServiceRule(Model):
-    """Customers (all, or of one tier) may only be served from sites within these limits."""
+    """Customers (all, or of one tier) may only be served from sites within these limits; with
+    ``share``, at least that share of their demand must be (a tier's contract)."""
 
     tier: str | None = None
     max_transit_days: Pos | None = None
     max_distance_km: Pos | None = None
+    share: Prob | None = Field(
+        None, description="Share of the customers' demand that must be served within "
+        "max_transit_days (absent: all of it, and max_distance_km applies too)."
+    )
 
 
 class DemandWithin(Model):

@@ -97,9 +97,11 @@ def test_optimise_scenario_writes_a_valid_chosen_network(scenario_file: Path,
     assert all(ln.from_ in ids for ln in chosen.lanes)
     served = {c.id: c.served_by for c in chosen.customers}
     assert served == dict(zip(sol.assignments["customer"], sol.assignments["site"], strict=True))
-    if "C-S" in ids:
+    if "C-S" in ids:  # the chosen size is written; the sizes stay for a later study
         cs = next(f for f in chosen.facilities if f.id == "C-S")
-        assert not cs.capacity_levels and cs.capacity_units_per_day in (150.0, 400.0)
+        assert cs.capacity_units_per_day in (150.0, 400.0) and len(cs.capacity_levels) == 2
+    text = out.read_text()
+    assert text.count("\n") < 30 and "extends: nd.yaml" in text and "products:" not in text
 
 
 def test_scenario_service_rule_and_infeasibility(scenario_file: Path, tmp_path: Path) -> None:
