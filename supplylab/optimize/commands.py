@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from supplylab.errors import InfeasibleError, InputError, OptimizationError
+from supplylab.optimize.inventory.command import inventory
 
 if TYPE_CHECKING:  # imported when a command runs, so that `import supplylab.cli` stays light
     from supplylab.optimize.instances import FormatName
@@ -27,6 +28,8 @@ def register(app: typer.Typer) -> None:
                       no_args_is_help=True)
     sub.command("network")(network)
     sub.command("inventory")(inventory)
+    from supplylab.optimize.steering.command import steering
+
     sub.command("steering")(steering)
     app.add_typer(sub, name="optimize")
 
@@ -177,16 +180,6 @@ def _alternatives(problem: Any, opts: NetworkOptions, sol: NetworkSolution, n_be
     elif pareto == "co2":
         frames["cost vs CO2 (tonnes/year)"] = pareto_co2(problem, opts, points)
     return frames
-
-
-def inventory() -> None:
-    """Inventory optimisation (not available yet)."""
-    raise InputError("supplylab optimize inventory is not available yet")
-
-
-def steering() -> None:
-    """Demand-steering optimisation (not available yet)."""
-    raise InputError("supplylab optimize steering is not available yet")
 
 
 def _solver_name(name: str) -> SolverName:

@@ -145,15 +145,20 @@ def available_solvers() -> list[str]:
     return out
 
 
-def solve(model: LinearModel, options: SolverOptions | None = None) -> SolveOutcome:
-    """Solve ``model`` with the solver and path chosen in ``options`` (default HiGHS via PuLP)."""
+def solve(model: LinearModel, options: SolverOptions | None = None,
+          start: np.ndarray | None = None) -> SolveOutcome:
+    """Solve ``model`` with the solver and path chosen in ``options`` (default HiGHS via PuLP).
+
+    ``start`` (one value per column) is a feasible solution handed to HiGHS as its first
+    incumbent (matrix path without lazy rows only; ignored elsewhere).
+    """
     options = options or SolverOptions()
     silence_highs_banner()
     if options.solver not in available_solvers():
         raise InputError(f"solver {options.solver!r} is not available here "
                          f"(available: {available_solvers()})")
     if options.path == "matrix":
-        return _solve_matrix(model, options)
+        return _solve_matrix(model, options, start)
     return _solve_pulp(model, options)
 
 
@@ -287,7 +292,8 @@ def _pass(h: highspy.Highs, model: LinearModel, integ: np.ndarray) -> None:
                 mat.data.astype(float), integ.astype(np.int32))
 
 
-def _solve_matrix(model: LinearModel, options: SolverOptions) -> SolveOutcome:
+def _solve_matrix(model: LinearModel, options: SolverOptions,
+                  start: np.ndarray | None = None) -> SolveOutcome:
     t0 = time.perf_counter()
     h = _new_highs(options)
     integ = model.column_arrays()[3]
@@ -297,6 +303,9 @@ def _solve_matrix(model: LinearModel, options: SolverOptions) -> SolveOutcome:
     if lazy:
         _lazy_rows(h, model, integ, options, t1)
     else:
+        if start is not None:
+            h.setSolution(int(start.size), np.arange(start.size, dtype=np.int32),
+                          np.asarray(start, dtype=float))
         h.run()
     t2 = time.perf_counter()
     hstatus = h.getModelStatus()
