@@ -93,3 +93,27 @@ def test_group_split_and_closed_dc_moves_its_warehouses(tmp_path: Path) -> None:
     sizes = res.solution.open_sites.set_index("site")
     assert np.isclose(sizes.loc["W-MU", "capacity"], 60 * 365) or \
         np.isclose(sizes.loc["W-MU", "capacity"], 200 * 365)
+
+
+def test_verify_prints_paired_differences(tmp_path: Path, capsys) -> None:
+    import json
+
+    from supplylab.cli import main
+
+    src = _variant(tmp_path, "v", W_ST=30000.0)
+    out = tmp_path / "chosen.yaml"
+    code = main(["optimize", "network", str(src), "-o", str(out), "--verify",
+                 "--replications", "2", "--days", "15", "--json"])
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    rows = {r["kpi"]: r for r in next(v for k, v in doc["alternatives"].items()
+                                      if k.startswith("verify"))}
+    assert {"total_cost", "fill_rate", "otif_rate", "order_cycle_time_mean", "co2_kg"} <= set(rows)
+    fixed = rows["facility_fixed_cost"]
+    # fixed cost is deterministic: the paired interval has no width, and it is the closed
+    # sites' fixed cost over the simulated days
+    assert fixed["ci_low"] == pytest.approx(fixed["diff"]) == pytest.approx(fixed["ci_high"])
+    closed = set(load(src).network.facilities) - {f.id for f in load(out).facilities}
+    assert closed and fixed["diff"] < 0
+    for r in rows.values():
+        assert r["ci_low"] <= r["diff"] <= r["ci_high"]
