@@ -117,3 +117,19 @@ def test_verify_prints_paired_differences(tmp_path: Path, capsys) -> None:
     assert closed and fixed["diff"] < 0
     for r in rows.values():
         assert r["ci_low"] <= r["diff"] <= r["ci_high"]
+
+
+def test_two_echelon_example(tmp_path: Path) -> None:
+    """scenarios/two_echelon_design.yaml: both tiers decided, the key tier's share rule holds,
+    and the chosen scenario runs."""
+    from supplylab.sim import run_replication
+
+    example = Path(__file__).resolve().parents[2] / "scenarios" / "two_echelon_design.yaml"
+    res = optimise_scenario(example, tmp_path / "chosen.yaml")
+    check_solution(res.problem, res.options, res.solution)
+    rule = res.options.service_share[0]
+    assert rule.min_share == 0.9 and len(rule.customers) >= 2  # the key tier only
+    assert set(res.solution.sourcing) == set(res.solution.open_site_ids)
+    chosen = load(tmp_path / "chosen.yaml")
+    run = run_replication(chosen, 1, 0, days=15)
+    assert run.audit.units_conserved
