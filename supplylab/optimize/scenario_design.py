@@ -249,16 +249,13 @@ def _options(scenario: Any, custs: list[Any]) -> NetworkOptions:
     nd = scenario.network_design
     coverage = []
     share = []
-    for k, rule in enumerate(nd.service):
+    for rule in nd.service:
         ids = tuple(c.id for c in custs if rule.tier is None or c.tier == rule.tier)
         if not ids:
             continue
-        if rule.share is None:
+        if rule.share is None or rule.max_transit_days is None:
             coverage.append(CoverageRule(rule.max_transit_days, ids, nd.service_penalty_per_unit,
                                          rule.max_distance_km))
-        elif rule.max_transit_days is None:
-            raise InputError(f"network_design.service.{k}: share needs max_transit_days",
-                             file=scenario.source)
         else:
             share.append(ServiceShareRule(rule.max_transit_days, rule.share,
                                           nd.service_penalty_per_unit,

@@ -545,6 +545,13 @@ class ServiceRule(Model):
         "max_transit_days (absent: all of it, and max_distance_km applies too)."
     )
 
+    @model_validator(mode="after")
+    def _share_needs_transit(self) -> ServiceRule:
+        if self.share is not None and self.max_transit_days is None:
+            raise ValueError("share needs max_transit_days (the share of demand served "
+                             "within that transit time)")
+        return self
+
 
 class DemandWithin(Model):
     """At least ``share`` of total demand is served from sites within ``days`` of transit."""

@@ -133,3 +133,31 @@ def test_two_echelon_example(tmp_path: Path) -> None:
     chosen = load(tmp_path / "chosen.yaml")
     run = run_replication(chosen, 1, 0, days=15)
     assert run.audit.units_conserved
+
+
+@pytest.mark.parametrize(("old", "new", "code", "needle"), [
+    # capacity levels and sites that cannot serve the demand: capacity binds
+    ("capacity_units_per_day: 60", "capacity_units_per_day: 1", 3, "capacity"),
+    # a key-tier contract no network meets
+    ("network_design: {sourcing: single, gap: 0.000001}",
+     "network_design: {sourcing: single, gap: 0.000001,\n"
+     "                 service: [{max_transit_days: 0.01, share: 0.5}]}", 3, "service_share"),
+    # a share without its transit time: the located field, exit 2
+    ("network_design: {sourcing: single, gap: 0.000001}",
+     "network_design: {sourcing: single, service: [{share: 0.5}]}", 2,
+     "network_design.service.0: share needs max_transit_days"),
+])
+def test_bad_studies_exit_with_the_family_or_the_field(tmp_path: Path, capsys, old: str,
+                                                       new: str, code: int, needle: str) -> None:
+    from supplylab.cli import main
+
+    text = DATA.read_text().replace(old, new)
+    if new.endswith(": 1"):  # every warehouse tiny as well
+        text = text.replace("capacity_units_per_day: 200", "capacity_units_per_day: 2")
+        for site in ("W-HH", "W-ST"):
+            text = text.replace(f"id: {site},", f"id: {site}, capacity_units_per_day: 3,")
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    assert main(["optimize", "network", str(path)]) == code
+    err = capsys.readouterr().err
+    assert needle in err, err
