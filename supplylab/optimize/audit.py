@@ -96,6 +96,7 @@ def audit_solution(problem: NetworkDesignProblem, options: NetworkOptions,
     bad += _service_rules(problem, options, share, units)
 
     cost = fixed + float((problem.cost * share).sum()) + stage_cost
+    cost += sum(float(sc.evaluate(share).sum()) for sc in problem.sqrt_costs)
     if problem.co2 is not None:
         co2 = float((problem.co2 * share).sum())
         cost += options.co2_price * co2

@@ -19,6 +19,7 @@ import numpy as np
 from supplylab.optimize.echelon import add_stages, arc_upper
 from supplylab.optimize.linear import INF, LinearModel
 from supplylab.optimize.problem import NetworkDesignProblem, NetworkOptions, site_mask
+from supplylab.optimize.stock_cost import add_sqrt_costs
 
 #: families made elastic in the relax-and-report re-solve, with the unit of their slack
 RELAXABLE = ("demand", "capacity", "forced_open", "site_count", "service_share", "coverage",
@@ -281,6 +282,8 @@ def build_model(problem: NetworkDesignProblem, options: NetworkOptions, *,
     model = LinearModel(name=f"network_design_{problem.name}")
     add_open_vars(model, ctx)
     add_assign_vars(model, ctx, elastic=elastic)
+    if problem.sqrt_costs:
+        add_sqrt_costs(model, ctx)  # inventory of the square-root kind per site
     add_demand(model, ctx)
     if problem.staged:
         add_stages(model, ctx)  # flows through the echelons, capacity per period

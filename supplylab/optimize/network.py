@@ -213,6 +213,7 @@ def extract(model: LinearModel, ctx: BuildContext, out: SolveOutcome,
         if ctx.soft_out_of_range is not None else 0.0,
         "penalty_service_share": _share_penalty(model, ctx, out),
         **stage_cost,
+        **{sc.name: float(sc.evaluate(share).sum()) for sc in problem.sqrt_costs},
     }
     breakdown["total"] = sum(breakdown.values())
     cost_breakdown = pd.DataFrame({"component": list(breakdown), "value": list(breakdown.values())})

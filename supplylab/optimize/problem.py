@@ -16,6 +16,7 @@ import numpy as np
 from supplylab.errors import InputError
 from supplylab.optimize.instances import FacilityProblem
 from supplylab.optimize.solver import SolverOptions
+from supplylab.optimize.stock_cost import SqrtCost
 
 if TYPE_CHECKING:
     from supplylab.optimize.formulation import BuildContext
@@ -76,6 +77,7 @@ class NetworkDesignProblem:
     replenish_capacity: np.ndarray | None = None
     period_demand: np.ndarray | None = None
     period_share: np.ndarray | None = None
+    sqrt_costs: tuple[SqrtCost, ...] = ()
 
     @property
     def staged(self) -> bool:
@@ -139,6 +141,12 @@ class NetworkDesignProblem:
                     self.period_share.shape != (len(pd_),)
                     or abs(float(self.period_share.sum()) - 1.0) > 1e-9):
                 bad.append("period_share needs one share per period, summing to 1")
+        for sc in self.sqrt_costs:
+            if sc.weight.shape != (m, n) or sc.scale.shape != (m,) or sc.segments < 1:
+                bad.append(f"square-root cost {sc.name!r} needs weight ({m}, {n}), scale "
+                           f"({m},) and at least one segment")
+            elif (sc.weight < 0).any() or (sc.scale < 0).any():
+                bad.append(f"square-root cost {sc.name!r} must be non-negative")
         for nm in ("inbound", "replenish"):
             arr = getattr(self, nm)
             if arr is not None and (np.isnan(arr).any() or (arr < 0).any()):

@@ -17,6 +17,7 @@ from supplylab.optimize import (
     solve_network,
 )
 from supplylab.optimize.network import OUTSIDE
+from supplylab.optimize.stock_cost import SqrtCost
 
 INF = np.inf
 
@@ -184,3 +185,55 @@ def test_no_supply_names_the_family_and_cycles_are_refused() -> None:
         NetworkDesignProblem(("DC", "W"), ("c",), np.array([10.0]), np.ones((2, 1)),
                              fixed=np.zeros(2), inbound=np.array([1.0, INF]),
                              replenish=replenish)
+
+
+def _with_stock(seed: int) -> tuple[NetworkDesignProblem, SqrtCost]:
+    rng = np.random.default_rng(100 + seed)
+    m, n = 3, 4
+    demand = rng.integers(5, 30, n).astype(float)
+    stock = SqrtCost("safety_stock", rng.uniform(1, 20, (m, n)), rng.uniform(5, 40, m),
+                     segments=int(rng.integers(1, 7)))
+    pb = NetworkDesignProblem(tuple(f"S{i}" for i in range(m)), tuple(f"c{j}" for j in range(n)),
+                              demand, rng.uniform(1, 60, (m, n)), fixed=rng.uniform(0, 40, m),
+                              capacity=rng.uniform(20, 60, m), sqrt_costs=(stock,))
+    return pb, stock
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_square_root_stock_cost_equals_brute_force(seed: int) -> None:
+    pb, stock = _with_stock(seed)
+    best = INF
+    for assign in itertools.product(range(pb.m), repeat=pb.n):
+        share = np.zeros((pb.m, pb.n))
+        share[list(assign), range(pb.n)] = 1.0
+        if ((share * pb.demand).sum(axis=1) > pb.capacity + 1e-9).any():
+            continue
+        used = share.any(axis=1)
+        best = min(best, pb.fixed[used].sum() + (pb.cost * share).sum()
+                   + stock.evaluate(share).sum())
+    opts = NetworkOptions(single_source=True, solver=SolverOptions(mip_rel_gap=1e-9))
+    if not np.isfinite(best):
+        with pytest.raises(InfeasibleError):
+            solve_network(pb, opts)
+        return
+    sol = solve_network(pb, opts)
+    check_solution(pb, opts, sol)
+    assert sol.objective == pytest.approx(best, rel=1e-7)
+
+
+def test_square_root_law_consolidates() -> None:
+    """Two customers, each next to its own cheap site: transport alone keeps both sites; a
+    safety stock of the square-root kind pools them in one (sqrt(2) < 2)."""
+    cost = np.array([[10.0, 30.0], [30.0, 10.0]])
+    plain = NetworkDesignProblem(("A", "B"), ("c1", "c2"), np.array([1.0, 1.0]), cost,
+                                 fixed=np.ones(2))
+    assert solve_network(plain, NetworkOptions(single_source=True)).open_site_ids == ["A", "B"]
+    stock = SqrtCost("safety_stock", np.full((2, 2), 1.0), np.full(2, 100.0), segments=8)
+    pooled = NetworkDesignProblem(("A", "B"), ("c1", "c2"), np.array([1.0, 1.0]), cost,
+                                  fixed=np.ones(2), sqrt_costs=(stock,))
+    sol = solve_network(pooled, NetworkOptions(single_source=True))
+    assert len(sol.open_site_ids) == 1
+    # one site: 1 + 10 + 30 + 100 sqrt(2) (2 is a breakpoint: the interpolation is exact)
+    assert sol.objective == pytest.approx(41 + 100 * np.sqrt(2))
+    br = dict(zip(sol.cost_breakdown["component"], sol.cost_breakdown["value"], strict=True))
+    assert br["safety_stock"] == pytest.approx(100 * np.sqrt(2))
