@@ -46,6 +46,7 @@ from supplylab.optimize.problem import (
     ServiceShareRule,
 )
 from supplylab.optimize.solver import SolverOptions
+from supplylab.optimize.stock_cost import SqrtCost
 
 DAYS_PER_YEAR = 365.0
 DESIGN_KINDS = ("warehouse", "cross_dock")
@@ -104,8 +105,84 @@ def scenario_problem(scenario: Any) -> tuple[NetworkDesignProblem, NetworkOption
         name=scenario.name, distance=lanes["distance"], allowed=allowed,
         inbound=inbound, replenish=replenish,
         arc_capacity=lanes["capacity"] if np.isfinite(lanes["capacity"]).any() else None,
-        replenish_capacity=repl_cap, period_demand=period_demand)
+        replenish_capacity=repl_cap, period_demand=period_demand,
+        sqrt_costs=_stock_costs(scenario, sites, custs, demand))
     return problem, _options(scenario, custs), custs
+
+
+def _stock_costs(scenario: Any, sites: list[Any], custs: list[Any],
+                 demand: np.ndarray) -> tuple[SqrtCost, ...]:
+    """Safety stock and EOQ cycle stock per customer-facing site (``network_design.inventory``).
+
+    Safety stock = z sqrt(L_i sum_j sigma_j^2 x_ij) units at value c and holding rate h per
+    year; L_i [days] is the site's replenishment lead time from its scenario source (supplier
+    lead time or the DC's processing time, plus transit, plus the review period); sigma_j^2 the
+    variance of j's daily units. Cycle stock and ordering: sqrt(2 K h c D_i) with K the
+    ordering cost per order and D_i the site's yearly units. c is the demand-weighted unit cost.
+    """
+    inv = scenario.network_design.inventory
+    if inv is None:
+        return ()
+    from statistics import NormalDist
+
+    net = scenario.network
+    weights = _product_weights(net, custs, demand)
+    value = sum(w * net.products[p].unit_cost for p, w in weights.items())
+    h = scenario.costs.holding_rate_per_year
+    if value * h <= 0:
+        return ()
+    lead = np.array([_lead_time(net, f, weights) for f in sites])
+    var = np.array([daily_variance(c) for c in custs])
+    z = NormalDist().inv_cdf(inv.service_level)
+    out = [SqrtCost("safety_stock", lead[:, None] * var[None, :],
+                    np.full(len(sites), max(z, 0.0) * h * value), inv.segments)]
+    order = scenario.costs.ordering_cost_per_order
+    if order > 0:
+        out.append(SqrtCost("cycle_stock", np.broadcast_to(demand, (len(sites), len(custs))).copy(),
+                            np.full(len(sites), float(np.sqrt(2 * order * h * value))),
+                            inv.segments))
+    return tuple(out)
+
+
+def _lead_time(net: Any, site: Any, weights: dict[str, float]) -> float:
+    """Mean replenishment lead time of a site from its scenario sources [days]."""
+    total = 0.0
+    for pid, w in weights.items():
+        src = net.upstream(site.id, pid)
+        if src is None:
+            days = _mean(site.production_lead_time)
+        elif src in net.suppliers:
+            days = _mean(net.suppliers[src].lead_time) + _mean(net.lane(src, site.id).transit_time)
+        else:
+            days = _mean(net.facilities[src].order_processing_time) + \
+                _mean(net.lane(src, site.id).transit_time)
+        total += w * days
+    return total + site.review_period_days
+
+
+def daily_variance(c: Any) -> float:
+    """Variance of a customer's daily units [units^2/day]: form (b) the sum of the products'
+    variances x scale^2; form (a) compound Poisson, rate x E[U^2] with U the units of an
+    order (lines x quantity, each at least 1)."""
+    if c.demand is not None:
+        return sum(_var(d) for d in c.demand.values()) * c.scale ** 2
+    rate = float(c.orders_per_day or 0.0) * c.scale
+    lines, lines_var = max(1.0, _mean(c.lines_per_order)), _var(c.lines_per_order)
+    if isinstance(c.quantity, dict):
+        mix = {p: w for p, w in c.product_mix.items() if w > 0}
+        tot = sum(mix.values()) or 1.0
+        laws = [(w / tot, c.quantity.get(p, 1)) for p, w in mix.items()]
+        qty = sum(w * max(1.0, _mean(q)) for w, q in laws)
+        qty_var = sum(w * (_var(q) + max(1.0, _mean(q)) ** 2) for w, q in laws) - qty ** 2
+    else:
+        qty, qty_var = max(1.0, _mean(c.quantity)), _var(c.quantity)
+    mean_u = lines * qty
+    var_u = lines * qty_var + lines_var * qty ** 2
+    return rate * (var_u + mean_u ** 2)
+
+
+def _var(law: Any) -> float:
+    return float(law.variance()) if hasattr(law, "variance") else 0.0
 
 
 def _demand(custs: list[Any]) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:

@@ -560,6 +560,20 @@ class DemandWithin(Model):
     share: Prob
 
 
+class DesignInventory(Model):
+    """Inventory cost of the customer-facing sites in network design (the square-root law:
+    safety stock grows with the root of the demand variance a site pools, cycle stock with the
+    root of its throughput), so that closing a site trades transport against inventory."""
+
+    service_level: Annotated[float, Field(gt=0, lt=1)] = Field(
+        0.95, description="Cycle service level the safety stock is sized for (z = its normal "
+        "quantile)."
+    )
+    segments: int = Field(
+        6, ge=1, le=50, description="Pieces of the piecewise-linear square root in the MIP."
+    )
+
+
 class NetworkDesign(Model):
     """Options of `supplylab optimize network`."""
 
@@ -579,6 +593,9 @@ class NetworkDesign(Model):
     solver: Literal["highs", "cbc"] = "highs"
     time_limit_s: Pos = 120
     gap: NonNeg = 1e-4
+    inventory: DesignInventory | None = Field(
+        None, description="Model the inventory cost of each site (absent: not modelled)."
+    )
 
 
 # --------------------------------------------------------------------------- the scenario
