@@ -167,7 +167,7 @@ def over_time(run: RunData, kpis: tuple[str, ...], title: str) -> Figure | None:
     fig = new_figure(height=2.4 * len(kpis))
     axes = fig.subplots(len(kpis), 1, sharex=True, squeeze=False)[:, 0]
     for ax, k, colour in zip(axes, kpis, PALETTE, strict=False):
-        s = summarize(rows[rows["kpi"] == k], ["key"]).sort_values("key")
+        s = summarize(rows[rows["kpi"] == k], ["key", "kpi"]).sort_values("key")
         band(ax, s["key"].to_numpy(dtype=float), s, colour, unit_label(k))
         ax.set_ylabel(unit_label(k))
     axes[0].set_title(title)
