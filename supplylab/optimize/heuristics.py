@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from supplylab.optimize.lagrangian import FacilityData
+from supplylab.optimize.lagrangian import FacilityData, LagrangianPoint
 
 
 def flows_multi(data: FacilityData, open_mask: np.ndarray) -> tuple[float, np.ndarray | None]:
@@ -200,41 +200,42 @@ class Incumbent:
         return val
 
 
-def local_search(inc: Incumbent, site_value: np.ndarray, time_limit_s: float,
-                 candidates: int = 8) -> None:
+def local_search(inc: Incumbent, point: LagrangianPoint, time_limit_s: float) -> None:
     """Close, open and swap sites from the incumbent until no move improves or time is up.
 
-    Closed sites are tried in order of ``site_value`` (Lagrangian v_i, cheapest first), at most
-    ``candidates`` of them per round for opening and swapping.
+    Every move is screened by its Lagrangian bound ``sum lam + sum_{i open} v_i`` (a lower
+    bound on the cost of that network with any flows, so a move whose bound is not below the
+    incumbent cannot improve it and is skipped); the others are costed cheapest bound first,
+    and the first improving one is taken.
     """
     data = inc.data
     free = data.open_upper & ~data.open_lower
+    base = float(point.lam.sum())
+    v = point.v
     t_end = time.perf_counter() + time_limit_s
     improved = inc.y is not None
     while improved and time.perf_counter() < t_end:
         improved = False
         y = inc.y.copy()
-        base = inc.value
+        now = base + float(v[y].sum())
         opened = np.flatnonzero(y & free)
         closed = np.flatnonzero(~y & free)
-        closed = closed[np.argsort(site_value[closed], kind="stable")][:candidates]
-        moves: list[np.ndarray] = []
-        for i in opened[np.argsort(-site_value[opened], kind="stable")]:
-            t = y.copy()
-            t[i] = False
-            moves.append(t)
-        for i in closed:
-            t = y.copy()
-            t[i] = True
-            moves.append(t)
-        for i in closed:
-            for k in opened:
-                t = y.copy()
-                t[i], t[k] = True, False
-                moves.append(t)
-        for t in moves:
+        moves = [(now - v[i], (i,), ()) for i in opened]
+        moves += [(now + v[i], (), (i,)) for i in closed]
+        if opened.size and closed.size:
+            swap = now + v[closed][:, None] - v[opened][None, :]
+            for a, b in zip(*np.nonzero(swap < inc.value), strict=True):
+                moves.append((float(swap[a, b]), (opened[b],), (closed[a],)))
+        moves.sort(key=lambda mv: mv[0])
+        target = inc.value - 1e-9 * max(abs(inc.value), 1.0)
+        for est, out, into in moves:
+            if est >= target:
+                break
             if time.perf_counter() >= t_end:
                 return
-            if inc.offer(t, force=True) < base - 1e-9 * max(abs(base), 1.0):
+            t = y.copy()
+            t[list(out)] = False
+            t[list(into)] = True
+            if inc.offer(t, force=True) < target:
                 improved = True
                 break
