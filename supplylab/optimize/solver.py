@@ -368,6 +368,30 @@ def _round_up_start(h: highspy.Highs, model: LinearModel,
     return best
 
 
+class PersistentLP:
+    """An LP kept inside HiGHS between solves: change column bounds, re-solve from the last
+    basis (dual simplex warm start). For heuristics that cost many neighbouring networks."""
+
+    def __init__(self, model: LinearModel, options: SolverOptions | None = None) -> None:
+        self.h = _new_highs(options or SolverOptions())
+        _pass(self.h, model, np.zeros(model.ncols, dtype=np.int32))
+        self.lower = _inf(model.column_arrays()[1], -1)
+
+    def set_upper(self, cols: np.ndarray, upper: np.ndarray) -> None:
+        """New upper bounds of ``cols`` (lower bounds stay)."""
+        cols = np.asarray(cols, dtype=np.int32)
+        self.h.changeColsBounds(int(cols.size), cols, self.lower[cols],
+                                _inf(np.asarray(upper, float), 1))
+
+    def run(self) -> tuple[float | None, np.ndarray | None]:
+        """(objective, column values), or (None, None) when not solved to optimality."""
+        self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None, None
+        return (float(self.h.getInfo().objective_function_value),
+                np.asarray(self.h.getSolution().col_value, dtype=float))
+
+
 # ---------------------------------------------------------------- shared helpers
 
 def _highs_status(h: highspy.Highs, hstatus: highspy.HighsModelStatus) -> Status:

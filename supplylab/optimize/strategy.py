@@ -133,8 +133,8 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
     budget = LAGRANGIAN_DEFAULT_S if limit is None else LAGRANGIAN_SHARE * limit
     inc = Incumbent(data)
     first = subgradient(data, lambda: inc.value, lambda p: inc.offer(p.y),
-                        time_limit_s=budget, rel_gap=gap)
-    local_search(inc, first.best, time_limit_s=max(2.0, 0.25 * budget))
+                        time_limit_s=0.4 * budget, rel_gap=gap)
+    local_search(inc, first.best, time_limit_s=max(2.0, 0.35 * budget))
     if inc.y is None:
         return None
     lower_bound = first.best.bound
@@ -144,9 +144,10 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
     if (up & ~lo).any() and inc.value - lower_bound > gap * abs(inc.value):
         fixed = data.with_bounds(lo, up)
         second = subgradient(fixed, lambda: inc.value, lambda p: inc.offer(p.y),
-                             lam0=first.best.lam, time_limit_s=0.3 * budget, rel_gap=gap)
+                             lam0=first.best.lam, time_limit_s=0.25 * budget, rel_gap=gap)
         iterations += second.iterations
         point = second.best
+        local_search(inc, point, time_limit_s=max(1.0, 0.1 * budget))
         lo, up = fix_sites(fixed, point, inc.value)
         # the fixed problem's bound holds for the whole problem up to the incumbent
         lower_bound = max(lower_bound, min(second.best.bound, inc.value))
