@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -89,6 +90,50 @@ class SolveOutcome:
         return self.status in ("optimal", "feasible") and self.x is not None
 
 
+_BANNER_SILENCED = False
+
+
+def silence_highs_banner() -> None:
+    """Swallow the banner HiGHS prints to the C-level stdout when the first ``Highs()`` of a
+    process is made (once per process; later instances print nothing unless asked).
+
+    The banner is written by C code straight to file descriptor 1, so ``sys.stdout``
+    redirection cannot catch it: fd 1 points at /dev/null while the first instance is built,
+    and C's stdio buffer is flushed before fd 1 is restored. Without this, ``--json`` output
+    would start with "Running HiGHS ...". Every path of the facade calls it first; other
+    optimisers that make their own ``highspy.Highs()`` should call it too.
+    """
+    global _BANNER_SILENCED
+    if _BANNER_SILENCED:
+        return
+    _BANNER_SILENCED = True
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no fd 1 (an embedded interpreter): nothing to protect
+        highspy.Highs()
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            try:
+                highspy.Highs()
+            finally:
+                _flush_c_stdout()
+                os.dup2(saved, 1)
+    finally:
+        os.close(saved)
+
+
+def _flush_c_stdout() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError, TypeError):  # no C runtime to reach (e.g. Windows)
+        pass
+
+
 def available_solvers() -> list[str]:
     """Solvers usable here, as facade names ('highs', 'cbc')."""
     found = set(pulp.listSolvers(onlyAvailable=True))
@@ -108,6 +153,7 @@ def solve(model: LinearModel, options: SolverOptions | None = None,
     incumbent (matrix path only; with lazy rows, when cheaper than the rounding start).
     """
     options = options or SolverOptions()
+    silence_highs_banner()
     if options.solver not in available_solvers():
         raise InputError(f"solver {options.solver!r} is not available here "
                          f"(available: {available_solvers()})")
@@ -221,6 +267,7 @@ def _write_lp_pulp(prob: pulp.LpProblem, name: str) -> str:
 # ---------------------------------------------------------------- matrix path
 
 def _new_highs(options: SolverOptions) -> highspy.Highs:
+    silence_highs_banner()
     h = highspy.Highs()
     h.setOptionValue("output_flag", bool(options.msg))
     h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
