@@ -70,8 +70,8 @@ def test_csv_cell_leaves_numbers_alone():
     assert md_text("a|b*c") == "a\\|b\\*c"
 
 
-def test_no_external_resources_and_under_one_megabyte(run_dir, tmp_path):
-    out = report(run_dir, tmp_path / "q" / "report.html")
+def test_no_external_resources_and_under_one_megabyte(run_report):
+    out = run_report
     html = out.read_text()
     refs = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', html)
     assert refs and all(r.startswith(("data:", "#")) for r in refs), refs
@@ -79,8 +79,8 @@ def test_no_external_resources_and_under_one_megabyte(run_dir, tmp_path):
     assert out.stat().st_size < 1_000_000
 
 
-def test_every_figure_as_png_and_svg_every_table_as_csv(run_dir, tmp_path):
-    out = report(run_dir, tmp_path / "f" / "report.html")
+def test_every_figure_as_png_and_svg_every_table_as_csv(run_report):
+    out = run_report
     html = out.read_text()
     names = re.findall(r'<figure id="fig-([^"]+)"', html)
     tables = re.findall(r'<table id="tab-([^"]+)"', html)
@@ -95,13 +95,13 @@ def test_every_figure_as_png_and_svg_every_table_as_csv(run_dir, tmp_path):
         assert len(frame) > 0
 
 
-def test_markdown_links_existing_figures(run_dir, tmp_path):
-    out = report(run_dir, tmp_path / "m" / "report.md")
+def test_markdown_links_existing_figures(compare_dir, tmp_path):
+    out = report(compare_dir, tmp_path / "m" / "report.md")
     md = out.read_text()
     links = re.findall(r"!\[[^\]]*\]\((figures/[^)]+\.png)\)", md)
-    assert len(links) >= 8
+    assert len(links) >= 4
     assert all((out.parent / link).is_file() for link in links)
-    assert "## Service" in md and "| fill\\_rate |" in md
+    assert "## Comparison" in md and "| fill\\_rate |" in md
 
 
 def test_figure_functions_return_figures(run_dir):

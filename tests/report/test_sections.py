@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from supplylab.errors import InputError
 from supplylab.report import report
 from supplylab.report.build import build_report
 from supplylab.report.folder import read_folder
+from supplylab.report.network import network_snapshot
 
 from .conftest import synthetic_sweep, write_minimal_run
 
@@ -31,8 +31,8 @@ def render(folder: Path, tmp_path: Path, **kw) -> str:
     return out.read_text(encoding="utf-8")
 
 
-def test_run_folder_has_every_run_section_once(run_dir, tmp_path):
-    html = render(run_dir, tmp_path)
+def test_run_folder_has_every_run_section_once(run_report):
+    html = run_report.read_text(encoding="utf-8")
     assert section_ids(html) == ["summary", "network", "service", "inventory", "money",
                                  "customers"]
     figs = figures(html)
@@ -43,20 +43,11 @@ def test_run_folder_has_every_run_section_once(run_dir, tmp_path):
     assert "units conserved" in html
 
 
-def test_run_without_network_json_has_no_map(run_dir, tmp_path):
-    bare = tmp_path / "bare"
-    shutil.copytree(run_dir, bare)
-    (bare / "network.json").unlink()
-    html = render(bare, tmp_path)
-    assert "network" not in section_ids(html)
-
-
-def test_scenario_option_supplies_the_map(run_dir, tmp_path, quickstart):
-    bare = tmp_path / "bare"
-    shutil.copytree(run_dir, bare)
-    (bare / "network.json").unlink()
-    html = render(bare, tmp_path, scenario=quickstart.source)
-    assert section_ids(html)[:2] == ["summary", "network"]
+def test_scenario_option_supplies_the_map(tmp_path, quickstart):
+    folder = write_minimal_run(tmp_path / "bare")
+    assert "network" not in section_ids(render(folder, tmp_path))
+    html = render(folder, tmp_path, scenario=quickstart.source)
+    assert section_ids(html) == ["summary", "network", "service"]
 
 
 def test_minimal_run_has_only_what_it_holds(tmp_path):
@@ -109,14 +100,13 @@ def test_frontier_needs_service_and_cost(tmp_path):
     assert "sweep_frontier" not in figures(render(folder, tmp_path))
 
 
-def test_network_design_document_adds_before_and_after(run_dir, tmp_path):
-    folder = tmp_path / "nd"
-    shutil.copytree(run_dir, folder)
+def test_network_design_document_adds_before_and_after(tmp_path, quickstart):
+    folder = write_minimal_run(tmp_path / "nd", network=network_snapshot(quickstart))
     (folder / "network_design.json").write_text(json.dumps(
         {"objective": 1.0, "status": "optimal", "gap": 0.0,
          "open_facilities": ["DC-KS", "WH-MUC", "XD-FRA"]}))
     html = render(folder, tmp_path)
-    assert section_ids(html)[-1] == "optimisation"
+    assert section_ids(html) == ["summary", "network", "service", "optimisation"]
     assert {"network_design_before", "network_design_after"} <= set(figures(html))
 
 
@@ -143,9 +133,8 @@ def test_broken_json_is_input_error(tmp_path):
     assert main(["report", str(tmp_path)]) == 2
 
 
-def test_report_command_writes_default_output(run_dir, tmp_path):
-    folder = tmp_path / "cmd"
-    shutil.copytree(run_dir, folder)
+def test_report_command_writes_default_output(tmp_path):
+    folder = write_minimal_run(tmp_path / "cmd")
     assert main(["report", str(folder)]) == 0
     assert (folder / "report.html").is_file()
     assert main(["report", str(folder), "-o", str(tmp_path / "r.pdf")]) == 2
