@@ -40,8 +40,9 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
-    """Atomically write ``frame`` as CSV without the index; floats keep full precision."""
-    atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.17g"))
+    """Atomically write ``frame`` as CSV without the index; floats at their shortest
+    representation that reads back exactly (Python's ``repr``: ``0.1``, not 17 digits)."""
+    atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
 def write_parquet_if_possible(path: Path, frame: pd.DataFrame) -> bool:

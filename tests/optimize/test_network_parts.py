@@ -49,6 +49,22 @@ def test_bad_files_raise_input_error_naming_the_file(tmp_path: Path, text: str, 
     assert err.value.exit_code == 2
 
 
+def test_data_complete_before_nul_padding_ends_there(tmp_path: Path) -> None:
+    """Holmberg p47's copy has NUL padding followed by leftovers of an older file: complete
+    data before the padding is read; without the padding the same leftovers are refused, and
+    data cut short by padding reads on across it."""
+    data = "2 2\n10 5\n10 6\n3 4\n1 2 3 4\n"
+    (tmp_path / "padded").write_text(data + "\x00" * 8 + "39. 336. 332.\n")
+    fp = read_instance(tmp_path / "padded", "holmberg")
+    np.testing.assert_array_equal(fp.cost, [[1, 2], [3, 4]])
+    (tmp_path / "junk").write_text(data + "39. 336. 332.\n")
+    with pytest.raises(InputError, match="3 unexpected tokens"):
+        read_instance(tmp_path / "junk", "holmberg")
+    (tmp_path / "split").write_text(data[:-4] + "\x00\x00" + data[-4:])
+    np.testing.assert_array_equal(read_instance(tmp_path / "split", "holmberg").cost,
+                                  [[1, 2], [3, 4]])
+
+
 def test_missing_file_and_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not found"):
         read_instance(tmp_path / "nope.txt")
