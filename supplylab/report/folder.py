@@ -139,16 +139,10 @@ class RunData:
         r = hit.iloc[0]
         return float(r["mean"]), float(r["ci_low"]), float(r["ci_high"])
 
-    def periods(self) -> tuple[str, pd.DataFrame]:
-        """The finest period dimension present and its rows (``replication, key, kpi, value``,
-        ``key`` as an integer period index)."""
-        for dim in PERIODS:
-            sub = self.rows[self.rows["dimension"] == dim] if not self.rows.empty else self.rows
-            if not sub.empty:
-                sub = sub.copy()
-                sub["key"] = pd.to_numeric(sub["key"], errors="coerce")
-                return dim, sub.dropna(subset=["key"])
-        return "", pd.DataFrame(columns=["replication", "key", "kpi", "value"])
+    def period_dimension(self) -> str:
+        """The finest period dimension present (``week``, else ``month``), or ``""``."""
+        dims = set(self.dimensions())
+        return next((d for d in PERIODS if d in dims), "")
 
 
 def read_run(path: Path, label: str | None = None) -> RunData:

@@ -158,16 +158,19 @@ def service_section(run: RunData) -> Section | None:
 
 def over_time(run: RunData, kpis: tuple[str, ...], title: str) -> Figure | None:
     """Period KPIs as mean lines with 95% bands across replications, one panel per KPI."""
-    dim, rows = run.periods()
-    kpis = tuple(k for k in kpis if k in set(rows["kpi"]))
+    dim = run.period_dimension()
+    if not dim:
+        return None
+    summary = run.summary(dim).copy()
+    summary["key"] = pd.to_numeric(summary["key"], errors="coerce")
+    summary = summary.dropna(subset=["key"])
+    kpis = tuple(k for k in kpis if k in set(summary["kpi"]))
     if not kpis:
         return None
-    from supplylab.experiments.results import summarize
-
     fig = new_figure(height=2.4 * len(kpis))
     axes = fig.subplots(len(kpis), 1, sharex=True, squeeze=False)[:, 0]
     for ax, k, colour in zip(axes, kpis, PALETTE, strict=False):
-        s = summarize(rows[rows["kpi"] == k], ["key"]).sort_values("key")
+        s = summary[summary["kpi"] == k].sort_values("key")
         band(ax, s["key"].to_numpy(dtype=float), s, colour, unit_label(k))
         ax.set_ylabel(unit_label(k))
     axes[0].set_title(title)

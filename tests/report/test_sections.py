@@ -148,3 +148,14 @@ def test_audit_failure_is_shown(tmp_path):
     rep = build_report(read_folder(folder))
     assert rep.audit_ok is False
     assert "units NOT conserved" in render(folder, tmp_path)
+
+
+def test_periods_only_in_the_tidy_rows_still_plot(tmp_path):
+    """An older folder: week rows in timeseries.csv only, not in results.json."""
+    folder = write_minimal_run(tmp_path / "weeks", kpis={"on_hand_units_avg": 5.0})
+    rows = ["replication,dimension,key,kpi,value"]
+    rows += [f"{r},week,{w},on_hand_units_avg,{10 + w + r}" for r in range(3) for w in range(6)]
+    (folder / "timeseries.csv").write_text("\n".join(rows) + "\n")
+    html = render(folder, tmp_path)
+    assert section_ids(html) == ["summary", "inventory"]
+    assert figures(html) == ["inventory_over_time"]
