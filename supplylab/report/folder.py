@@ -13,8 +13,9 @@ Files read (see docs/report.md):
 * compare: ``comparison.json``, ``differences.csv`` and one run folder per alternative
   (``0-<name>``, ``1-<name>``, ...);
 * sweep: ``experiment.json``, ``summary.csv`` (or ``sweep.csv``), ``runs.csv``;
-* any folder: ``*.json`` optimiser documents (``open_facilities`` -> network design,
-  ``frontier`` -> a trade-off curve, ``calendar`` -> a promotion calendar).
+* any folder: ``*.json`` documents of other layers (``open_facilities`` -> network design,
+  ``frontier`` -> a trade-off curve, ``calendar`` -> a promotion calendar, ``at_risk`` -> the
+  customers' early-warning list).
 """
 
 from __future__ import annotations
@@ -286,6 +287,8 @@ class Optimisation:
             return "frontier"
         if "calendar" in self.doc:
             return "calendar"
+        if isinstance(self.doc.get("at_risk"), list):
+            return "at_risk"
         return ""
 
 

@@ -306,8 +306,11 @@ def money_section(run: RunData) -> Section | None:
     return None if sec.empty else sec
 
 
-def customers_section(run: RunData) -> Section | None:
-    if not any(run.value(k) is not None for k in CUSTOMER_KPIS):
+def customers_section(run: RunData, warning: pd.DataFrame | None = None) -> Section | None:
+    """Customer base, churn and CLV by tier, and the at-risk list: ``warning`` (an early-warning
+    document's rows, e.g. from :func:`supplylab.customers.at_risk`) when given."""
+    has_warning = warning is not None and not warning.empty
+    if not has_warning and not any(run.value(k) is not None for k in CUSTOMER_KPIS):
         return None
     sec = Section("customers", "Customers")
     sec.table("customer_kpis", kpi_table(run, CUSTOMER_KPIS), "Customer base at the end of the "
@@ -331,8 +334,12 @@ def customers_section(run: RunData) -> Section | None:
             big_numbers(ax)
             ax.set_title(unit_label(k).split(" (")[0].capitalize() + " by tier")
         sec.figure("customers_by_tier", fig, "Customer lifetime value and churn by tier.")
-    sec.table("at_risk", at_risk(run), at_risk_caption(run))
-    return sec
+    if has_warning:
+        sec.table("at_risk", warning, "At-risk customers named by the early warning, in its "
+                  "order (most value at risk first).")
+    else:
+        sec.table("at_risk", at_risk(run), at_risk_caption(run))
+    return None if sec.empty else sec
 
 
 def at_risk(run: RunData, n: int = 15) -> pd.DataFrame:

@@ -159,3 +159,12 @@ def test_periods_only_in_the_tidy_rows_still_plot(tmp_path):
     html = render(folder, tmp_path)
     assert section_ids(html) == ["summary", "inventory"]
     assert figures(html) == ["inventory_over_time"]
+
+
+def test_early_warning_document_is_the_at_risk_list(tmp_path):
+    folder = write_minimal_run(tmp_path / "warn")
+    (folder / "early_warning.json").write_text(json.dumps(
+        {"at_risk": [{"customer": "RET-07", "p_alive": 0.2, "value_at_risk": 900.0}]}))
+    html = render(folder, tmp_path)
+    assert section_ids(html) == ["summary", "service", "customers"]
+    assert "RET-07" in html and (tmp_path / "out" / "tables" / "at_risk.csv").is_file()
