@@ -223,6 +223,10 @@ def read_sweep(path: Path) -> SweepData:
         summary = summary.merge(exact, on="point", how="left")
     for col in ("mean", "ci_low", "ci_high"):
         summary[col] = pd.to_numeric(summary[col], errors="coerce")
+    for p in params:  # list or mapping values (a whole policy) become their JSON text
+        if p in summary:
+            summary[p] = summary[p].map(lambda v: json.dumps(v, sort_keys=True)
+                                        if isinstance(v, list | dict) else v)
     return SweepData(path, experiment, summary.reset_index(drop=True), params,
                      _read_csv(path / "runs.csv"))
 

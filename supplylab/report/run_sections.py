@@ -122,10 +122,15 @@ def cycle_times(run: RunData) -> Figure | None:
         i = 1
     if not cust.empty:
         ax = axes[i]
-        ax.hist(cust.to_numpy(dtype=float), bins=min(30, max(5, len(cust) // 3)),
-                color=PALETTE[5], edgecolor="white")
+        counts, _, _ = ax.hist(cust.to_numpy(dtype=float),
+                               bins=min(30, max(5, len(cust) // 3)), color=PALETTE[5],
+                               edgecolor="white")
+        nonzero = counts[counts > 0]
+        skewed = len(nonzero) > 1 and nonzero.max() > 20 * nonzero.min()
+        if skewed:  # a few slow customers would vanish next to the many fast ones
+            ax.set_yscale("log")
         ax.set_xlabel("mean order cycle time of a customer (days)")
-        ax.set_ylabel("customers")
+        ax.set_ylabel("customers (log scale)" if skewed else "customers")
         ax.set_title("Across customers")
     return fig
 

@@ -18,7 +18,8 @@ from matplotlib.image import imread
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars", "--enable-logging=stderr", "--v=0",
+         "--hide-scrollbars", "--run-all-compositor-stages-before-draw",
+         "--enable-logging=stderr", "--v=0",
          # network off: no name resolves and every request would go to a closed local port
          "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9"]
 

@@ -168,3 +168,25 @@ def test_early_warning_document_is_the_at_risk_list(tmp_path):
     html = render(folder, tmp_path)
     assert section_ids(html) == ["summary", "service", "customers"]
     assert "RET-07" in html and (tmp_path / "out" / "tables" / "at_risk.csv").is_file()
+
+
+def test_sweep_without_finished_runs_says_so(tmp_path):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    (folder / "experiment.json").write_text(json.dumps(
+        {"name": "e", "design": "grid", "parameters": {"stock.level": [1, 2]},
+         "points": [{"stock.level": 1}, {"stock.level": 2}]}))
+    (folder / "summary.csv").write_text("point,stock.level,kpi,mean,ci_low,ci_high,half_width,n\n")
+    html = render(folder, tmp_path)
+    assert section_ids(html) == ["summary", "sweep"] and figures(html) == []
+    assert "No finished runs" in html
+
+
+def test_sweep_over_whole_policies(tmp_path):
+    """A parameter whose values are mappings (a whole policy) is shown by its JSON text."""
+    folder = synthetic_sweep(tmp_path / "pol", {"stock.level": [90.0, 130.0]})
+    exp = json.loads((folder / "experiment.json").read_text())
+    exp["points"] = [{"stock.level": {"policy": "sS", "s": v}} for v in (90, 130)]
+    (folder / "experiment.json").write_text(json.dumps(exp))
+    html = render(folder, tmp_path)
+    assert "sweep_kpis_1" in figures(html)
