@@ -20,7 +20,7 @@ from supplylab.report.build import build_report
 from supplylab.report.escape import csv_cell, csv_safe, md_text
 from supplylab.report.folder import read_folder
 from supplylab.report.maps import network_map, outline, rings_in
-from supplylab.report.network import lane_flows
+from supplylab.report.network import lane_flows, network_snapshot
 from supplylab.report.sweep_sections import pareto_points
 
 from .conftest import write_minimal_run
@@ -168,3 +168,13 @@ def test_pareto_points_are_exactly_the_undominated(points):
                               and (cost[j] < cost[i] or service[j] > service[i])
                               for j in range(len(points)))}
     assert {(cost[i], service[i]) for i in got} == undominated
+
+
+def test_snapshot_has_the_lanes_of_the_scenario_graph(quickstart):
+    snap = network_snapshot(quickstart)
+    graph = quickstart.graph()
+    assert {(e["source"], e["target"], e["kind"]) for e in snap["edges"]} == {
+        (a, b, d["kind"]) for a, b, d in graph.edges(data=True)}
+    assert {n["id"] for n in snap["nodes"]} == set(graph.nodes)
+    tiers = {n["id"]: n["tier"] for n in snap["nodes"] if n["kind"] == "customer"}
+    assert tiers == {c.id: c.tier for c in quickstart.network.customers}
