@@ -301,3 +301,11 @@ def test_sweep_command_tries_an_experiment_quickly(tmp_path: Path,
     assert json.loads((tmp_path / "experiment.json").read_text())["days"] == 40
     runs = pd.read_csv(tmp_path / "runs.csv")
     assert len(runs) == 3 and math.isfinite(runs["wall_seconds"].sum())
+
+
+def test_n_best_says_why_it_lists_fewer_networks(capsys: pytest.CaptureFixture[str]) -> None:
+    # one existing site and no candidates: a single feasible network
+    assert main(["optimize", "network", str(SMALL), "--n-best", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "note: only 1 of the 2 networks asked for: every other set of open sites is " \
+           "infeasible" in err
