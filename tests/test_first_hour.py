@@ -45,6 +45,31 @@ def test_the_readme_python_snippet_runs_as_a_saved_script(tmp_path: Path) -> Non
     assert done.stdout.split()[-2:] == ["10", "Results"]
 
 
+def test_the_api_page_first_block_runs_as_a_saved_script(tmp_path: Path) -> None:
+    import shutil
+
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    block = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    (tmp_path / "first.py").write_text(block + "\nprint(sorted(cmp.names))\n", encoding="utf-8")
+    done = _python(tmp_path / "first.py", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "['more DC stock', 'now']"
+    assert {p.name for p in (tmp_path / "out" / "base").iterdir()} >= {
+        "results.json", "summary.csv", "kpis.csv", "timeseries.csv"}
+
+
+def test_ci_script_fails_loudly_without_the_shared_folder(tmp_path: Path) -> None:
+    repo = tmp_path / "checkout"
+    (repo / ".ci").mkdir(parents=True)
+    (repo / ".ci" / "run").write_text((ROOT / ".ci" / "run").read_text())
+    done = subprocess.run(["bash", str(repo / ".ci" / "run")], capture_output=True, text=True,
+                          timeout=60, cwd=repo)
+    assert done.returncode == 2
+    assert "../shared/benchmarks not found" in done.stderr
+    assert not (repo / ".ci-venv").exists()  # stopped before installing anything
+
+
 def test_workers_outside_a_main_guard_stop_with_one_line_before_any_process(tmp_path: Path) -> None:
     script = tmp_path / "unguarded.py"
     script.write_text("import supplylab as sl\n"
@@ -285,7 +310,7 @@ def test_tables_fit_80_columns_with_kpis_as_rows_and_a_legend(tmp_path: Path) ->
         assert "…" not in text  # nothing cut
         assert "fill %" in text and "fill % = fill_rate (percent)" in text
     text = _printed(cmp, 80)  # long names: short headers, spelt out in the legend
-    assert "B - base" in text and "C - base" in text
+    assert "B - base" in text and "C - base" in text  # differences to the baseline "base"
     assert "B = a very long alternative name one" in text
     assert "C = a very long alternative name two" in text
 
