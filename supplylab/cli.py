@@ -131,6 +131,7 @@ def run(
     dask: Annotated[str | None, typer.Option(metavar="ADDRESS", help="Dask scheduler address, or 'local'.")] = None,
     precision: Annotated[list[str] | None, typer.Option(metavar="KPI=HALF_WIDTH", help="Add replications until the KPI's 95% half-width is reached (repeatable).")] = None,
     events: Annotated[Path | None, typer.Option(metavar="FILE", help="Write the event log (CSV) of replication 0 here.")] = None,
+    report: Annotated[bool, typer.Option("--report", help="Also write OUT/report.html (needs --out).")] = False,
 ) -> None:
     """Simulate a scenario and report its KPIs with 95% confidence intervals."""
     import os
@@ -138,6 +139,10 @@ def run(
     from . import simulate
     from .scenario import load, parse_assignments
 
+    if report:
+        from .report.commands import require_out
+
+        require_out(report, out)
     sc = load(file, parse_assignments(set_))
     targets = {}
     for text in precision or []:
@@ -155,6 +160,10 @@ def run(
                    dask=dask, precision=targets or None, events=events,
                    progress=sys.stderr.isatty() and not as_json)
     emit(res, out=out, as_json=as_json)
+    if report and out is not None:
+        from .report.commands import after_run
+
+        after_run(out, sc)
 
 
 def _unavailable(app: typer.Typer, name: str, help_text: str, why: str) -> None:

@@ -95,6 +95,7 @@ def compare_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison document as JSON.")] = False,
     workers: Annotated[int | None, typer.Option(min=1, metavar="N", help="Local processes (default: all cores).")] = None,
     dask: Annotated[str | None, typer.Option(metavar="ADDRESS", help="Dask scheduler address, or 'local'.")] = None,
+    report: Annotated[bool, typer.Option("--report", help="Also write OUT/report.html (needs --out).")] = False,
 ) -> None:
     """Compare scenarios with common random numbers: paired differences vs the first file."""
     from supplylab.scenario import load
@@ -104,6 +105,10 @@ def compare_command(
     if len(files) < 2:
         raise InputError("compare needs at least two scenario files (the first is the "
                          "baseline)", "compare")
+    if report:
+        from supplylab.report.commands import require_out
+
+        require_out(report, out)
     overrides = parse_overrides(set_)
     scenarios = [load(f, overrides or None) for f in files]
     print_notes([f"{f.name}: {n}" for f, sc in zip(files, scenarios, strict=True)
@@ -114,6 +119,10 @@ def compare_command(
                          runner=runner, workers=workers, dask=dask, days=days,
                          progress=_stderr_tty() and not as_json)
     emit(comparison, out=out, as_json=as_json)
+    if report and out is not None:
+        from supplylab.report.commands import after_compare
+
+        after_compare(out, scenarios)
 
 
 def sweep_command(
@@ -123,6 +132,7 @@ def sweep_command(
     days: Annotated[float | None, typer.Option(min=0.001, metavar="DAYS", help="Horizon in days (default: the experiment's, else the scenario's).")] = None,
     workers: Annotated[int | None, typer.Option(min=1, metavar="N", help="Local processes (default: all cores).")] = None,
     dask: Annotated[str | None, typer.Option(metavar="ADDRESS", help="Dask scheduler address, or 'local'.")] = None,
+    report: Annotated[bool, typer.Option("--report", help="Also write the report.html into the output folder.")] = False,
 ) -> None:
     """Run a parameter sweep from an experiment file; re-running the command resumes it.
 
@@ -148,6 +158,10 @@ def sweep_command(
     ok = int((res.runs["status"] == "ok").sum())
     typer.echo(f"{ok} of {len(exp.points) * exp.replications} runs stored in "
                f"{folder / 'results.sqlite'}; tables in {folder}")
+    if report:
+        from supplylab.report.commands import after_sweep
+
+        after_sweep(folder, exp.scenario)
     failures = res.failures
     if not failures.empty:
         first = failures.iloc[0]

@@ -23,10 +23,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from supplylab.errors import ExperimentError, SupplylabError
+from supplylab.errors import ExperimentError, InputError, SupplylabError
 from supplylab.sim.result import ReplicationResult
 
-from ._types import RunFn, default_run_fn
+from ._types import RunFn, default_run_fn, sim_setting
 
 RUNNERS = ("serial", "processes", "dask")
 
@@ -145,6 +145,21 @@ def resolve_runner(runner: str | None, workers: int | None, dask: str | None) ->
     return runner
 
 
+def check_plan(plan: RunPlan) -> None:
+    """Refuse a plan that cannot run before any worker starts: a horizon override that is not
+    a finite number of days above each scenario's warm-up, or an intractable replication."""
+    from supplylab.scenario import limits
+
+    if plan.days is None:
+        return
+    for sc in plan.scenarios:
+        problem = limits.days_problem(plan.days, sim_setting(sc, "warmup_days"))
+        if problem is None and hasattr(sc, "customer_groups"):
+            problem = limits.tractability_problem(sc, plan.days)
+        if problem:
+            raise InputError(f"{getattr(sc, 'name', 'scenario')}: {problem}", "days")
+
+
 def execute(plan: RunPlan, tasks: Iterable[tuple[int, int]], on_outcome: OnOutcome, *,
             runner: str = "processes", workers: int | None = None,
             dask: str | None = None) -> None:
@@ -160,6 +175,7 @@ def execute(plan: RunPlan, tasks: Iterable[tuple[int, int]], on_outcome: OnOutco
     todo = list(tasks)
     if not todo:
         return
+    check_plan(plan)
     if runner == "serial":
         for point, rep in todo:
             on_outcome(run_task(plan, point, rep))

@@ -128,11 +128,41 @@ def resolve_loc(data: Any, loc: tuple[Any, ...]) -> tuple[PathT, Any, bool]:
         elif isinstance(cur, list) and isinstance(el, int) and 0 <= el < len(cur):
             path.append(item_key(cur[el], el))
             cur = cur[el]
-        elif i == len(loc) - 1:
+        elif i == len(loc) - 1 and isinstance(cur, dict | list):
             path.append(el)
             exists = False
         # else: a union tag inserted by pydantic; skip it
     return tuple(path), cur, exists
+
+
+#: Longest echo of an input value in a message (a value may come from a file the user did
+#: not write, e.g. through ``extends:``; the message names the key, it need not quote it).
+MAX_ECHO = 40
+
+
+def shown(value: Any) -> str:
+    """``repr(value)`` cut to ``MAX_ECHO`` characters (mappings and lists by their size)."""
+    if isinstance(value, dict):
+        return f"a mapping of {len(value)} key(s)"
+    if isinstance(value, list):
+        return f"a list of {len(value)} item(s)"
+    text = repr(value)
+    return text if len(text) <= MAX_ECHO else text[:MAX_ECHO - 3] + "..."
+
+
+def _number_hint(kind: str, value: Any) -> str:
+    """Why a value is not the number a field needs, and how to write it."""
+    if isinstance(value, bool):
+        return f" (got {value!r}: true/false is not a number)"
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return f" (got {shown(value)})"
+        return f" (got the text {shown(value)}: write the number without quotes)"
+    if kind == "int_type" and isinstance(value, float):
+        return f" (got {value!r}: write a whole number)"
+    return f" (got {shown(value)})"
 
 
 def _message(err: dict[str, Any], value: Any, vocabulary: set[str]) -> str:
@@ -141,7 +171,7 @@ def _message(err: dict[str, Any], value: Any, vocabulary: set[str]) -> str:
     loc = err["loc"]
     if kind == "extra_forbidden":
         key = loc[-1]
-        return f"unknown key {key!r}{suggest(str(key), vocabulary)}"
+        return f"unknown key {shown(key)}{suggest(str(key), vocabulary)}"
     if kind == "missing":
         return f"required field {loc[-1]!r} is missing"
     if kind == "union_tag_invalid":
@@ -160,11 +190,15 @@ def _message(err: dict[str, Any], value: Any, vocabulary: set[str]) -> str:
     if kind in ("literal_error", "enum"):
         expected = str(ctx.get("expected", ""))
         opts = [o.strip().strip("'") for o in expected.replace(" or ", ",").split(",") if o.strip()]
-        return f"{value!r} is not allowed; expected {expected}{suggest(str(value), opts)}"
+        return f"{shown(value)} is not allowed; expected {expected}{suggest(str(value), opts)}"
+    if kind in ("float_type", "int_type", "float_parsing", "int_parsing", "int_from_float"):
+        return msg + _number_hint(kind, value)
+    if kind == "finite_number":
+        return f"{msg}: .inf and .nan are not allowed (got {shown(value)})"
     if kind.endswith("_type") or kind.endswith("_parsing"):
-        return f"{msg} (got {value!r})"
+        return f"{msg} (got {shown(value)})"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        return f"{msg} (got {value!r})"
+        return f"{msg} (got {shown(value)})"
     return msg
 
 

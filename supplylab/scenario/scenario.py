@@ -111,6 +111,7 @@ def build(data: Any, positions: dict[PathT, Pos], file: str,
         raise ScenarioError([Issue(file, 1, 1, "", "a scenario is a mapping of keys "
                                    "(name, products, facilities, ...), not a "
                                    f"{type(data).__name__}")], file)
+    data = _without_closed_sites(data, positions, file)
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -124,6 +125,55 @@ def build(data: Any, positions: dict[PathT, Pos], file: str,
     sc._source = file
     sc._positions = positions
     return sc
+
+
+def _without_closed_sites(data: dict[str, Any], positions: dict[PathT, Pos],
+                          file: str) -> dict[str, Any]:
+    """The data without the facilities marked ``open: false`` and the lanes and disruptions
+    that name them; a site that replenishes from, or a customer served by, a closed site is an
+    error (pointing at the reference)."""
+    facs = data.get("facilities")
+    if not isinstance(facs, list):
+        return data
+    closed = {f.get("id") for f in facs if isinstance(f, dict) and f.get("open") is False}
+    if not closed:
+        return data
+    bad: list[tuple[PathT, str]] = []
+    for f in facs:
+        if not isinstance(f, dict) or f.get("id") in closed:
+            continue
+        rf = f.get("replenish_from")
+        for key, src in (rf.items() if isinstance(rf, dict) else [(None, rf)]):
+            if src in closed:
+                path = ("facilities", f.get("id"), "replenish_from") + ((key,) if key else ())
+                bad.append((path, f"replenishes from {src!r}, which is closed (open: false)"))
+    for section, key in (("customers", "id"), ("customer_groups", "id_prefix")):
+        for c in data.get(section) or []:
+            if not isinstance(c, dict):
+                continue
+            if c.get("served_by") in closed:
+                bad.append(((section, c.get(key), "served_by"),
+                            f"served by {c['served_by']!r}, which is closed (open: false)"))
+            members = c.get("served_by_members")
+            for cid, site in (members.items() if isinstance(members, dict) else []):
+                if site in closed:
+                    bad.append(((section, c.get(key), "served_by_members", cid),
+                                f"served by {site!r}, which is closed (open: false)"))
+    if bad:
+        issues = []
+        for path, msg in bad:
+            fpath, line, col = position(positions, path, file)
+            issues.append(Issue(fpath, line, col, dotted(path), msg))
+        raise ScenarioError(issues, file)
+    out = dict(data)
+    out["facilities"] = [f for f in facs if not (isinstance(f, dict) and f.get("id") in closed)]
+    if isinstance(data.get("lanes"), list):
+        out["lanes"] = [ln for ln in data["lanes"] if not (
+            isinstance(ln, dict) and (ln.get("from") in closed or ln.get("to") in closed))]
+    if isinstance(data.get("disruptions"), list):
+        out["disruptions"] = [d for d in data["disruptions"]
+                              if not (isinstance(d, dict) and d.get("target") in closed)]
+    return out
 
 
 def _issues(findings: list[Any], positions: dict[PathT, Pos], file: str) -> list[Issue]:
