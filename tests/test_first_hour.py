@@ -334,3 +334,12 @@ def test_n_best_says_why_it_lists_fewer_networks(capsys: pytest.CaptureFixture[s
     err = capsys.readouterr().err
     assert "note: only 1 of the 2 networks asked for: every other set of open sites is " \
            "infeasible" in err
+
+
+def test_summarize_bounds_one_kpis_rows_grouped_by_key() -> None:
+    from supplylab.experiments.results import summarize
+
+    frame = pd.DataFrame({"key": ["0"] * 3 + ["1"] * 3, "kpi": "fill_rate",
+                          "value": [1.0, 1.0, 0.99, 1.0, 0.98, 1.0]})
+    out = summarize(frame, ["key"])  # as the report's weekly plots call it
+    assert list(out["key"]) == ["0", "1"] and (out["ci_high"] <= 1.0).all()
