@@ -113,6 +113,9 @@ def test_compare_labels_alternatives_by_file_name_or_labels(tmp_path: Path) -> N
     cmp = sl.compare([a, b], replications=2, days=30)
     assert cmp.names == ["base", "more_stock"]
     assert cmp.results[1].scenario_name == sl.load(b).name  # the scenario keeps its own name
+    # typing the object in a notebook shows a line, not every replication's records
+    assert repr(cmp).startswith("<Comparison of 'base', 'more_stock'") and len(repr(cmp)) < 200
+    assert repr(cmp.results[0]).startswith("<Results 'small single site': 2 replication(s)")
     assert sl.compare([a, b], replications=2, days=30, labels=["now", "plan"]).names == \
         ["now", "plan"]
     with pytest.raises(InputError, match="1 label"):

@@ -96,6 +96,11 @@ class Results:
     def n(self) -> int:
         return len(self.replications)
 
+    def __repr__(self) -> str:  # short: the default would print every replication's records
+        kpis = len(self.replications[0].kpis) if self.replications else 0
+        return (f"<Results {self.scenario_name!r}: {self.n} replication(s), seed {self.seed}, "
+                f"{kpis} KPIs; .summary(), .kpis, .timeseries, .print_table()>")
+
     @property
     def kpis(self) -> pd.DataFrame:
         """Tidy table: ``replication, dimension, key, kpi, value``."""
