@@ -47,8 +47,12 @@ def _click_exception_types() -> tuple[tuple[type, ...], tuple[type, ...], tuple[
 @app.callback()
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show the full trace of an internal error.")] = False,
+    allow_path: Annotated[list[Path] | None, typer.Option("--allow-path", help="Let extends: and data files reach this folder (repeatable; default: the scenario's and the working folder only).")] = None,
 ) -> None:
     _state["debug"] = debug
+    from .scenario.yaml_io import allow_paths
+
+    allow_paths(list(allow_path or []))
 
 
 @app.command()
