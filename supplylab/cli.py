@@ -106,9 +106,12 @@ def run(
 ) -> None:
     """Simulate a scenario and report its KPIs with 95% confidence intervals."""
     from . import simulate
+    from .io import check_output_dir
     from .scenario import load, parse_assignments
 
     sc = load(file, parse_assignments(set_))
+    if out is not None:
+        check_output_dir(out)
     targets = {}
     for text in precision or []:
         kpi, _, hw = text.partition("=")

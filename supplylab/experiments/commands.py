@@ -83,6 +83,8 @@ def compare_command(
                          "baseline)", "compare")
     overrides = parse_overrides(set_)
     scenarios = [load(f, overrides or None) for f in files]
+    if out is not None:
+        _io.check_output_dir(out)
     n = replications or scenarios[0].simulation.replications
     runner = choose_runner(workers, dask, n * len(scenarios))
     comparison = compare(scenarios, replications, seed, runner=runner, workers=workers,

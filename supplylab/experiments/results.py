@@ -134,10 +134,10 @@ class Results:
 
     def write(self, out_dir: str | Path) -> Path:
         """Write ``results.json``, ``kpis.csv`` and ``timeseries.csv`` atomically; returns the dir."""
-        out = Path(out_dir)
-        _io.write_text(out / "results.json", self.to_json() + "\n")
-        _io.write_csv(out / "kpis.csv", self.kpis)
-        _io.write_csv(out / "timeseries.csv", self.timeseries())
+        with _io.output_folder(out_dir) as out:
+            _io.write_text(out / "results.json", self.to_json() + "\n")
+            _io.write_csv(out / "kpis.csv", self.kpis)
+            _io.write_csv(out / "timeseries.csv", self.timeseries())
         return out
 
     def print_table(self, console: Any = None) -> None:

@@ -31,6 +31,10 @@ from ._types import RunFn, default_run_fn, sim_setting
 RUNNERS = ("serial", "processes", "dask")
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a batch of runs, with what was kept and how to go on (``str(exc)``)."""
+
+
 @dataclass(frozen=True)
 class RunPlan:
     """What every worker needs, sent once: ``points[i] = (scenario index, overrides)``."""
