@@ -160,6 +160,13 @@ def _register_layers() -> None:
 _register_layers()
 
 
+def _interrupted(err: Console, exc: BaseException | None) -> int:
+    """Ctrl-C: say so, with what was kept and how to resume when the command knows (exit 130)."""
+    detail = str(exc or "")
+    err.print("interrupted" + (f": {detail}" if detail else ""), markup=False)
+    return 130
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command and map errors to exit codes (never a raw traceback)."""
     command = typer.main.get_command(app)
@@ -167,12 +174,15 @@ def main(argv: list[str] | None = None) -> int:
     exit_types, abort_types, usage_types = _click_exception_types()
     try:
         rv = command.main(args=argv, prog_name="supplylab", standalone_mode=False)
+        if rv == 130:  # typer turned Ctrl-C into a bare exit code
+            from .experiments.runners import Interrupted
+
+            return _interrupted(err, Interrupted.last)
         return int(rv or 0) if isinstance(rv, int) else 0
     except exit_types as exc:
         return int(getattr(exc, "exit_code", 0))
-    except abort_types:
-        err.print("interrupted", markup=False)
-        return 130
+    except abort_types as exc:  # older click turns Ctrl-C into Abort
+        return _interrupted(err, exc.__cause__)
     except usage_types as exc:
         exc.show(file=sys.stderr)
         return 2
@@ -183,9 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     except SupplylabError as exc:
         err.print(f"error: {exc}", markup=False)
         return exc.exit_code
-    except KeyboardInterrupt:
-        err.print("interrupted", markup=False)
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interrupted(err, exc)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a trace
         if _state["debug"]:
             traceback.print_exc()
