@@ -62,9 +62,10 @@ def for_spreadsheets(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
     """Atomically write ``frame`` as CSV for people (formula cells neutralised), without the
-    index; floats keep full precision."""
+    index; floats at their shortest representation that reads back exactly (Python's
+    ``repr``: ``0.1``, not 17 digits)."""
     safe = for_spreadsheets(frame)
-    atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False, float_format="%.17g"))
+    atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False))
 
 
 def write_parquet_if_possible(path: Path, frame: pd.DataFrame) -> bool:

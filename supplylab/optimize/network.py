@@ -19,6 +19,7 @@ from supplylab.optimize.instances import FacilityProblem
 from supplylab.optimize.linear import LinearModel
 from supplylab.optimize.problem import NetworkDesignProblem, NetworkOptions
 from supplylab.optimize.solver import SolveOutcome, solve
+from supplylab.optimize.strategy import choose_method, solve_lagrangian
 
 #: shares below this are treated as zero in the output tables
 SHARE_TOL = 1e-7
@@ -39,7 +40,9 @@ class NetworkSolution:
       penalty_coverage, penalty_service_share, total.
 
     ``shortfall`` maps soft families to the accepted violation (units/yr). ``gap`` is the
-    relative MIP gap proven by the solver; times are wall-clock seconds.
+    relative MIP gap proven by the solver; times are wall-clock seconds. ``method`` is the
+    method that ran (``mip`` or ``lagrangian``, see :mod:`supplylab.optimize.strategy`) and
+    ``method_stats`` its figures (bound, iterations, fixed sites, seconds).
     """
 
     status: str
@@ -57,6 +60,13 @@ class NetworkSolution:
     solver: str
     path: str
     open_vector: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, bool))
+    method: str = "mip"
+    method_stats: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def proven(self) -> bool:
+        """True when the objective is proven optimal (within the requested relative gap)."""
+        return self.status == "optimal"
 
     @property
     def open_site_ids(self) -> list[str]:
@@ -68,7 +78,7 @@ class NetworkSolution:
                 "best_bound": self.best_bound, "open_facilities": self.open_site_ids,
                 "model_time_s": self.model_time_s, "build_time_s": self.build_time_s,
                 "solve_time_s": self.solve_time_s, "solver": self.solver, "path": self.path,
-                "shortfall": self.shortfall}
+                "shortfall": self.shortfall, "method": self.method, "proven": self.proven}
 
 
 def as_problem(problem: NetworkDesignProblem | FacilityProblem) -> NetworkDesignProblem:
@@ -91,6 +101,11 @@ def solve_network(problem: NetworkDesignProblem | FacilityProblem,
     """
     problem = as_problem(problem)
     options = options or NetworkOptions()
+    if choose_method(problem, options, no_goods) == "lagrangian":
+        options.check(problem)
+        sol = solve_lagrangian(problem, options)
+        if sol is not None:
+            return sol
     t0 = time.perf_counter()
     model, ctx = build_model(problem, options, no_goods=no_goods)
     t1 = time.perf_counter()

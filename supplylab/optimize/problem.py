@@ -186,6 +186,8 @@ class NetworkOptions:
     ``max_open``: bounds on the number of open sites. ``co2_price``: currency per tonne;
     ``co2_cap``: tonnes/year limit. ``capacity_penalty``: if set, capacity becomes soft at this
     cost per unit/year of overflow. ``hook(model, ctx)`` may add user constraints before solving.
+    ``method``: 'mip' (the formulation as it is), 'lagrangian' (bound, heuristics, site fixing,
+    then the reduced MIP; see :mod:`supplylab.optimize.strategy`) or 'auto' (by size).
     """
 
     single_source: bool = False
@@ -203,6 +205,7 @@ class NetworkOptions:
     capacity_penalty: float | None = None
     solver: SolverOptions = field(default_factory=SolverOptions)
     hook: Hook | None = None
+    method: Literal["auto", "mip", "lagrangian"] = "auto"
 
     def check(self, problem: NetworkDesignProblem) -> None:
         """Reject options that do not fit ``problem`` (unknown ids, bad ranges), listing all."""
@@ -240,6 +243,8 @@ class NetworkOptions:
         if self.min_open is not None and self.max_open is not None \
                 and self.min_open > self.max_open:
             bad.append(f"min_open={self.min_open} is above max_open={self.max_open}")
+        if self.method not in ("auto", "mip", "lagrangian"):
+            bad.append(f"method {self.method!r} is not 'auto', 'mip' or 'lagrangian'")
         if self.existing_policy not in ("keep", "may_close"):
             bad.append(f"existing_policy {self.existing_policy!r} is not 'keep' or 'may_close'")
         if bad:

@@ -26,6 +26,8 @@ customer's ``served_by`` set to its main site (groups: when all their customers 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -188,33 +190,58 @@ def chosen_scenario_data(scenario: Any, problem: NetworkDesignProblem,
     return data
 
 
-def optimise_scenario(path: str | Path, output: str | Path | None = None,
-                      solver: SolverOptions | None = None,
-                      single_source: bool | None = None) -> tuple[NetworkSolution, Path | None]:
+@dataclass
+class ScenarioDesign:
+    """What :func:`optimise_scenario` did: the scenario, the problem and options built from it,
+    the solution, and the written scenario (None when no output was asked for)."""
+
+    scenario: Any
+    problem: NetworkDesignProblem
+    options: NetworkOptions
+    solution: NetworkSolution
+    output: Path | None
+
+
+def study_options(options: NetworkOptions, solver_settings: Mapping[str, Any] | None = None,
+                  single_source: bool | None = None) -> NetworkOptions:
+    """The scenario's options with only the given settings replaced.
+
+    ``solver_settings``: fields of :class:`SolverOptions` (solver, mip_rel_gap, time_limit_s,
+    path, threads); ``path="matrix"`` also turns on lazy linking rows. ``single_source``: None
+    keeps the scenario's ``sourcing``.
+    """
+    if solver_settings:
+        options = replace(options, solver=replace(options.solver, **solver_settings))
+        if solver_settings.get("path") == "matrix":
+            options = replace(options, lazy_linking=True)
+    if single_source is not None:
+        options = replace(options, single_source=single_source)
+    return options
+
+
+def optimise_scenario(path: str | Path, output: str | Path | None = None, *,
+                      solver_settings: Mapping[str, Any] | None = None,
+                      single_source: bool | None = None) -> ScenarioDesign:
     """Load a scenario, solve its network design, and write the chosen scenario to ``output``.
 
-    ``solver`` (if given) replaces the scenario's solver settings; ``single_source`` (if given)
-    its sourcing. The written file is validated by loading it back.
+    The scenario's ``network_design`` section gives the settings; ``solver_settings`` and
+    ``single_source`` replace only what they name (see :func:`study_options`). The written
+    file is validated by loading it back.
     """
-    from dataclasses import replace
-
     from supplylab.scenario import load
     from supplylab.scenario.scenario import build
     from supplylab.scenario.yaml_io import dump_yaml
 
     scenario = load(path)
     problem, options, _ = scenario_problem(scenario)
-    if solver is not None:
-        options = replace(options, solver=solver)
-    if single_source is not None:
-        options = replace(options, single_source=single_source)
+    options = study_options(options, solver_settings, single_source)
     solution = solve_network(problem, options)
     if output is None:
-        return solution, None
+        return ScenarioDesign(scenario, problem, options, solution, None)
     data = chosen_scenario_data(scenario, problem, solution)
     build(data, {}, str(output))
     out = Path(output)
     from supplylab.io import write_text_atomic
 
     write_text_atomic(out, dump_yaml(data))
-    return solution, out
+    return ScenarioDesign(scenario, problem, options, solution, out)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -89,6 +90,50 @@ class SolveOutcome:
         return self.status in ("optimal", "feasible") and self.x is not None
 
 
+_BANNER_SILENCED = False
+
+
+def silence_highs_banner() -> None:
+    """Swallow the banner HiGHS prints to the C-level stdout when the first ``Highs()`` of a
+    process is made (once per process; later instances print nothing unless asked).
+
+    The banner is written by C code straight to file descriptor 1, so ``sys.stdout``
+    redirection cannot catch it: fd 1 points at /dev/null while the first instance is built,
+    and C's stdio buffer is flushed before fd 1 is restored. Without this, ``--json`` output
+    would start with "Running HiGHS ...". Every path of the facade calls it first; other
+    optimisers that make their own ``highspy.Highs()`` should call it too.
+    """
+    global _BANNER_SILENCED
+    if _BANNER_SILENCED:
+        return
+    _BANNER_SILENCED = True
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no fd 1 (an embedded interpreter): nothing to protect
+        highspy.Highs()
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            try:
+                highspy.Highs()
+            finally:
+                _flush_c_stdout()
+                os.dup2(saved, 1)
+    finally:
+        os.close(saved)
+
+
+def _flush_c_stdout() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError, TypeError):  # no C runtime to reach (e.g. Windows)
+        pass
+
+
 def available_solvers() -> list[str]:
     """Solvers usable here, as facade names ('highs', 'cbc')."""
     found = set(pulp.listSolvers(onlyAvailable=True))
@@ -100,14 +145,20 @@ def available_solvers() -> list[str]:
     return out
 
 
-def solve(model: LinearModel, options: SolverOptions | None = None) -> SolveOutcome:
-    """Solve ``model`` with the solver and path chosen in ``options`` (default HiGHS via PuLP)."""
+def solve(model: LinearModel, options: SolverOptions | None = None,
+          start: np.ndarray | None = None) -> SolveOutcome:
+    """Solve ``model`` with the solver and path chosen in ``options`` (default HiGHS via PuLP).
+
+    ``start`` (one value per column) is a feasible solution handed to HiGHS as its first
+    incumbent (matrix path without lazy rows only; ignored elsewhere).
+    """
     options = options or SolverOptions()
+    silence_highs_banner()
     if options.solver not in available_solvers():
         raise InputError(f"solver {options.solver!r} is not available here "
                          f"(available: {available_solvers()})")
     if options.path == "matrix":
-        return _solve_matrix(model, options)
+        return _solve_matrix(model, options, start)
     return _solve_pulp(model, options)
 
 
@@ -216,6 +267,7 @@ def _write_lp_pulp(prob: pulp.LpProblem, name: str) -> str:
 # ---------------------------------------------------------------- matrix path
 
 def _new_highs(options: SolverOptions) -> highspy.Highs:
+    silence_highs_banner()
     h = highspy.Highs()
     h.setOptionValue("output_flag", bool(options.msg))
     h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
@@ -240,7 +292,8 @@ def _pass(h: highspy.Highs, model: LinearModel, integ: np.ndarray) -> None:
                 mat.data.astype(float), integ.astype(np.int32))
 
 
-def _solve_matrix(model: LinearModel, options: SolverOptions) -> SolveOutcome:
+def _solve_matrix(model: LinearModel, options: SolverOptions,
+                  start: np.ndarray | None = None) -> SolveOutcome:
     t0 = time.perf_counter()
     h = _new_highs(options)
     integ = model.column_arrays()[3]
@@ -250,6 +303,9 @@ def _solve_matrix(model: LinearModel, options: SolverOptions) -> SolveOutcome:
     if lazy:
         _lazy_rows(h, model, integ, options, t1)
     else:
+        if start is not None:
+            h.setSolution(int(start.size), np.arange(start.size, dtype=np.int32),
+                          np.asarray(start, dtype=float))
         h.run()
     t2 = time.perf_counter()
     hstatus = h.getModelStatus()

@@ -116,6 +116,13 @@ def check_references(sc: ScenarioModel) -> list[Finding]:
                 need((*base, "tier_mix", t), t, tiers, "tier")
         if c.served_by is not None:
             need((*base, "served_by"), c.served_by, sites, "facility or supplier")
+        if section == "customer_groups" and c.served_by_members:
+            from .network import member_ids
+
+            ids = set(member_ids(c))
+            for cid, site in c.served_by_members.items():
+                need((*base, "served_by_members", cid), cid, ids, "member of this group")
+                need((*base, "served_by_members", cid), site, sites, "facility or supplier")
         for pid in c.product_mix:
             need((*base, "product_mix", pid), pid, products, "product")
         if isinstance(c.quantity, dict):
@@ -197,22 +204,31 @@ def _order_up_to(pol: Any) -> float:
 
 
 def check_horizon(sc: ScenarioModel) -> list[Finding]:
-    """The warm-up ends before the horizon; promotions and disruptions fall inside it."""
+    """The warm-up ends before the horizon. (Promotions and disruptions that start after the
+    horizon are not errors: they are ignored, with a note -- :func:`events_after_horizon`.)"""
     out = []
     sim = sc.simulation
     if sim.warmup_days >= sim.horizon_days:
         out.append(Finding(("simulation", "warmup_days"), f"warm-up ({sim.warmup_days:g} days) "
                            f"is not shorter than the horizon ({sim.horizon_days:g} days)"))
-    for i, pr in enumerate(sc.promotions):
-        if pr.start_day >= sim.horizon_days:
-            out.append(Finding(("promotions", pr.id or i, "start_day"),
-                               f"promotion starts on day {pr.start_day:g}, after the horizon "
-                               f"({sim.horizon_days:g} days)"))
-    for i, d in enumerate(sc.disruptions):
-        if d.start_day is not None and d.start_day >= sim.horizon_days:
-            out.append(Finding(("disruptions", d.id or i, "start_day"),
-                               f"disruption starts on day {d.start_day:g}, after the horizon"))
     return out
+
+
+def events_after_horizon(sc: ScenarioModel, horizon: float | None = None) -> list[str]:
+    """Notes on promotions and disruptions that start at or after ``horizon`` (default: the
+    scenario's): the run ignores them. One rule for the scenario's horizon, a ``--set`` or
+    swept ``simulation.horizon_days`` and ``--days``."""
+    h = float(horizon if horizon is not None else sc.simulation.horizon_days)
+    notes = []
+    for i, pr in enumerate(sc.promotions):
+        if pr.start_day >= h:
+            notes.append(f"promotion {pr.id or i} starts on day {pr.start_day:g}, after the "
+                         f"{h:g}-day horizon: ignored")
+    for i, d in enumerate(sc.disruptions):
+        if d.start_day is not None and d.start_day >= h:
+            notes.append(f"disruption {d.id or i} starts on day {d.start_day:g}, after the "
+                         f"{h:g}-day horizon: ignored")
+    return notes
 
 
 def check_tier_mix(sc: ScenarioModel) -> list[Finding]:
@@ -256,6 +272,12 @@ def check_reachability(sc: ScenarioModel) -> list[Finding]:
                 out.append(Finding((section, ident, "served_by" if c.served_by else "strategy"),
                                    str(exc)))
                 break
+        for cid, site in getattr(c, "served_by_members", {}).items():
+            try:
+                for pid in net.demanded_products(c):
+                    net.source_chain(c.strategy, site, pid, location=loc)
+            except LookupError as exc:
+                out.append(Finding((section, ident, "served_by_members", cid), str(exc)))
     return out
 
 

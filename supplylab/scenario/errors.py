@@ -23,6 +23,78 @@ def suggest(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {options[best[0]]!r}?)" if best else ""
 
 
+def new_ids(base: Any, child: Any, path: PathT = ()) -> list[tuple[PathT, str, list[str]]]:
+    """Items an ``extends:`` variant adds under a new id: ``(id path, id, the base's ids)``.
+
+    Walks ``base`` and ``child`` as the ``extends`` merge does (mappings key by key, lists of
+    items with ids by id).
+    """
+    found: list[tuple[PathT, str, list[str]]] = []
+    if isinstance(base, dict) and isinstance(child, dict):
+        for k, v in child.items():
+            if k in base:
+                found += new_ids(base[k], v, (*path, k))
+    elif isinstance(base, list) and isinstance(child, list):
+        keys = [item_key(it, i) for i, it in enumerate(base)]
+        if keys and all(isinstance(k, str) for k in keys):
+            index = dict(zip(keys, base, strict=True))
+            for i, it in enumerate(child):
+                key = item_key(it, i)
+                if not isinstance(key, str):
+                    continue
+                if key in index:
+                    found += new_ids(index[key], it, (*path, key))
+                else:
+                    found.append(((*path, key), key, list(keys)))
+    return found
+
+
+def explain_new_ids(issues: list[Issue], added: list[tuple[PathT, str, list[str]]],
+                    base_file: str) -> list[Issue]:
+    """Missing-field issues inside an item added under a new id become one issue that says
+    the id is new (a misspelt id?) and names the nearest existing id."""
+    out = list(issues)
+    for path, key, existing in added:
+        where = dotted(path)
+        missing = [i for i in out if (i.path == where or i.path.startswith(where + "."))
+                   and i.message.startswith("required field")]
+        if not missing:
+            continue
+        fields = ", ".join(i.path[len(where) + 1:] for i in missing if i.path != where)
+        first = min(missing, key=lambda i: (i.line, i.col))
+        out = [i for i in out if i not in missing]
+        out.append(Issue(first.file, first.line, first.col, where,
+                         f"{key!r} is a new id (not in {base_file}){suggest(key, existing)}; "
+                         f"a new item needs every required field: {fields} missing"))
+    return sorted(out, key=lambda i: (i.file, i.line, i.col, i.path))
+
+
+_YAML_HINTS = (
+    ("'\\t'", "a tab character: YAML indents with spaces only; replace the tab by spaces"),
+    ("mapping values are not allowed", "a ':' where no key can start: check this line's "
+     "indentation (keys of one mapping line up), or quote a value that contains ': '"),
+    ("could not find expected ':'", "a line that is not 'key: value' inside a mapping: add "
+     "the ':' or check the indentation"),
+    ("expected <block end>", "the indentation does not match: line this entry up with the "
+     "other entries of its list or mapping"),
+    ("expected ',' or ']'", "a [ list ] that is not closed: add the ']'"),
+    ("expected ',' or '}'", "a { mapping } that is not closed: add the '}'"),
+    ("found unexpected end of stream", "a quoted text that is not closed: add the closing "
+     "quote"),
+    ("found undefined alias", "an alias (*name) without an anchor (&name) before it"),
+    ("expected alphabetic or numeric character", "an '*' or '&' that does not start an "
+     "alias or anchor: quote the value"),
+)
+
+
+def explain_yaml(problem: str) -> str:
+    """The parser's complaint in words a planner can act on, with the parser's text."""
+    for needle, hint in _YAML_HINTS:
+        if needle in problem:
+            return f"not valid YAML: {hint} (the parser says: {problem})"
+    return f"not valid YAML: {problem}"
+
+
 def position(positions: dict[PathT, Pos], path: PathT, file: str) -> tuple[str, int, int]:
     """The position of ``path`` or of its nearest ancestor that has one."""
     p = tuple(path)

@@ -106,6 +106,18 @@ def _new_entry(default: Any, field: str) -> dict[str, Any]:
     return {}
 
 
+def _check_inventory_key(data: dict[str, Any], path: str, seg: str, where: str) -> None:
+    """A new key under ``inventory`` must be ``default`` or a product id (a misspelt
+    ``defualt`` would otherwise start a policy for a product that does not exist)."""
+    products = data.get("products")
+    if not isinstance(products, list):
+        return
+    valid = ["default", *(str(item_key(p, i)) for i, p in enumerate(products))]
+    if seg not in valid:
+        raise KeyError(path, f"{seg!r} in {where} is neither 'default' nor a product id"
+                             f"{suggest(seg, valid)}")
+
+
 def nesting_depth(value: Any) -> int:
     """How deeply mappings and lists nest in ``value`` (0 for a plain value); iterative, so a
     value nested beyond the recursion limit is measured, not crashed on."""
@@ -155,6 +167,8 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
             elif isinstance(node, dict):
                 key = _match_key(node, seg)
                 if key is None:
+                    if depth > 0 and segs[depth - 1] == "inventory":
+                        _check_inventory_key(out, path, seg, where)
                     key = seg
                 if last:
                     if key == "policy" and isinstance(value, str) and value in POLICY_FIELDS \

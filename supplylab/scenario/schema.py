@@ -299,6 +299,10 @@ class Facility(Model):
     operator: str = Field("own", description="Who runs it (a 3PL provider); reports group by it.")
     location: Location
     candidate: bool = Field(False, description="True: network design may open or close it.")
+    open: bool = Field(
+        True, description="False: the site is closed: it is left out of the network together "
+        "with the lanes and disruptions that name it (network design writes this)."
+    )
     fixed_cost_per_year: NonNeg = Field(0, description="Fixed cost per year of keeping it open.")
     capacity_units_per_day: Pos | None = Field(
         None, description="Handling (pick/pack) throughput, units/day (absent = unlimited)."
@@ -431,6 +435,10 @@ class CustomerGroup(DemandFields):
     region: Region
     size: Dist = Field(1, description="Per-customer multiplier of the order rate or demand.")
     seed: int = Field(0, ge=0, description="Seed of the generation (locations, tiers, sizes).")
+    served_by_members: dict[str, Id] = Field(
+        default_factory=dict, description="Serving site of single members by customer id "
+        "(e.g. SEA-017), overriding the group's served_by (network design writes this)."
+    )
 
 
 # --------------------------------------------------------------------------- transport

@@ -267,7 +267,9 @@ def compose(text: str, file: str = "<string>", *, what: str = "a scenario needs 
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         problem = exc.problem or exc.context or "invalid YAML"
-        raise error([Issue(file, line, col, "", f"not valid YAML: {problem}")], file) from None
+        from .errors import explain_yaml
+
+        raise error([Issue(file, line, col, "", explain_yaml(problem))], file) from None
     except yaml.YAMLError as exc:
         raise error(f"not valid YAML: {_first_line(exc)}", file) from None
     finally:

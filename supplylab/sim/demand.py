@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..scenario.distributions import _Law
-from ..scenario.schema import Product, Promotion
+from ..scenario.schema import Customer, Product, Promotion, ScenarioModel
+from .streams import Streams
 
 CHUNK_DAYS = 28.0
 DAYS_PER_MONTH = 365.0 / 12.0
@@ -55,6 +56,13 @@ class CustomerDemand:
     trend_per_year: float = 0.0
     promos: list[PromoEffect] = field(default_factory=list)
     time_of_day: float | None = None  # (b) fixed order time within the day
+
+    def discount(self, pi: int, now: float) -> float:
+        """Share of the price taken off product ``pi`` at ``now`` by a running promotion."""
+        for pr in self.promos:
+            if pr.product == pi and pr.start <= now < pr.end:
+                return pr.discount
+        return 0.0
 
     # ------------------------------------------------------------------ modulation
     def base_factor(self, t: np.ndarray) -> np.ndarray:
@@ -238,3 +246,50 @@ def expected_units(cd: CustomerDemand) -> np.ndarray:
     else:
         q = np.full(len(cd.products), cd.quantity.mean())
     return lines * share * np.maximum(q, 1.0)
+
+
+def build_demand(sc: ScenarioModel, customers: list[Customer], pidx: dict[str, int],
+                 streams: Streams) -> list[CustomerDemand]:
+    """The order stream of every customer that buys something, with its promotions."""
+    out = []
+    products = {p.id: p for p in sc.products}
+    for ci, c in enumerate(customers):
+        rng = streams.rng("customer", c.id, "demand")
+        common = dict(index=ci, rng=rng, scale=c.scale, trend_per_year=c.trend_per_year,
+                      seasonality=None if c.seasonality is None else np.asarray(c.seasonality),
+                      weekly=None if c.weekly is None else np.asarray(c.weekly))
+        if c.demand is not None:
+            prods = [p for p in c.demand]
+            cd = CustomerDemand(form="daily", products=np.asarray([pidx[p] for p in prods]),
+                                weights=np.asarray([c.demand[p].mean() for p in prods], float),
+                                daily=[c.demand[p] for p in prods],
+                                time_of_day=c.order_time_of_day, **common)
+        elif c.orders_per_day:
+            prods = [p for p, w in c.product_mix.items() if w > 0]
+            if not prods:
+                continue
+            qty = c.quantity
+            if isinstance(qty, dict):
+                qty = {pidx[p]: law for p, law in qty.items()}
+            cd = CustomerDemand(form="orders", products=np.asarray([pidx[p] for p in prods]),
+                                weights=np.asarray([c.product_mix[p] for p in prods], float),
+                                rate=c.orders_per_day, lines=c.lines_per_order, quantity=qty,
+                                **common)
+        else:
+            continue
+        for pr in sc.promotions:
+            if pr.targets and c.tier not in pr.targets and c.id not in pr.targets:
+                continue
+            involved = {pr.product, *pr.cross_effects}
+            if not involved & set(prods):
+                continue
+            lift = promo_lift(pr, products[pr.product])
+            length = pr.end_day - pr.start_day
+            dip = (max(0.0, 1.0 - pr.pull_forward * (lift - 1.0) * length / pr.dip_days)
+                   if pr.dip_days > 0 else 1.0)
+            cd.promos.append(PromoEffect(pr.start_day, pr.end_day, pidx[pr.product], lift,
+                                         pr.end_day + pr.dip_days, dip,
+                                         {pidx[q]: s for q, s in pr.cross_effects.items()},
+                                         pr.discount))
+        out.append(cd)
+    return out

@@ -73,7 +73,7 @@ class Collector:
     """Counters of one replication (reset at the end of the warm-up)."""
 
     def __init__(self, n_customers: int, n_products: int, n_facilities: int, n_tiers: int,
-                 n_periods: int) -> None:
+                 n_periods: int, n_weeks: int) -> None:
         self.nc, self.nf, self.nt = n_customers, n_facilities, n_tiers
         self.n_periods = n_periods
         self.rl = array("d")  # route x ML, grows as routes appear (compact: 8 bytes a slot)
@@ -96,6 +96,11 @@ class Collector:
         self.wait_n = [0] * n_facilities
         self.penalty = 0.0
         self.per_onhand_area = [0.0] * n_periods
+        # weekly series for the bullwhip ratio (by week of the run, from day 0)
+        self.week_demand = [0.0] * n_weeks  # units demanded by customers
+        self.week_orders_up = [0.0] * n_weeks  # units ordered from suppliers and plants
+        self.fac_week_in = [[0.0] * n_weeks for _ in range(n_facilities + 1)]  # faced by a site
+        self.fac_week_out = [[0.0] * n_weeks for _ in range(n_facilities + 1)]  # ordered by it
 
     def add_route(self) -> int:
         """Room for a new route; returns its index."""
@@ -120,6 +125,8 @@ class Collector:
         self.cycle_all.reset()
         for h in self.cycle_tier:
             h.reset()
+        for lst in (self.week_demand, self.week_orders_up, *self.fac_week_in, *self.fac_week_out):
+            lst[:] = [0.0] * len(lst)
 
 
 def ratio(a: float, b: float) -> float:

@@ -84,8 +84,9 @@ def test_problem_units_from_scenario(scenario_file: Path) -> None:
 def test_optimise_scenario_writes_a_valid_chosen_network(scenario_file: Path,
                                                          tmp_path: Path) -> None:
     out = tmp_path / "chosen.yaml"
-    sol, written = optimise_scenario(scenario_file, out)
-    assert written == out
+    res = optimise_scenario(scenario_file, out)
+    sol = res.solution
+    assert res.output == out
     sc = scenario_mod.load(scenario_file)
     problem, options, _ = scenario_problem(sc)
     check_solution(problem, options, sol)
@@ -112,7 +113,7 @@ def test_scenario_service_rule_and_infeasibility(scenario_file: Path, tmp_path: 
     assert set(err.value.families) <= {"capacity", "site_count"}
     text = SCENARIO.replace("  max_open: 3\n", "  service: [{max_distance_km: 150}]\n")
     path.write_text(text)
-    sol, _ = optimise_scenario(path)
+    sol = optimise_scenario(path).solution
     sc = scenario_mod.load(path)
     problem, options, _ = scenario_problem(sc)
     check_solution(problem, options, sol)
@@ -132,3 +133,29 @@ def test_cli_scenario_path(scenario_file: Path, tmp_path: Path) -> None:
                                    "--json"])
     assert res.exit_code == 0, res.output
     assert out.is_file() and '"status": "optimal"' in res.output
+
+
+def test_scenario_settings_are_the_defaults(scenario_file: Path, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """The CLI keeps the scenario's solver, gap, time limit and sourcing unless it is given them."""
+    import json
+
+    from supplylab.cli import main
+
+    text = SCENARIO.replace("  time_limit_s: 30\n", "  time_limit_s: 30\n  solver: cbc\n")
+    text = text.replace("sourcing: single", "sourcing: multi")
+    path = tmp_path / "cbc.yaml"
+    path.write_text(text)
+    assert main(["optimize", "network", str(path), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["solver"] == "cbc"
+    res = optimise_scenario(path)
+    assert res.options.solver.solver == "cbc" and res.options.solver.time_limit_s == 30
+    assert res.options.solver.mip_rel_gap == 1e-6 and not res.options.single_source
+    assert main(["optimize", "network", str(path), "--json", "--solver", "highs",
+                 "--single-source"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["solver"] == "highs"
+    over = optimise_scenario(path, solver_settings={"solver": "highs"}, single_source=True)
+    assert over.options.solver.time_limit_s == 30 and over.options.single_source
+    assert doc["objective"] == pytest.approx(over.solution.objective, rel=1e-6)

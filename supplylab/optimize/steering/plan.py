@@ -1,0 +1,246 @@
+"""Solve the steering model and read the plan: calendar, weekly table, objective parts.
+
+``solve_steering`` follows the staged shape of the other optimisers: check -> build (one
+builder per family) -> optional hook -> solve -> extract. With ``integrality="auto"`` the LP
+relaxation is solved first; when its promotion variables are integral it is the MILP's optimum
+(proven: the relaxation bounds the MILP and is feasible for it) and no branching is needed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from supplylab.errors import OptimizationError
+from supplylab.optimize.linear import LinearModel
+from supplylab.optimize.solver import SolveOutcome, solve
+from supplylab.optimize.steering.formulation import BuildContext, build_model
+from supplylab.optimize.steering.problem import SteeringOptions, SteeringProblem
+
+INTEGRAL_TOL = 1e-6
+PLAN_COLUMNS = ["product", "week", "start_day", "discount", "base_demand", "demand",
+                "sold_regular", "sold_promo", "substituted_out", "substituted_in", "lost",
+                "backordered", "backlog_served", "supply", "scheduled_receipts", "stock_end"]
+CALENDAR_COLUMNS = ["product", "first_week", "last_week", "start_day", "end_day", "discount",
+                    "lift"]
+
+
+@dataclass
+class SteeringPlan:
+    """The answer: promotion calendar, weekly plan per product and the objective's parts.
+
+    ``objective`` is the planned profit (margin - promotion cost - lost-sale penalty - holding
+    - backorder cost), currency; ``best_bound`` an upper bound of it; ``gap`` relative.
+    ``method`` says how optimality was reached: ``lp`` (the relaxation was integral) or ``mip``.
+    ``baseline_objective`` is the planned profit without new promotions (same supply model),
+    so ``objective - baseline_objective`` is what the calendar is planned to earn.
+    """
+
+    status: str
+    objective: float
+    best_bound: float | None
+    gap: float | None
+    method: str
+    relaxation_integral: bool | None
+    calendar: pd.DataFrame
+    weekly: pd.DataFrame
+    parts: dict[str, float]
+    build_time_s: float
+    solve_time_s: float
+    size: dict[str, int]
+    initial_stock: dict[str, float]
+    baseline_objective: float | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """Plain JSON-able summary (no tables)."""
+        return {"status": self.status, "objective": self.objective,
+                "baseline_objective": self.baseline_objective, "best_bound": self.best_bound, "gap": self.gap, "method": self.method,
+                "relaxation_integral": self.relaxation_integral, **self.parts,
+                "promotions": len(self.calendar), "build_time_s": self.build_time_s,
+                "solve_time_s": self.solve_time_s, **self.size}
+
+    def conservation(self) -> pd.DataFrame:
+        """Per product: demand (from the demand model) against sold + substituted + lost +
+        backordered (from the solution), and the stock balance: initial + receipts + supply -
+        shipped (own sales, substitutes served, backlog) - end stock. Residuals are ~0."""
+        w = self.weekly
+        g = w.groupby("product", sort=False)
+        shipped = g["sold_regular"].sum() + g["sold_promo"].sum() + g["substituted_in"].sum() \
+            + g["backlog_served"].sum()
+        out = pd.DataFrame({
+            "demand": g["demand"].sum(),
+            "served": g["sold_regular"].sum() + g["sold_promo"].sum(),
+            "substituted": g["substituted_out"].sum(),
+            "lost": g["lost"].sum(),
+            "backordered": g["backordered"].sum(),
+        })
+        out["residual"] = out["demand"] - out["served"] - out["substituted"] - out["lost"] \
+            - out["backordered"]
+        out["stock_residual"] = (pd.Series(self.initial_stock, index=out.index)
+                                 + g["scheduled_receipts"].sum() + g["supply"].sum() - shipped
+                                 - g["stock_end"].last())
+        return out.reset_index()
+
+
+def solve_steering(problem: SteeringProblem, options: SteeringOptions | None = None,
+                   hook: Callable[[LinearModel, BuildContext], None] | None = None,
+                   baseline: bool = True) -> SteeringPlan:
+    """Plan promotions that maximise profit under supply (see docs/steering.md).
+
+    Raises InputError on bad data, InfeasibleError naming the binding families (exit 3) and
+    OptimizationError when the solver stops without a plan.
+    """
+    options = options or SteeringOptions()
+    problem.check()
+    t0 = time.perf_counter()
+    model, ctx = build_model(problem, options)
+    if hook is not None:
+        hook(model, ctx)
+    build = time.perf_counter() - t0
+    integral: bool | None = None
+    method = "mip"
+    out: SolveOutcome | None = None
+    if options.integrality == "auto" and model.is_mip():
+        lp = _relaxed(model)
+        out_lp = solve(lp, replace(options.solver, mip_rel_gap=0.0))
+        if out_lp.has_solution and out_lp.x is not None:
+            xs = out_lp.x[model.column_arrays()[3] > 0]
+            integral = bool(np.all(np.abs(xs - np.round(xs)) <= INTEGRAL_TOL))
+            if integral:
+                out, method = out_lp, "lp"
+        elif out_lp.status == "infeasible":
+            out = out_lp
+    if out is None:
+        out = solve(model, options.solver)
+    if not out.has_solution or out.x is None:
+        raise OptimizationError(f"the solver stopped without a plan: {out.status_text}",
+                                status=out.status, lp_file=out.lp_file)
+    x = out.x.copy()
+    if method == "lp":
+        idx = model.column_arrays()[3] > 0
+        x[idx] = np.round(x[idx])
+    obj = -float(out.objective if out.objective is not None else np.nan)
+    bound = None if out.best_bound is None else -float(out.best_bound)
+    gap = 0.0 if method == "lp" else out.gap
+    status = out.status
+    calendar, weekly, parts = extract(ctx, x)
+    size = {"variables": model.ncols, "rows": model.nrows,
+            "binaries": int(model.column_arrays()[2][model.column_arrays()[3] > 0].sum())}
+    base_obj = None
+    if baseline:
+        none = replace(problem, allowed=np.zeros_like(problem.allowed))
+        base_obj = solve_steering(none, options, hook, baseline=False).objective
+    return SteeringPlan(status, obj, obj if method == "lp" else bound, gap, method, integral,
+                        calendar, weekly, parts, build + out.build_time_s, out.solve_time_s,
+                        size, dict(zip(problem.product_ids, map(float, problem.initial_stock),
+                                       strict=True)), base_obj)
+
+
+def _relaxed(model: LinearModel) -> LinearModel:
+    """The same model with every integer block made continuous (shares the arrays)."""
+    blocks = {k: replace(b, integer=False) for k, b in model.blocks.items()}
+    return replace(model, blocks=blocks)
+
+
+def planned_demand(problem: SteeringProblem, promo: np.ndarray,
+                   usable: np.ndarray | None = None) -> np.ndarray:
+    """(N, T) demand under a 0/1 calendar ``promo[i, t, l]``, from the demand model itself
+    (base + own lift + cross effects - pull-forward dip), independent of the solver."""
+    pb = problem
+    n, t = pb.n, pb.weeks
+    lift = np.where(pb.has_level, pb.lift, 1.0)
+    extra = ((lift - 1.0)[:, None, :] * pb.target_base[:, :, None] * promo).sum(axis=2) \
+        if pb.levels else np.zeros((n, t))
+    d = pb.base + extra + pb.cross.T @ extra
+    for i in range(n):
+        dw = int(pb.dip_weeks[i])
+        if dw and pb.pull_forward[i]:
+            for k in range(1, min(dw, t - 1) + 1):
+                d[i, k:] -= pb.pull_forward[i] * extra[i, :-k] / dw
+    return d
+
+
+def _sub_discount(ctx: BuildContext, x: np.ndarray) -> float:
+    """Discount given on substitutes sold while their product is on promotion."""
+    pb = ctx.problem
+    if not len(ctx.pairs) or not pb.levels:
+        return 0.0
+    j = ctx.pairs[:, 1]
+    spend = pb.price[j][:, None] * np.nan_to_num(pb.discount[j])  # (K, L)
+    return float((x[ctx.blocks["sub_promo"]] * spend[:, None, :]).sum())
+
+
+def extract(ctx: BuildContext, x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                       dict[str, float]]:
+    """(calendar, weekly table, objective parts) of a solution vector."""
+    pb, b = ctx.problem, ctx.blocks
+    n, t, nl = pb.n, pb.weeks, pb.levels
+    promo = np.round(x[b["promo"]]) if nl else np.zeros((n, t, 0))
+    sale_reg, sale_promo = x[b["sale_reg"]], x[b["sale_promo"]]
+    sub, lost, back = x[b["sub"]], x[b["lost"]], x[b["back"]]
+    stock = x[b["stock"]]
+    supply = np.zeros((n, t))
+    for k, a in enumerate(ctx.arcs):
+        supply[a[1]] += x[b["supply"][k]]
+    sub_out, sub_in = np.zeros((n, t)), np.zeros((n, t))
+    for r, (i, j) in enumerate(ctx.pairs):
+        sub_out[i] += sub[r]
+        sub_in[j] += sub[r]
+    sold_promo = sale_promo.sum(axis=2) if nl else np.zeros((n, t))
+    demand = planned_demand(pb, promo)
+    backlog = np.zeros((n, t))
+    backlog[:, 1:] = back[:, :-1]
+    level = np.full((n, t), -1)
+    on = promo.sum(axis=2) > 0.5 if nl else np.zeros((n, t), bool)
+    if nl:
+        level[on] = promo.argmax(axis=2)[on]
+    disc = np.where(level >= 0, np.take_along_axis(np.nan_to_num(pb.discount), np.maximum(level, 0),
+                                                   axis=1), 0.0)
+    ids = np.repeat(np.asarray(pb.product_ids, dtype=object), t)
+    weekly = pd.DataFrame({
+        "product": ids, "week": np.tile(np.arange(t), n), "start_day": np.tile(np.arange(t) * 7, n),
+        "discount": disc.reshape(-1), "base_demand": pb.base.reshape(-1),
+        "demand": demand.reshape(-1), "sold_regular": sale_reg.reshape(-1),
+        "sold_promo": sold_promo.reshape(-1), "substituted_out": sub_out.reshape(-1),
+        "substituted_in": sub_in.reshape(-1), "lost": lost.reshape(-1),
+        "backordered": back.reshape(-1), "backlog_served": backlog.reshape(-1),
+        "supply": supply.reshape(-1), "scheduled_receipts": pb.receipts.reshape(-1),
+        "stock_end": stock.reshape(-1)}, columns=PLAN_COLUMNS)
+    num = weekly.select_dtypes("number").columns
+    weekly[num] = weekly[num].where(weekly[num].abs() > 1e-9, 0.0)
+    rows = []
+    for i in range(n):
+        w = 0
+        while w < t:
+            if level[i, w] < 0:
+                w += 1
+                continue
+            e = w
+            while e + 1 < t and level[i, e + 1] == level[i, w]:
+                e += 1
+            k = int(level[i, w])
+            rows.append((pb.product_ids[i], w, e, 7 * w, 7 * (e + 1), float(pb.discount[i, k]),
+                         float(pb.lift[i, k])))
+            w = e + 1
+    calendar = pd.DataFrame(rows, columns=CALENDAR_COLUMNS)
+    margin = pb.margin()
+    disc3 = np.nan_to_num(pb.discount)[:, None, :]
+    sold = sale_reg + sold_promo + backlog
+    parts = {
+        "margin": float((margin[:, None] * sold).sum() + (margin[ctx.pairs[:, 1]][:, None] * sub).sum()
+                        if len(ctx.pairs) else (margin[:, None] * sold).sum()),
+        "promotion_cost": float((pb.price[:, None, None] * disc3 * sale_promo).sum()
+                                + _sub_discount(ctx, x)
+                                + ctx.options.fixed_cost_per_promotion * len(calendar)),
+        "lost_sale_penalty": float((pb.lost_penalty[:, None] * lost).sum()),
+        "holding_cost": float((pb.holding[:, None] * stock).sum()),
+        "backorder_cost": float((7.0 * pb.backorder_cost[:, None] * back).sum()),
+        "demand_units": float(demand.sum()), "lost_units": float(lost.sum()),
+        "substituted_units": float(sub_out.sum()),
+    }
+    return calendar, weekly, parts
