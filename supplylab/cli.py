@@ -151,13 +151,9 @@ def run(
     sc = load(file, parse_assignments(set_))
     if out is not None:
         check_output_dir(out)
-    targets = {}
-    for text in precision or []:
-        kpi, _, hw = text.partition("=")
-        try:
-            targets[kpi.strip()] = float(hw)
-        except ValueError:
-            raise InputError(f"--precision needs KPI=HALF_WIDTH, got {text!r}", "--precision") from None
+    from .experiments.experiment import parse_precision
+
+    targets = parse_precision(precision)
     from .experiments.commands import emit, horizon_notes, print_notes
 
     print_notes(horizon_notes(sc, days))

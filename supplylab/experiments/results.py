@@ -222,6 +222,9 @@ def replicate(scenario: Any, replications: int | None = None, seed: int | None =
     if n < 1:
         raise ExperimentError(f"replications must be at least 1, got {n}")
     if precision:
+        from .experiment import check_precision
+
+        precision = check_precision(precision)
         n = max(n, 2)
         if max_replications < n:
             raise ExperimentError(f"max_replications ({max_replications}) is below the "
