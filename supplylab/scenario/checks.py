@@ -101,6 +101,12 @@ def check_references(sc: ScenarioModel) -> list[Finding]:
             if rf == f.id:
                 out.append(Finding(("facilities", f.id, "replenish_from"),
                                    "a facility cannot replenish from itself"))
+        if f.fallback is not None and f.fallback != "nearest":
+            need(("facilities", f.id, "fallback"), f.fallback, facilities, "facility or 'nearest'")
+            if f.fallback == f.id:
+                out.append(Finding(("facilities", f.id, "fallback"),
+                                   "a facility cannot be its own fallback: name another site "
+                                   "or 'nearest'"))
         for pid in f.inventory.policies():
             need(("facilities", f.id, "inventory", pid), pid, products, "product")
         for pid in f.inventory.initial:

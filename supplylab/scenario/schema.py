@@ -322,6 +322,11 @@ class Facility(Model):
         None, description="Supplier or facility id (or a map product -> id, key 'default' "
         "for the rest); absent: a supplier that makes the product.",
     )
+    fallback: Id | None = Field(
+        None, description="Facility that serves this site's customer orders while an outage "
+        "closes it ('nearest': the nearest open site that stocks the product); absent: those "
+        "orders are backordered until it reopens, or lost by importance."
+    )
     review_period_days: NonNeg = Field(0, description="0 = continuous review, days.")
     dwell_time: Dist = Field(0.5, description="Cross-dock: inbound to outbound, days.")
     production_lead_time: Dist = Field(1, description="Plant: days to produce a batch.")

@@ -127,6 +127,9 @@ class Model:
                     groups.setdefault(f.review_period_days, []).append(sp)
             for period, members in groups.items():
                 env.process(self._review(period, members))
+        for fi, st in enumerate(self.sites.stations):
+            if st.outage:
+                env.process(self._reopenings(fi))
         if self.sc.information_sharing.pos_to_suppliers:
             ech = [sp for sp in self.sp.values() if sp.echelon and not sp.periodic]
             if ech:
@@ -165,6 +168,17 @@ class Model:
                 self.k.per_onhand_area[per] = total - last
             last = total
             per += 1
+
+    def _reopenings(self, fi: int) -> Generator[Any, Any, None]:
+        """At the end of each outage of facility ``fi`` it serves its backlog again."""
+        env = self.env
+        st = self.sites.stations[fi]
+        for end in sorted({e for _, e, kind, _ in st.windows.spans if kind == "outage"}):
+            if end >= self.horizon:
+                return
+            yield env.timeout(end - env.now)
+            if st.closed_until(env.now) <= env.now:  # not inside another outage
+                self.replenishment.reopen(fi)
 
     def _review(self, period: float, members: list[StockPoint]) -> Generator[Any, Any, None]:
         """Periodic review of a group of stock points every ``period`` days."""

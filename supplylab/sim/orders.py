@@ -104,7 +104,7 @@ class OrderDesk:
         routes = m.routing.by_customer[ci]
         if b - a == 1 and self.express and m.log is None:
             rt = routes.get(prods[a])
-            if rt is not None and rt.kind is CLASSIC:
+            if rt is not None and rt.kind is CLASSIC and not rt.station.outage:
                 sp = rt.sp
                 q = qtys[a]
                 if sp.on_hand >= q and sp.classes is None:
@@ -136,6 +136,13 @@ class OrderDesk:
             rt = routes.get(pi)
             if rt is None:
                 rt = m.routing.route(ci, pi)
+            reopen = now
+            if rt.kind is CLASSIC and rt.station.outage:
+                reopen = rt.station.closed_until(now)
+                if reopen > now:  # an outage closes the site: its fallback serves, if any
+                    alt = m.routing.fallback(rt, now)
+                    if alt is not None:
+                        rt, reopen = alt, now
             lines.append(rt)
             if log is not None:
                 log(now, "demand", m.customers[ci].id, m.products[pi].id,
@@ -148,7 +155,7 @@ class OrderDesk:
                 sp = rt.sp
                 self._fac_week_in[rt.fi][week] += q
                 sp.touch(now)
-                avail = sp.on_hand
+                avail = sp.on_hand if reopen <= now else 0  # a closed site picks nothing
                 if sp.classes is not None:
                     avail -= sp.critical(rt.key)
                     if avail < 0:
@@ -172,14 +179,14 @@ class OrderDesk:
                 if short > 0:
                     first_full = False
                     sp.stocked_out = True
-                    if self.has_substitutes[pi]:
+                    if self.has_substitutes[pi] and reopen <= now:
                         short -= self._substitute(rt, short, now, dispatched)
                 if short <= 0:
                     p_line = dispatched.get(rt.fi, now) + rt.lane.transit_mean
                 else:
                     if order is None:
                         order = Order(ci, now, requested, promised, counting, per)
-                    p_line = self._short(rt, sp, order, short, now, per)
+                    p_line = self._short(rt, sp, order, short, now, per, reopen)
                 if not sp.periodic and not sp.echelon:
                     sp.review(now)
             else:
@@ -323,10 +330,11 @@ class OrderDesk:
         self._hist_tier[self._cust_tier[ci]][i] += 1
 
     def _short(self, rt: Route, sp: StockPoint, order: Order, short: float, now: float,
-               per: int) -> float:
+               per: int, reopen: float) -> float:
         """The part of a line that stock could not serve: lost at once when no wait is allowed
         (importance 1, ``max_backorder_days: 0`` or no patience), else backordered for
-        ``min(max_backorder_days, patience)``. Returns the line's promised date."""
+        ``min(max_backorder_days, patience)``. Returns the line's promised date (not before
+        ``reopen``, when a closed site opens again)."""
         m = self.m
         wait = self.backorder_days[rt.pi]
         patience = m.crm.patience[rt.ci]
@@ -336,7 +344,10 @@ class OrderDesk:
             m.outcomes.lost(rt, short, now, per)
             order.lost = True
             return now
-        promised = promise_date(sp, short, now) + rt.station.service_mean + rt.lane.transit_mean
+        ready = promise_date(sp, short, now)
+        if reopen > ready:
+            ready = reopen
+        promised = ready + rt.station.service_mean + rt.lane.transit_mean
         m.allocation.backorder(sp, order, rt, short, now, now + wait)
         return promised
 
