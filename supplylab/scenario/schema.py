@@ -478,7 +478,8 @@ class Promotion(Model):
     lift: Pos | None = Field(None, description="Demand multiplier (default: product.promotion_lift).")
     pull_forward: Prob = Field(0, description="Share of the lift borrowed from the next dip_days.")
     dip_days: NonNeg = Field(0, description="Days after the promotion whose demand is lowered.")
-    targets: list[str] = Field(default_factory=list, description="Tiers or customer ids (default all).")
+    targets: list[str] = Field(default_factory=list, description="Tiers, customer ids or "
+                               "customer groups (their id_prefix); default all customers.")
     cross_effects: dict[str, Annotated[float, Field(ge=-1, le=1)]] = Field(
         default_factory=dict, description="Share of the lift moved from (negative) or to other products."
     )

@@ -295,6 +295,7 @@ class OrderDesk:
                 if disc:
                     rl[base + DISCOUNT] += q * price * disc
                     pl[pb + DISCOUNT] += q * price * disc
+                    pl[pb + REVENUE] -= q * price * disc
         if self._return_rate[rt.pi] > 0:
             m.returns.sample(rt, q, arrive)
         if counting:
