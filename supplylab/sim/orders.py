@@ -60,6 +60,7 @@ class OrderDesk:
         self._requested_days, self._cust_tier = m.crm.requested_days, m.crm.tier
         self._failure = m.crm.failure
         self.express = True  # use the fast path (tests switch it off to compare)
+        self._history = m.history.record
 
     def stream(self) -> Generator[Any, Any, None]:
         """Walk the merged order stream. An order needs no SimPy event of its own unless
@@ -127,6 +128,7 @@ class OrderDesk:
         dispatched: dict[int, float] = {}
         lines: list[Route] = []
         filled: list[Route] = []
+        value = 0.0  # what the customer pays for the order (order history)
         log = m.log
         ship = m.fulfilment.ship
         legs: set[tuple[str, int, str]] | None = None
@@ -151,6 +153,10 @@ class OrderDesk:
                 rl[rt.base] += q
                 pl[pb] += q
                 self._week_demand[week] += q
+                paid = self._price[pi] * self._margin_mult[ci]
+                if rt.promo is not None:
+                    paid *= 1.0 - rt.promo.discount(pi, now)
+                value += q * paid
             if rt.kind is CLASSIC:
                 sp = rt.sp
                 self._fac_week_in[rt.fi][week] += q
@@ -209,6 +215,8 @@ class OrderDesk:
                     order.lost = True
             if p_line > promised:
                 promised = p_line
+        if counting:
+            self._history(ci, now, value)
         if order is None:
             m.outcomes.finish(ci, now, requested, promised, last, True, True, bad, lines, filled,
                               per, counting, now)
@@ -243,6 +251,10 @@ class OrderDesk:
             rl[base] += q
             pl[pb] += q
             self._week_demand[week] += q
+            paid = self._price[rt.pi] * self._margin_mult[ci]
+            if rt.promo is not None:
+                paid *= 1.0 - rt.promo.discount(rt.pi, now)
+            self._history(ci, now, q * paid)
         self._fac_week_in[fi][week] += q
         sp.touch(now)
         sp.on_hand -= q
