@@ -90,6 +90,9 @@ def solve_milp(net: GSMNetwork, time_limit_s: float | None = None,
     t0 = time.perf_counter()
     tree_bound, hS, hSI = tree_relaxation(net)
     h_obj = net.cost(hS, hSI)
+    if h_obj <= tree_bound * (1 + gap) + 1e-9:  # the relaxation's optimum is feasible
+        return GSMSolution(net, hS, hSI, h_obj, "optimal", float(min(tree_bound, h_obj)),
+                           "forest-bound", time.perf_counter() - t0)
     lm, cols = gsm_model(net)
     out = solve(lm, SolverOptions(path="matrix", mip_rel_gap=gap, time_limit_s=time_limit_s,
                                   threads=threads))
