@@ -196,6 +196,10 @@ def _alternatives(problem: Any, opts: NetworkOptions, sol: NetworkSolution, n_be
                  "open_sites": len(s.open_site_ids), "open_ids": " ".join(s.open_site_ids)}
                 for k, s in enumerate(n_best_networks(problem, opts, n_best))]
         frames[f"{n_best} best networks"] = pd.DataFrame(rows)
+        if len(rows) < n_best:
+            typer.echo(f"note: only {len(rows)} of the {n_best} networks asked for: every other "
+                       "set of open sites is infeasible (capacities, sites fixed open or "
+                       "closed, or the limits on how many sites open)", err=True)
     if pareto == "service":
         start = served_share(problem, sol, max_transit)
         shares = np.linspace(start, 1.0, points)
