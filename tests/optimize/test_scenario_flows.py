@@ -45,7 +45,9 @@ def _shipping_sites(scenario_path: Path, tmp_path: Path) -> dict[str, set[str]]:
 
 
 @pytest.mark.parametrize("fixed", [{"W_ST": 0.0}, {"DC_S": 1e7, "W_ST": 0.0}])
-def test_simulated_flows_match_the_mip(tmp_path: Path, fixed: dict[str, float]) -> None:
+def test_simulated_flows_match_the_mip(tmp_path: Path, fixed: dict[str, float],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the project folder: sub/chosen.yaml may extend ../in.yaml
     src = _variant(tmp_path, "in", **fixed)
     out = tmp_path / "sub" / "chosen.yaml"
     res = optimise_scenario(src, out)
