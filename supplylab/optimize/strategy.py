@@ -137,7 +137,7 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
     if options.single_source:  # HiGHS's own search does better on the rest (measured)
         budget *= SINGLE_SOURCE_FACTOR
     inc = Incumbent(data)
-    first = subgradient(data, lambda: inc.value, lambda p: inc.offer(p.y),
+    first = subgradient(data, lambda: inc.value, lambda p: inc.offer(p.y, hint=p.x),
                         time_limit_s=0.4 * budget, rel_gap=gap)
     local_search(inc, first.best, time_limit_s=max(2.0, 0.35 * budget))
     if inc.y is None:
@@ -148,7 +148,7 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
     fixed, point = data, first.best
     if (up & ~lo).any() and inc.value - lower_bound > gap * abs(inc.value):
         fixed = data.with_bounds(lo, up)
-        second = subgradient(fixed, lambda: inc.value, lambda p: inc.offer(p.y),
+        second = subgradient(fixed, lambda: inc.value, lambda p: inc.offer(p.y, hint=p.x),
                              lam0=first.best.lam, time_limit_s=0.25 * budget, rel_gap=gap)
         iterations += second.iterations
         point = second.best
