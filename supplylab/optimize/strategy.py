@@ -1,9 +1,10 @@
 """Method choice and the Lagrangian pipeline for the hard facility-location instances.
 
 ``NetworkOptions.method``: ``mip`` (the formulation handed to the solver as it is),
-``lagrangian`` (below) or ``auto`` (lagrangian for capacitated problems of at least
-:data:`AUTO_MIN_ARCS` arcs that it applies to, the plain MIP otherwise; the result's ``method``
-says which ran).
+``lagrangian`` (below) or ``auto`` (for capacitated problems of at least
+:data:`AUTO_MIN_ARCS` arcs that the pipeline applies to: the plain MIP for
+:data:`AUTO_PROBE_S` seconds, then the pipeline if that did not prove the optimum; the plain
+MIP otherwise). The result's ``method`` says which answered.
 
 The pipeline: (1) subgradient optimisation of the Lagrangian bound (demand rows relaxed,
 :mod:`~supplylab.optimize.lagrangian`), costing every new open-site vector it meets
@@ -44,6 +45,10 @@ MethodName = Literal["auto", "mip", "lagrangian"]
 
 #: ``auto`` uses the Lagrangian pipeline from this many site-customer arcs (m * n) up
 AUTO_MIN_ARCS = 4000
+#: ``auto`` first gives the plain MIP this long (s; at most AUTO_PROBE_SHARE of a time limit):
+#: what it proves in that time keeps its answer, so easy instances pay nothing extra
+AUTO_PROBE_S = 5.0
+AUTO_PROBE_SHARE = 0.1
 #: the reduced MIP adds its x_ij <= y_i rows lazily from this many arcs of free sites
 LAZY_MIN_ARCS = 20_000
 #: share of the time limit for the first subgradient pass, and its cap without a limit (s)
@@ -119,6 +124,28 @@ def _start_vector(model: LinearModel, ctx: BuildContext, inc: Incumbent) -> np.n
 
 def _remaining(limit: float | None, t0: float) -> float | None:
     return None if limit is None else max(1.0, limit - (time.perf_counter() - t0))
+
+
+def solve_auto(problem: NetworkDesignProblem, options: NetworkOptions) -> NetworkSolution | None:
+    """``auto`` on a large capacitated problem: a short plain-MIP probe, then the pipeline.
+
+    None when neither gives an answer (the caller then runs the plain MIP, which also
+    diagnoses infeasibility)."""
+    from supplylab.optimize.network import extract
+
+    t0 = time.perf_counter()
+    limit = options.solver.time_limit_s
+    probe = AUTO_PROBE_S if limit is None else min(AUTO_PROBE_S, AUTO_PROBE_SHARE * limit)
+    opts = replace(options, method="mip",
+                   solver=replace(options.solver, path="matrix", time_limit_s=probe))
+    model, ctx = build_model(problem, opts)
+    t1 = time.perf_counter()
+    out = solve(model, opts.solver)
+    if out.status in ("optimal", "infeasible", "unbounded"):
+        return extract(model, ctx, out, t1 - t0) if out.status == "optimal" else None
+    rest = None if limit is None else max(1.0, limit - (time.perf_counter() - t0))
+    return solve_lagrangian(problem, replace(options,
+                                             solver=replace(options.solver, time_limit_s=rest)))
 
 
 def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions

@@ -172,3 +172,22 @@ def test_arc_fixing_against_the_optimum_keeps_an_optimal_assignment(data: Facili
                               np.where(keep, data.cost, np.inf), data.open_lower,
                               data.open_upper, True)
     assert enumerate_optimum(restricted)[0] == pytest.approx(opt)
+
+
+def test_auto_returns_what_the_probe_proves_and_says_so() -> None:
+    rng = np.random.default_rng(3)
+    m, n = 40, 100
+    sites, custs = rng.random((m, 2)), rng.random((n, 2))
+    demand = rng.integers(1, 10, n).astype(float)
+    dist = np.linalg.norm(sites[:, None, :] - custs[None, :, :], axis=2)
+    problem = NetworkDesignProblem(tuple(f"S{i}" for i in range(m)),
+                                   tuple(f"C{j}" for j in range(n)), demand,
+                                   100.0 * dist * demand, np.full(m, 200.0), np.full(m, 120.0))
+    options = NetworkOptions()
+    sol = solve_network(problem, options)
+    check_solution(problem, options, sol)
+    assert choose_method(problem, options) == "lagrangian"
+    assert sol.method in ("mip", "lagrangian") and sol.proven
+    assert sol.summary()["method"] == sol.method and sol.summary()["proven"] is True
+    plain = solve_network(problem, NetworkOptions(method="mip"))
+    assert sol.objective == pytest.approx(plain.objective, rel=1e-6)

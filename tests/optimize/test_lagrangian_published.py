@@ -23,7 +23,8 @@ from supplylab.optimize import (
 
 def _prove(fp, single: bool):
     problem = NetworkDesignProblem.from_facility(fp)
-    options = NetworkOptions(single_source=single, solver=SolverOptions(path="matrix"))
+    options = NetworkOptions(single_source=single, method="lagrangian",
+                             solver=SolverOptions(path="matrix"))
     sol = solve_network(problem, options)
     check_solution(problem, options, sol)
     return sol
