@@ -1,12 +1,13 @@
 """Primal heuristics of capacitated facility location: upper bounds within seconds.
 
 * Given the open sites, the best flows: multi-source is a transportation LP (exact, kept in
-  HiGHS and re-solved warm as sites open and close); single-source is a generalised assignment problem, solved by regret-ordered greedy
-  assignment, a repair step that ejects one customer to make room, then shift and swap moves.
+  HiGHS and re-solved warm as sites open and close); single-source is a generalised
+  assignment problem, solved by regret-ordered greedy assignment, a repair step that ejects
+  one customer to make room, then shift and swap moves.
 * Lagrangian rounding: every new open-site vector the subgradient meets is costed this way
   (:class:`Incumbent` caches them and keeps its share of the time).
-* Site local search: close, open and swap sites (candidates ordered by their Lagrangian value)
-  until no move improves, within a time budget.
+* Site local search: close, open and swap sites until no move improves, within a time budget;
+  each move is screened by its Lagrangian lower bound, so only moves that can improve are costed.
 
 Costs in currency per year; demand and capacity in units per year.
 """
