@@ -11,7 +11,8 @@ The pipeline: (1) subgradient optimisation of the Lagrangian bound (demand rows 
 (Lagrangian rounding, :mod:`~supplylab.optimize.heuristics`); (2) site local search from the
 best one; (3) reduced-cost fixing of sites (:mod:`~supplylab.optimize.fixing`), then a short
 second subgradient pass on the fixed problem and fixing again; (4) the strong MIP with the
-fixed sites, the valid rows of :mod:`~supplylab.optimize.cuts` and the incumbent as a start,
+fixed sites, the window of open-site counts that can beat the incumbent, the valid rows of
+:mod:`~supplylab.optimize.cuts` and the incumbent as a start,
 handed to HiGHS for the rest of the time (linking rows added lazily when the free sites
 have at least :data:`LAZY_MIN_ARCS` arcs). The lower bound reported is
 ``max(L*, min(bound of the reduced MIP, incumbent at fixing))`` (a site fixed away can only
@@ -29,8 +30,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from supplylab.errors import InputError
-from supplylab.optimize.cuts import add_valid_rows
-from supplylab.optimize.fixing import fix_arcs, fix_sites
+from supplylab.optimize.cuts import valid_rows
+from supplylab.optimize.fixing import count_window, fix_arcs, fix_sites
 from supplylab.optimize.formulation import BuildContext, build_model
 from supplylab.optimize.heuristics import Incumbent, local_search
 from supplylab.optimize.lagrangian import FacilityData, subgradient
@@ -184,6 +185,7 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
         # the fixed problem's bound holds for the whole problem up to the incumbent
         lower_bound = max(lower_bound, min(second.best.bound, inc.value))
     arcs = fix_arcs(fixed.with_bounds(lo, up), point, inc.value)
+    window = count_window(fixed.with_bounds(lo, up), point, inc.value)
     ub_at_fixing = inc.value
     lag_s = time.perf_counter() - t0
     stats = {"lagrangian_bound": first.best.bound, "iterations": iterations,
@@ -192,13 +194,14 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
              "fixed_closed": int((~up & data.open_upper).sum()),
              "free_sites": int((up & ~lo).sum()),
              "arcs_removed": int((np.isfinite(data.cost) & ~arcs)[up].sum()),
+             "open_count_min": window[0], "open_count_max": window[1],
              "lagrangian_s": lag_s}
     if inc.value - lower_bound <= gap * max(abs(inc.value), 1e-9):
         out = _outcome(model, ctx, inc, lower_bound, gap, lag_s)
         return _finish(extract(model, ctx, out, 0.0), stats)
     ids = problem.site_ids
     lazy = int((up & ~lo).sum()) * problem.n >= LAZY_MIN_ARCS
-    opts = replace(options, hook=add_valid_rows, lazy_linking=lazy,
+    opts = replace(options, hook=valid_rows(window), lazy_linking=lazy,
                    forced_open=tuple(sorted(set(options.forced_open)
                                             | {ids[i] for i in np.flatnonzero(lo)})),
                    forced_closed=tuple(sorted(set(options.forced_closed)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from supplylab.optimize import NetworkDesignProblem, NetworkOptions, check_solution, solve_network
-from supplylab.optimize.fixing import fix_arcs, fix_sites
+from supplylab.optimize.fixing import count_window, fix_arcs, fix_sites
 from supplylab.optimize.heuristics import Incumbent, local_search
 from supplylab.optimize.lagrangian import FacilityData, evaluate, subgradient
 from supplylab.optimize.strategy import choose_method
@@ -90,15 +90,18 @@ def test_lagrangian_value_never_exceeds_the_optimum(data: FacilityData, seed: in
 
 @settings(max_examples=60, deadline=None)
 @given(instances())
-def test_fixing_against_the_optimum_keeps_an_optimal_network(data: FacilityData) -> None:
+def test_site_and_count_fixing_against_the_optimum_keep_an_optimal_network(data: FacilityData) -> None:
     opt, per = enumerate_optimum(data)
     if not np.isfinite(opt):
         return
     res = subgradient(data, lambda: opt, max_iter=300, time_limit_s=5.0)
     lo, up = fix_sites(data, res.best, opt)
+    k_min, k_max = count_window(data, res.best, opt)
     kept = [v for y, v in per.items()
             if (np.array(y) >= lo).all() and (np.array(y) <= up).all()]
     assert min(kept, default=np.inf) == pytest.approx(opt)
+    in_window = [v for y, v in per.items() if k_min <= sum(y) <= k_max]
+    assert min(in_window, default=np.inf) == pytest.approx(opt)
 
 
 @settings(max_examples=40, deadline=None)
