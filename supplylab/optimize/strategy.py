@@ -65,6 +65,8 @@ def lagrangian_obstacle(problem: NetworkDesignProblem, options: NetworkOptions,
     """Why the Lagrangian pipeline does not apply to this study (None when it does)."""
     if problem.levels:
         return "capacity levels (several sizes per site)"
+    if problem.staged or problem.arc_capacity is not None or problem.sqrt_costs:
+        return "upper echelons, periods, lane capacities or inventory costs"
     reasons = [("service-share rules", bool(options.service_share)),
                ("a CO2 cap", options.co2_cap is not None),
                ("soft capacity (capacity_penalty)", options.capacity_penalty is not None),
