@@ -27,8 +27,16 @@ UNITS = {
 }
 
 
+SUFFIX_UNITS = (("_cost", "money"), ("_units", "units"), ("_units_avg", "units"),
+                ("_rate", "share"), ("_days", "days"), ("_kg", "kg"))
+
+
 def unit_label(kpi: str, currency: str = "") -> str:
-    text = UNITS.get(kpi, kpi.replace("_", " "))
+    """An axis label with the KPI's unit (``money`` replaced by the currency when known)."""
+    text = UNITS.get(kpi)
+    if text is None:
+        unit = next((u for suffix, u in SUFFIX_UNITS if kpi.endswith(suffix)), "")
+        text = kpi.replace("_", " ") + (f" ({unit})" if unit else "")
     return text.replace("money", currency) if currency else text
 
 
