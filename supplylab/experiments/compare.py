@@ -71,6 +71,11 @@ class Comparison:
     def baseline(self) -> str:
         return self.names[0]
 
+    def __repr__(self) -> str:
+        return (f"<Comparison of {', '.join(map(repr, self.names))} (baseline first): "
+                f"{self.replications} replication(s), seed {self.seed}; .differences, "
+                ".summary(), .results, .print_table()>")
+
     def paired(self, dimension: str = "all") -> pd.DataFrame:
         """Paired differences per (alternative, [key,] kpi) for one dimension."""
         group = ["kpi"] if dimension == "all" else ["key", "kpi"]
@@ -126,11 +131,11 @@ class Comparison:
 
     def write(self, out_dir: str | Path) -> Path:
         """``comparison.json``, ``differences.csv`` and one results folder per alternative."""
-        out = Path(out_dir)
-        _io.write_text(out / "comparison.json", self.to_json() + "\n")
-        _io.write_csv(out / "differences.csv", self.differences)
-        for i, (name, res) in enumerate(zip(self.names, self.results, strict=True)):
-            res.write(out / f"{i}-{_io.slug(name)}")
+        with _io.output_folder(out_dir) as out:
+            _io.write_text(out / "comparison.json", self.to_json() + "\n")
+            _io.write_csv(out / "differences.csv", self.differences)
+            for i, (name, res) in enumerate(zip(self.names, self.results, strict=True)):
+                res.write(out / f"{i}-{_io.slug(name)}")
         return out
 
     def print_table(self, console: Any = None) -> None:

@@ -211,7 +211,7 @@ def test_cli_network_json_and_placeholders(facility_dir: Path) -> None:
                               "--format", "holmberg", "--single-source"])
     assert res.exit_code == 0 and "8848" in res.output
     res = runner.invoke(app, ["optimize", "inventory"])
-    assert isinstance(res.exception, InputError) and "not available yet" in str(res.exception)
+    assert isinstance(res.exception, InputError) and "--willems" in str(res.exception)
 
 
 def test_user_hook_adds_a_constraint() -> None:
