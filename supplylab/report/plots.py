@@ -24,6 +24,8 @@ UNITS = {
     "gross_margin": "gross margin (money)", "clv_total": "customer lifetime value (money)",
     "churn_rate": "churn rate (share of customers)", "co2_kg": "CO2 (kg)",
     "demand_units": "demand (units)", "orders": "orders",
+    "holding_cost_per_year": "holding cost (money per year)",
+    "profit_per_year": "profit (money per year)",
 }
 
 
