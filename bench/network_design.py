@@ -18,7 +18,9 @@ import argparse
 import csv
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,12 +53,22 @@ CAPABC_UFL = {"capa": 17156454.478, "capb": 12979071.582, "capc": 11505594.329}
 
 @dataclass
 class Case:
+    """One benchmark case; the instance file is read only when the case is run."""
+
     set: str
     name: str
     variant: str
-    problem: FacilityProblem
+    load: Callable[[], FacilityProblem]
     single_source: bool
     published: float | None
+
+    @property
+    def problem(self) -> FacilityProblem:
+        return self.load()
+
+
+def _uncapacitated(path: Path) -> FacilityProblem:
+    return read_instance(path).uncapacitated()
 
 
 def _optima() -> dict[tuple[str, str], str]:
@@ -84,20 +96,20 @@ def cases(quick: bool, sets: set[str]) -> list[Case]:
         else SMALL_ORLIB
     if "orlib" in sets:
         for nm in names:
-            fp = read_instance(orlib / f"{nm}.txt")
+            fp = partial(read_instance, orlib / f"{nm}.txt")
             out.append(Case("orlib", nm, "MS", fp, False, _value(opt.get((nm, "ms")))))
             out.append(Case("orlib", nm, "SS", fp, True, _value(opt.get((nm, "ss")))))
             if nm in UFL_SMALL:
-                out.append(Case("orlib", nm, "UFLP", fp.uncapacitated(), False,
-                                _value(opt.get((nm, "ufl")))))
+                out.append(Case("orlib", nm, "UFLP", partial(_uncapacitated, orlib / f"{nm}.txt"),
+                                False, _value(opt.get((nm, "ufl")))))
     if "capabc" in sets and not quick:
         for nm, caps in CAPABC.items():
             out.append(Case("capabc", nm, "UFLP",
-                            read_instance(orlib / f"{nm}.txt", uncapacitated=True), False,
-                            CAPABC_UFL[nm]))
+                            partial(read_instance, orlib / f"{nm}.txt", uncapacitated=True),
+                            False, CAPABC_UFL[nm]))
             for cap in caps:
                 out.append(Case("capabc", f"{nm}@{cap}", "MS",
-                                read_instance(orlib / f"{nm}.txt", capacity=cap), False,
+                                partial(read_instance, orlib / f"{nm}.txt", capacity=cap), False,
                                 CAPABC_MS[(nm, cap)]))
     for set_name, folder, count in (("holmberg", "holmberg", 71), ("yang", "yang", 20)):
         if set_name not in sets:
@@ -107,7 +119,8 @@ def cases(quick: bool, sets: set[str]) -> list[Case]:
         ks = {"holmberg": [1, 2, 13, 25, 41, 56], "yang": [1]}[set_name] if quick \
             else range(1, count + 1)
         for k in ks:
-            out.append(Case(set_name, f"p{k}", "SS", read_instance(path / f"p{k}", "holmberg"),
+            out.append(Case(set_name, f"p{k}", "SS",
+                            partial(read_instance, path / f"p{k}", "holmberg"),
                             True, float(values[k - 1])))
     if "ufllib" in sets:
         sub = FACILITY / "ufl_ufllib_subset"
@@ -116,28 +129,34 @@ def cases(quick: bool, sets: set[str]) -> list[Case]:
              "M/MO1", "M/MP1", "M/MQ5"]
         for nm in names:
             short = nm.split("/")[1]
-            out.append(Case("ufllib", short, "UFLP", read_instance(sub / nm, "ufllib"), False,
-                            _value(opt.get((short, "ufl")))))
+            out.append(Case("ufllib", short, "UFLP", partial(read_instance, sub / nm, "ufllib"),
+                            False, _value(opt.get((short, "ufl")))))
     return out
 
 
 def run_one(case: Case, path: str, time_limit: float, gap: float,
-            lazy: bool = False) -> dict[str, object]:
+            lazy: bool = False, problem: FacilityProblem | None = None,
+            method: str = "auto") -> dict[str, object]:
     opts = NetworkOptions(single_source=case.single_source, lazy_linking=lazy,
+                          method=method,  # type: ignore[arg-type]
                           solver=SolverOptions(path=path, time_limit_s=time_limit,  # type: ignore[arg-type]
                                                mip_rel_gap=gap))
     t0 = time.perf_counter()
     try:
-        sol = solve_network(case.problem, opts, relax_and_report=False)
+        sol = solve_network(problem if problem is not None else case.problem, opts,
+                            relax_and_report=False)
     except InfeasibleError:
-        return {"status": "infeasible", "objective": None, "gap": None,
-                "model": 0.0, "build": 0.0, "solve": 0.0, "total": time.perf_counter() - t0}
+        return {"status": "infeasible", "objective": None, "gap": None, "bound": None,
+                "method": method, "model": 0.0, "build": 0.0, "solve": 0.0,
+                "total": time.perf_counter() - t0}
     except OptimizationError as err:
-        return {"status": err.status or "error", "objective": None, "gap": None,
-                "model": 0.0, "build": 0.0, "solve": 0.0, "total": time.perf_counter() - t0}
+        return {"status": err.status or "error", "objective": None, "gap": None, "bound": None,
+                "method": method, "model": 0.0, "build": 0.0, "solve": 0.0,
+                "total": time.perf_counter() - t0}
     # build = our vectorised model description + hand-over to the solver library
     return {"status": sol.status, "objective": sol.objective, "gap": sol.gap,
-            "model": sol.model_time_s, "build": sol.model_time_s + sol.build_time_s,
+            "bound": sol.best_bound, "method": sol.method, "model": sol.model_time_s,
+            "build": sol.model_time_s + sol.build_time_s,
             "solve": sol.solve_time_s,
             "total": time.perf_counter() - t0}
 
@@ -158,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sets", default="orlib,capabc,holmberg,yang,ufllib")
     ap.add_argument("--only", default="", help="comma-separated instance names, e.g. capa@8000")
     ap.add_argument("--no-pulp", action="store_true", help="matrix path only (large sets)")
+    ap.add_argument("--method", choices=["auto", "mip", "lagrangian"], default="auto",
+                    help="network-design method (auto: Lagrangian pipeline for large "
+                    "capacitated cases, plain MIP otherwise)")
     ap.add_argument("--lazy", choices=["auto", "on", "off"], default="auto",
                     help="lazy x_ij <= y_i rows on the matrix path (auto: capa/b/c MS only)")
     args = ap.parse_args(argv)
@@ -165,8 +187,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"benchmark data not found at {FACILITY}", file=sys.stderr)
         return 2
     sets = set(args.sets.split(","))
-    head = (f"{'set':9} {'instance':14} {'var':4} {'status':10} {'objective':>16} "
-            f"{'published':>16} {'rel.err':>9} {'gap':>8} {'pulp build':>10} {'pulp solve':>10} "
+    head = (f"{'set':9} {'instance':14} {'var':4} {'method':10} {'status':10} {'objective':>16} "
+            f"{'published':>16} {'lower bound':>16} {'rel.err':>9} {'gap':>8} "
+            f"{'pulp build':>10} {'pulp solve':>10} "
             f"{'mat build':>9} {'mat solve':>9} {'ratio':>6}")
     print(head)
     print("-" * len(head))
@@ -178,8 +201,10 @@ def main(argv: list[str] | None = None) -> int:
             continue
         lazy = args.lazy == "on" or (args.lazy == "auto" and case.set == "capabc"
                                      and case.variant == "MS")
-        mat = run_one(case, "matrix", args.time_limit, args.gap, lazy)
-        pul = None if args.no_pulp else run_one(case, "pulp", args.time_limit, args.gap)
+        problem = case.load()  # read here, after --only: only the files solved are parsed
+        mat = run_one(case, "matrix", args.time_limit, args.gap, lazy, problem, args.method)
+        pul = None if args.no_pulp else run_one(case, "pulp", args.time_limit, args.gap,
+                                                problem=problem, method=args.method)
         obj = mat["objective"]
         pub = case.published
         if pub is None:
@@ -199,9 +224,12 @@ def main(argv: list[str] | None = None) -> int:
             ratio = f"{float(pul['total']) / max(float(mat['total']), 1e-9):6.2f}"
             pb, ps = f"{pul['build']:10.3f}", f"{float(pul['solve']):10.3f}"
         gap = f"{mat['gap']:8.1e}" if mat["gap"] is not None else ""
-        print(f"{case.set:9} {case.name:14} {case.variant:4} {str(mat['status']):10} "
+        bound = mat["bound"]
+        print(f"{case.set:9} {case.name:14} {case.variant:4} {str(mat['method']):10} "
+              f"{str(mat['status']):10} "
               f"{obj if obj is not None else float('nan'):16.4f} "
-              f"{pub if pub is not None else float('nan'):16.4f} {err:>9} {gap:>8} "
+              f"{pub if pub is not None else float('nan'):16.4f} "
+              f"{bound if bound is not None else float('nan'):16.4f} {err:>9} {gap:>8} "
               f"{pb:>10} {ps:>10} {mat['build']:9.3f} {float(mat['solve']):9.3f} {ratio:>6}"
               f"{_mark(ok, mat['status'])}", flush=True)
     print("-" * len(head))

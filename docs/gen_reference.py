@@ -248,6 +248,36 @@ SECTION_OF = {
 }
 
 
+def ranges() -> list[str]:
+    """The ranges every number obeys, from supplylab/scenario/limits.py."""
+    from supplylab.scenario import limits as L
+
+    return [
+        "## Ranges",
+        "",
+        "Every number is written as a number (`'180'` or `true` is not a price) and is finite "
+        "(`.inf` and `.nan` are refused). Beyond each field's own bounds (in its row below):",
+        "",
+        f"- every number is at most {L.MAX_MAGNITUDE:g} in size;",
+        f"- `simulation.horizon_days` (and `--days`, an experiment's `days`) is at most "
+        f"{L.MAX_HORIZON_DAYS:,.0f} days and longer than the warm-up;",
+        f"- one replication simulates at most {L.MAX_ORDERS_PER_REPLICATION:,} orders "
+        "(expected orders per day of all customers x horizon); a larger run is refused with "
+        "its estimate;",
+        "- a random quantity (`dist`) never takes negative values;",
+        f"- a document nests at most {_max_depth()} levels of mappings and lists.",
+        "",
+        "Why and how these are enforced: [robustness.md](robustness.md).",
+        "",
+    ]
+
+
+def _max_depth() -> int:
+    from supplylab.scenario.yaml_io import MAX_DEPTH
+
+    return MAX_DEPTH
+
+
 def render() -> str:
     """The whole reference page as Markdown."""
     out = [
@@ -263,6 +293,7 @@ def render() -> str:
         "the field is optional and its absence has the meaning given. How-to and examples: "
         "[scenario_language.md](scenario_language.md).",
         "",
+        *ranges(),
         "## Sections",
         "",
     ]

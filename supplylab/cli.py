@@ -2,7 +2,11 @@
 
 Exit codes: 0 success; 1 internal error (one line, `--debug` for the trace); 2 bad input
 (usage, validation, unreadable file); 3 optimisation infeasible or not solved within limits.
-Commands of other layers are registered from their packages (``register(app)``).
+
+Start-up stays fast (``supplylab --help`` well under a second): this module imports only typer
+and rich; each command imports what it needs when it runs, and the commands of other layers
+(``register(app)`` in their packages) are imported only when the command line names them.
+For the listing of ``supplylab --help`` they are stood in for by :data:`LAYER_COMMANDS`.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from collections.abc import Sequence
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,15 +24,26 @@ from rich.console import Console
 
 from .errors import InputError, SupplylabError
 
-app = typer.Typer(
-    name="supplylab",
-    help="Simulate and optimise customer-centred supply chains (suppliers -> 3PL network -> "
-    "customers).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
+#: Commands registered by other layers: name -> (module with ``register(app)``, the one-line
+#: help shown by ``supplylab --help`` before the module is imported). A test keeps the lines
+#: equal to the commands' own help.
+LAYER_COMMANDS: dict[str, tuple[str, str]] = {
+    "compare": ("supplylab.experiments.commands",
+                "Compare scenarios with common random numbers: paired differences vs the "
+                "first file."),
+    "sweep": ("supplylab.experiments.commands",
+              "Run a parameter sweep from an experiment file; re-running the command resumes "
+              "it."),
+    "risk": ("supplylab.experiments.risk_command",
+             "Take each node out in turn (paired runs, common random numbers) and rank the "
+             "nodes by exposure: lost profit, units lost, service drop, time to survive and to "
+             "recover."),
+    "optimize": ("supplylab.optimize.commands",
+                 "Optimise the network (warehouse location), inventory or steering."),
+    "report": ("supplylab.report.commands",
+               "Write an HTML (or Markdown) report with figures, a network map and tables."),
+}
+
 _state: dict[str, Any] = {"debug": False}
 
 
@@ -44,17 +61,41 @@ def _click_exception_types() -> tuple[tuple[type, ...], tuple[type, ...], tuple[
             (click_exceptions.ClickException,))
 
 
-@app.callback()
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("supplylab")
+    except metadata.PackageNotFoundError:
+        from . import __version__
+
+        return __version__
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"supplylab {_version()}")
+        raise typer.Exit(0)
+
+
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show the full trace of an internal error.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    allow_path: Annotated[list[Path] | None, typer.Option("--allow-path", help="Let extends: and data files reach this folder (repeatable; default: the scenario's and the working folder only).")] = None,
 ) -> None:
     _state["debug"] = debug
+    if allow_path:  # imported only when asked: --help stays light
+        from .scenario.yaml_io import allow_paths
+
+        allow_paths(list(allow_path))
+    elif "supplylab.scenario.yaml_io" in sys.modules:  # the opt-in lasts one command
+        sys.modules["supplylab.scenario.yaml_io"].allow_paths([])
 
 
-@app.command()
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override PATH=VALUE.")] = None,
+    files: Annotated[list[Path], typer.Argument(help="Scenario files to check.", metavar="FILE")],
+    set_: Annotated[list[str] | None, typer.Option("--set", metavar="PATH=VALUE", help="Override a field (repeatable).")] = None,
 ) -> None:
     """Check scenario files; list every problem as FILE:LINE:COL: path: message (exit 2)."""
     from .scenario import load, parse_assignments
@@ -78,7 +119,6 @@ def validate(
         raise typer.Exit(2)
 
 
-@app.command()
 def schema() -> None:
     """Print the JSON Schema of the scenario language (for editors)."""
     from .scenario import json_schema
@@ -86,89 +126,181 @@ def schema() -> None:
     typer.echo(json.dumps(json_schema(), indent=2))
 
 
-@app.command()
 def run(
-    file: Annotated[Path, typer.Argument(help="Scenario file.")],
-    replications: Annotated[int | None, typer.Option(min=1, help="Replications (default: the scenario's).")] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: the scenario's).")] = None,
-    days: Annotated[float | None, typer.Option(min=0.001, help="Horizon in days (default: the scenario's).")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override PATH=VALUE (repeatable).")] = None,
-    out: Annotated[Path | None, typer.Option(help="Write results.json, kpis.csv, timeseries.csv here.")] = None,
+    file: Annotated[Path, typer.Argument(help="Scenario file.", metavar="FILE")],
+    replications: Annotated[int | None, typer.Option(min=1, metavar="N", help="Replications (default: the scenario's).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, metavar="SEED", help="Root seed (default: the scenario's).")] = None,
+    days: Annotated[float | None, typer.Option(min=0.001, metavar="DAYS", help="Horizon in days (default: the scenario's).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", metavar="PATH=VALUE", help="Override a field (repeatable).")] = None,
+    out: Annotated[Path | None, typer.Option(metavar="DIR", help="Write results.json, summary.csv, kpis.csv and timeseries.csv here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results document as JSON.")] = False,
-    workers: Annotated[int | None, typer.Option(min=1, help="Local processes (default: all cores).")] = None,
-    dask: Annotated[str | None, typer.Option(help="Dask scheduler address, or 'local'.")] = None,
-    precision: Annotated[list[str] | None, typer.Option(help="KPI=HALF_WIDTH: add replications until reached.")] = None,
-    events: Annotated[Path | None, typer.Option(help="Write the event log (CSV) of replication 0 here.")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, metavar="N", help="Local processes (default: all cores).")] = None,
+    dask: Annotated[str | None, typer.Option(metavar="ADDRESS", help="Dask scheduler address, or 'local'.")] = None,
+    precision: Annotated[list[str] | None, typer.Option(metavar="KPI=HALF_WIDTH", help="Add replications until the KPI's 95% half-width is reached (repeatable).")] = None,
+    events: Annotated[Path | None, typer.Option(metavar="FILE", help="Write the event log (CSV) of replication 0 here.")] = None,
+    report: Annotated[bool, typer.Option("--report", help="Also write OUT/report.html (needs --out).")] = False,
 ) -> None:
     """Simulate a scenario and report its KPIs with 95% confidence intervals."""
+    import os
+
     from . import simulate
+    from .io import check_output_dir
     from .scenario import load, parse_assignments
 
+    if report:
+        from .report.commands import require_out
+
+        require_out(report, out)
     sc = load(file, parse_assignments(set_))
-    targets = {}
-    for text in precision or []:
-        kpi, _, hw = text.partition("=")
-        try:
-            targets[kpi.strip()] = float(hw)
-        except ValueError:
-            raise InputError(f"--precision needs KPI=HALF_WIDTH, got {text!r}", "--precision") from None
+    if out is not None:
+        check_output_dir(out)
+    from .experiments.experiment import parse_precision
+
+    targets = parse_precision(precision)
+    from .experiments.commands import emit, horizon_notes, print_notes
+
+    print_notes(horizon_notes(sc, days))
+    if workers is None and not dask:
+        workers = os.cpu_count() or 1
     res = simulate(sc, replications=replications, seed=seed, days=days, workers=workers,
                    dask=dask, precision=targets or None, events=events,
                    progress=sys.stderr.isatty() and not as_json)
-    from .experiments.commands import emit
-
     emit(res, out=out, as_json=as_json)
+    if report and out is not None:
+        from .report.commands import after_run
+
+        after_run(out, sc)
 
 
-def _unavailable(name: str, help_text: str) -> None:
+def _unavailable(app: typer.Typer, name: str, help_text: str, why: str) -> None:
     def command(args: Annotated[list[str] | None, typer.Argument(hidden=True)] = None) -> None:
-        raise InputError(f"`supplylab {name}` is not available yet", name)
+        raise InputError(f"`supplylab {name}` is {why}", name)
 
-    command.__doc__ = f"{help_text} (not available yet)"
-    app.command(name=name, context_settings={"ignore_unknown_options": True})(command)
+    command.__doc__ = help_text
+    app.command(name=name, context_settings={"ignore_unknown_options": True,
+                                             "allow_extra_args": True})(command)
 
 
-def _register_layers() -> None:
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The command named on the command line (the first word that is not an option)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_app(layers: Sequence[str] | None = None) -> typer.Typer:
+    """The Typer app with the core commands and the given layer commands (default: all).
+
+    Layer commands not asked for are registered as stand-ins that only carry their help line,
+    so the listing is complete without importing them.
+    """
+    app = typer.Typer(
+        name="supplylab",
+        help="Simulate and optimise customer-centred supply chains (suppliers -> 3PL network "
+        "-> customers).",
+        no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    app.callback()(_main)
+    app.command()(validate)
+    app.command()(schema)
+    app.command()(run)
+    wanted = set(LAYER_COMMANDS) if layers is None else set(layers)
+    loaded: set[str] = set()
+    for name, (module, help_text) in LAYER_COMMANDS.items():
+        if name in loaded:
+            continue
+        if name not in wanted:
+            _unavailable(app, name, help_text, "not loaded")
+            continue
+        try:
+            register = import_module(module).register
+        except ImportError:
+            _unavailable(app, name, f"{help_text} (not available yet)", "not available yet")
+            continue
+        before = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+        register(app)
+        after = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+        loaded |= after - before
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # the complete app, for tools that want it (imports every layer)
+        return build_app()
+    raise AttributeError(name)
+
+
+_TYPE_METAVARS = {"int": "N", "integer": "N", "float": "X", "path": "PATH", "file": "FILE",
+                  "directory": "DIR", "str": "TEXT", "text": "TEXT", "bool": "BOOL",
+                  "boolean": "BOOL"}
+
+
+def _type_label(param: Any) -> str:
+    """What typer (``<int range>``, ``<list[Path]>``) or click (``INTEGER``) would show."""
     try:
-        from .experiments.commands import register as register_experiments
-    except ImportError:
-        _unavailable("compare", "Compare scenarios with common random numbers.")
-        _unavailable("sweep", "Run a parameter sweep from an experiment file (resumes).")
-    else:
-        register_experiments(app)
-        from .experiments.risk_command import register as register_risk
-
-        register_risk(app)
-    try:
-        from .optimize.commands import register as register_optimize
-    except ImportError:
-        _unavailable("optimize", "Optimise network, inventory or demand steering.")
-    else:
-        register_optimize(app)
-    try:
-        from .report.commands import register as register_report
-    except ImportError:
-        _unavailable("report", "Write an HTML report with plots from a results folder.")
-    else:
-        register_report(app)
+        label = str(param.display_type(None))
+    except Exception:  # noqa: BLE001 - older typer: a click parameter type
+        label = str(getattr(getattr(param, "type", None), "name", "") or "")
+    label = label.strip("<>").removesuffix(" range")
+    if label.startswith("list[") and label.endswith("]"):
+        label = label[5:-1]
+    return label
 
 
-_register_layers()
+def plain_help(command: Any) -> None:
+    """Give every parameter of the click tree a metavar written for people.
+
+    Typer would show ``{files}...``, ``<list[Path]>`` or ``<int range>``; this shows
+    ``FILE...``, ``N`` or ``cbc|highs`` instead. Explicit metavars are kept.
+    """
+    for sub in getattr(command, "commands", {}).values():
+        plain_help(sub)
+    for param in getattr(command, "params", []):
+        if getattr(param, "is_flag", False) or getattr(param, "count", False):
+            continue
+        is_argument = getattr(param, "param_type_name", "") == "argument"
+        if param.metavar is None:
+            label = _type_label(param)
+            if "|" in label:
+                param.metavar = label
+            elif is_argument:
+                param.metavar = (param.name or "value").upper()
+            else:
+                param.metavar = _TYPE_METAVARS.get(label.lower(), "VALUE")
+        if is_argument:
+            label = param.metavar + ("..." if param.nargs != 1 else "")
+            usage = label if param.required else f"[{label}]"
+            param._usage_display_name = lambda usage=usage: usage
+            param._rich_display_name = lambda label=label: label
+            param.display_type_rich = lambda ctx=None: None
+
+
+def _interrupted(err: Console, exc: BaseException | None) -> int:
+    """Ctrl-C: say so, with what was kept and how to resume when the command knows (exit 130)."""
+    detail = str(exc or "")
+    err.print("interrupted" + (f": {detail}" if detail else ""), markup=False)
+    return 130
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command and map errors to exit codes (never a raw traceback)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    word = _command_word(args)
+    app = build_app([word] if word in LAYER_COMMANDS else [])
     command = typer.main.get_command(app)
+    plain_help(command)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     exit_types, abort_types, usage_types = _click_exception_types()
     try:
-        rv = command.main(args=argv, prog_name="supplylab", standalone_mode=False)
+        rv = command.main(args=args, prog_name="supplylab", standalone_mode=False)
+        if rv == 130:  # typer turned Ctrl-C into a bare exit code
+            from .experiments.runners import Interrupted
+
+            return _interrupted(err, Interrupted.last)
         return int(rv or 0) if isinstance(rv, int) else 0
     except exit_types as exc:
         return int(getattr(exc, "exit_code", 0))
-    except abort_types:
-        err.print("interrupted", markup=False)
-        return 130
+    except abort_types as exc:  # older click turns Ctrl-C into Abort
+        return _interrupted(err, exc.__cause__)
     except usage_types as exc:
         exc.show(file=sys.stderr)
         return 2
@@ -179,9 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     except SupplylabError as exc:
         err.print(f"error: {exc}", markup=False)
         return exc.exit_code
-    except KeyboardInterrupt:
-        err.print("interrupted", markup=False)
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interrupted(err, exc)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a trace
         if _state["debug"]:
             traceback.print_exc()

@@ -30,9 +30,13 @@ class Issue:
     message: str
 
     def __str__(self) -> str:
+        """``FILE:LINE:COL: path: message``; without a file (or when the message already starts
+        with it, e.g. ``--set needs PATH=VALUE``) just ``path: message``."""
+        path = f"{self.path}: " if self.path else ""
+        if not self.line and (not self.file or self.message.startswith(self.file)):
+            return f"{path}{self.message}"
         where = f"{self.file}:{self.line}:{self.col}" if self.line else f"{self.file}"
-        path = f" {self.path}:" if self.path else ""
-        return f"{where}:{path} {self.message}"
+        return f"{where}: {path}{self.message}"
 
 
 class InputError(SupplylabError):
@@ -43,7 +47,7 @@ class InputError(SupplylabError):
 
     exit_code = 2
 
-    def __init__(self, issues: list[Issue] | str, file: str = "<input>") -> None:
+    def __init__(self, issues: list[Issue] | str, file: str = "") -> None:
         if isinstance(issues, str):
             issues = [Issue(file, 0, 0, "", issues)]
         self.issues: list[Issue] = list(issues)

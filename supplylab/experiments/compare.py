@@ -33,13 +33,29 @@ DIFF_COLUMNS = ["alternative", "kpi", "baseline_mean", "mean", "diff", "ci_low",
 
 def unique_names(scenarios: Sequence[Any]) -> list[str]:
     """Scenario names, with ``#2``, ``#3`` appended to repeats so each alternative is named."""
+    return _deduplicated([str(getattr(sc, "name", "") or "scenario") for sc in scenarios])
+
+
+def _deduplicated(labels: Sequence[str]) -> list[str]:
     seen: dict[str, int] = {}
     out = []
-    for sc in scenarios:
-        name = str(getattr(sc, "name", "") or "scenario")
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label}#{seen[label]}")
     return out
+
+
+def default_labels(scenarios: Sequence[Any]) -> list[str]:
+    """Each alternative's file name without its suffix (``base`` for ``scenarios/base.yaml``),
+    or its scenario name when it was not read from a file; repeats get ``#2``, ``#3``."""
+    labels = []
+    for sc in scenarios:
+        source = str(getattr(sc, "source", "") or "")
+        if source and not source.startswith("<"):
+            labels.append(Path(source).stem)
+        else:
+            labels.append(str(getattr(sc, "name", "") or "scenario"))
+    return _deduplicated(labels)
 
 
 @dataclass
@@ -55,6 +71,11 @@ class Comparison:
     def baseline(self) -> str:
         return self.names[0]
 
+    def __repr__(self) -> str:
+        return (f"<Comparison of {', '.join(map(repr, self.names))} (baseline first): "
+                f"{self.replications} replication(s), seed {self.seed}; .differences, "
+                ".summary(), .results, .print_table()>")
+
     def paired(self, dimension: str = "all") -> pd.DataFrame:
         """Paired differences per (alternative, [key,] kpi) for one dimension."""
         group = ["kpi"] if dimension == "all" else ["key", "kpi"]
@@ -66,7 +87,8 @@ class Comparison:
                 if ident not in base.columns:
                     continue
                 b, a = base[ident].to_numpy(), alt[ident].to_numpy()
-                d = paired_difference(a, b)
+                d = paired_difference(a, b, kpi=str(ident[-1] if isinstance(ident, tuple)
+                                                    else ident))
                 rows.append((name, *(ident if isinstance(ident, tuple) else (ident,)),
                              float(pd.Series(b).mean()), float(pd.Series(a).mean()), d.mean,
                              d.ci_low, d.ci_high, d.half_width, d.n, d.significant))
@@ -109,11 +131,11 @@ class Comparison:
 
     def write(self, out_dir: str | Path) -> Path:
         """``comparison.json``, ``differences.csv`` and one results folder per alternative."""
-        out = Path(out_dir)
-        _io.write_text(out / "comparison.json", self.to_json() + "\n")
-        _io.write_csv(out / "differences.csv", self.differences)
-        for i, (name, res) in enumerate(zip(self.names, self.results, strict=True)):
-            res.write(out / f"{i}-{_io.slug(name)}")
+        with _io.output_folder(out_dir) as out:
+            _io.write_text(out / "comparison.json", self.to_json() + "\n")
+            _io.write_csv(out / "differences.csv", self.differences)
+            for i, (name, res) in enumerate(zip(self.names, self.results, strict=True)):
+                res.write(out / f"{i}-{_io.slug(name)}")
         return out
 
     def print_table(self, console: Any = None) -> None:
@@ -123,13 +145,15 @@ class Comparison:
 
 
 def compare(scenarios: Sequence[Any], replications: int | None = None, seed: int | None = None,
-            *, runner: str = "serial", workers: int | None = None, dask: str | None = None,
-            days: float | None = None, run_fn: RunFn | None = None,
-            progress: bool = False) -> Comparison:
+            *, labels: Sequence[str] | None = None, runner: str = "serial",
+            workers: int | None = None, dask: str | None = None, days: float | None = None,
+            run_fn: RunFn | None = None, progress: bool = False) -> Comparison:
     """Run every scenario with common random numbers and pair each with the first.
 
     ``replications`` and ``seed`` default to the first scenario's ``simulation`` settings and
-    apply to every alternative (pairing needs the same indices and seed). Any failed run
+    apply to every alternative (pairing needs the same indices and seed). ``labels`` name the
+    alternatives in tables and documents (default: the scenario names, made unique with
+    ``#2``, ``#3``; :func:`default_labels` gives file names). Any failed run
     raises: a comparison with a missing pair would be biased. ``progress`` shows a bar on
     stderr when it is a terminal.
     """
@@ -140,7 +164,15 @@ def compare(scenarios: Sequence[Any], replications: int | None = None, seed: int
     seed = int(seed if seed is not None else sim_setting(first, "seed", 0))
     if n < 1:
         raise ExperimentError(f"replications must be at least 1, got {n}")
-    names = unique_names(scenarios)
+    if labels is None:
+        names = unique_names(scenarios)
+    else:
+        names = [str(x) for x in labels]
+        if len(names) != len(scenarios):
+            raise ExperimentError(f"labels: {len(names)} label(s) for {len(scenarios)} "
+                                  "scenarios")
+        if len(set(names)) != len(names):
+            raise ExperimentError(f"labels must differ from each other, got {names}")
     plan = RunPlan(tuple(scenarios), tuple((i, {}) for i in range(len(scenarios))), seed, days,
                    run_fn)
     outcomes: list[RunOutcome] = []
@@ -159,10 +191,11 @@ def compare(scenarios: Sequence[Any], replications: int | None = None, seed: int
     for i, sc in enumerate(scenarios):
         reps = [o.result for o in outcomes if o.point == i and o.result is not None]
         horizon = days if days is not None else sim_setting(sc, "horizon_days")
-        results.append(Results(reps, scenario_name=names[i], scenario_sha256=scenario_sha(sc),
+        results.append(Results(reps, scenario_name=str(getattr(sc, "name", "") or names[i]),
+                               scenario_sha256=scenario_sha(sc),
                                seed=seed, horizon_days=horizon,
                                warmup_days=sim_setting(sc, "warmup_days")))
     return Comparison(names, results, seed, n)
 
 
-__all__ = ["Comparison", "compare", "unique_names"]
+__all__ = ["Comparison", "compare", "default_labels", "unique_names"]

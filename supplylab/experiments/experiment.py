@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from supplylab.errors import ExperimentError, InputError, Issue
+from supplylab.scenario import limits
 from supplylab.sim.result import KPI_NAMES
 
 from ._types import sim_setting
@@ -113,19 +114,20 @@ class _Located:
         return Issue(self.file, line, col, ".".join(str(x) for x in path), message)
 
 
+#: Largest experiment file read (they are short: a path, a few parameters and settings).
+MAX_EXPERIMENT_BYTES = 1024 * 1024
+
+
 def _read(path: Path) -> tuple[Any, _Located]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ExperimentError(f"cannot read experiment file: {exc.strerror}", str(path)) from exc
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        m = exc.problem_mark
-        issue = Issue(str(path), (m.line + 1) if m else 0, (m.column + 1) if m else 0, "",
-                      f"invalid YAML: {exc.problem}")
-        raise ExperimentError([issue]) from exc
+    """The data and key positions of an experiment file, through the scenario reader's guards
+    (size, binary, UTF-8, nesting, alias bombs, tags, duplicate keys)."""
+    from supplylab.scenario import yaml_io
+
+    text = yaml_io.read_text(path, what="an experiment file", error=ExperimentError,
+                             max_bytes=MAX_EXPERIMENT_BYTES)
+    root = yaml_io.compose(text, str(path), what="an experiment needs name, scenario and "
+                           "parameters", error=ExperimentError)
+    data, _ = yaml_io.construct(root, str(path), ExperimentError)
     return data, _Located(str(path), root)
 
 
@@ -155,10 +157,8 @@ def _check_fields(data: Mapping[str, Any], loc: _Located) -> list[Issue]:
     if "seed" in data and not (_int(data["seed"]) and data["seed"] >= 0):
         issues.append(loc.issue(("seed",), f"seed must be a non-negative integer, got "
                                            f"{data['seed']!r}", at_value=True))
-    if "days" in data and not (isinstance(data["days"], int | float) and data["days"] > 0
-                               and not isinstance(data["days"], bool)):
-        issues.append(loc.issue(("days",), f"days must be a positive number, got "
-                                           f"{data['days']!r}", at_value=True))
+    if "days" in data and (problem := limits.days_problem(data["days"])):
+        issues.append(loc.issue(("days",), problem, at_value=True))
     issues += _check_kpis(data.get("kpis"), loc)
     return issues
 
@@ -175,6 +175,40 @@ def _check_kpis(kpis: Any, loc: _Located) -> list[Issue]:
             hint = f"; did you mean '{near[0]}'?" if near else ""
             issues.append(loc.issue(("kpis", i), f"unknown KPI '{k}'{hint}", at_value=True))
     return issues
+
+
+def check_precision(targets: Mapping[str, Any], where: str = "precision") -> dict[str, float]:
+    """Precision targets ``{kpi: 95% half-width}`` checked before any run: every KPI known
+    (with a 'did you mean'), every half-width a finite number above 0. Raises InputError."""
+    problems: list[str] = []
+    out: dict[str, float] = {}
+    for kpi, hw in targets.items():
+        if kpi not in KNOWN_KPIS:
+            near = difflib.get_close_matches(str(kpi), sorted(KNOWN_KPIS), n=1)
+            hint = f"; did you mean '{near[0]}'?" if near else ""
+            problems.append(f"unknown KPI '{kpi}'{hint}")
+        elif isinstance(hw, bool) or not isinstance(hw, int | float) or not math.isfinite(hw) \
+                or hw <= 0:
+            problems.append(f"{kpi}: the half-width must be a finite number above 0, got {hw!r}")
+        else:
+            out[str(kpi)] = float(hw)
+    if problems:
+        raise ExperimentError([Issue(where, 0, 0, "", p) for p in problems], where)
+    return out
+
+
+def parse_precision(texts: Sequence[str] | None) -> dict[str, float]:
+    """``--precision KPI=HALF_WIDTH`` options as checked targets (see :func:`check_precision`)."""
+    raw: dict[str, Any] = {}
+    for text in texts or []:
+        kpi, sep, hw = text.partition("=")
+        try:
+            raw[kpi.strip()] = float(hw)
+        except ValueError:
+            raw[kpi.strip()] = hw
+        if not sep or not kpi.strip():
+            raise ExperimentError(f"--precision needs KPI=HALF_WIDTH, got {text!r}", "--precision")
+    return check_precision(raw, "--precision")
 
 
 def _parameters(raw: Any, loc: _Located) -> tuple[dict[str, Spec], list[Issue]]:
@@ -250,6 +284,32 @@ def validate_points(scenario: Any, parameters: Sequence[str], points: Sequence[M
     return issues
 
 
+def design_size(design: str, parameters: Mapping[str, Spec], samples: int | None) -> int:
+    """How many points a (checked) design has, computed without building them."""
+    if design == "lhs":
+        return int(samples or 0)
+    lengths = [len(spec) for spec in parameters.values() if not isinstance(spec, Bounds)]
+    if design == "list":
+        return lengths[0] if lengths else 0
+    return math.prod(lengths)
+
+
+def _size_problem(design: str, parameters: Mapping[str, Spec], samples: int | None,
+                  replications: Any) -> str | None:
+    reps = replications if _int(replications) and replications > 0 else 1
+    return limits.design_size_problem(design_size(design, parameters, samples), reps)
+
+
+def _run_problems(scenario: Any, days: Any) -> list[str]:
+    """Why the experiment's horizon cannot be run on ``scenario`` (warm-up, work), if at all."""
+    if days is None or limits.days_problem(days) is not None:
+        return []  # no override, or already reported
+    problem = limits.days_problem(days, sim_setting(scenario, "warmup_days"))
+    if problem is None and hasattr(scenario, "customer_groups"):
+        problem = limits.tractability_problem(scenario, days)
+    return [problem] if problem else []
+
+
 def _default_loader(path: Path) -> Any:
     from supplylab.scenario import load
 
@@ -275,8 +335,12 @@ def load_experiment(path: str | Path,
     design = data.get("design", "grid")
     samples = data.get("samples")
     if "parameters" in data:
-        for where, msg in check_design(str(design), params, samples):
+        design_issues = check_design(str(design), params, samples)
+        for where, msg in design_issues:
             issues.append(loc.issue(where, msg, at_value=where[-1] in ("low", "high")))
+        if not design_issues and (problem := _size_problem(design, params, samples,
+                                                           data.get("replications"))):
+            issues.append(loc.issue(("parameters",), problem))
     scenario = None
     scen_path = file.parent / str(data.get("scenario", ""))
     if isinstance(data.get("scenario"), str):
@@ -285,6 +349,8 @@ def load_experiment(path: str | Path,
                                     at_value=True))
         else:
             scenario = (load_scenario or _default_loader)(scen_path)
+            issues += [loc.issue(("days",), m, at_value=True)
+                       for m in _run_problems(scenario, data.get("days"))]
             issues += validate_paths(scenario, params, loc.issue)
     if issues or scenario is None:
         raise ExperimentError(sorted(issues, key=lambda i: (i.line, i.col)) or
@@ -313,8 +379,11 @@ def experiment_from_api(scenario: Any, parameters: Mapping[str, Any], *, design:
     n = replications if replications is not None else sim_setting(scenario, "replications", 1)
     if not (_int(n) and n >= 1):
         issues.append(loc.issue(("replications",), f"must be a positive integer, got {n!r}"))
-    if days is not None and not (isinstance(days, int | float) and days > 0 and math.isfinite(days)):
-        issues.append(loc.issue(("days",), f"must be a positive number, got {days!r}"))
+    if days is not None and (problem := limits.days_problem(days)):
+        issues.append(loc.issue(("days",), problem))
+    issues += [loc.issue(("days",), m) for m in _run_problems(scenario, days)]
+    if not issues and (problem := _size_problem(design, params, samples, n)):
+        issues.append(loc.issue(("parameters",), problem))
     issues += _check_kpis(list(kpis) if kpis is not None else None, loc)
     issues += validate_paths(scenario, params, loc.issue)
     if issues:
@@ -330,5 +399,5 @@ def experiment_from_api(scenario: Any, parameters: Mapping[str, Any], *, design:
                       points=points)
 
 
-__all__ = ["Bounds", "Experiment", "KNOWN_KPIS", "experiment_from_api", "load_experiment",
-           "validate_paths", "validate_points"]
+__all__ = ["Bounds", "Experiment", "KNOWN_KPIS", "check_precision", "experiment_from_api",
+           "load_experiment", "parse_precision", "validate_paths", "validate_points"]

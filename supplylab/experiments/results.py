@@ -5,7 +5,10 @@ and returns :class:`Results`. Column schema of the tables (docs/experiments.md):
 
 * ``Results.kpis``: ``replication, dimension, key, kpi, value`` -- one row per replication x
   dimension x key x KPI; the overall values have ``dimension == key == "all"``.
-* ``Results.summary(dim)``: ``[key,] kpi, mean, ci_low, ci_high, half_width, n`` (95% Student t).
+* ``Results.timeseries``: the period rows (dimensions ``week``/``month``) of ``kpis``, with
+  ``key`` as the integer period number counted from the end of the warm-up.
+* ``Results.summary(dim)``: ``[key,] kpi, mean, ci_low, ci_high, half_width, n`` (95%
+  interval, kept inside the KPI's range: docs/kpis.md).
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ from . import _io
 from ._types import RunFn, scenario_sha, sim_setting, supplylab_version
 from .progress import Progress
 from .runners import RunOutcome, RunPlan, execute
-from .stats import precision_shortfall, replications_needed, t_interval
+from .stats import bounded_interval, precision_shortfall, replications_needed, t_interval
 
-#: Breakdown dimensions reported in the JSON document (periods go to timeseries.csv).
-DOCUMENT_DIMENSIONS = ("tier", "product", "facility", "operator", "abc_class", "customer")
+#: Breakdown dimensions reported in the JSON document's ``by`` section.
+DOCUMENT_DIMENSIONS = ("tier", "product", "facility", "operator", "abc_class", "customer",
+                       "week", "month")
 PERIOD_DIMENSIONS = ("week", "month")
 KPI_COLUMNS = ["replication", "dimension", "key", "kpi", "value"]
 SUMMARY_COLUMNS = ["kpi", "mean", "ci_low", "ci_high", "half_width", "n"]
@@ -47,11 +51,21 @@ def tidy_rows(results: Sequence[ReplicationResult]) -> pd.DataFrame:
 
 
 def summarize(frame: pd.DataFrame, group: Sequence[str]) -> pd.DataFrame:
-    """Interval of ``value`` per group (first-appearance order), with the summary columns."""
+    """Interval of ``value`` per group (first-appearance order), with the summary columns.
+
+    Each interval is kept inside its KPI's range: the KPI is the group's ``kpi`` key, else the
+    frame's one ``kpi`` value; rows of several KPIs grouped together get the plain t interval.
+    """
     out = []
+    at = list(group).index("kpi") if "kpi" in group else None
+    only = None
+    if at is None and "kpi" in frame.columns and frame["kpi"].nunique() == 1:
+        only = str(frame["kpi"].iloc[0])
     for keys, sub in frame.groupby(list(group), sort=False):
         keys = keys if isinstance(keys, tuple) else (keys,)
-        iv = t_interval(sub["value"].to_numpy())
+        kpi = str(keys[at]) if at is not None else only
+        values = sub["value"].to_numpy()
+        iv = bounded_interval(values, kpi) if kpi is not None else t_interval(values)
         out.append((*keys, iv.mean, iv.ci_low, iv.ci_high, iv.half_width, iv.n))
     cols = [*group, "mean", "ci_low", "ci_high", "half_width", "n"]
     return pd.DataFrame(out, columns=cols).astype({"n": "int64"})
@@ -82,6 +96,11 @@ class Results:
     def n(self) -> int:
         return len(self.replications)
 
+    def __repr__(self) -> str:  # short: the default would print every replication's records
+        kpis = len(self.replications[0].kpis) if self.replications else 0
+        return (f"<Results {self.scenario_name!r}: {self.n} replication(s), seed {self.seed}, "
+                f"{kpis} KPIs; .summary(), .kpis, .timeseries, .print_table()>")
+
     @property
     def kpis(self) -> pd.DataFrame:
         """Tidy table: ``replication, dimension, key, kpi, value``."""
@@ -98,7 +117,18 @@ class Results:
         sub = self.kpis[self.kpis["dimension"] == dimension]
         if dimension == "all":
             return summarize(sub, ["kpi"])
-        return summarize(sub, ["key", "kpi"])
+        out = summarize(sub, ["key", "kpi"])
+        return out.astype({"key": "int64"}) if dimension in PERIOD_DIMENSIONS else out
+
+    def summary_table(self) -> pd.DataFrame:
+        """Every interval in one table: ``dimension, key, kpi, mean, ci_low, ci_high,
+        half_width, n`` -- the overall values (``dimension == key == "all"``) first, then each
+        breakdown (summary.csv)."""
+        frames = [self.summary().assign(dimension="all", key="all")]
+        present = list(dict.fromkeys(self.kpis["dimension"]))
+        frames += [self.summary(d).assign(dimension=d) for d in present if d != "all"]
+        out = pd.concat([f.astype({"key": "object"}) for f in frames], ignore_index=True)
+        return out[["dimension", "key", *SUMMARY_COLUMNS]]
 
     @property
     def units_conserved(self) -> bool:
@@ -128,16 +158,24 @@ class Results:
         """The document as strict JSON text (no NaN)."""
         return json.dumps(self.to_document(), indent=2, allow_nan=False)
 
+    @property
     def timeseries(self) -> pd.DataFrame:
-        """The period rows (``week``/``month`` dimensions) of :attr:`kpis`."""
-        return self.kpis[self.kpis["dimension"].isin(PERIOD_DIMENSIONS)].reset_index(drop=True)
+        """The period rows (``week``/``month`` dimensions) of :attr:`kpis`, ``key`` an integer
+        period number (0 = the first period after the warm-up), in replication, period order."""
+        rows = self.kpis[self.kpis["dimension"].isin(PERIOD_DIMENSIONS)]
+        return rows.astype({"key": "int64"}).reset_index(drop=True)
 
     def write(self, out_dir: str | Path) -> Path:
-        """Write ``results.json``, ``kpis.csv`` and ``timeseries.csv`` atomically; returns the dir."""
-        out = Path(out_dir)
-        _io.write_text(out / "results.json", self.to_json() + "\n")
-        _io.write_csv(out / "kpis.csv", self.kpis)
-        _io.write_csv(out / "timeseries.csv", self.timeseries())
+        """Write ``results.json``, ``summary.csv``, ``kpis.csv`` and ``timeseries.csv``
+        atomically; returns the dir. ``kpis.csv`` holds the rows of :attr:`kpis` except the
+        period rows, which are in ``timeseries.csv`` (each row is written once). The folder is
+        marked ``INCOMPLETE`` until every file is written."""
+        with _io.output_folder(out_dir) as out:
+            _io.write_text(out / "results.json", self.to_json() + "\n")
+            _io.write_csv(out / "summary.csv", self.summary_table())
+            periods = self.kpis["dimension"].isin(PERIOD_DIMENSIONS)
+            _io.write_csv(out / "kpis.csv", self.kpis[~periods])
+            _io.write_csv(out / "timeseries.csv", self.timeseries)
         return out
 
     def print_table(self, console: Any = None) -> None:
@@ -195,6 +233,9 @@ def replicate(scenario: Any, replications: int | None = None, seed: int | None =
     if n < 1:
         raise ExperimentError(f"replications must be at least 1, got {n}")
     if precision:
+        from .experiment import check_precision
+
+        precision = check_precision(precision)
         n = max(n, 2)
         if max_replications < n:
             raise ExperimentError(f"max_replications ({max_replications}) is below the "

@@ -9,16 +9,21 @@ Comparisons with common random numbers use the same interval on the per-replicat
 differences (paired-t, Law eq. 10.1), which is narrower than the unpaired (Welch) interval when
 the alternatives are positively correlated through their shared random streams. Non-finite
 values (a rate whose denominator was zero) are left out; ``n`` counts the values used.
+
+Reported intervals respect each KPI's range (:func:`kpi_range`: rates in [0, 1], volumes,
+times and costs at least 0): the t interval is intersected with the range. The true mean
+always lies in the range, so the intersection covers it exactly when the t interval does --
+the coverage is unchanged and no bound is impossible (docs/kpis.md, "Intervals").
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as sps
 
 LEVEL = 0.95
 
@@ -48,6 +53,40 @@ class PairedDifference(Interval):
         return {**super().as_dict(), "significant": self.significant}
 
 
+#: KPIs that can be negative (margins, profit, lifetime value); rates are in [0, 1]; any
+#: other KPI is a volume, time, cost, ratio of non-negative amounts or count: at least 0.
+SIGNED_KPIS = frozenset({"profit", "gross_margin", "clv_total"})
+UNIT_INTERVAL_KPIS = frozenset({"cycle_service_level"})
+
+
+def kpi_range(kpi: str) -> tuple[float, float]:
+    """The range ``(low, high)`` a KPI's values (and so its mean) lie in."""
+    if kpi in SIGNED_KPIS:
+        return (-math.inf, math.inf)
+    if kpi.endswith("_rate") or kpi in UNIT_INTERVAL_KPIS:
+        return (0.0, 1.0)
+    return (0.0, math.inf)
+
+
+def difference_range(kpi: str) -> tuple[float, float]:
+    """The range of a difference of two means of ``kpi``: ``[low - high, high - low]``."""
+    low, high = kpi_range(kpi)
+    return (low - high, high - low)
+
+
+def clip_interval(iv: Interval, low: float, high: float) -> Interval:
+    """``iv`` with its bounds intersected with ``[low, high]`` (mean and half-width kept)."""
+    if iv.n < 2:
+        return iv
+    lo, hi = max(iv.ci_low, low), min(iv.ci_high, high)
+    return dataclasses.replace(iv, ci_low=lo, ci_high=hi)
+
+
+def bounded_interval(values: Iterable[float], kpi: str, level: float = LEVEL) -> Interval:
+    """Student-t interval of ``kpi``'s mean, kept inside :func:`kpi_range` of the KPI."""
+    return clip_interval(t_interval(values, level), *kpi_range(kpi))
+
+
 def _finite(values: Iterable[float]) -> np.ndarray:
     arr = np.asarray(list(values), dtype=float)
     return arr[np.isfinite(arr)]
@@ -55,6 +94,8 @@ def _finite(values: Iterable[float]) -> np.ndarray:
 
 def t_quantile(n: int, level: float = LEVEL) -> float:
     """The Student-t quantile t(1 - alpha/2, n - 1) used for a sample of size ``n >= 2``."""
+    from scipy import stats as sps  # imported when first needed: it costs ~0.5 s to load
+
     return float(sps.t.ppf(0.5 + level / 2.0, n - 1))
 
 
@@ -72,12 +113,13 @@ def t_interval(values: Iterable[float], level: float = LEVEL) -> Interval:
 
 
 def paired_difference(alternative: Sequence[float], baseline: Sequence[float],
-                      level: float = LEVEL) -> PairedDifference:
+                      level: float = LEVEL, kpi: str | None = None) -> PairedDifference:
     """Paired-t interval of ``alternative[k] - baseline[k]`` (replication k shares streams).
 
     Pairs where either value is not finite are dropped. ``significant`` is true when the
     interval excludes zero; a difference that is exactly zero in every pair is never
-    significant.
+    significant. With ``kpi`` the bounds are kept inside :func:`difference_range` (which
+    never changes whether zero is inside).
     """
     if len(alternative) != len(baseline):
         raise ValueError(f"paired samples differ in size: {len(alternative)} != {len(baseline)}")
@@ -85,6 +127,8 @@ def paired_difference(alternative: Sequence[float], baseline: Sequence[float],
     b = np.asarray(baseline, dtype=float)
     ok = np.isfinite(a) & np.isfinite(b)
     iv = t_interval(a[ok] - b[ok], level)
+    if kpi is not None:
+        iv = clip_interval(iv, *difference_range(kpi))
     significant = bool(iv.n >= 2 and (iv.ci_low > 0.0 or iv.ci_high < 0.0))
     return PairedDifference(iv.mean, iv.ci_low, iv.ci_high, iv.half_width, iv.n, significant)
 
@@ -106,6 +150,8 @@ def unpaired_difference(alternative: Sequence[float], baseline: Sequence[float],
     if se == 0.0:
         return PairedDifference(mean, mean, mean, 0.0, n, mean != 0.0)
     df = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    from scipy import stats as sps
+
     half = float(sps.t.ppf(0.5 + level / 2.0, df)) * se
     return PairedDifference(mean, mean - half, mean + half, half, n,
                             bool(mean - half > 0.0 or mean + half < 0.0))
@@ -126,6 +172,8 @@ def replications_needed(values: Sequence[float], half_width: float,
     if s == 0.0:
         return n
     # t > z, so the normal-theory size is a lower bound to start the search from.
+    from scipy import stats as sps
+
     z = float(sps.norm.ppf(0.5 + level / 2.0))
     i = max(n, math.ceil((z * s / half_width) ** 2))
     if i > cap:

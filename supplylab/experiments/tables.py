@@ -1,15 +1,37 @@
-"""Terminal tables (rich) for replicated results, comparisons and sweeps."""
+"""Terminal tables (rich) for replicated results, comparisons and sweeps.
+
+Laid out for the terminal's width: KPIs are rows and alternatives (tiers, scenarios) columns;
+numbers are rounded to what their interval supports (two significant digits of the
+half-width), rates shown in percent, large amounts with k/M; long KPI names and headers are
+abbreviated and explained in a legend under the table. When the columns do not fit, they are
+split over several tables rather than wrapped or cut. Full precision is in ``--json`` and the
+CSV files.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .stats import kpi_range
+
 if TYPE_CHECKING:
     from .compare import Comparison
     from .results import Results
+
+#: Short row labels of the main KPIs (the legend spells them out).
+SHORT_KPI = {
+    "fill_rate": "fill %", "otif_rate": "OTIF %", "order_cycle_time_mean": "cycle days",
+    "lost_sales_rate": "lost %", "inventory_turns": "turns", "total_cost": "cost",
+    "profit": "profit", "co2_kg": "CO2 kg", "line_fill_rate": "line fill %",
+    "order_fill_rate": "order fill %", "on_time_rate": "on time %",
+    "perfect_order_rate": "perfect %", "churn_rate": "churn %",
+}
+MAX_LABEL = 14
+MAX_HEADER = 16
 
 
 def _console(console: Any) -> Any:
@@ -17,106 +39,301 @@ def _console(console: Any) -> Any:
         return console
     from rich.console import Console
 
-    return Console()
+    return Console(highlight=False)
 
 
-def fmt(x: float) -> str:
-    """A number for a table: 4 significant digits for small values, grouped for large ones."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+def _finite(x: Any) -> bool:
+    return x is not None and isinstance(x, int | float) and math.isfinite(x)
+
+
+def fmt(x: float, decimals: int | None = None) -> str:
+    """A number for a table, rounded to ``decimals`` places (negative: to tens, hundreds...;
+    default: 4 significant digits); thousands as ``k`` and millions as ``M`` from 10,000 on;
+    ``-`` for an undefined value."""
+    if not _finite(x):
         return "-"
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    return f"{x:.4g}"
+    if decimals is None:
+        decimals = 3 - int(math.floor(math.log10(abs(x)))) if x else 0
+    suffix, shift = "", 0
+    if abs(x) >= 1e6:
+        suffix, shift = "M", 6
+    elif abs(x) >= 1e4:
+        suffix, shift = "k", 3
+    places = min(decimals + shift, 6)  # rounding to 10**-decimals, in units of 10**shift
+    v = x / 10.0**shift
+    if places < 0:
+        v = round(v, places)
+    return f"{v:,.{max(places, 0)}f}{suffix}"
 
 
-def _ordered(summary: pd.DataFrame, main: tuple[str, ...]) -> pd.DataFrame:
-    first = [k for k in main if k in set(summary["kpi"])]
-    if not first:
-        return summary
-    return summary.set_index("kpi").loc[first].reset_index()
+def decimals_for(half_width: float, mean: float) -> int:
+    """Decimal places that show one significant digit of ``half_width`` (two when it starts
+    with a 1), or 4 significant digits of ``mean`` when there is no interval; at most 6,
+    negative for rounding to tens, hundreds, ..."""
+    if not (_finite(half_width) and half_width > 0):
+        if not _finite(mean) or mean == 0:
+            return 0
+        return min(6, 3 - int(math.floor(math.log10(abs(mean)))))
+    exp = int(math.floor(math.log10(half_width)))
+    lead = int(half_width / 10.0**exp)
+    return min(6, -exp + (1 if lead == 1 else 0))
+
+
+def _is_rate(kpi: str) -> bool:
+    return kpi_range(kpi) == (0.0, 1.0)
+
+
+def cell(kpi: str, mean: float, low: float, high: float, half_width: float,
+         *, signed: bool = False) -> str:
+    """``mean [low, high]`` at the precision the interval supports (rates in percent)."""
+    k = 100.0 if _is_rate(kpi) else 1.0
+    m, lo, hi, hw = (v * k if _finite(v) else math.nan for v in (mean, low, high, half_width))
+    if _finite(hw) and _finite(m) and hw <= 1e-9 * max(abs(m), 1e-300):
+        hw = lo = hi = math.nan  # no spread (e.g. the same value in every replication)
+    d = decimals_for(hw, m)
+    plus = "+" if signed and _finite(m) and m > 0 else ""
+    text = plus + fmt(m, d)
+    if _finite(lo) and _finite(hi):
+        ends = {v * k for v in (kpi_range(kpi) if not signed else ()) if math.isfinite(v)}
+        lo_s = fmt(lo, 0 if lo in ends else d)
+        hi_s = fmt(hi, 0 if hi in ends else d)
+        text += f" [{lo_s}, {hi_s}]"
+    return text
+
+
+def kpi_label(kpi: str, legend: dict[str, str]) -> str:
+    """The row label of ``kpi``; abbreviations are added to ``legend`` (label -> meaning)."""
+    if kpi in SHORT_KPI:
+        label = SHORT_KPI[kpi]
+        if label != kpi:
+            legend[label] = kpi + (" (percent)" if label.endswith("%") else "")
+        return label
+    if len(kpi) <= MAX_LABEL:
+        return f"{kpi} %" if _is_rate(kpi) else kpi
+    label = "".join(p[0] for p in kpi.split("_")) + (" %" if _is_rate(kpi) else "")
+    legend[label] = kpi + (" (percent)" if _is_rate(kpi) else "")
+    return label
+
+
+def header_labels(names: Sequence[str], legend: dict[str, str], prefix: str = "") -> list[str]:
+    """Column headers: the names when short, else ``A``, ``B``, ... (or the last dotted
+    segment, when that is short and unique), explained in ``legend``."""
+    out: list[str] = []
+    for i, name in enumerate(names):
+        name = str(name)
+        if len(name) <= MAX_HEADER:
+            out.append(name)
+            continue
+        tail = name.rsplit(".", 1)[-1]
+        candidates = [str(n).rsplit(".", 1)[-1] for n in names]
+        if "." in name and len(tail) <= MAX_HEADER and candidates.count(tail) == 1:
+            label = tail
+        else:
+            label = f"{prefix}{_letters(i)}"
+        legend[label] = name
+        out.append(label)
+    return out
+
+
+def _letters(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _print_grid(con: Any, title: str, row_labels: list[str], columns: list[tuple[str, list[str]]],
+                legend: dict[str, str], notes: Sequence[str] = ()) -> None:
+    """Print rows x columns, splitting the columns over several tables to fit the width."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text  # names are text, never markup ("[/]" in a tier name)
+
+    width = int(getattr(con, "width", 80) or 80)
+    label_w = max([len(r) for r in row_labels] + [3])
+    chunks: list[list[tuple[str, list[str]]]] = [[]]
+    used = label_w + 2
+    for col in columns:
+        w = max([len(col[0])] + [len(c) for c in col[1]]) + 3
+        if chunks[-1] and used + w > width:
+            chunks.append([])
+            used = label_w + 2
+        chunks[-1].append(col)
+        used += w
+    for n, chunk in enumerate(chunks):
+        suffix = f" ({n + 1}/{len(chunks)})" if len(chunks) > 1 else ""
+        con.print(title + suffix, markup=False, highlight=False)
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+        table.add_column("KPI", justify="left", no_wrap=True)
+        for head, _ in chunk:
+            table.add_column(Text(head), justify="right", no_wrap=True)
+        for i, label in enumerate(row_labels):
+            table.add_row(Text(label), *(Text(vals[i]) for _, vals in chunk))
+        con.print(table)
+    for note in notes:
+        con.print(note, markup=False, highlight=False, soft_wrap=False)
+    if legend:
+        _print_legend(con, legend, width)
+
+
+def _print_legend(con: Any, legend: dict[str, str], width: int) -> None:
+    line = ""
+    for label, meaning in legend.items():
+        part = f"{label} = {meaning}"
+        if line and len(line) + 2 + len(part) > width:
+            con.print(line, markup=False, highlight=False)
+            line = ""
+        line = f"{line}; {part}" if line else part
+    if line:
+        con.print(line, markup=False, highlight=False)
+
+
+def _shown_kpis(present: Sequence[str], main: Sequence[str]) -> list[str]:
+    chosen = [k for k in main if k in set(present)]
+    return chosen or list(present)
+
+
+#: KPIs shown per tier (service; the money KPIs are not broken down by tier).
+TIER_KPIS = ("fill_rate", "otif_rate", "order_cycle_time_mean", "lost_sales_rate")
 
 
 def print_results(results: Results, console: Any = None) -> None:
-    """Main KPIs with 95% intervals, then fill rate and OTIF by customer tier."""
-    from rich.table import Table
-
+    """Main KPIs (rows) with 95% intervals, then the service KPIs by customer tier (columns)."""
     from .results import MAIN_KPIS
 
     con = _console(console)
-    table = Table(title=f"{results.scenario_name} -- {results.n} replication(s), "
-                        f"seed {results.seed}")
-    for col in ("KPI", "mean", "95% CI", "+-"):
-        table.add_column(col, justify="left" if col == "KPI" else "right")
-    for row in _ordered(results.summary(), MAIN_KPIS).itertuples(index=False):
-        table.add_row(row.kpi, fmt(row.mean), f"[{fmt(row.ci_low)}, {fmt(row.ci_high)}]",
-                      fmt(row.half_width))
-    con.print(table)
+    summary = results.summary()
+    kpis = _shown_kpis(list(summary["kpi"]), MAIN_KPIS)
+    legend: dict[str, str] = {}
+    labels = [kpi_label(k, legend) for k in kpis]
+    reps = f"{results.n} replication{'s' if results.n != 1 else ''}"
+    _print_grid(con, f"{results.scenario_name}: mean [95% interval], {reps}, seed "
+                     f"{results.seed}", labels, [("all customers", _cells(summary, kpis))], {})
     tiers = results.summary("tier")
     if not tiers.empty:
-        tiers = tiers[tiers["kpi"].isin(MAIN_KPIS)]
-        t2 = Table(title="by tier")
-        for col in ("tier", "KPI", "mean", "95% CI"):
-            t2.add_column(col)
-        for row in tiers.itertuples(index=False):
-            t2.add_row(str(row.key), row.kpi, fmt(row.mean),
-                       f"[{fmt(row.ci_low)}, {fmt(row.ci_high)}]")
-        con.print(t2)
+        tier_kpis = [k for k in TIER_KPIS if k in set(tiers["kpi"])]
+        names = list(dict.fromkeys(tiers["key"]))
+        heads = header_labels(names, legend, prefix="T")
+        columns = [(head, _cells(tiers[tiers["key"] == name], tier_kpis))
+                   for head, name in zip(heads, names, strict=True)]
+        _print_grid(con, "by tier", [kpi_label(k, legend) for k in tier_kpis], columns, {})
+    if legend:
+        _print_legend(con, legend, int(getattr(con, "width", 80) or 80))
     if not results.units_conserved:
         con.print("[bold red]audit: units NOT conserved in some replication[/]")
 
 
-def print_comparison(comparison: Comparison, console: Any = None) -> None:
-    """Paired differences against the baseline, significant ones highlighted."""
-    from rich.table import Table
+def _cells(summary: pd.DataFrame, kpis: Sequence[str], signed: bool = False) -> list[str]:
+    rows = summary.drop_duplicates("kpi").set_index("kpi")
+    out = []
+    for k in kpis:
+        if k not in rows.index:
+            out.append("-")
+            continue
+        r = rows.loc[k]
+        out.append(cell(k, r["mean"], r["ci_low"], r["ci_high"], r["half_width"],
+                        signed=signed))
+    return out
 
+
+def print_comparison(comparison: Comparison, console: Any = None) -> None:
+    """KPIs (rows): the baseline's mean and, per alternative (columns), the paired difference
+    with its interval; ``*`` marks a difference whose interval excludes 0."""
     from .results import MAIN_KPIS
 
     con = _console(console)
     diffs = comparison.differences
-    table = Table(title=f"paired differences vs {comparison.baseline} "
-                        f"(common random numbers, {comparison.replications} replications)")
-    for col in ("alternative", "KPI", "baseline", "alternative mean", "difference", "95% CI", "sig."):
-        table.add_column(col)
-    shown = diffs[diffs["kpi"].isin(MAIN_KPIS)] if diffs["kpi"].isin(MAIN_KPIS).any() else diffs
-    for row in shown.itertuples(index=False):
-        style = "bold" if row.significant else ""
-        table.add_row(row.alternative, row.kpi, fmt(row.baseline_mean), fmt(row.mean),
-                      fmt(row.diff), f"[{fmt(row.ci_low)}, {fmt(row.ci_high)}]",
-                      "yes" if row.significant else "no", style=style)
-    con.print(table)
+    base = comparison.results[0].summary()
+    kpis = _shown_kpis(list(base["kpi"]), MAIN_KPIS)
+    legend: dict[str, str] = {}
+    labels = [kpi_label(k, legend) for k in kpis]
+    heads = header_labels(comparison.names, legend)
+    columns = [(heads[0], _cells(base, kpis))]
+    for head, name in zip(heads[1:], comparison.names[1:], strict=True):
+        sub = diffs[diffs["alternative"] == name].set_index("kpi")
+        vals = []
+        for k in kpis:
+            if k not in sub.index:
+                vals.append("-")
+                continue
+            r = sub.loc[k]
+            vals.append(cell(k, r["diff"], r["ci_low"], r["ci_high"], r["half_width"],
+                             signed=True) + ("*" if r["significant"] else " "))
+        columns.append((f"{head} - {heads[0]}", vals))
+    title = (f"paired differences to {heads[0]}: {comparison.replications} replications, "
+             "common random numbers")
+    notes = ["cells: mean [95% interval]; * = the difference's interval excludes 0",
+             "rates in percent, their differences in percentage points"]
+    _print_grid(con, title, labels, columns, legend, notes)
 
 
 def print_sweep_summary(summary: pd.DataFrame, params: list[str], kpis: list[str] | None = None,
                         console: Any = None, limit: int = 40, max_kpis: int = 4) -> None:
-    """One row per point: its parameters and ``mean +- half-width`` of a few KPIs.
+    """One row per point: its parameters and ``mean [95% interval]`` of a few KPIs.
 
-    Shows the experiment's ``kpis`` (else the main KPIs present), at most ``max_kpis`` of
-    them; the full per-point summary is in summary.csv.
+    Shows the experiment's ``kpis`` (else the main KPIs present), as many of them (at most
+    ``max_kpis``) as fit the terminal; the full per-point summary is in summary.csv.
     """
+    from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     from .results import MAIN_KPIS
 
     con = _console(console)
+    width = int(getattr(con, "width", 80) or 80)
     present = list(dict.fromkeys(summary["kpi"]))
     chosen = [k for k in (kpis or MAIN_KPIS) if k in present][:max_kpis] or present[:max_kpis]
-    table = Table(title="sweep: mean +- 95% half-width per point")
-    table.add_column("point", justify="right")
-    for p in params:
-        table.add_column(p, justify="right", overflow="fold")
-    for k in chosen:
-        table.add_column(k, justify="right")
+    legend: dict[str, str] = {}
+    heads = header_labels(params, legend, prefix="p")
+    labels = [kpi_label(k, legend) for k in chosen]
     cells = summary.set_index(["point", "kpi"])
-    points = summary.drop_duplicates("point")
-    for row in points.head(limit).to_dict("records"):
+    points = summary.drop_duplicates("point").head(limit)
+    rows = []
+    for row in points.to_dict("records"):
         vals = []
         for k in chosen:
             if (row["point"], k) in cells.index:
                 c = cells.loc[(row["point"], k)]
-                vals.append(f"{fmt(c['mean'])} +- {fmt(c['half_width'])}")
+                vals.append(cell(k, c["mean"], c["ci_low"], c["ci_high"], c["half_width"]))
             else:
                 vals.append("-")
-        table.add_row(str(row["point"]), *(str(row[p]) for p in params), *vals)
+        rows.append((str(row["point"]), [_param(row[p]) for p in params], vals))
+    # keep as many KPI columns as fit the width
+    fixed = 8 + sum(max([len(h)] + [len(r[1][i]) for r in rows]) + 3 for i, h in enumerate(heads))
+    shown = 0
+    used = fixed
+    for j, label in enumerate(labels):
+        w = max([len(label)] + [len(r[2][j]) for r in rows]) + 3
+        if shown and used + w > width:
+            break
+        used += w
+        shown += 1
+    con.print("sweep: mean [95% interval] per point", markup=False, highlight=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("point", justify="right", no_wrap=True)
+    for h in heads:
+        table.add_column(Text(h), justify="right", no_wrap=True)
+    for label in labels[:shown]:
+        table.add_column(Text(label), justify="right", no_wrap=True)
+    for point, pvals, vals in rows:
+        table.add_row(point, *map(Text, pvals), *map(Text, vals[:shown]))
     con.print(table)
-    if len(points) > limit:
-        con.print(f"... {len(points) - limit} more points in summary.csv")
+    left = len(summary.drop_duplicates("point")) - len(points)
+    if left > 0:
+        con.print(f"... {left} more points in summary.csv", markup=False)
+    if shown < len(labels):
+        con.print(f"... {', '.join(chosen[shown:])} in summary.csv (too wide for the terminal)",
+                  markup=False)
+    for label in labels[shown:]:
+        legend.pop(label, None)
+    if legend:
+        _print_legend(con, legend, width)
+
+
+def _param(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)

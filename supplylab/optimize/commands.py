@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from supplylab.errors import InputError
-from supplylab.optimize.instances import FormatName, read_instance
-from supplylab.optimize.network import NetworkSolution, solve_network
-from supplylab.optimize.problem import NetworkOptions
-from supplylab.optimize.solver import SolverName, SolverOptions
+from supplylab.errors import InfeasibleError, InputError, OptimizationError
+from supplylab.optimize.inventory.command import inventory
+
+if TYPE_CHECKING:  # imported when a command runs, so that `import supplylab.cli` stays light
+    from supplylab.optimize.instances import FormatName
+    from supplylab.optimize.network import NetworkSolution
+    from supplylab.optimize.problem import NetworkOptions
+    from supplylab.optimize.solver import SolverName
 
 
 def register(app: typer.Typer) -> None:
@@ -40,17 +41,24 @@ def network(
         "--orlib", help="Benchmark instance file instead of a scenario.")] = None,
     fmt: Annotated[str, typer.Option(
         "--format", help="Instance format: orlib | holmberg | ufllib.")] = "orlib",
-    single_source: Annotated[bool, typer.Option(
-        "--single-source", help="Each customer served by exactly one site.")] = False,
+    single_source: Annotated[bool | None, typer.Option(
+        "--single-source/--multi-source", help="Each customer served by exactly one site, or "
+        "split (default: the scenario's network_design.sourcing; multi for --orlib).",
+        show_default=False)] = None,
     uncapacitated: Annotated[bool, typer.Option(
         "--uncapacitated", help="Ignore capacities (UFLP).")] = False,
     capacity: Annotated[float | None, typer.Option(
         "--capacity", help="Capacity of every site, units (needed for capa/capb/capc).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     time_limit: Annotated[float | None, typer.Option(
-        "--time-limit", help="Solver time limit, seconds.")] = None,
-    gap: Annotated[float, typer.Option("--gap", help="Relative MIP gap to stop at.")] = 1e-6,
-    solver: Annotated[str, typer.Option("--solver", help="highs | cbc.")] = "highs",
+        "--time-limit", help="Solver time limit, seconds (default: the scenario's "
+        "network_design.time_limit_s; none for --orlib).")] = None,
+    gap: Annotated[float | None, typer.Option(
+        "--gap", help="Relative MIP gap to stop at (default: the scenario's "
+        "network_design.gap; 1e-6 for --orlib).")] = None,
+    solver: Annotated[str | None, typer.Option(
+        "--solver", help="highs | cbc (default: the scenario's network_design.solver, "
+        "else highs).")] = None,
     lazy: Annotated[bool, typer.Option(
         "--lazy", help="Matrix path with lazily added x_ij <= y_i rows (large instances).")
     ] = False,
@@ -65,49 +73,108 @@ def network(
         "--max-transit", min=0.0, help="Days, for --pareto service.")] = 1.0,
     points: Annotated[int, typer.Option(
         "--points", min=2, help="Points on a --pareto front.")] = 5,
+    verify: Annotated[bool, typer.Option(
+        "--verify", help="Simulate the input and the chosen network with common random "
+        "numbers and print the paired differences (scenarios only).")] = False,
+    replications: Annotated[int | None, typer.Option(
+        "--replications", min=2, help="Replications of --verify (default: the scenario's, "
+        "at least 2).")] = None,
+    days: Annotated[float | None, typer.Option(
+        "--days", min=0.001, help="Horizon of --verify, days (default: the scenario's).")
+    ] = None,
 ) -> None:
-    """Choose which warehouses to open (capacitated facility location MIP)."""
+    """Choose which warehouses to open, at which size, and who serves whom (facility location
+    MIP over the network's echelons)."""
+    params = dict(locals())
+    try:
+        _network(**params)
+    except OptimizationError as exc:
+        if as_json:  # stdout stays one JSON document; the message also goes to stderr
+            typer.echo(json.dumps(_error_document(exc, scenario or orlib), indent=2))
+        raise
+
+
+def _error_document(exc: OptimizationError, source: Path | None) -> dict[str, Any]:
+    doc: dict[str, Any] = {"instance": source.name if source else None,
+                           "status": exc.status or "error", "error": str(exc),
+                           "lp_file": exc.lp_file}
+    if isinstance(exc, InfeasibleError):
+        doc.update(status="infeasible", families=exc.families, shortfall=exc.shortfall)
+    return doc
+
+
+def _network(*, scenario: Path | None, orlib: Path | None, fmt: str,
+             single_source: bool | None, uncapacitated: bool, capacity: float | None,
+             as_json: bool, time_limit: float | None, gap: float | None, solver: str | None,
+             lazy: bool, output: Path | None, n_best: int | None, pareto: str | None,
+             max_transit: float, points: int, verify: bool, replications: int | None,
+             days: float | None) -> None:
+    if verify and scenario is None:
+        raise InputError("--verify needs a scenario (it simulates the input and the result)")
     if pareto not in (None, "service", "co2"):
         raise InputError(f"--pareto must be service or co2, not {pareto!r}")
     if pareto is not None and scenario is None:
         raise InputError("--pareto needs a scenario (transit times and CO2 come from its lanes)")
-    if solver not in ("highs", "cbc"):
+    if solver not in (None, "highs", "cbc"):
         raise InputError(f"--solver must be highs or cbc, not {solver!r}")
-    if lazy and solver != "highs":
+    if lazy and solver == "cbc":
         raise InputError("--lazy uses the HiGHS matrix path: drop --solver cbc")
-    sopts = SolverOptions(solver=_solver_name(solver), mip_rel_gap=gap, time_limit_s=time_limit,
-                          path="matrix" if lazy else "pulp")
     if (scenario is None) == (orlib is None):
         raise InputError("give either a SCENARIO file or --orlib FILE")
+    given = _given_solver_settings(solver, gap, time_limit, lazy)
     if orlib is not None:
+        from supplylab.optimize.instances import read_instance
+        from supplylab.optimize.network import solve_network
+        from supplylab.optimize.problem import NetworkOptions
+        from supplylab.optimize.solver import SolverOptions
+
         if fmt not in ("orlib", "holmberg", "ufllib"):
             raise InputError(f"--format must be orlib, holmberg or ufllib, not {fmt!r}")
         fp = read_instance(orlib, _format_name(fmt), capacity=capacity,
                            uncapacitated=uncapacitated)
-        opts = NetworkOptions(single_source=single_source, lazy_linking=lazy, solver=sopts)
+        opts = NetworkOptions(single_source=bool(single_source), lazy_linking=lazy,
+                              solver=SolverOptions(**given))  # type: ignore[arg-type]
         sol = solve_network(fp, opts)
         extra = _alternatives(fp, opts, sol, n_best, None, max_transit, points) if n_best else {}
         _print(sol, fp.name, as_json, extra=extra)
         return
     from supplylab.optimize.scenario_design import optimise_scenario
 
-    if scenario is None:
-        raise InputError("give a SCENARIO file")
-    sol, written = optimise_scenario(scenario, output=output, solver=sopts,
-                                     single_source=single_source or None)
+    assert scenario is not None
+    if verify and output is None:
+        import tempfile
+
+        output = Path(tempfile.mkdtemp(prefix="supplylab-")) / f"{scenario.stem}_optimised.yaml"
+    res = optimise_scenario(scenario, output=output, solver_settings=given,
+                            single_source=single_source)
     extra = {}
     if n_best or pareto:
-        from dataclasses import replace
+        extra = _alternatives(res.problem, res.options, res.solution, n_best, pareto,
+                              max_transit, points)
+    if verify:
+        from supplylab.optimize.verify import verify_design
 
-        from supplylab.optimize.scenario_design import scenario_problem
-        from supplylab.scenario import load
+        assert res.output is not None
+        extra["verify: chosen - input, paired (common random numbers), 95% CI"] = verify_design(
+            scenario, res.output, replications=replications, days=days,
+            progress=not as_json)
+    _print(res.solution, scenario.name, as_json, res.output, extra)
 
-        problem, opts, _ = scenario_problem(load(scenario))
-        opts = replace(opts, solver=sopts)
-        if single_source:
-            opts = replace(opts, single_source=True)
-        extra = _alternatives(problem, opts, sol, n_best, pareto, max_transit, points)
-    _print(sol, scenario.name, as_json, written, extra)
+
+def _given_solver_settings(solver: str | None, gap: float | None, time_limit: float | None,
+                           lazy: bool) -> dict[str, Any]:
+    """The solver settings given on the command line (the others keep their defaults: the
+    scenario's ``network_design`` section, else :class:`SolverOptions`'s)."""
+    given: dict[str, Any] = {}
+    if solver is not None:
+        given["solver"] = _solver_name(solver)
+    if gap is not None:
+        given["mip_rel_gap"] = gap
+    if time_limit is not None:
+        given["time_limit_s"] = time_limit
+    if lazy:
+        given["path"] = "matrix"
+    return given
 
 
 def _alternatives(problem: Any, opts: NetworkOptions, sol: NetworkSolution, n_best: int | None,
@@ -129,6 +196,10 @@ def _alternatives(problem: Any, opts: NetworkOptions, sol: NetworkSolution, n_be
                  "open_sites": len(s.open_site_ids), "open_ids": " ".join(s.open_site_ids)}
                 for k, s in enumerate(n_best_networks(problem, opts, n_best))]
         frames[f"{n_best} best networks"] = pd.DataFrame(rows)
+        if len(rows) < n_best:
+            typer.echo(f"note: only {len(rows)} of the {n_best} networks asked for: every other "
+                       "set of open sites is infeasible (capacities, sites fixed open or "
+                       "closed, or the limits on how many sites open)", err=True)
     if pareto == "service":
         start = served_share(problem, sol, max_transit)
         shares = np.linspace(start, 1.0, points)
@@ -137,11 +208,6 @@ def _alternatives(problem: Any, opts: NetworkOptions, sol: NetworkSolution, n_be
     elif pareto == "co2":
         frames["cost vs CO2 (tonnes/year)"] = pareto_co2(problem, opts, points)
     return frames
-
-
-def inventory() -> None:
-    """Inventory optimisation (not available yet)."""
-    raise InputError("supplylab optimize inventory is not available yet")
 
 
 def _solver_name(name: str) -> SolverName:
@@ -157,6 +223,9 @@ def _format_name(name: str) -> FormatName:
 def _print(sol: NetworkSolution, name: str, as_json: bool, written: Path | None = None,
            extra: dict[str, Any] | None = None) -> None:
     """The solution summary, then any alternatives (N best, Pareto): tables, or one JSON."""
+    from rich.console import Console
+    from rich.table import Table
+
     summary = {"instance": name, **sol.summary()}
     if written is not None:
         summary["output"] = str(written)

@@ -66,8 +66,12 @@ class _Tokens:
             text = path.read_text()
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read facility instance: {exc}", file=str(path)) from exc
-        # some redistributed copies are padded with NUL bytes at the end: treat them as blanks
+        # Some redistributed copies are padded with NUL bytes, and in some (Holmberg p47) the
+        # padding is followed by leftovers of an older, longer file. Data that is complete
+        # before the first NUL therefore ends there; otherwise NULs read as blanks.
+        head, nul, _ = text.partition("\x00")
         self.tokens = text.replace("\x00", " ").split()
+        self.data_end = len(head.split()) if nul else len(self.tokens)
         self.pos = 0
 
     def fail(self, msg: str) -> InputError:
@@ -100,6 +104,8 @@ class _Tokens:
         return np.array([self.number(what) for _ in range(k)], dtype=float)
 
     def end(self) -> None:
+        if self.pos == self.data_end:
+            return
         if self.pos != len(self.tokens):
             raise self.fail(f"{len(self.tokens) - self.pos} unexpected tokens after the data")
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -89,6 +90,50 @@ class SolveOutcome:
         return self.status in ("optimal", "feasible") and self.x is not None
 
 
+_BANNER_SILENCED = False
+
+
+def silence_highs_banner() -> None:
+    """Swallow the banner HiGHS prints to the C-level stdout when the first ``Highs()`` of a
+    process is made (once per process; later instances print nothing unless asked).
+
+    The banner is written by C code straight to file descriptor 1, so ``sys.stdout``
+    redirection cannot catch it: fd 1 points at /dev/null while the first instance is built,
+    and C's stdio buffer is flushed before fd 1 is restored. Without this, ``--json`` output
+    would start with "Running HiGHS ...". Every path of the facade calls it first; other
+    optimisers that make their own ``highspy.Highs()`` should call it too.
+    """
+    global _BANNER_SILENCED
+    if _BANNER_SILENCED:
+        return
+    _BANNER_SILENCED = True
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no fd 1 (an embedded interpreter): nothing to protect
+        highspy.Highs()
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            try:
+                highspy.Highs()
+            finally:
+                _flush_c_stdout()
+                os.dup2(saved, 1)
+    finally:
+        os.close(saved)
+
+
+def _flush_c_stdout() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError, TypeError):  # no C runtime to reach (e.g. Windows)
+        pass
+
+
 def available_solvers() -> list[str]:
     """Solvers usable here, as facade names ('highs', 'cbc')."""
     found = set(pulp.listSolvers(onlyAvailable=True))
@@ -100,14 +145,20 @@ def available_solvers() -> list[str]:
     return out
 
 
-def solve(model: LinearModel, options: SolverOptions | None = None) -> SolveOutcome:
-    """Solve ``model`` with the solver and path chosen in ``options`` (default HiGHS via PuLP)."""
+def solve(model: LinearModel, options: SolverOptions | None = None,
+          start: np.ndarray | None = None) -> SolveOutcome:
+    """Solve ``model`` with the solver and path chosen in ``options`` (default HiGHS via PuLP).
+
+    ``start`` (one value per column) is a feasible solution handed to HiGHS as its first
+    incumbent (matrix path only; with lazy rows, when cheaper than the rounding start).
+    """
     options = options or SolverOptions()
+    silence_highs_banner()
     if options.solver not in available_solvers():
         raise InputError(f"solver {options.solver!r} is not available here "
                          f"(available: {available_solvers()})")
     if options.path == "matrix":
-        return _solve_matrix(model, options)
+        return _solve_matrix(model, options, start)
     return _solve_pulp(model, options)
 
 
@@ -216,6 +267,7 @@ def _write_lp_pulp(prob: pulp.LpProblem, name: str) -> str:
 # ---------------------------------------------------------------- matrix path
 
 def _new_highs(options: SolverOptions) -> highspy.Highs:
+    silence_highs_banner()
     h = highspy.Highs()
     h.setOptionValue("output_flag", bool(options.msg))
     h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
@@ -240,7 +292,8 @@ def _pass(h: highspy.Highs, model: LinearModel, integ: np.ndarray) -> None:
                 mat.data.astype(float), integ.astype(np.int32))
 
 
-def _solve_matrix(model: LinearModel, options: SolverOptions) -> SolveOutcome:
+def _solve_matrix(model: LinearModel, options: SolverOptions,
+                  start: np.ndarray | None = None) -> SolveOutcome:
     t0 = time.perf_counter()
     h = _new_highs(options)
     integ = model.column_arrays()[3]
@@ -248,8 +301,11 @@ def _solve_matrix(model: LinearModel, options: SolverOptions) -> SolveOutcome:
     _pass(h, model, np.zeros_like(integ) if lazy else integ)
     t1 = time.perf_counter()
     if lazy:
-        _lazy_rows(h, model, integ, options, t1)
+        _lazy_rows(h, model, integ, options, t1, given=start)
     else:
+        if start is not None:
+            h.setSolution(int(start.size), np.arange(start.size, dtype=np.int32),
+                          np.asarray(start, dtype=float))
         h.run()
     t2 = time.perf_counter()
     hstatus = h.getModelStatus()
@@ -269,7 +325,8 @@ def _solve_matrix(model: LinearModel, options: SolverOptions) -> SolveOutcome:
 
 
 def _lazy_rows(h: highspy.Highs, model: LinearModel, integ: np.ndarray,
-               options: SolverOptions, t_start: float, tol: float = 1e-7) -> None:
+               options: SolverOptions, t_start: float, tol: float = 1e-7,
+               given: np.ndarray | None = None) -> None:
     """Cutting-plane loop: add violated rows of the lazy families, LP first, then the MIP.
 
     1. Solve the LP relaxation without the lazy rows; add those it violates; repeat until none
@@ -312,6 +369,10 @@ def _lazy_rows(h: highspy.Highs, model: LinearModel, integ: np.ndarray,
         h.run()
         return
     start = _round_up_start(h, model, integ)
+    if given is not None:  # a caller's feasible start (e.g. a heuristic's), if it is cheaper
+        cost = model.column_arrays()[0]
+        if start is None or float(cost @ given) <= float(cost @ start):
+            start = np.asarray(given, dtype=float)
     h.changeColsIntegrality(int(integ.size), np.arange(integ.size, dtype=np.int32),
                             integ.astype(np.uint8))
     for _ in range(100):
@@ -352,6 +413,30 @@ def _round_up_start(h: highspy.Highs, model: LinearModel,
     if best is not None:
         best[cols] = np.round(best[cols])
     return best
+
+
+class PersistentLP:
+    """An LP kept inside HiGHS between solves: change column bounds, re-solve from the last
+    basis (dual simplex warm start). For heuristics that cost many neighbouring networks."""
+
+    def __init__(self, model: LinearModel, options: SolverOptions | None = None) -> None:
+        self.h = _new_highs(options or SolverOptions())
+        _pass(self.h, model, np.zeros(model.ncols, dtype=np.int32))
+        self.lower = _inf(model.column_arrays()[1], -1)
+
+    def set_upper(self, cols: np.ndarray, upper: np.ndarray) -> None:
+        """New upper bounds of ``cols`` (lower bounds stay)."""
+        cols = np.asarray(cols, dtype=np.int32)
+        self.h.changeColsBounds(int(cols.size), cols, self.lower[cols],
+                                _inf(np.asarray(upper, float), 1))
+
+    def run(self) -> tuple[float | None, np.ndarray | None]:
+        """(objective, column values), or (None, None) when not solved to optimality."""
+        self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None, None
+        return (float(self.h.getInfo().objective_function_value),
+                np.asarray(self.h.getSolution().col_value, dtype=float))
 
 
 # ---------------------------------------------------------------- shared helpers

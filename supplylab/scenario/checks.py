@@ -13,6 +13,7 @@ from typing import Any
 
 import networkx as nx
 
+from . import limits
 from .errors import suggest
 from .schema import RQ, RS, SS, BaseStock, Customer, CustomerGroup, Location, ScenarioModel
 
@@ -115,6 +116,13 @@ def check_references(sc: ScenarioModel) -> list[Finding]:
                 need((*base, "tier_mix", t), t, tiers, "tier")
         if c.served_by is not None:
             need((*base, "served_by"), c.served_by, sites, "facility or supplier")
+        if section == "customer_groups" and c.served_by_members:
+            from .network import member_ids
+
+            ids = set(member_ids(c))
+            for cid, site in c.served_by_members.items():
+                need((*base, "served_by_members", cid), cid, ids, "member of this group")
+                need((*base, "served_by_members", cid), site, sites, "facility or supplier")
         for pid in c.product_mix:
             need((*base, "product_mix", pid), pid, products, "product")
         if isinstance(c.quantity, dict):
@@ -196,22 +204,31 @@ def _order_up_to(pol: Any) -> float:
 
 
 def check_horizon(sc: ScenarioModel) -> list[Finding]:
-    """The warm-up ends before the horizon; promotions and disruptions fall inside it."""
+    """The warm-up ends before the horizon. (Promotions and disruptions that start after the
+    horizon are not errors: they are ignored, with a note -- :func:`events_after_horizon`.)"""
     out = []
     sim = sc.simulation
     if sim.warmup_days >= sim.horizon_days:
         out.append(Finding(("simulation", "warmup_days"), f"warm-up ({sim.warmup_days:g} days) "
                            f"is not shorter than the horizon ({sim.horizon_days:g} days)"))
-    for i, pr in enumerate(sc.promotions):
-        if pr.start_day >= sim.horizon_days:
-            out.append(Finding(("promotions", pr.id or i, "start_day"),
-                               f"promotion starts on day {pr.start_day:g}, after the horizon "
-                               f"({sim.horizon_days:g} days)"))
-    for i, d in enumerate(sc.disruptions):
-        if d.start_day is not None and d.start_day >= sim.horizon_days:
-            out.append(Finding(("disruptions", d.id or i, "start_day"),
-                               f"disruption starts on day {d.start_day:g}, after the horizon"))
     return out
+
+
+def events_after_horizon(sc: ScenarioModel, horizon: float | None = None) -> list[str]:
+    """Notes on promotions and disruptions that start at or after ``horizon`` (default: the
+    scenario's): the run ignores them. One rule for the scenario's horizon, a ``--set`` or
+    swept ``simulation.horizon_days`` and ``--days``."""
+    h = float(horizon if horizon is not None else sc.simulation.horizon_days)
+    notes = []
+    for i, pr in enumerate(sc.promotions):
+        if pr.start_day >= h:
+            notes.append(f"promotion {pr.id or i} starts on day {pr.start_day:g}, after the "
+                         f"{h:g}-day horizon: ignored")
+    for i, d in enumerate(sc.disruptions):
+        if d.start_day is not None and d.start_day >= h:
+            notes.append(f"disruption {d.id or i} starts on day {d.start_day:g}, after the "
+                         f"{h:g}-day horizon: ignored")
+    return notes
 
 
 def check_tier_mix(sc: ScenarioModel) -> list[Finding]:
@@ -255,6 +272,12 @@ def check_reachability(sc: ScenarioModel) -> list[Finding]:
                 out.append(Finding((section, ident, "served_by" if c.served_by else "strategy"),
                                    str(exc)))
                 break
+        for cid, site in getattr(c, "served_by_members", {}).items():
+            try:
+                for pid in net.demanded_products(c):
+                    net.source_chain(c.strategy, site, pid, location=loc)
+            except LookupError as exc:
+                out.append(Finding((section, ident, "served_by_members", cid), str(exc)))
     return out
 
 
@@ -267,9 +290,34 @@ def _group_center(g: CustomerGroup) -> Location:
     return Location(lat=(r.bbox[0] + r.bbox[2]) / 2, lon=(r.bbox[1] + r.bbox[3]) / 2)
 
 
+def check_magnitudes(sc: ScenarioModel) -> list[Finding]:
+    """Every number is at most ``limits.MAX_MAGNITUDE`` in size (costs would overflow)."""
+    from .yaml_io import item_key
+
+    out: list[Finding] = []
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), sc.model_dump(by_alias=True))]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(((*path, k), v) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend(((*path, item_key(v, i)), v) for i, v in enumerate(node))
+        elif isinstance(node, int | float) and not isinstance(node, bool) \
+                and abs(node) > limits.MAX_MAGNITUDE:
+            out.append(Finding(path, f"{node:g} is out of range: numbers are at most "
+                               f"{limits.MAX_MAGNITUDE:g} in size"))
+    return sorted(out, key=lambda f: str(f.path))
+
+
+def check_tractable(sc: ScenarioModel) -> list[Finding]:
+    """One replication stays within ``limits.MAX_ORDERS_PER_REPLICATION`` orders."""
+    problem = limits.tractability_problem(sc)
+    return [Finding(("simulation", "horizon_days"), problem)] if problem else []
+
+
 CHECKS: list[Callable[[ScenarioModel], list[Finding]]] = [
     check_duplicate_ids, check_references, check_replenishment_cycles, check_policies,
-    check_horizon, check_tier_mix, check_supply,
+    check_horizon, check_tier_mix, check_supply, check_magnitudes, check_tractable,
 ]
 #: Checks that assume the others passed (they follow references).
 DEEP_CHECKS: list[Callable[[ScenarioModel], list[Finding]]] = [check_reachability]
@@ -290,7 +338,7 @@ def run_checks(sc: ScenarioModel, set_aside: frozenset[str] = frozenset(),
             findings = [f for check in DEEP_CHECKS for f in check(sc)]
         return findings
     checks = [check_duplicate_ids, check_references, check_replenishment_cycles, check_policies,
-              check_tier_mix]
+              check_tier_mix, check_magnitudes]
     if "simulation" not in sections_reset:
         checks.append(check_horizon)
     if not sections_reset & {"suppliers", "facilities", "products"}:

@@ -4,6 +4,9 @@ Wherever a random quantity is allowed, a number means a constant and a mapping w
 key names a law. Every law knows its mean and variance (used by checks and optimisers) and
 samples in batches from a caller-owned ``numpy.random.Generator`` (the engine owns the streams).
 Parameters are in the unit of the field the distribution stands for (days, units, ...).
+Every random quantity of the language is a time, a count or a multiplier, so no law may take
+negative values (a constant, a normal mean, the bounds of uniform, triangular and empirical
+laws are at least 0) and every parameter is a finite number.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ NonNeg = Annotated[float, Field(ge=0)]
 
 
 class _Law(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     def mean(self) -> float:
         raise NotImplementedError
@@ -46,7 +49,8 @@ class _ByMean(_Law):
     """A law parameterised by its mean, written ``mean:`` in YAML (``mean_`` in Python, so
     it does not shadow the ``mean()`` method)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True,
+                              allow_inf_nan=False)
     mean_: float
 
     def mean(self) -> float:
@@ -57,7 +61,7 @@ class Constant(_Law):
     """A fixed value; written in YAML as a plain number."""
 
     dist: Literal["constant"] = "constant"
-    value: float
+    value: NonNeg
 
     def mean(self) -> float:
         return self.value
@@ -89,7 +93,7 @@ class Normal(_ByMean):
     """Normal law; used for quantities and times it is truncated at 0 by the engine."""
 
     dist: Literal["normal"]
-    mean_: float = Field(alias="mean")
+    mean_: NonNeg = Field(alias="mean")
     sd: NonNeg
     def variance(self) -> float:
         return self.sd**2
@@ -156,8 +160,8 @@ class Uniform(_Law):
     """Continuous uniform law on [low, high]."""
 
     dist: Literal["uniform"]
-    low: float
-    high: float
+    low: NonNeg
+    high: NonNeg
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -179,9 +183,9 @@ class Triangular(_Law):
     """Triangular law with low <= mode <= high."""
 
     dist: Literal["triangular"]
-    low: float
-    mode: float
-    high: float
+    low: NonNeg
+    mode: NonNeg
+    high: NonNeg
 
     @model_validator(mode="after")
     def _ordered(self) -> Triangular:
@@ -220,7 +224,7 @@ class Empirical(_Law):
     """Discrete law on ``values`` with optional ``weights`` (normalised; default equal)."""
 
     dist: Literal["empirical"]
-    values: list[float] = Field(min_length=1)
+    values: list[NonNeg] = Field(min_length=1)
     weights: list[NonNeg] | None = None
 
     @model_validator(mode="after")

@@ -23,6 +23,78 @@ def suggest(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {options[best[0]]!r}?)" if best else ""
 
 
+def new_ids(base: Any, child: Any, path: PathT = ()) -> list[tuple[PathT, str, list[str]]]:
+    """Items an ``extends:`` variant adds under a new id: ``(id path, id, the base's ids)``.
+
+    Walks ``base`` and ``child`` as the ``extends`` merge does (mappings key by key, lists of
+    items with ids by id).
+    """
+    found: list[tuple[PathT, str, list[str]]] = []
+    if isinstance(base, dict) and isinstance(child, dict):
+        for k, v in child.items():
+            if k in base:
+                found += new_ids(base[k], v, (*path, k))
+    elif isinstance(base, list) and isinstance(child, list):
+        keys = [item_key(it, i) for i, it in enumerate(base)]
+        if keys and all(isinstance(k, str) for k in keys):
+            index = dict(zip(keys, base, strict=True))
+            for i, it in enumerate(child):
+                key = item_key(it, i)
+                if not isinstance(key, str):
+                    continue
+                if key in index:
+                    found += new_ids(index[key], it, (*path, key))
+                else:
+                    found.append(((*path, key), key, list(keys)))
+    return found
+
+
+def explain_new_ids(issues: list[Issue], added: list[tuple[PathT, str, list[str]]],
+                    base_file: str) -> list[Issue]:
+    """Missing-field issues inside an item added under a new id become one issue that says
+    the id is new (a misspelt id?) and names the nearest existing id."""
+    out = list(issues)
+    for path, key, existing in added:
+        where = dotted(path)
+        missing = [i for i in out if (i.path == where or i.path.startswith(where + "."))
+                   and i.message.startswith("required field")]
+        if not missing:
+            continue
+        fields = ", ".join(i.path[len(where) + 1:] for i in missing if i.path != where)
+        first = min(missing, key=lambda i: (i.line, i.col))
+        out = [i for i in out if i not in missing]
+        out.append(Issue(first.file, first.line, first.col, where,
+                         f"{key!r} is a new id (not in {base_file}){suggest(key, existing)}; "
+                         f"a new item needs every required field: {fields} missing"))
+    return sorted(out, key=lambda i: (i.file, i.line, i.col, i.path))
+
+
+_YAML_HINTS = (
+    ("'\\t'", "a tab character: YAML indents with spaces only; replace the tab by spaces"),
+    ("mapping values are not allowed", "a ':' where no key can start: check this line's "
+     "indentation (keys of one mapping line up), or quote a value that contains ': '"),
+    ("could not find expected ':'", "a line that is not 'key: value' inside a mapping: add "
+     "the ':' or check the indentation"),
+    ("expected <block end>", "the indentation does not match: line this entry up with the "
+     "other entries of its list or mapping"),
+    ("expected ',' or ']'", "a [ list ] that is not closed: add the ']'"),
+    ("expected ',' or '}'", "a { mapping } that is not closed: add the '}'"),
+    ("found unexpected end of stream", "a quoted text that is not closed: add the closing "
+     "quote"),
+    ("found undefined alias", "an alias (*name) without an anchor (&name) before it"),
+    ("expected alphabetic or numeric character", "an '*' or '&' that does not start an "
+     "alias or anchor: quote the value"),
+)
+
+
+def explain_yaml(problem: str) -> str:
+    """The parser's complaint in words a planner can act on, with the parser's text."""
+    for needle, hint in _YAML_HINTS:
+        if needle in problem:
+            return f"not valid YAML: {hint} (the parser says: {problem})"
+    return f"not valid YAML: {problem}"
+
+
 def position(positions: dict[PathT, Pos], path: PathT, file: str) -> tuple[str, int, int]:
     """The position of ``path`` or of its nearest ancestor that has one."""
     p = tuple(path)
@@ -56,11 +128,41 @@ def resolve_loc(data: Any, loc: tuple[Any, ...]) -> tuple[PathT, Any, bool]:
         elif isinstance(cur, list) and isinstance(el, int) and 0 <= el < len(cur):
             path.append(item_key(cur[el], el))
             cur = cur[el]
-        elif i == len(loc) - 1:
+        elif i == len(loc) - 1 and isinstance(cur, dict | list):
             path.append(el)
             exists = False
         # else: a union tag inserted by pydantic; skip it
     return tuple(path), cur, exists
+
+
+#: Longest echo of an input value in a message (a value may come from a file the user did
+#: not write, e.g. through ``extends:``; the message names the key, it need not quote it).
+MAX_ECHO = 40
+
+
+def shown(value: Any) -> str:
+    """``repr(value)`` cut to ``MAX_ECHO`` characters (mappings and lists by their size)."""
+    if isinstance(value, dict):
+        return f"a mapping of {len(value)} key(s)"
+    if isinstance(value, list):
+        return f"a list of {len(value)} item(s)"
+    text = repr(value)
+    return text if len(text) <= MAX_ECHO else text[:MAX_ECHO - 3] + "..."
+
+
+def _number_hint(kind: str, value: Any) -> str:
+    """Why a value is not the number a field needs, and how to write it."""
+    if isinstance(value, bool):
+        return f" (got {value!r}: true/false is not a number)"
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return f" (got {shown(value)})"
+        return f" (got the text {shown(value)}: write the number without quotes)"
+    if kind == "int_type" and isinstance(value, float):
+        return f" (got {value!r}: write a whole number)"
+    return f" (got {shown(value)})"
 
 
 def _message(err: dict[str, Any], value: Any, vocabulary: set[str]) -> str:
@@ -69,7 +171,7 @@ def _message(err: dict[str, Any], value: Any, vocabulary: set[str]) -> str:
     loc = err["loc"]
     if kind == "extra_forbidden":
         key = loc[-1]
-        return f"unknown key {key!r}{suggest(str(key), vocabulary)}"
+        return f"unknown key {shown(key)}{suggest(str(key), vocabulary)}"
     if kind == "missing":
         return f"required field {loc[-1]!r} is missing"
     if kind == "union_tag_invalid":
@@ -88,11 +190,15 @@ def _message(err: dict[str, Any], value: Any, vocabulary: set[str]) -> str:
     if kind in ("literal_error", "enum"):
         expected = str(ctx.get("expected", ""))
         opts = [o.strip().strip("'") for o in expected.replace(" or ", ",").split(",") if o.strip()]
-        return f"{value!r} is not allowed; expected {expected}{suggest(str(value), opts)}"
+        return f"{shown(value)} is not allowed; expected {expected}{suggest(str(value), opts)}"
+    if kind in ("float_type", "int_type", "float_parsing", "int_parsing", "int_from_float"):
+        return msg + _number_hint(kind, value)
+    if kind == "finite_number":
+        return f"{msg}: .inf and .nan are not allowed (got {shown(value)})"
     if kind.endswith("_type") or kind.endswith("_parsing"):
-        return f"{msg} (got {value!r})"
+        return f"{msg} (got {shown(value)})"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        return f"{msg} (got {value!r})"
+        return f"{msg} (got {shown(value)})"
     return msg
 
 

@@ -75,8 +75,15 @@ class ResolvedLane:
         return self.cost_per_unit + self.cost_per_unit_km * self.distance_km
 
 
+def member_ids(group: CustomerGroup) -> list[str]:
+    """The ids of a group's customers, ``{prefix}{n:0w}`` for n = 1..count."""
+    width = len(str(group.count))
+    return [f"{group.id_prefix}{i + 1:0{width}d}" for i in range(group.count)]
+
+
 def generate_customers(group: CustomerGroup) -> list[Customer]:
-    """The customers of a group: ids ``{prefix}{n:0w}``; locations, tiers and sizes seeded.
+    """The customers of a group: ids ``{prefix}{n:0w}``; locations, tiers and sizes seeded;
+    ``served_by_members`` overrides the group's ``served_by`` for the members it names.
 
     The same group always yields the same customers (seed = group.seed and its id_prefix).
     """
@@ -102,9 +109,12 @@ def generate_customers(group: CustomerGroup) -> list[Customer]:
     width = len(str(n))
     shared = group.model_dump(include=set(DemandFields.model_fields), exclude_unset=True)
     out = []
+    members = group.served_by_members
     for i in range(n):
+        cid = f"{group.id_prefix}{i + 1:0{width}d}"
+        own = {"served_by": members[cid]} if cid in members else {}
         out.append(Customer.model_validate({
-            **shared, "id": f"{group.id_prefix}{i + 1:0{width}d}", "tier": tiers[tier_idx[i]],
+            **shared, **own, "id": cid, "tier": tiers[tier_idx[i]],
             "location": {"lat": float(lats[i]), "lon": float(lons[i])},
             "scale": float(sizes[i]),
         }))

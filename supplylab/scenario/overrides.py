@@ -12,10 +12,8 @@ import copy
 import re
 from typing import Any
 
-import yaml
-
 from .errors import suggest
-from .yaml_io import item_key
+from .yaml_io import MAX_DEPTH, item_key, parse_value
 
 _SEGMENT = re.compile(r"\[([^\]]*)\]|([^.\[\]]+)")
 
@@ -24,6 +22,9 @@ def split_path(path: str) -> list[str]:
     """Segments of a dotted path; raises ValueError on an empty or malformed path."""
     if not path or path.strip() != path:
         raise ValueError(f"bad path {path!r}: write it like facilities.DC-SH.inventory.default.s")
+    if path.count(".") >= MAX_DEPTH:
+        raise ValueError(f"bad path: more than {MAX_DEPTH} segments (the deepest path of the "
+                         "language has about 8)")
     segs = []
     pos = 0
     while pos < len(path):
@@ -44,11 +45,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise ValueError(f"--set needs PATH=VALUE, got {text!r}")
     path, raw = text.split("=", 1)
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
-    return path.strip(), value
+    return path.strip(), parse_value(raw)
 
 
 def parse_assignments(texts: list[str] | tuple[str, ...] | None) -> dict[str, Any]:
@@ -109,6 +106,33 @@ def _new_entry(default: Any, field: str) -> dict[str, Any]:
     return {}
 
 
+def _check_inventory_key(data: dict[str, Any], path: str, seg: str, where: str) -> None:
+    """A new key under ``inventory`` must be ``default`` or a product id (a misspelt
+    ``defualt`` would otherwise start a policy for a product that does not exist)."""
+    products = data.get("products")
+    if not isinstance(products, list):
+        return
+    valid = ["default", *(str(item_key(p, i)) for i, p in enumerate(products))]
+    if seg not in valid:
+        raise KeyError(path, f"{seg!r} in {where} is neither 'default' nor a product id"
+                             f"{suggest(seg, valid)}")
+
+
+def nesting_depth(value: Any) -> int:
+    """How deeply mappings and lists nest in ``value`` (0 for a plain value); iterative, so a
+    value nested beyond the recursion limit is measured, not crashed on."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list | tuple):
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth > MAX_DEPTH:
+                break
+            stack.extend((v, depth) for v in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
 def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """A deep copy of ``data`` with every ``path: value`` set; raises KeyError(path, message).
 
@@ -125,6 +149,8 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
             segs = split_path(path)
         except ValueError as exc:
             raise KeyError(path, str(exc)) from None
+        if nesting_depth(value) > MAX_DEPTH:
+            raise KeyError(path, f"the value is nested more than {MAX_DEPTH} levels deep")
         node: Any = out
         for depth, seg in enumerate(segs):
             last = depth == len(segs) - 1
@@ -141,6 +167,8 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
             elif isinstance(node, dict):
                 key = _match_key(node, seg)
                 if key is None:
+                    if depth > 0 and segs[depth - 1] == "inventory":
+                        _check_inventory_key(out, path, seg, where)
                     key = seg
                 if last:
                     if key == "policy" and isinstance(value, str) and value in POLICY_FIELDS \

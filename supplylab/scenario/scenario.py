@@ -19,11 +19,11 @@ from pydantic import PrivateAttr, ValidationError
 
 from ..errors import Issue, ScenarioError
 from .checks import run_checks
-from .errors import position, translate
+from .errors import explain_new_ids, new_ids, position, translate
 from .network import Network
 from .overrides import apply_overrides
 from .schema import ScenarioModel, all_field_names
-from .yaml_io import PathT, Pos, dotted, dump_yaml, item_key, parse_yaml, read_yaml
+from .yaml_io import PathT, Pos, confine, dotted, dump_yaml, item_key, parse_yaml, read_yaml
 
 MAX_EXTENDS_DEPTH = 16
 
@@ -111,19 +111,69 @@ def build(data: Any, positions: dict[PathT, Pos], file: str,
         raise ScenarioError([Issue(file, 1, 1, "", "a scenario is a mapping of keys "
                                    "(name, products, facilities, ...), not a "
                                    f"{type(data).__name__}")], file)
+    data = _without_closed_sites(data, positions, file)
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
         issues = translate(exc, data, positions, file, _vocabulary())
         issues += _second_pass(data, exc, positions, file)
         issues = sorted(set(issues), key=lambda i: (i.file, i.line, i.col, i.path, i.message))
-        raise ScenarioError(_mark_overrides(issues, overridden), file) from None
+        raise ScenarioError(_mark_overrides(issues, overridden, positions), file) from None
     findings = run_checks(sc)
     if findings:
         raise ScenarioError(_mark_overrides(_issues(findings, positions, file), overridden), file)
     sc._source = file
     sc._positions = positions
     return sc
+
+
+def _without_closed_sites(data: dict[str, Any], positions: dict[PathT, Pos],
+                          file: str) -> dict[str, Any]:
+    """The data without the facilities marked ``open: false`` and the lanes and disruptions
+    that name them; a site that replenishes from, or a customer served by, a closed site is an
+    error (pointing at the reference)."""
+    facs = data.get("facilities")
+    if not isinstance(facs, list):
+        return data
+    closed = {f.get("id") for f in facs if isinstance(f, dict) and f.get("open") is False}
+    if not closed:
+        return data
+    bad: list[tuple[PathT, str]] = []
+    for f in facs:
+        if not isinstance(f, dict) or f.get("id") in closed:
+            continue
+        rf = f.get("replenish_from")
+        for key, src in (rf.items() if isinstance(rf, dict) else [(None, rf)]):
+            if src in closed:
+                path = ("facilities", f.get("id"), "replenish_from") + ((key,) if key else ())
+                bad.append((path, f"replenishes from {src!r}, which is closed (open: false)"))
+    for section, key in (("customers", "id"), ("customer_groups", "id_prefix")):
+        for c in data.get(section) or []:
+            if not isinstance(c, dict):
+                continue
+            if c.get("served_by") in closed:
+                bad.append(((section, c.get(key), "served_by"),
+                            f"served by {c['served_by']!r}, which is closed (open: false)"))
+            members = c.get("served_by_members")
+            for cid, site in (members.items() if isinstance(members, dict) else []):
+                if site in closed:
+                    bad.append(((section, c.get(key), "served_by_members", cid),
+                                f"served by {site!r}, which is closed (open: false)"))
+    if bad:
+        issues = []
+        for path, msg in bad:
+            fpath, line, col = position(positions, path, file)
+            issues.append(Issue(fpath, line, col, dotted(path), msg))
+        raise ScenarioError(issues, file)
+    out = dict(data)
+    out["facilities"] = [f for f in facs if not (isinstance(f, dict) and f.get("id") in closed)]
+    if isinstance(data.get("lanes"), list):
+        out["lanes"] = [ln for ln in data["lanes"] if not (
+            isinstance(ln, dict) and (ln.get("from") in closed or ln.get("to") in closed))]
+    if isinstance(data.get("disruptions"), list):
+        out["disruptions"] = [d for d in data["disruptions"]
+                              if not (isinstance(d, dict) and d.get("target") in closed)]
+    return out
 
 
 def _issues(findings: list[Any], positions: dict[PathT, Pos], file: str) -> list[Issue]:
@@ -195,13 +245,17 @@ def _compact(node: Any) -> Any:
     return node
 
 
-def _mark_overrides(issues: list[Issue], overridden: set[str] | None) -> list[Issue]:
-    """Issues on overridden paths point at --set rather than at the file's old line."""
+def _mark_overrides(issues: list[Issue], overridden: set[str] | None,
+                    positions: dict[PathT, Pos] | None = None) -> list[Issue]:
+    """Issues on overridden paths point at --set rather than at the file's old line; so do
+    issues on a key that only an override created (``simulaton`` of ``simulaton.seed=1``)."""
     if not overridden:
         return issues
+    in_file = {dotted(p) for p in positions} if positions else set()
     out = []
     for i in issues:
-        hit = next((o for o in overridden if i.path == o or i.path.startswith(o + ".")), None)
+        hit = next((o for o in overridden if i.path == o or i.path.startswith(o + ".")
+                    or (o.startswith(i.path + ".") and i.path not in in_file)), None)
         out.append(Issue("--set", 0, 0, i.path, i.message) if hit else i)
     return out
 
@@ -231,8 +285,8 @@ def _all_ided(items: list[Any]) -> bool:
     return all(not isinstance(item_key(it, i), int) for i, it in enumerate(items))
 
 
-def _read_with_extends(path: Path, depth: int, chain: tuple[str, ...]
-                       ) -> tuple[Any, dict[PathT, Pos]]:
+def _read_with_extends(path: Path, depth: int, chain: tuple[str, ...],
+                       added: list[Any] | None = None) -> tuple[Any, dict[PathT, Pos]]:
     data, positions = read_yaml(path)
     if not isinstance(data, dict) or "extends" not in data:
         return data, positions
@@ -240,7 +294,9 @@ def _read_with_extends(path: Path, depth: int, chain: tuple[str, ...]
     f, line, col = positions.get(("extends",), (str(path), 0, 0))
     if not isinstance(ext, str) or not ext:
         raise ScenarioError([Issue(f, line, col, "extends", "extends needs a file name")], f)
-    base_path = (path.parent / ext).resolve()
+    base_path, refused = confine(ext, path.parent, Path(chain[0]).parent)
+    if refused:
+        raise ScenarioError([Issue(f, line, col, "extends", refused)], f)
     if str(base_path) in chain:
         raise ScenarioError([Issue(f, line, col, "extends", "extends loops back to "
                                    f"{base_path.name}: " + " -> ".join(Path(c).name for c in
@@ -253,7 +309,13 @@ def _read_with_extends(path: Path, depth: int, chain: tuple[str, ...]
         raise ScenarioError([Issue(f, line, col, "extends", f"the base file {ext!r} does not "
                                    f"exist (looked in {path.parent})")], f)
     base, base_pos = _read_with_extends(base_path, depth + 1, (*chain, str(base_path)))
+    if not isinstance(base, dict):
+        raise ScenarioError([Issue(f, line, col, "extends", f"the base file {ext!r} is not a "
+                                   f"scenario: it holds a {type(base).__name__}, not a mapping "
+                                   "of keys")], f)
     merged = merge(base, data)
+    if added is not None:
+        added += [(*item, base_path.name) for item in new_ids(base, data)]
     merged_pos = dict(base_pos)
     merged_pos.update({k: v for k, v in positions.items() if k != ("extends",)})
     return merged, merged_pos
@@ -266,14 +328,23 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
     ``ScenarioError`` listing every problem found (file, line, column, path, message).
     """
     p = Path(path)
-    data, positions = _read_with_extends(p, 0, (str(p.resolve()),))
+    added: list[Any] = []
+    data, positions = _read_with_extends(p, 0, (str(p.resolve()),), added)
     if overrides and isinstance(data, dict):
         try:
             data = apply_overrides(data, overrides)
         except KeyError as exc:
             opath, msg = exc.args
             raise ScenarioError([Issue("--set", 0, 0, opath, msg)], "--set") from None
-    return build(data, positions, str(path), overridden=set(overrides or {}))
+    try:
+        return build(data, positions, str(path), overridden=set(overrides or {}))
+    except ScenarioError as exc:
+        issues = exc.issues
+        for *item, base_file in added:
+            issues = explain_new_ids(issues, [tuple(item)], base_file)
+        if issues == exc.issues:
+            raise
+        raise ScenarioError(issues, str(path)) from None
 
 
 def loads(text: str, file: str = "<string>") -> Scenario:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, model_validator
 
 from .distributions import Dist
+from .limits import MAX_HORIZON_DAYS
 
 Prob = Annotated[float, Field(ge=0, le=1)]
 NonNeg = Annotated[float, Field(ge=0)]
@@ -39,9 +40,12 @@ DistOrPerProduct = Annotated[
 
 
 class Model(BaseModel):
-    """Base of every scenario model: unknown keys are errors."""
+    """Base of every scenario model: unknown keys are errors, and every number is a finite
+    number written as one (``strict``: ``'180'`` or ``true`` is not a price; ``.inf`` and
+    ``.nan`` are refused; see docs/robustness.md)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True,
+                              strict=True, allow_inf_nan=False)
 
 
 class Location(Model):
@@ -55,7 +59,8 @@ class Location(Model):
 class Simulation(Model):
     """How to simulate: horizon, warm-up, replications and the seed of every random stream."""
 
-    horizon_days: Pos = Field(365, description="Simulated time, days (warm-up included).")
+    horizon_days: Pos = Field(365, le=MAX_HORIZON_DAYS,
+                              description="Simulated time, days (warm-up included).")
     warmup_days: NonNeg = Field(0, description="Initial days excluded from every KPI, days.")
     replications: int = Field(10, ge=1, description="Independent replications per run.")
     seed: int = Field(42, ge=0, description="Root seed: fixes every random stream of the run.")
@@ -177,7 +182,7 @@ class Product(Model):
         "importance: 1 -> 0, 2 -> 3, 3 -> 30)."
     )
     substitutes: list[Substitute] = Field(default_factory=list)
-    promotion_lift: dict[float, Pos] = Field(
+    promotion_lift: dict[Annotated[float, Strict(False)], Pos] = Field(
         default_factory=dict, description="Demand multiplier per discount level {0.1: 1.3}."
     )
     return_rate: Prob = Field(0, description="Share of delivered units returned.")
@@ -294,6 +299,10 @@ class Facility(Model):
     operator: str = Field("own", description="Who runs it (a 3PL provider); reports group by it.")
     location: Location
     candidate: bool = Field(False, description="True: network design may open or close it.")
+    open: bool = Field(
+        True, description="False: the site is closed: it is left out of the network together "
+        "with the lanes and disruptions that name it (network design writes this)."
+    )
     fixed_cost_per_year: NonNeg = Field(0, description="Fixed cost per year of keeping it open.")
     capacity_units_per_day: Pos | None = Field(
         None, description="Handling (pick/pack) throughput, units/day (absent = unlimited)."
@@ -426,6 +435,10 @@ class CustomerGroup(DemandFields):
     region: Region
     size: Dist = Field(1, description="Per-customer multiplier of the order rate or demand.")
     seed: int = Field(0, ge=0, description="Seed of the generation (locations, tiers, sizes).")
+    served_by_members: dict[str, Id] = Field(
+        default_factory=dict, description="Serving site of single members by customer id "
+        "(e.g. SEA-017), overriding the group's served_by (network design writes this)."
+    )
 
 
 # --------------------------------------------------------------------------- transport
@@ -521,11 +534,23 @@ class InformationSharing(Model):
 
 # --------------------------------------------------------------------------- network design
 class ServiceRule(Model):
-    """Customers (all, or of one tier) may only be served from sites within these limits."""
+    """Customers (all, or of one tier) may only be served from sites within these limits; with
+    ``share``, at least that share of their demand must be (a tier's contract)."""
 
     tier: str | None = None
     max_transit_days: Pos | None = None
     max_distance_km: Pos | None = None
+    share: Prob | None = Field(
+        None, description="Share of the customers' demand that must be served within "
+        "max_transit_days (absent: all of it, and max_distance_km applies too)."
+    )
+
+    @model_validator(mode="after")
+    def _share_needs_transit(self) -> ServiceRule:
+        if self.share is not None and self.max_transit_days is None:
+            raise ValueError("share needs max_transit_days (the share of demand served "
+                             "within that transit time)")
+        return self
 
 
 class DemandWithin(Model):
@@ -533,6 +558,20 @@ class DemandWithin(Model):
 
     days: Pos
     share: Prob
+
+
+class DesignInventory(Model):
+    """Inventory cost of the customer-facing sites in network design (the square-root law:
+    safety stock grows with the root of the demand variance a site pools, cycle stock with the
+    root of its throughput), so that closing a site trades transport against inventory."""
+
+    service_level: Annotated[float, Field(gt=0, lt=1)] = Field(
+        0.95, description="Cycle service level the safety stock is sized for (z = its normal "
+        "quantile)."
+    )
+    segments: int = Field(
+        6, ge=1, le=50, description="Pieces of the piecewise-linear square root in the MIP."
+    )
 
 
 class NetworkDesign(Model):
@@ -554,6 +593,9 @@ class NetworkDesign(Model):
     solver: Literal["highs", "cbc"] = "highs"
     time_limit_s: Pos = 120
     gap: NonNeg = 1e-4
+    inventory: DesignInventory | None = Field(
+        None, description="Model the inventory cost of each site (absent: not modelled)."
+    )
 
 
 # --------------------------------------------------------------------------- the scenario

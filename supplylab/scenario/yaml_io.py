@@ -5,22 +5,29 @@ path is a tuple of keys where list items that carry an ``id`` (or ``id_prefix``)
 it, so positions survive ``extends:`` merges and overrides, and error messages can say
 ``facilities.DC-SH.inventory.MON-15.level`` instead of ``facilities[3]...``.
 
-Guards: files over ``MAX_BYTES``, documents that expand (through aliases) to more than
-``MAX_NODES`` nodes (YAML bombs), recursive aliases, duplicate keys and object-building tags are
-clean ``ScenarioError``s.
+Guards (shared by scenario and experiment files, and ``--set`` values): files over
+``MAX_BYTES``, binary or non-UTF-8 files, nesting deeper than ``MAX_DEPTH`` levels, documents
+that expand (through aliases) to more than ``MAX_NODES`` nodes (YAML bombs), recursive aliases,
+duplicate keys and object-building tags are clean ``InputError``s (exit 2), never a traceback.
+Numbers follow YAML 1.2: ``1e3`` is a number (PyYAML's YAML 1.1 reads it as text).
 """
 
 from __future__ import annotations
 
+import contextlib
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ..errors import Issue, ScenarioError
+from ..errors import InputError, Issue, ScenarioError
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_NODES = 2_000_000
+#: Deepest nesting of mappings and lists a document may have (the language needs about 8).
+MAX_DEPTH = 100
 
 Pos = tuple[str, int, int]
 PathT = tuple[Any, ...]
@@ -49,15 +56,16 @@ def dotted(path: PathT) -> str:
 
 
 class _Reader:
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, error: type[InputError] = ScenarioError) -> None:
         self.file = file
+        self.error = error
         self.positions: dict[PathT, Pos] = {}
         self.nodes = 0
         self.constructor = yaml.SafeLoader("")
 
-    def fail(self, node: yaml.Node | None, msg: str, path: PathT = ()) -> ScenarioError:
+    def fail(self, node: yaml.Node | None, msg: str, path: PathT = ()) -> InputError:
         line, col = (node.start_mark.line + 1, node.start_mark.column + 1) if node else (0, 0)
-        return ScenarioError([Issue(self.file, line, col, dotted(path), msg)], self.file)
+        return self.error([Issue(self.file, line, col, dotted(path), msg)], self.file)
 
     def mark(self, path: PathT, node: yaml.Node) -> None:
         self.positions.setdefault(path, (self.file, node.start_mark.line + 1,
@@ -137,7 +145,8 @@ _SCALAR_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in (
     "str", "int", "float", "bool", "null", "timestamp", "value", "merge"))
 
 
-def _check_expansion(root: yaml.Node, file: str) -> None:
+def _check_expansion(root: yaml.Node, file: str, error: type[InputError] = ScenarioError
+                     ) -> None:
     """Refuse documents whose aliases expand to more than ``MAX_NODES`` values (YAML bombs).
 
     Sizes are counted on the node graph with memoisation (each distinct node once), so a
@@ -173,9 +182,9 @@ def _check_expansion(root: yaml.Node, file: str) -> None:
             if size(v) > MAX_NODES // 2 and isinstance(k, yaml.ScalarNode):
                 where, line, col = str(k.value), k.start_mark.line + 1, k.start_mark.column + 1
                 break
-    raise ScenarioError([Issue(file, line, col, where, f"the document expands to more than "
-                               f"{MAX_NODES:,} values through its aliases (an alias bomb?); "
-                               "simplify its anchors and aliases")], file)
+    raise error([Issue(file, line, col, where, f"the document expands to more than "
+                       f"{MAX_NODES:,} values through its aliases (an alias bomb?); "
+                       "simplify its anchors and aliases")], file)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -183,49 +192,166 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def read_yaml(path: str | Path) -> tuple[Any, dict[PathT, Pos]]:
-    """Read one YAML file safely; returns (data, positions by id path)."""
+class _TooDeep(Exception):
+    def __init__(self, mark: yaml.Mark) -> None:
+        self.mark = mark
+
+
+class SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 numbers (``1e3``) and a nesting limit.
+
+    The composer is recursive, so a document nested thousands of levels deep would end in a
+    RecursionError: it is refused at ``MAX_DEPTH`` levels instead.
+    """
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102 - PyYAML hook
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _TooDeep(self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+SafeLoader.add_implicit_resolver(  # 1e3, -2.5E-4: numbers without a dot (YAML 1.2)
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
+
+
+def read_text(path: str | Path, *, what: str = "a scenario", max_bytes: int | None = None,
+              error: type[InputError] = ScenarioError) -> str:
+    """The UTF-8 text of an input file, refused cleanly when it is missing, a folder, larger
+    than ``max_bytes`` (default ``MAX_BYTES``), binary or not UTF-8."""
     file = str(path)
     p = Path(path)
+    limit = MAX_BYTES if max_bytes is None else max_bytes
     try:
         size = p.stat().st_size
     except OSError as exc:
-        raise ScenarioError(f"cannot read the file: {exc.strerror or exc}", file) from None
+        raise error(f"cannot read the file: {exc.strerror or exc}", file) from None
     if p.is_dir():
-        raise ScenarioError("this is a folder, not a YAML file", file)
-    if size > MAX_BYTES:
-        raise ScenarioError(f"the file is {size / 1e6:.0f} MB, more than the "
-                            f"{MAX_BYTES // 2**20} MiB a scenario may have", file)
+        raise error("this is a folder, not a YAML file", file)
+    if not p.is_file():
+        raise error("this is not a regular file", file)
+    if size > limit:
+        raise error(f"the file is {size / 2**20:.1f} MiB, more than the "
+                    f"{limit / 2**20:g} MiB {what} may have", file)
     try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError("the file is not UTF-8 text (is it a YAML file?)", file) from None
+        raw = p.read_bytes()
     except OSError as exc:
-        raise ScenarioError(f"cannot read the file: {exc.strerror or exc}", file) from None
-    return parse_yaml(text, file)
-
-
-def parse_yaml(text: str, file: str = "<string>") -> tuple[Any, dict[PathT, Pos]]:
-    """Parse YAML text safely; returns (data, positions by id path)."""
+        raise error(f"cannot read the file: {exc.strerror or exc}", file) from None
+    if b"\x00" in raw:
+        raise error("the file is binary, not UTF-8 text (is it a YAML file?)", file)
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise error("the file is not UTF-8 text (is it a YAML file?)", file) from None
+
+
+def compose(text: str, file: str = "<string>", *, what: str = "a scenario needs at least "
+            "`products`", error: type[InputError] = ScenarioError) -> yaml.Node:
+    """The node tree of one YAML document, with every guard applied (syntax, one document,
+    not empty, nesting depth, alias expansion). ``what`` completes "the file is empty: ..."."""
+    loader = SafeLoader(text)
+    try:
+        nodes = []
+        while loader.check_node():
+            nodes.append(loader.get_node())
+    except _TooDeep as exc:
+        raise error([Issue(file, exc.mark.line + 1, exc.mark.column + 1, "",
+                           f"nested more than {MAX_DEPTH} levels deep; flatten the document")],
+                    file) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ScenarioError([Issue(file, line, col, "", f"not valid YAML: {problem}")],
-                            file) from None
+        from .errors import explain_yaml
+
+        raise error([Issue(file, line, col, "", explain_yaml(problem))], file) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"not valid YAML: {_first_line(exc)}", file) from None
+        raise error(f"not valid YAML: {_first_line(exc)}", file) from None
+    finally:
+        loader.dispose()
     if not nodes or nodes[0] is None:
-        raise ScenarioError("the file is empty: a scenario needs at least `products`", file)
+        raise error(f"the file is empty: {what}", file)
     if len(nodes) > 1:
-        raise ScenarioError([Issue(file, nodes[1].start_mark.line + 1, 1, "",
-                                   "the file holds several YAML documents (---); keep one")], file)
-    reader = _Reader(file)
-    _check_expansion(nodes[0], file)
-    data = reader.convert(nodes[0], (), frozenset())
+        raise error([Issue(file, nodes[1].start_mark.line + 1, 1, "",
+                           "the file holds several YAML documents (---); keep one")], file)
+    _check_expansion(nodes[0], file, error)
+    return nodes[0]
+
+
+def construct(root: yaml.Node, file: str, error: type[InputError] = ScenarioError
+              ) -> tuple[Any, dict[PathT, Pos]]:
+    """Plain data of a composed document (safe tags only, no duplicate keys) and positions."""
+    reader = _Reader(file, error)
+    data = reader.convert(root, (), frozenset())
     return data, reader.positions
+
+
+def read_yaml(path: str | Path) -> tuple[Any, dict[PathT, Pos]]:
+    """Read one YAML file safely; returns (data, positions by id path)."""
+    return parse_yaml(read_text(path), str(path))
+
+
+def parse_yaml(text: str, file: str = "<string>") -> tuple[Any, dict[PathT, Pos]]:
+    """Parse YAML text safely; returns (data, positions by id path)."""
+    return construct(compose(text, file), file)
+
+
+def parse_value(text: str, where: str = "--set") -> Any:
+    """One value written on the command line (``--set``), read as YAML with every guard
+    (depth, aliases, tags); text that is not valid YAML stays text, a blank is ``""``."""
+    if not text.strip():
+        return ""
+    try:
+        root = compose(text, where, error=InputError)
+    except InputError as exc:
+        message = exc.issues[0].message if exc.issues else ""
+        if message.startswith("the file is empty"):
+            return None  # only a comment
+        if message.startswith(("not valid YAML", "the file holds several")):
+            return text
+        raise
+    return construct(root, where, InputError)[0]
+
+
+#: Folders beyond the scenario's own that ``extends:`` and data files may reach (--allow-path).
+ALLOWED_PATHS: list[Path] = []
+
+
+def allow_paths(paths: list[str | Path] | tuple[str | Path, ...]) -> None:
+    """Let ``extends:`` and data-file paths reach these folders too (``--allow-path``)."""
+    ALLOWED_PATHS[:] = [Path(p).resolve() for p in paths]
+
+
+@contextlib.contextmanager
+def allowing(paths: list[str | Path] | tuple[str | Path, ...]) -> Iterator[None]:
+    """Let ``extends:`` and data files reach ``paths`` too while the block runs (an optimiser
+    checking the scenario it wrote, which extends its input wherever that lives)."""
+    saved = list(ALLOWED_PATHS)
+    ALLOWED_PATHS.extend(Path(p).resolve() for p in paths)
+    try:
+        yield
+    finally:
+        ALLOWED_PATHS[:] = saved
+
+
+def confine(ref: str, relative_to: Path, root: Path) -> tuple[Path, str | None]:
+    """Resolve the path ``ref`` written in a file of folder ``relative_to``; returns (path,
+    why it is refused or None). A path must stay inside ``root`` (the top scenario's folder
+    tree), the working folder's tree or an ``ALLOWED_PATHS`` folder, after following
+    symbolic links: a scenario from elsewhere cannot make supplylab read ``/etc/passwd``."""
+    target = (relative_to / ref).resolve()
+    roots = [root.resolve(), Path.cwd().resolve(), *ALLOWED_PATHS]
+    if any(target == r or target.is_relative_to(r) for r in roots):
+        return target, None
+    return target, (f"{ref!r} is outside the scenario's folder ({root}); to allow it, run "
+                    f"supplylab --allow-path {target.parent} COMMAND ...")
 
 
 class _Dumper(yaml.SafeDumper):

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..scenario.distributions import _Law
-from ..scenario.schema import Product, Promotion
+from ..scenario.schema import Customer, Product, Promotion, ScenarioModel
+from .streams import Streams
 
 CHUNK_DAYS = 28.0
 DAYS_PER_MONTH = 365.0 / 12.0
@@ -55,6 +56,22 @@ class CustomerDemand:
     trend_per_year: float = 0.0
     promos: list[PromoEffect] = field(default_factory=list)
     time_of_day: float | None = None  # (b) fixed order time within the day
+    _log_weights: np.ndarray | None = field(default=None, init=False, repr=False)
+
+    @property
+    def log_weights(self) -> np.ndarray:
+        """log of the mix weights (the keys of the Gumbel top-k line sampler), cached."""
+        if self._log_weights is None:
+            with np.errstate(divide="ignore"):
+                self._log_weights = np.log(self.weights)
+        return self._log_weights
+
+    def discount(self, pi: int, now: float) -> float:
+        """Share of the price taken off product ``pi`` at ``now`` by a running promotion."""
+        for pr in self.promos:
+            if pr.product == pi and pr.start <= now < pr.end:
+                return pr.discount
+        return 0.0
 
     # ------------------------------------------------------------------ modulation
     def base_factor(self, t: np.ndarray) -> np.ndarray:
@@ -90,8 +107,16 @@ class CustomerDemand:
                 out[during, kq] *= factor
         return out
 
+    @property
+    def modulated(self) -> bool:
+        """Whether the rate varies in time (seasonality, weekly pattern, trend, promotions)."""
+        return (self.seasonality is not None or self.weekly is not None
+                or bool(self.trend_per_year) or bool(self.promos))
+
     def peak_factor(self, t0: float, t1: float) -> float:
         """An upper bound of the order-rate multiplier over [t0, t1)."""
+        if not self.modulated:
+            return 1.0 * 1.02 + 1e-12  # the head-room below, on a constant factor of 1
         grid = np.arange(math.floor(t0), math.ceil(t1) + 1, 0.5)
         grid = grid[(grid >= t0 - 1) & (grid <= t1 + 1)]
         f = self.base_factor(np.maximum(grid, 0.0))
@@ -175,9 +200,11 @@ def sample_customer(cd: CustomerDemand, t0: float, t1: float
         cum = np.cumsum(cd.weights)
         flat = np.searchsorted(cum, rng.random(n) * cum[-1], side="right")
     else:
-        w = cd.weights[None, :] if pf is None else cd.weights[None, :] * pf
-        with np.errstate(divide="ignore"):
-            logw = np.log(np.broadcast_to(w, (n, nprod)))
+        if pf is None:
+            logw = np.broadcast_to(cd.log_weights, (n, nprod))
+        else:
+            with np.errstate(divide="ignore"):
+                logw = np.log(cd.weights[None, :] * pf)
         # Gumbel top-k: the k largest of log w + Gumbel noise are a weighted sample without
         # replacement (successive sampling); only the top kmax need ordering
         keys = logw + rng.gumbel(size=(n, nprod))
@@ -238,3 +265,50 @@ def expected_units(cd: CustomerDemand) -> np.ndarray:
     else:
         q = np.full(len(cd.products), cd.quantity.mean())
     return lines * share * np.maximum(q, 1.0)
+
+
+def build_demand(sc: ScenarioModel, customers: list[Customer], pidx: dict[str, int],
+                 streams: Streams) -> list[CustomerDemand]:
+    """The order stream of every customer that buys something, with its promotions."""
+    out = []
+    products = {p.id: p for p in sc.products}
+    for ci, c in enumerate(customers):
+        rng = streams.rng("customer", c.id, "demand")
+        common = dict(index=ci, rng=rng, scale=c.scale, trend_per_year=c.trend_per_year,
+                      seasonality=None if c.seasonality is None else np.asarray(c.seasonality),
+                      weekly=None if c.weekly is None else np.asarray(c.weekly))
+        if c.demand is not None:
+            prods = [p for p in c.demand]
+            cd = CustomerDemand(form="daily", products=np.asarray([pidx[p] for p in prods]),
+                                weights=np.asarray([c.demand[p].mean() for p in prods], float),
+                                daily=[c.demand[p] for p in prods],
+                                time_of_day=c.order_time_of_day, **common)
+        elif c.orders_per_day:
+            prods = [p for p, w in c.product_mix.items() if w > 0]
+            if not prods:
+                continue
+            qty = c.quantity
+            if isinstance(qty, dict):
+                qty = {pidx[p]: law for p, law in qty.items()}
+            cd = CustomerDemand(form="orders", products=np.asarray([pidx[p] for p in prods]),
+                                weights=np.asarray([c.product_mix[p] for p in prods], float),
+                                rate=c.orders_per_day, lines=c.lines_per_order, quantity=qty,
+                                **common)
+        else:
+            continue
+        for pr in sc.promotions:
+            if pr.targets and c.tier not in pr.targets and c.id not in pr.targets:
+                continue
+            involved = {pr.product, *pr.cross_effects}
+            if not involved & set(prods):
+                continue
+            lift = promo_lift(pr, products[pr.product])
+            length = pr.end_day - pr.start_day
+            dip = (max(0.0, 1.0 - pr.pull_forward * (lift - 1.0) * length / pr.dip_days)
+                   if pr.dip_days > 0 else 1.0)
+            cd.promos.append(PromoEffect(pr.start_day, pr.end_day, pidx[pr.product], lift,
+                                         pr.end_day + pr.dip_days, dip,
+                                         {pidx[q]: s for q, s in pr.cross_effects.items()},
+                                         pr.discount))
+        out.append(cd)
+    return out

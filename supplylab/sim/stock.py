@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..scenario.schema import RQ, RS, SS, BaseStock, Facility
@@ -18,6 +19,9 @@ from .resources import Lane, Source
 
 if TYPE_CHECKING:
     from .engine import Model
+
+#: route kinds: from a stock point, through a cross-dock, direct from a supplier
+CLASSIC, CROSS, DIRECT = "classic", "cross_dock", "direct"
 
 
 class Line:
@@ -48,7 +52,7 @@ class Route:
     """
 
     __slots__ = ("r", "base", "pbase", "fbase", "ci", "pi", "kind", "fi", "sp", "lane", "src",
-                 "inbound", "key")
+                 "inbound", "key", "station", "quality", "promo")
 
     def __init__(self, r: int, ci: int, pi: int, kind: str, fi: int, sp: StockPoint | None,
                  lane: Lane, src: Source | None, inbound: Lane | None) -> None:
@@ -59,13 +63,16 @@ class Route:
         self.key: tuple = ()
         self.ci, self.pi, self.kind, self.fi = ci, pi, kind, fi
         self.sp, self.lane, self.src, self.inbound = sp, lane, src, inbound
+        self.station: Any = None  # the serving site's processing station (None: supplier)
+        self.quality: tuple[float, float, Any] | None = None  # damage, doc errors, uniforms
+        self.promo: Any = None  # the customer's demand stream when it has promotions
 
 
 class Order:
     """A customer order that could not be completed at entry (has backordered lines)."""
 
     __slots__ = ("ci", "t0", "requested", "promised", "pending", "first_full", "last", "lost",
-                 "bad", "lines", "counted", "per")
+                 "bad", "lines", "filled", "counted", "per")
 
     def __init__(self, ci: int, t0: float, requested: float, promised: float, counted: bool,
                  per: int) -> None:
@@ -79,6 +86,7 @@ class Order:
         self.lost = False
         self.bad = False
         self.lines: list[Route] = []
+        self.filled: list[Route] = []  # lines served in full from stock at entry
         self.counted = counted
         self.per = per
 
@@ -86,12 +94,20 @@ class Order:
 class StockPoint:
     """Stock of one product at one site: on hand, pipeline, backlog and its policy."""
 
+    __slots__ = ("fi", "pi", "fac", "policy", "kind", "_rule", "_replenish", "periodic",
+                 "on_hand", "on_order", "backlog_units", "backlog", "pipeline", "supplier",
+                 "upstream", "in_lane", "downstream", "echelon", "echelon_shift", "mean_lead",
+                 "classes", "protect", "_critical", "t_last", "area_onhand", "area_backlog",
+                 "area_pipeline", "cycles", "cycles_ok", "stocked_out", "initial", "received",
+                 "shipped", "restocked")
+
     def __init__(self, model: Model, fi: int, pi: int, fac: Facility, policy: Any) -> None:
-        self.model = model
         self.fi, self.pi = fi, pi
         self.fac = fac
         self.policy = policy
         self.kind = type(policy).__name__
+        self._rule = _order_qty(policy)
+        self._replenish: Callable[[StockPoint, float, float], None] = model.replenishment.replenish
         self.periodic = fac.review_period_days > 0 or isinstance(policy, RS)
         self.on_hand = 0.0
         self.on_order = 0.0
@@ -150,23 +166,33 @@ class StockPoint:
     # ------------------------------------------------------------------ policy
     def review(self, now: float) -> None:
         """Apply the policy on the inventory position at ``now``; order what it asks for."""
-        ip = self.position()
-        pol = self.policy
-        shift = self.echelon_shift
-        q = 0.0
-        if isinstance(pol, SS):
-            if ip <= pol.s + shift:
-                q = pol.S + shift - ip
-        elif isinstance(pol, BaseStock):
-            if ip < pol.level + shift:
-                q = pol.level + shift - ip
-        elif isinstance(pol, RQ):
-            if ip <= pol.r + shift:
-                q = pol.Q * (math.floor((pol.r + shift - ip) / pol.Q) + 1)
-        elif isinstance(pol, RS) and ip < pol.S + shift:
-            q = pol.S + shift - ip
+        ip = self.on_hand + self.on_order - self.backlog_units  # position(), inlined
+        if self.echelon:
+            for d in self.downstream:
+                ip += d.on_hand + d.on_order - d.backlog_units
+        q = self._rule(ip, self.echelon_shift)
         if q > 0:
-            self.model.replenish(self, math.ceil(q - 1e-9), now)
+            self._replenish(self, math.ceil(q - 1e-9), now)
+
+
+def _order_qty(pol: Any) -> Callable[[float, float], float]:
+    """The policy's order quantity as a function of (inventory position, echelon shift).
+
+    Chosen once per stock point, so a review costs no type dispatch.
+    """
+    if isinstance(pol, SS):
+        s, S = pol.s, pol.S
+        return lambda ip, shift: S + shift - ip if ip <= s + shift else 0.0
+    if isinstance(pol, BaseStock):
+        level = pol.level
+        return lambda ip, shift: level + shift - ip if ip < level + shift else 0.0
+    if isinstance(pol, RQ):
+        r, Q = pol.r, pol.Q
+        return lambda ip, shift: (Q * (math.floor((r + shift - ip) / Q) + 1)
+                                  if ip <= r + shift else 0.0)
+    assert isinstance(pol, RS)
+    S = pol.S
+    return lambda ip, shift: S + shift - ip if ip < S + shift else 0.0
 
 
 def order_up_to(pol: Any) -> float:

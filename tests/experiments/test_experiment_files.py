@@ -153,7 +153,7 @@ def test_every_problem_is_reported_in_one_pass(folder: Path) -> None:
 def test_yaml_syntax_error_and_duplicate_key_and_not_a_mapping(folder: Path) -> None:
     path = write(folder, "name: e\nparameters: [1, 2\n")
     (issue,) = issues_of(path)
-    assert issue.line == 3 and "invalid YAML" in issue.message
+    assert issue.line == 3 and "not valid YAML" in issue.message
     path = write(folder, GOOD + "seed: 4\n")
     issue = one(issues_of(path), "seed")
     assert issue.line == 10 and "duplicate key" in issue.message
@@ -180,6 +180,6 @@ def test_cli_exits_2_and_prints_positioned_messages(folder: Path, capsys) -> Non
     assert f"{path}:7:1: replicatons: unknown key 'replicatons'; did you mean 'replications'?" in err
     assert not (folder / "out").exists()  # nothing ran, nothing written
     assert main(["sweep", str(folder / "nope.yaml")]) == 2
-    assert "cannot read experiment file" in capsys.readouterr().err
+    assert "cannot read the file" in capsys.readouterr().err
     assert main(["sweep", str(write(folder, GOOD)), "--workers", "2", "--dask", "local"]) == 2
     assert "either --workers or --dask" in capsys.readouterr().err

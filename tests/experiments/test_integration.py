@@ -32,7 +32,7 @@ def test_real_engine_replications_are_identical_serially_and_on_processes(small)
     assert doc["horizon_days"] == 60 and doc["warmup_days"] == 5
     assert doc["audit"] == {"units_conserved": True}
     assert {"tier", "product", "facility", "operator", "abc_class", "customer"} <= set(doc["by"])
-    assert not a.timeseries().empty
+    assert not a.timeseries.empty and a.timeseries["key"].dtype == "int64"
 
 
 def test_real_engine_crn_identical_scenarios_differ_by_zero(small) -> None:
@@ -72,9 +72,12 @@ def test_compare_command_json_and_out(tmp_path: Path, capsys) -> None:
                  "--set", f"{S_PATH}=8", "--json", "--workers", "1", "--out", str(tmp_path)])
     assert code == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["baseline"] == "small single site" and doc["replications"] == 2
-    assert doc["differences"]["small single site#2"]["fill_rate"]["diff"] == 0.0
-    assert doc["alternatives"]["small single site"]["horizon_days"] == 30
+    # alternatives are labelled by file name (the scenario's name stays in its document)
+    stem = SMALL.stem
+    assert doc["baseline"] == stem and doc["replications"] == 2
+    assert doc["differences"][f"{stem}#2"]["fill_rate"]["diff"] == 0.0
+    assert doc["alternatives"][stem]["horizon_days"] == 30
+    assert doc["alternatives"][stem]["scenario"] == "small single site"
     assert (tmp_path / "differences.csv").is_file()
     assert main(["compare", str(SMALL)]) == 2
     assert "at least two" in capsys.readouterr().err

@@ -11,6 +11,7 @@ import pytest
 from supplylab.errors import ExperimentError, SupplylabError
 from supplylab.experiments import Results, replicate
 from supplylab.experiments.synthetic import SyntheticScenario, run_synthetic
+from supplylab.io import OutputError
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +47,9 @@ def test_document_follows_results_md(res: Results) -> None:
     assert doc["scenario_sha256"] == SyntheticScenario().sha256 and doc["horizon_days"] == 70.0
     fr = doc["kpis"]["fill_rate"]
     assert fr["values"] == res.values("fill_rate") and fr["ci95"][0] < fr["mean"] < fr["ci95"][1]
-    assert set(doc["by"]) == {"tier", "product"}  # weeks go to timeseries.csv, not "by"
+    assert set(doc["by"]) == {"tier", "product", "week"}
     assert set(doc["by"]["tier"]["gold"]["fill_rate"]) == {"mean", "ci95"}
+    assert list(doc["by"]["week"]) == [str(w) for w in range(10)]  # in period order
     assert doc["audit"] == {"units_conserved": True}
 
 
@@ -62,17 +64,41 @@ def test_defaults_come_from_the_scenario_and_days_override_horizon() -> None:
     sc = SyntheticScenario().with_overrides({"simulation.replications": 3, "simulation.seed": 8})
     res = replicate(sc, run_fn=run_synthetic, days=14)
     assert res.n == 3 and res.seed == 8 and res.horizon_days == 14
-    assert set(res.kpis[res.kpis["dimension"] == "week"]["key"]) == {"0", "1"}
+    assert set(res.timeseries["key"]) == {0, 1}
 
 
-def test_write_creates_three_files_with_the_documented_rows(tmp_path, res: Results) -> None:
+def test_write_creates_the_documented_files_each_row_once(tmp_path, res: Results) -> None:
     res.write(tmp_path)
     assert json.loads((tmp_path / "results.json").read_text())["replications"] == 4
     kpis = pd.read_csv(tmp_path / "kpis.csv", keep_default_na=False)
-    assert len(kpis) == len(res.kpis)
-    assert kpis["value"].tolist() == res.kpis["value"].tolist()  # full precision round trip
     ts = pd.read_csv(tmp_path / "timeseries.csv")
     assert set(ts["dimension"]) == {"week"} and len(ts) == 4 * 10
+    assert "week" not in set(kpis["dimension"])  # the weekly rows are written once
+    assert len(kpis) + len(ts) == len(res.kpis)
+    no_weeks = res.kpis[res.kpis["dimension"] != "week"]
+    assert kpis["value"].tolist() == no_weeks["value"].tolist()  # exact round trip
+    assert ts["key"].tolist() == res.timeseries["key"].tolist()
+    # floats at their shortest exact representation, not 17 digits
+    text = (tmp_path / "kpis.csv").read_text()
+    for line, value in zip(text.splitlines()[1:], no_weeks["value"], strict=True):
+        assert line.rsplit(",", 1)[1] in (repr(value), "")
+    summary = pd.read_csv(tmp_path / "summary.csv", keep_default_na=False)
+    assert list(summary.columns) == ["dimension", "key", "kpi", "mean", "ci_low", "ci_high",
+                                     "half_width", "n"]
+    overall = summary[summary["dimension"] == "all"].set_index("kpi")
+    assert overall.loc["fill_rate", "mean"] == pytest.approx(res.summary().set_index("kpi")
+                                                            .loc["fill_rate", "mean"])
+    assert set(summary["dimension"]) == {"all", "tier", "product", "week"}
+    assert (summary["n"] == 4).all()
+
+
+def test_timeseries_is_a_property_with_integer_periods_in_order(res: Results) -> None:
+    ts = res.timeseries
+    assert ts["key"].dtype == "int64"
+    first = ts[ts["replication"] == 0]
+    assert list(dict.fromkeys(first["key"])) == list(range(10))
+    weekly = res.summary("week")
+    assert weekly["key"].dtype == "int64" and weekly["key"].is_monotonic_increasing
 
 
 def test_write_is_atomic_a_failing_write_leaves_the_old_file(tmp_path, res: Results,
@@ -86,10 +112,14 @@ def test_write_is_atomic_a_failing_write_leaves_the_old_file(tmp_path, res: Resu
         raise OSError("no space left on device")
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError, match="cannot write"):  # exit 2 with the path
         res.write(tmp_path)
     assert (tmp_path / "kpis.csv").read_bytes() == before
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    assert (tmp_path / "INCOMPLETE").is_file()  # the folder says it is not complete
+    monkeypatch.undo()
+    res.write(tmp_path)
+    assert not (tmp_path / "INCOMPLETE").exists()
 
 
 def test_failed_replication_raises_with_its_index() -> None:

@@ -49,6 +49,22 @@ def test_bad_files_raise_input_error_naming_the_file(tmp_path: Path, text: str, 
     assert err.value.exit_code == 2
 
 
+def test_data_complete_before_nul_padding_ends_there(tmp_path: Path) -> None:
+    """Holmberg p47's copy has NUL padding followed by leftovers of an older file: complete
+    data before the padding is read; without the padding the same leftovers are refused, and
+    data cut short by padding reads on across it."""
+    data = "2 2\n10 5\n10 6\n3 4\n1 2 3 4\n"
+    (tmp_path / "padded").write_text(data + "\x00" * 8 + "39. 336. 332.\n")
+    fp = read_instance(tmp_path / "padded", "holmberg")
+    np.testing.assert_array_equal(fp.cost, [[1, 2], [3, 4]])
+    (tmp_path / "junk").write_text(data + "39. 336. 332.\n")
+    with pytest.raises(InputError, match="3 unexpected tokens"):
+        read_instance(tmp_path / "junk", "holmberg")
+    (tmp_path / "split").write_text(data[:-4] + "\x00\x00" + data[-4:])
+    np.testing.assert_array_equal(read_instance(tmp_path / "split", "holmberg").cost,
+                                  [[1, 2], [3, 4]])
+
+
 def test_missing_file_and_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not found"):
         read_instance(tmp_path / "nope.txt")
@@ -195,7 +211,7 @@ def test_cli_network_json_and_placeholders(facility_dir: Path) -> None:
                               "--format", "holmberg", "--single-source"])
     assert res.exit_code == 0 and "8848" in res.output
     res = runner.invoke(app, ["optimize", "inventory"])
-    assert isinstance(res.exception, InputError) and "not available yet" in str(res.exception)
+    assert isinstance(res.exception, InputError) and "--willems" in str(res.exception)
 
 
 def test_user_hook_adds_a_constraint() -> None:

@@ -93,7 +93,7 @@ def test_orlib_single_source_infeasible_names_capacity(facility_dir: Path, name:
     assert err.value.exit_code == 3
 
 
-@pytest.mark.parametrize("k", [1, 2, 3, 4, 13, 41])
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 13, 41, 47])
 def test_holmberg_single_source(facility_dir: Path, k: int) -> None:
     folder = facility_dir / "sscflp" / "holmberg"
     published = (folder / "optimal_values_os.txt").read_text().split()[k - 1]
@@ -139,3 +139,27 @@ def test_capa_needs_capacity_parameter(facility_dir: Path) -> None:
         read_instance(facility_dir / "orlib" / "capa.txt")
     fp = read_instance(facility_dir / "orlib" / "capa.txt", capacity=8000)
     assert (fp.m, fp.n) == (100, 1000) and (fp.capacity == 8000).all()
+
+
+def test_benchmark_reads_only_the_files_it_solves(facility_dir: Path, monkeypatch,
+                                                  capsys) -> None:
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_network_design", Path(__file__).resolve().parents[2] / "bench" / "network_design.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, bench)  # dataclasses look their module up
+    spec.loader.exec_module(bench)
+    read: list[str] = []
+
+    def spy(path, *args, **kwargs):
+        read.append(Path(path).name)
+        return read_instance(path, *args, **kwargs)
+
+    monkeypatch.setattr(bench, "read_instance", spy)
+    assert len(bench.cases(False, {"holmberg", "orlib"})) > 100 and read == []
+    assert bench.main(["--sets", "holmberg", "--only", "p47", "--no-pulp"]) == 0
+    assert read == ["p47"]
+    assert "published optimum reached: 1/1" in capsys.readouterr().out

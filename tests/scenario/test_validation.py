@@ -222,12 +222,15 @@ def test_tier_mix_must_sum_to_one(issues: Issues) -> None:
     assert i.line == line_of(text, "tier_mix")
 
 
-def test_promotion_outside_the_horizon(issues: Issues) -> None:
+def test_promotion_after_the_horizon_is_ignored_with_a_note() -> None:
+    from supplylab.scenario import loads
+    from supplylab.scenario.checks import events_after_horizon
+
     text = BASE + "promotions:\n  - {id: PR, product: P1, start_day: 150, end_day: 160, discount: 0.1}\n"
-    i = only(issues(text))
-    assert i.path == "promotions.PR.start_day"
-    assert i.message == "promotion starts on day 150, after the horizon (100 days)"
-    assert i.line == line_of(text, "- {id: PR")
+    sc = loads(text)  # valid: the same rule as --days (ignored, with a note), not an error
+    assert events_after_horizon(sc) == ["promotion PR starts on day 150, after the 100-day "
+                                        "horizon: ignored"]
+    assert events_after_horizon(sc, 200) == []
 
 
 def test_promotion_ends_before_it_starts(issues: Issues) -> None:

@@ -9,6 +9,7 @@ import pytest
 from supplylab.errors import AuditError
 from supplylab.sim import engine, run_replication
 from supplylab.sim.audit import audit
+from supplylab.sim.replenishment import Replenishment
 
 from .helpers import single_site
 
@@ -31,13 +32,13 @@ def test_audit_holds_and_catches_a_broken_conservation(monkeypatch):
     assert not report.units_conserved
     assert report.imbalances[0][:2] == ("W", "P")
 
-    original = engine.Model._receive
+    original = Replenishment.receive
 
     def leaky(self, sp, sid, units, ordered):  # loses one unit of every receipt
         original(self, sp, sid, units - 1 if units > 1 else units, ordered)
-        self.supplier_shipped[sp.pi] += 0
+        self.m.ledger.supplier_shipped[sp.pi] += 0
 
-    monkeypatch.setattr(engine.Model, "_receive", leaky)
+    monkeypatch.setattr(Replenishment, "receive", leaky)
     with pytest.raises(AuditError, match="not conserved"):
         run_replication(sc, 5, 0)
 

@@ -1,0 +1,214 @@
+"""Method choice and the Lagrangian pipeline for the hard facility-location instances.
+
+``NetworkOptions.method``: ``mip`` (the formulation handed to the solver as it is),
+``lagrangian`` (below) or ``auto`` (lagrangian for capacitated problems of at least
+:data:`AUTO_MIN_ARCS` arcs that it applies to, the plain MIP otherwise; the result's ``method``
+says which ran).
+
+The pipeline: (1) subgradient optimisation of the Lagrangian bound (demand rows relaxed,
+:mod:`~supplylab.optimize.lagrangian`), costing every new open-site vector it meets
+(Lagrangian rounding, :mod:`~supplylab.optimize.heuristics`); (2) site local search from the
+best one; (3) reduced-cost fixing of sites (:mod:`~supplylab.optimize.fixing`), then a short
+second subgradient pass on the fixed problem and fixing again; (4) the strong MIP with the
+fixed sites, the valid rows of :mod:`~supplylab.optimize.cuts` and the incumbent as a start,
+handed to HiGHS for the rest of the time (linking rows added lazily when the free sites
+have at least :data:`LAZY_MIN_ARCS` arcs). The lower bound reported is
+``max(L*, min(bound of the reduced MIP, incumbent at fixing))`` (a site fixed away can only
+hold solutions costing more than that incumbent), so ``gap`` and ``proven`` are exact.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from supplylab.errors import InputError
+from supplylab.optimize.cuts import add_valid_rows
+from supplylab.optimize.fixing import fix_arcs, fix_sites
+from supplylab.optimize.formulation import BuildContext, build_model
+from supplylab.optimize.heuristics import Incumbent, local_search
+from supplylab.optimize.lagrangian import FacilityData, subgradient
+from supplylab.optimize.linear import LinearModel
+from supplylab.optimize.problem import NetworkDesignProblem, NetworkOptions, site_mask
+from supplylab.optimize.solver import SolveOutcome, solve
+
+if TYPE_CHECKING:
+    from supplylab.optimize.network import NetworkSolution
+
+MethodName = Literal["auto", "mip", "lagrangian"]
+
+#: ``auto`` uses the Lagrangian pipeline from this many site-customer arcs (m * n) up
+AUTO_MIN_ARCS = 4000
+#: the reduced MIP adds its x_ij <= y_i rows lazily from this many arcs of free sites
+LAZY_MIN_ARCS = 20_000
+#: share of the time limit for the first subgradient pass, and its cap without a limit (s)
+LAGRANGIAN_SHARE = 0.35
+LAGRANGIAN_DEFAULT_S = 40.0
+
+
+def lagrangian_obstacle(problem: NetworkDesignProblem, options: NetworkOptions,
+                        no_goods: Sequence[np.ndarray] = ()) -> str | None:
+    """Why the Lagrangian pipeline does not apply to this study (None when it does)."""
+    if problem.levels:
+        return "capacity levels (several sizes per site)"
+    if problem.staged or problem.arc_capacity is not None or problem.sqrt_costs:
+        return "upper echelons, periods, lane capacities or inventory costs"
+    reasons = [("service-share rules", bool(options.service_share)),
+               ("a CO2 cap", options.co2_cap is not None),
+               ("soft capacity (capacity_penalty)", options.capacity_penalty is not None),
+               ("min_open/max_open", options.min_open is not None
+                or options.max_open is not None),
+               ("no-good cuts (N best)", bool(no_goods)),
+               ("a user hook", options.hook is not None),
+               ("the CBC solver", options.solver.solver != "highs")]
+    for what, present in reasons:
+        if present:
+            return what
+    return None
+
+
+def choose_method(problem: NetworkDesignProblem, options: NetworkOptions,
+                  no_goods: Sequence[np.ndarray] = ()) -> Literal["mip", "lagrangian"]:
+    """The method ``options.method`` asks for, resolving ``auto`` by applicability and size."""
+    method = options.method
+    if method == "mip":
+        return "mip"
+    obstacle = lagrangian_obstacle(problem, options, no_goods)
+    if method == "lagrangian":
+        if obstacle is not None:
+            raise InputError(f"method 'lagrangian' does not support {obstacle}: "
+                             f"use method 'mip' or 'auto'", file=problem.name)
+        return "lagrangian"
+    capacitated = problem.capacity is not None and bool(np.isfinite(problem.capacity).all())
+    if obstacle is None and capacitated and problem.m * problem.n >= AUTO_MIN_ARCS:
+        return "lagrangian"
+    return "mip"
+
+
+def facility_data(model: LinearModel, ctx: BuildContext) -> FacilityData:
+    """The plain CFLP of a built model: arc costs and bounds as the builders set them."""
+    problem, options = ctx.problem, ctx.options
+    blk = model.blocks["assign"]
+    cost = blk.cost.reshape(problem.m, problem.n).copy()
+    cost[blk.upper.reshape(problem.m, problem.n) <= 0.0] = np.inf
+    upper = np.zeros(problem.m, dtype=bool)
+    upper[ctx.level_site] = model.blocks["open"].upper > 0.5
+    lower = site_mask(problem, options.forced_open)
+    if options.existing_policy == "keep" and problem.existing is not None:
+        lower |= problem.existing.astype(bool)
+    fixed = np.zeros(problem.m)
+    cap = np.full(problem.m, np.inf)
+    fixed[ctx.level_site] = ctx.level_fixed
+    cap[ctx.level_site] = ctx.level_capacity
+    return FacilityData(fixed, cap, problem.demand.astype(float), cost, lower & upper, upper,
+                        options.single_source)
+
+
+def _start_vector(model: LinearModel, ctx: BuildContext, inc: Incumbent) -> np.ndarray:
+    x = np.zeros(model.ncols)
+    x[ctx.z] = inc.y[ctx.level_site].astype(float)
+    x[ctx.x.reshape(-1)] = inc.x.reshape(-1)
+    return x
+
+
+def _remaining(limit: float | None, t0: float) -> float | None:
+    return None if limit is None else max(1.0, limit - (time.perf_counter() - t0))
+
+
+def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
+                     ) -> NetworkSolution | None:
+    """Run the pipeline; None when the heuristics find no feasible solution (the caller then
+    solves the plain MIP, which proves infeasibility or finds one)."""
+    from supplylab.optimize.network import extract
+
+    t0 = time.perf_counter()
+    sopts = options.solver
+    gap = sopts.mip_rel_gap
+    limit = sopts.time_limit_s
+    model, ctx = build_model(problem, options)
+    data = facility_data(model, ctx)
+    budget = LAGRANGIAN_DEFAULT_S if limit is None else LAGRANGIAN_SHARE * limit
+    inc = Incumbent(data)
+    first = subgradient(data, lambda: inc.value, lambda p: inc.offer(p.y),
+                        time_limit_s=0.4 * budget, rel_gap=gap)
+    local_search(inc, first.best, time_limit_s=max(2.0, 0.35 * budget))
+    if inc.y is None:
+        return None
+    lower_bound = first.best.bound
+    iterations = first.iterations
+    lo, up = fix_sites(data, first.best, inc.value)
+    fixed, point = data, first.best
+    if (up & ~lo).any() and inc.value - lower_bound > gap * abs(inc.value):
+        fixed = data.with_bounds(lo, up)
+        second = subgradient(fixed, lambda: inc.value, lambda p: inc.offer(p.y),
+                             lam0=first.best.lam, time_limit_s=0.25 * budget, rel_gap=gap)
+        iterations += second.iterations
+        point = second.best
+        local_search(inc, point, time_limit_s=max(1.0, 0.1 * budget))
+        lo, up = fix_sites(fixed, point, inc.value)
+        # the fixed problem's bound holds for the whole problem up to the incumbent
+        lower_bound = max(lower_bound, min(second.best.bound, inc.value))
+    arcs = fix_arcs(fixed.with_bounds(lo, up), point, inc.value)
+    ub_at_fixing = inc.value
+    lag_s = time.perf_counter() - t0
+    stats = {"lagrangian_bound": first.best.bound, "iterations": iterations,
+             "heuristic_evaluations": inc.evaluated,
+             "fixed_open": int((lo & ~data.open_lower).sum()),
+             "fixed_closed": int((~up & data.open_upper).sum()),
+             "free_sites": int((up & ~lo).sum()),
+             "arcs_removed": int((np.isfinite(data.cost) & ~arcs)[up].sum()),
+             "lagrangian_s": lag_s}
+    if inc.value - lower_bound <= gap * max(abs(inc.value), 1e-9):
+        out = _outcome(model, ctx, inc, lower_bound, gap, lag_s)
+        return _finish(extract(model, ctx, out, 0.0), stats)
+    ids = problem.site_ids
+    lazy = int((up & ~lo).sum()) * problem.n >= LAZY_MIN_ARCS
+    opts = replace(options, hook=add_valid_rows, lazy_linking=lazy,
+                   forced_open=tuple(sorted(set(options.forced_open)
+                                            | {ids[i] for i in np.flatnonzero(lo)})),
+                   forced_closed=tuple(sorted(set(options.forced_closed)
+                                              | {ids[i] for i in np.flatnonzero(~up)})),
+                   solver=replace(sopts, path="matrix", time_limit_s=_remaining(limit, t0)))
+    if data.single_source:
+        allowed = arcs if problem.allowed is None else arcs & problem.allowed.astype(bool)
+        problem = replace(problem, allowed=allowed)
+    reduced, rctx = build_model(problem, opts)
+    out = solve(reduced, opts.solver, start=_start_vector(reduced, rctx, inc))
+    stats["mip_s"] = out.solve_time_s
+    if not out.has_solution or out.objective is None or out.objective > inc.value:
+        bound = lower_bound if out.best_bound is None else max(
+            lower_bound, min(out.best_bound, ub_at_fixing))
+        res = _outcome(reduced, rctx, inc, bound, gap, time.perf_counter() - t0)
+        return _finish(extract(reduced, rctx, res, 0.0), stats)
+    mip_bound = out.best_bound if out.best_bound is not None else -math.inf
+    if out.status == "optimal":
+        mip_bound = max(mip_bound, out.objective * (1 - gap))
+    bound = max(lower_bound, min(mip_bound, ub_at_fixing))
+    rel = max(0.0, (out.objective - bound) / max(abs(out.objective), 1e-9))
+    status = "optimal" if rel <= gap else "feasible"
+    final = SolveOutcome(status, f"lagrangian + reduced MIP ({out.status_text})", out.objective,
+                         bound, rel, out.x, out.build_time_s, time.perf_counter() - t0,
+                         out.solver, "lagrangian")
+    return _finish(extract(reduced, rctx, final, 0.0), stats)
+
+
+def _outcome(model: LinearModel, ctx: BuildContext, inc: Incumbent, bound: float, gap: float,
+             seconds: float) -> SolveOutcome:
+    """The heuristic's solution as a solve outcome (optimal when the bound is within gap)."""
+    x = _start_vector(model, ctx, inc)
+    obj = float(model.column_arrays()[0] @ x + model.offset)
+    rel = max(0.0, (obj - bound) / max(abs(obj), 1e-9))
+    status: Literal["optimal", "feasible"] = "optimal" if rel <= gap else "feasible"
+    return SolveOutcome(status, "lagrangian bound and heuristic", obj, bound, rel, x, 0.0,
+                        seconds, "highs", "lagrangian")
+
+
+def _finish(sol: NetworkSolution, stats: dict[str, float]) -> NetworkSolution:
+    sol.method = "lagrangian"
+    sol.method_stats = stats
+    return sol

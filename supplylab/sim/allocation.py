@@ -1,0 +1,169 @@
+"""Allocation of short stock: backorders, their expiry, the allocation rule and rationing.
+
+Rules held here (docs/engine.md, "Allocation when stock is short"):
+- a line that cannot ship waits in its stock point's backlog for at most its wait (then its
+  open units are lost);
+- receipts serve the backlog by ``allocation.rule``: ``priority`` (a heap by priority key,
+  then arrival), ``fifo`` (by arrival) or ``fair_share`` (equal shares, repeatedly);
+- internal lines (a downstream stock point's replenishment) rank before every customer line;
+- stock rationing (``priority`` with ``protect_days > 0``): a class may only take stock above
+  its critical level, ``protect_days`` x the expected daily demand of the better classes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from typing import TYPE_CHECKING
+
+from . import kpis as K
+from .demand import expected_units
+from .stock import CLASSIC, Line, Order, Route, StockPoint
+
+if TYPE_CHECKING:
+    from .engine import Model
+
+INF = math.inf
+
+
+class Allocation:
+    """Backlogs of the stock points and the rule that serves them."""
+
+    def __init__(self, m: Model) -> None:
+        self.m = m
+        sc = m.sc
+        self.rule = sc.allocation.rule
+        self.priority = self.rule == "priority"
+        self.ship_complete = sc.allocation.partial_shipments == "ship_complete"
+        self.internal_key: tuple = (0,) * len(sc.allocation.priority_order)
+        self.backorder_cost = sc.costs.backorder_cost_per_unit_day
+
+    def setup_rationing(self) -> None:
+        """Expected daily demand per priority class at each stock point (critical levels)."""
+        m = self.m
+        protect = m.sc.allocation.protect_days
+        if not self.priority or protect <= 0:
+            return
+        rates: dict[tuple[int, int], dict[tuple, float]] = {}
+        for cd in m.demand:
+            for pi, u in zip(cd.products.tolist(), expected_units(cd).tolist(), strict=True):
+                rt = m.routing.route(cd.index, pi)
+                if rt.kind is not CLASSIC:
+                    continue
+                d = rates.setdefault((rt.fi, pi), {})
+                d[rt.key] = d.get(rt.key, 0.0) + u
+        for (fi, pi), d in rates.items():
+            if len(d) > 1:
+                sp = m.sites.sp[(fi, pi)]
+                sp.classes = sorted(d.items())
+                sp.protect = protect
+
+    def backorder(self, sp: StockPoint, order: Order | None, rt: Route | None, qty: float,
+                  now: float, deadline: float, downstream: StockPoint | None = None) -> Line:
+        """Put ``qty`` units in the stock point's backlog until ``deadline`` (days)."""
+        m = self.m
+        m.seq += 1
+        if downstream is not None:
+            key: tuple = self.internal_key
+        elif self.priority:
+            key = rt.key
+        else:
+            key = ()
+        line = Line(order, rt, qty, key, m.seq, downstream, now)
+        sp.backlog_units += qty
+        if self.priority:
+            heapq.heappush(sp.backlog, line)
+        else:
+            sp.backlog.append(line)
+        if order is not None:
+            order.pending += 1
+        if deadline < INF:
+            ev = m.env.timeout(deadline - m.env.now)
+            ev.callbacks.append(lambda _e, sp=sp, line=line: self._expire(sp, line))
+        return line
+
+    def _expire(self, sp: StockPoint, line: Line) -> None:
+        """A backordered line whose wait ran out is cancelled: a lost sale."""
+        if line.dead or line.open <= 0:
+            return
+        m = self.m
+        now = m.env.now
+        sp.touch(now)
+        line.dead = True
+        sp.backlog_units -= line.open
+        order = line.order
+        if order is not None:
+            m.outcomes.lost(line.route, line.open, now, order.per if order.counted else -1)
+            order.lost = True
+            order.pending -= 1
+            if order.pending == 0:
+                m.outcomes.close(order, now)
+        line.open = 0
+
+    def allocate(self, sp: StockPoint, now: float) -> None:
+        """Serve the backlog from on-hand stock by the allocation rule."""
+        if sp.backlog_units <= 0 or sp.on_hand <= 0:
+            return
+        bl = sp.backlog
+        if self.rule == "fair_share":
+            live = [ln for ln in bl if not ln.dead and ln.open > 0]
+            while sp.on_hand >= 1 and live:
+                share = max(1.0, math.floor(sp.on_hand / len(live)))
+                for ln in live:
+                    if sp.on_hand < 1:
+                        break
+                    self._fill(sp, ln, min(share, ln.open, sp.on_hand), now)
+                live = [ln for ln in live if ln.open > 0]
+            sp.backlog = [ln for ln in bl if not ln.dead and ln.open > 0]
+            return
+        skipped = []
+        priority = self.priority
+        ship_complete = self.ship_complete
+        while bl and sp.on_hand > 0:
+            ln = heapq.heappop(bl) if priority else bl.popleft()
+            if ln.dead or ln.open <= 0:
+                continue
+            avail = sp.on_hand
+            if sp.classes is not None and ln.downstream is None:
+                avail -= sp.critical(ln.key)
+                if avail <= 0:
+                    skipped.append(ln)
+                    continue
+            if ship_complete and ln.downstream is None and avail < ln.open:
+                skipped.append(ln)
+                continue
+            self._fill(sp, ln, ln.open if ln.open <= avail else avail, now)
+            if ln.open > 0:
+                skipped.append(ln)
+        if priority:
+            for ln in skipped:
+                heapq.heappush(bl, ln)
+        else:
+            bl.extendleft(reversed(skipped))
+
+    def _fill(self, sp: StockPoint, ln: Line, n: float, now: float) -> None:
+        """Ship ``n`` units of a backlogged line (to a customer or a downstream stock point)."""
+        m = self.m
+        sp.on_hand -= n
+        sp.backlog_units -= n
+        sp.shipped += n
+        ln.open -= n
+        if ln.downstream is not None:
+            m.fulfilment.ship_internal(sp, ln.downstream, n, now)
+            if ln.open <= 0:
+                ln.dead = True
+            return
+        order = ln.order
+        arrive, bad = m.fulfilment.ship(ln.route, n, now, {})
+        if order is not None:
+            if order.counted:
+                m.k.rl[ln.route.base + K.BACKORDER_DAYS] += n * (now - ln.t0)
+                m.k.penalty += n * (now - ln.t0) * self.backorder_cost
+            order.bad |= bad
+            if arrive > order.last:
+                order.last = arrive
+            if ln.open <= 0:
+                ln.dead = True
+                order.pending -= 1
+                if order.pending == 0:
+                    m.outcomes.close(order, now)

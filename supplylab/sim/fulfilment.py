@@ -1,0 +1,187 @@
+"""Fulfilment: shipping units to customers and between stock points, with their costs.
+
+Rules held here: a shipment leaves a site after its processing station (lines of one order from
+one site leave together: one processing job, one per-shipment lane cost); damage and document
+errors make an order imperfect; cross-dock and direct lines are ordered to demand from the
+supplier (flow-through); transport cost, CO2 and handling are charged per unit and per shipment;
+delivered units earn revenue at the customer's price (less any promotion discount) and may come
+back as returns.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .kpis import DELIVERED, DISCOUNT, ML, REVENUE
+from .stock import CLASSIC, DIRECT, Route, StockPoint
+
+if TYPE_CHECKING:
+    from .engine import Model
+
+
+class Fulfilment:
+    """Shipments and deliveries."""
+
+    def __init__(self, m: Model) -> None:
+        self.m = m
+        k = self.k = m.k
+        self.ledger = m.ledger
+        self.price = m.price
+        self.margin_mult = m.crm.margin_mult
+        self.return_rate = [p.return_rate for p in m.products]
+        self._to_customers = m.ledger.to_customers
+        self._rl, self._pl = k.rl, k.pl
+        self._wait_sum, self._wait_n, self._transport = k.wait_sum, k.wait_n, k.transport
+
+    def ship(self, rt: Route, units: float, now: float,
+             dispatched: dict[int, float]) -> tuple[float, bool]:
+        """Send units of a route's product from its site; (arrival time, damaged or doc error).
+
+        ``dispatched`` maps the sites this order has already been processed at to the time its
+        shipment leaves them (one processing job and one shipment per order and site). The
+        per-unit transport cost, CO2 and handling of these shipments are linear in the units
+        delivered on the route: ``settle`` charges them at the end.
+        """
+        m = self.m
+        fi = rt.fi
+        lane = rt.lane
+        depart = dispatched.get(fi)
+        if depart is None:
+            st = rt.station
+            if st.instant:
+                depart = now
+                wait = 0.0
+            else:
+                wait, depart = st.dispatch(now, units)
+            dispatched[fi] = depart
+            if m.counting:
+                self._wait_sum[fi] += wait
+                self._wait_n[fi] += 1
+                self._transport[fi] += lane.per_shipment
+        c = lane.const
+        arrive = depart + c if c is not None else lane.arrive(depart, units)
+        self._to_customers[rt.pi] += units
+        bad = False
+        q = rt.quality
+        if q is not None:
+            dmg, doc, u = q
+            if dmg > 0 and u() < dmg:
+                bad = True
+            if doc > 0 and u() < doc:
+                bad = True
+        if arrive > m.horizon:
+            self.charge_late(rt, units, arrive)
+        self.delivered(rt, units, now, arrive)
+        if m.log is not None:
+            m.log(now, "ship", m.customers[rt.ci].id, m.products[rt.pi].id,
+                  m.sites.site_name(fi), units, arrive)
+        return arrive, bad
+
+    def delivered(self, rt: Route, units: float, now: float, arrive: float) -> None:
+        """Delivered units, revenue (by period; by route it is derived at the end), promotion
+        discounts, and the returns they will cause. A delivery arriving after the horizon does
+        not count (its units are still in transit when the run ends)."""
+        m = self.m
+        pi = rt.pi
+        if arrive > m.horizon:
+            return
+        if m.counting:
+            self._rl[rt.base + DELIVERED] += units
+            pb = int((now - m.warmup) / m.period_len) * ML
+            pl = self._pl
+            pl[pb + DELIVERED] += units
+            price = self.price[pi] * self.margin_mult[rt.ci]
+            pl[pb + REVENUE] += units * price
+            if rt.promo is not None:
+                disc = rt.promo.discount(pi, now)
+                if disc:
+                    self._rl[rt.base + DISCOUNT] += units * price * disc
+                    pl[pb + DISCOUNT] += units * price * disc
+        if self.return_rate[pi] > 0:
+            self.m.returns.sample(rt, units, arrive)
+
+    def charge_late(self, rt: Route, units: float, arrive: float) -> None:
+        """Per-unit transport, CO2 and handling of a shipment from stock that arrives after
+        the horizon: charged now (``settle`` charges the delivered units at the end)."""
+        if not self.m.counting:
+            return
+        k = self.k
+        fi, lane = rt.fi, rt.lane
+        k.transport[fi] += lane.unit_cost * units
+        k.co2[fi] += lane.co2_per_unit * units
+        k.handling[fi] += self.m.sites.handling_cost[fi] * units
+
+    def settle(self) -> None:
+        """Charge the per-unit transport cost, CO2 and handling of the units shipped to
+        customers from stock (classic routes), route by route."""
+        k = self.k
+        rl = k.rl
+        handling = self.m.sites.handling_cost
+        for rt in self.m.routing.routes:
+            if rt.kind is not CLASSIC:
+                continue
+            units = rl[rt.base + DELIVERED]
+            if units:
+                fi, lane = rt.fi, rt.lane
+                k.transport[fi] += lane.unit_cost * units
+                k.co2[fi] += lane.co2_per_unit * units
+                k.handling[fi] += handling[fi] * units
+
+    def ship_internal(self, up: StockPoint, down: StockPoint, units: float, now: float) -> None:
+        """Units from an upstream stock point to a downstream one (its replenishment)."""
+        m = self.m
+        sites = m.sites
+        _, depart = sites.stations[up.fi].dispatch(now, units)
+        lane = down.in_lane
+        arrive = lane.arrive(depart, units)
+        if m.counting:
+            k = self.k
+            k.transport[down.fi] += lane.unit_cost * units + lane.per_shipment
+            k.co2[down.fi] += lane.co2_per_unit * units
+            k.handling[up.fi] += sites.handling_cost[up.fi] * units
+        m.replenishment.schedule_receipt(down, arrive, units, units)
+
+    def flow_through(self, rt: Route, q: float, now: float,
+                     legs: set[tuple[str, int, str]]) -> tuple[float, float]:
+        """Cross-dock or direct: ordered to demand from the supplier; (arrival, units shipped).
+
+        ``legs`` holds the legs this order has already paid a shipment on: the lines of one
+        order from one supplier travel (and are costed) as one shipment per leg.
+        """
+        m = self.m
+        sites = m.sites
+        pi, fi = rt.pi, rt.fi
+        src = rt.src
+        depart, shipped = src.ship(now, m.products[pi].id, q)
+        ledger = self.ledger
+        ledger.supplier_shipped[pi] += shipped
+        if rt.kind is DIRECT:
+            arrive = rt.lane.arrive(depart, shipped)
+        else:
+            inbound = rt.inbound
+            at_dock = inbound.arrive(depart, shipped)
+            ledger.cross_units[fi] += shipped
+            out = at_dock + sites.dwell[fi]()
+            st = sites.stations[fi]
+            if st.windows.spans:
+                out = st.windows.available_from(out)
+            arrive = rt.lane.arrive(out, shipped)
+            if m.counting:
+                k = self.k
+                k.transport[fi] += inbound.unit_cost * shipped
+                k.co2[fi] += inbound.co2_per_unit * shipped
+                k.handling[fi] += sites.handling_cost[fi] * shipped
+                if ("in", fi, src.id) not in legs:  # one inbound shipment per order and dock
+                    legs.add(("in", fi, src.id))
+                    k.transport[fi] += inbound.per_shipment
+        ledger.to_customers[pi] += shipped
+        if m.counting:
+            k = self.k
+            k.transport[fi] += rt.lane.unit_cost * shipped
+            k.co2[fi] += rt.lane.co2_per_unit * shipped
+            if ("out", fi, src.id) not in legs:  # lines of one order travel together
+                legs.add(("out", fi, src.id))
+                k.transport[fi] += rt.lane.per_shipment
+        if shipped > 0:
+            self.delivered(rt, shipped, now, arrive)
+        return arrive, shipped

@@ -1,0 +1,80 @@
+"""Routes: how one customer gets one product (serving site, stock point, lanes, priority class).
+
+A route is created the first time a customer orders a product and cached; it fixes the
+customer, product and facility dimensions of everything counted on it (``Route.r`` indexes the
+route's counters in the KPI collector). The priority key of a route is the allocation class of
+its lines: the fields of ``allocation.priority_order`` (tier priority, importance, profit
+grade), lower served first.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..errors import AuditError
+from .stock import CLASSIC, CROSS, DIRECT, Route
+
+if TYPE_CHECKING:
+    from .engine import Model
+
+
+class Routing:
+    """Route of every (customer, product) pair, created lazily."""
+
+    def __init__(self, m: Model) -> None:
+        self.m = m
+        sc = m.sc
+        self.by_customer: list[dict[int, Route]] = [{} for _ in m.customers]
+        self.routes: list[Route] = []
+        self._keys: dict[int, dict[int, tuple]] = {}  # tier priority -> product -> key
+        self._prio_order = sc.allocation.priority_order
+        self._cust_prio = [sc.tiers[c.tier].priority for c in m.customers]
+        self._importance = [p.importance for p in m.products]
+        self._grade = [p.profit_grade for p in m.products]
+
+    def route(self, ci: int, pi: int) -> Route:
+        """The route of a customer-product pair (created on first use)."""
+        rt = self.by_customer[ci].get(pi)
+        if rt is not None:
+            return rt
+        m = self.m
+        sites = m.sites
+        c = m.customers[ci]
+        pid = m.products[pi].id
+        site = m.net.serving_site(c.strategy, c.served_by, pid, c.location)
+        lane = sites.lane(site, c.id)
+        r = m.k.add_route()
+        if site in sites.sources:
+            rt = Route(r, ci, pi, DIRECT, m.outside, None, lane, sites.sources[site], None)
+        else:
+            fi = m.fidx[site]
+            if m.facilities[fi].kind == "cross_dock":
+                src = m.net.upstream(site, pid)
+                if src is None or src not in sites.sources:
+                    raise AuditError(f"cross-dock {site} needs a supplier source for {pid}")
+                rt = Route(r, ci, pi, CROSS, fi, None, lane, sites.sources[src],
+                           sites.lane(src, site))
+            else:
+                rt = Route(r, ci, pi, CLASSIC, fi, sites.sp[(fi, pi)], lane, None, None)
+        rt.key = self.key(ci, pi)
+        if rt.fi < len(m.facilities):
+            rt.station = sites.stations[rt.fi]
+            dmg, doc, _ = q = sites.quality[rt.fi]
+            rt.quality = q if dmg > 0 or doc > 0 else None
+        rt.promo = m.promo_customers.get(ci)
+        self.by_customer[ci][pi] = rt
+        self.routes.append(rt)
+        return rt
+
+    def key(self, ci: int, pi: int) -> tuple:
+        """Priority class of a customer-product line (lower is served first)."""
+        prio = self._cust_prio[ci]
+        by_product = self._keys.get(prio)
+        if by_product is None:
+            by_product = self._keys[prio] = {}
+        key = by_product.get(pi)
+        if key is None:
+            key = by_product[pi] = tuple(
+                prio if f == "tier" else self._importance[pi] if f == "importance"
+                else self._grade[pi] for f in self._prio_order)
+        return key
