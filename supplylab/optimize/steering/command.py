@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -94,50 +90,21 @@ def steering(
     inputs = SteeringInputs(weeks=weeks, window_days=_window(window),
                             targets=tuple(target or ()), cross_effects=_cross(cross_effect),
                             receipts=_receipts(receipts) if receipts else {})
-    with _stdout_to_stderr(as_json):
-        result = optimise_steering(scenario, output, options, inputs)
-        if plan_csv is not None:
-            from supplylab.io import write_text_atomic
+    result = optimise_steering(scenario, output, options, inputs)
+    if plan_csv is not None:
+        from supplylab.io import write_text_atomic
 
-            write_text_atomic(plan_csv, result.plan.weekly.to_csv(index=False))
-        checked = None
-        if verify:
-            from supplylab.optimize.steering.verify import verify_files
+        write_text_atomic(plan_csv, result.plan.weekly.to_csv(index=False))
+    checked = None
+    if verify:
+        from supplylab.optimize.steering.verify import verify_files
 
-            assert output is not None
-            checked = verify_files(scenario, output, replications, seed, workers)
+        assert output is not None
+        checked = verify_files(scenario, output, replications, seed, workers)
     if as_json:
         typer.echo(json.dumps(_document(result, checked), indent=2, allow_nan=False))
         return
     _print(result, checked, plan_csv)
-
-
-@contextmanager
-def _stdout_to_stderr(active: bool) -> Iterator[None]:
-    """While computing under --json, send whatever C libraries write to file descriptor 1
-    (the HiGHS banner) to stderr, so that stdout carries only the JSON document."""
-    if not active:
-        yield
-        return
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:  # no file descriptor 1: nothing to protect
-        yield
-        return
-    try:
-        os.dup2(2, 1)
-        yield
-    finally:
-        try:
-            import ctypes
-
-            ctypes.CDLL(None).fflush(None)
-        except (OSError, AttributeError, TypeError):
-            pass
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
 
 
 def _window(text: str | None) -> tuple[float, float] | None:
