@@ -49,6 +49,11 @@ def steering(
     cross_effect: Annotated[list[str] | None, typer.Option(
         "--cross-effect", help="PROMOTED:OTHER=SHARE cross effect of new promotions "
         "(repeatable; default: from the scenario's promotions).")] = None,
+    pull_forward: Annotated[list[str] | None, typer.Option(
+        "--pull-forward", help="PRODUCT=SHARE of a new promotion's extra units borrowed from "
+        "the weeks after it (repeatable).")] = None,
+    dip_weeks: Annotated[list[str] | None, typer.Option(
+        "--dip-weeks", help="PRODUCT=WEEKS the pull-forward dip lasts (repeatable).")] = None,
     receipts: Annotated[Path | None, typer.Option(
         "--receipts", help="CSV of scheduled receipts: product,week,units.")] = None,
     plan_csv: Annotated[Path | None, typer.Option(
@@ -89,6 +94,8 @@ def steering(
                              time_limit_s=time_limit))
     inputs = SteeringInputs(weeks=weeks, window_days=_window(window),
                             targets=tuple(target or ()), cross_effects=_cross(cross_effect),
+                            pull_forward=_pairs(pull_forward, "--pull-forward", float),
+                            dip_weeks=_pairs(dip_weeks, "--dip-weeks", int),
                             receipts=_receipts(receipts) if receipts else {})
     result = optimise_steering(scenario, output, options, inputs)
     if plan_csv is not None:
@@ -133,6 +140,20 @@ def _cross(items: list[str] | None) -> dict[str, dict[str, float]]:
             raise InputError(f"--cross-effect needs PROMOTED:OTHER=SHARE, got {text!r}",
                              "--cross-effect")
         out.setdefault(p.strip(), {})[q.strip()] = value
+    return out
+
+
+def _pairs(items: list[str] | None, option: str, kind: type) -> dict[str, Any]:
+    """PRODUCT=VALUE options as a mapping."""
+    out: dict[str, Any] = {}
+    for text in items or []:
+        key, sep, value = text.partition("=")
+        try:
+            out[key.strip()] = kind(value)
+        except ValueError:
+            sep = ""
+        if not sep or not key.strip():
+            raise InputError(f"{option} needs PRODUCT=VALUE, got {text!r}", option)
     return out
 
 

@@ -208,8 +208,7 @@ def _relaxed(model: LinearModel) -> LinearModel:
     return replace(model, blocks=blocks)
 
 
-def planned_demand(problem: SteeringProblem, promo: np.ndarray,
-                   usable: np.ndarray | None = None) -> np.ndarray:
+def planned_demand(problem: SteeringProblem, promo: np.ndarray) -> np.ndarray:
     """(N, T) demand under a 0/1 calendar ``promo[i, t, l]``, from the demand model itself
     (base + own lift + cross effects - pull-forward dip), independent of the solver."""
     pb = problem
