@@ -95,14 +95,25 @@ def simulate(scenario: Scenario | str | Path, replications: int | None = None,
     from .experiments.results import replicate
 
     sc = _scenario(scenario)
+    if events is not None:
+        from .io import check_output_file
+
+        check_output_file(events, "--events")
     n = replications if replications is not None else sc.simulation.replications
     runner = _runner(workers, dask, n)
     res = replicate(sc, n, seed, runner=runner, workers=workers, dask=dask, precision=precision,
                     days=days, progress=progress)
     if events is not None:
+        from .io import output_errors, remove_temporaries
         from .sim.eventlog import write_event_log
 
-        write_event_log(sc, seed if seed is not None else sc.simulation.seed, 0, events, days)
+        try:
+            with output_errors(events, "--events"):
+                write_event_log(sc, seed if seed is not None else sc.simulation.seed, 0,
+                                events, days)
+        except BaseException:
+            remove_temporaries(Path(events))
+            raise
     return res
 
 

@@ -82,8 +82,12 @@ def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show the full trace of an internal error.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
+    allow_path: Annotated[list[Path] | None, typer.Option("--allow-path", help="Let extends: and data files reach this folder (repeatable; default: the scenario's and the working folder only).")] = None,
 ) -> None:
     _state["debug"] = debug
+    from .scenario.yaml_io import allow_paths
+
+    allow_paths(list(allow_path or []))
 
 
 def validate(
@@ -137,6 +141,7 @@ def run(
     import os
 
     from . import simulate
+    from .io import check_output_dir
     from .scenario import load, parse_assignments
 
     if report:
@@ -144,13 +149,11 @@ def run(
 
         require_out(report, out)
     sc = load(file, parse_assignments(set_))
-    targets = {}
-    for text in precision or []:
-        kpi, _, hw = text.partition("=")
-        try:
-            targets[kpi.strip()] = float(hw)
-        except ValueError:
-            raise InputError(f"--precision needs KPI=HALF_WIDTH, got {text!r}", "--precision") from None
+    if out is not None:
+        check_output_dir(out)
+    from .experiments.experiment import parse_precision
+
+    targets = parse_precision(precision)
     from .experiments.commands import emit, horizon_notes, print_notes
 
     print_notes(horizon_notes(sc, days))
@@ -268,6 +271,13 @@ def plain_help(command: Any) -> None:
             param.display_type_rich = lambda ctx=None: None
 
 
+def _interrupted(err: Console, exc: BaseException | None) -> int:
+    """Ctrl-C: say so, with what was kept and how to resume when the command knows (exit 130)."""
+    detail = str(exc or "")
+    err.print("interrupted" + (f": {detail}" if detail else ""), markup=False)
+    return 130
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command and map errors to exit codes (never a raw traceback)."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -279,12 +289,15 @@ def main(argv: list[str] | None = None) -> int:
     exit_types, abort_types, usage_types = _click_exception_types()
     try:
         rv = command.main(args=args, prog_name="supplylab", standalone_mode=False)
+        if rv == 130:  # typer turned Ctrl-C into a bare exit code
+            from .experiments.runners import Interrupted
+
+            return _interrupted(err, Interrupted.last)
         return int(rv or 0) if isinstance(rv, int) else 0
     except exit_types as exc:
         return int(getattr(exc, "exit_code", 0))
-    except abort_types:
-        err.print("interrupted", markup=False)
-        return 130
+    except abort_types as exc:  # older click turns Ctrl-C into Abort
+        return _interrupted(err, exc.__cause__)
     except usage_types as exc:
         exc.show(file=sys.stderr)
         return 2
@@ -295,9 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     except SupplylabError as exc:
         err.print(f"error: {exc}", markup=False)
         return exc.exit_code
-    except KeyboardInterrupt:
-        err.print("interrupted", markup=False)
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interrupted(err, exc)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a trace
         if _state["debug"]:
             traceback.print_exc()

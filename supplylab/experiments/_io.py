@@ -1,20 +1,27 @@
-"""Small file helpers: atomic writes (temp file + ``os.replace``) and folder-name slugs."""
+"""Small file helpers of the experiments layer: atomic table writes, CSV for people, slugs.
+
+Every write goes through :func:`supplylab.io.atomic_path` (temp file beside the target,
+renamed over it, removed on failure; ``OSError`` becomes an exit-2 ``OutputError``). CSV files
+are read by people in spreadsheets, so text cells that a spreadsheet would run as a formula
+(starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) are prefixed with ``'``;
+Parquet and JSON keep every value exact.
+"""
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from supplylab.io import OutputError, atomic_path, check_output_dir, output_folder
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+#: First characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+__all__ = ["FORMULA_STARTS", "OutputError", "atomic_write", "check_output_dir", "for_spreadsheets",
+           "output_folder", "slug", "write_csv", "write_parquet_if_possible", "write_text"]
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -22,16 +29,8 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 
     A reader never sees a half-written file: it sees the old one or the new one.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.fchmod(fd, 0o666 & ~_umask())  # the usual permissions, not mkstemp's private 0600
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        write(tmp)
 
 
 def write_text(path: Path, text: str) -> None:
@@ -39,10 +38,34 @@ def write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+def neutralise(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula, made inert with a leading ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def for_spreadsheets(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell neutralised (numbers untouched); a copy if needed."""
+    text_cols = [c for c in frame.columns if frame[c].dtype == object
+                 or pd.api.types.is_string_dtype(frame[c].dtype)]
+    risky = [c for c in text_cols
+             if frame[c].map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS)).any()]
+    if not risky and not any(str(c).startswith(FORMULA_STARTS) for c in frame.columns):
+        return frame
+    out = frame.copy()
+    for c in risky:
+        out[c] = out[c].map(neutralise)
+    out.columns = [neutralise(c) for c in out.columns]
+    return out
+
+
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
-    """Atomically write ``frame`` as CSV without the index; floats at their shortest
-    representation that reads back exactly (Python's ``repr``: ``0.1``, not 17 digits)."""
-    atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+    """Atomically write ``frame`` as CSV for people (formula cells neutralised), without the
+    index; floats at their shortest representation that reads back exactly (Python's
+    ``repr``: ``0.1``, not 17 digits)."""
+    safe = for_spreadsheets(frame)
+    atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False))
 
 
 def write_parquet_if_possible(path: Path, frame: pd.DataFrame) -> bool:

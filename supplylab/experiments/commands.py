@@ -111,6 +111,10 @@ def compare_command(
         require_out(report, out)
     overrides = parse_overrides(set_)
     scenarios = [load(f, overrides or None) for f in files]
+    if out is not None:
+        from supplylab.io import check_output_dir
+
+        check_output_dir(out)
     print_notes([f"{f.name}: {n}" for f, sc in zip(files, scenarios, strict=True)
                  for n in horizon_notes(sc, days)])
     n = replications or scenarios[0].simulation.replications

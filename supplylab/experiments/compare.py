@@ -131,11 +131,11 @@ class Comparison:
 
     def write(self, out_dir: str | Path) -> Path:
         """``comparison.json``, ``differences.csv`` and one results folder per alternative."""
-        out = Path(out_dir)
-        _io.write_text(out / "comparison.json", self.to_json() + "\n")
-        _io.write_csv(out / "differences.csv", self.differences)
-        for i, (name, res) in enumerate(zip(self.names, self.results, strict=True)):
-            res.write(out / f"{i}-{_io.slug(name)}")
+        with _io.output_folder(out_dir) as out:
+            _io.write_text(out / "comparison.json", self.to_json() + "\n")
+            _io.write_csv(out / "differences.csv", self.differences)
+            for i, (name, res) in enumerate(zip(self.names, self.results, strict=True)):
+                res.write(out / f"{i}-{_io.slug(name)}")
         return out
 
     def print_table(self, console: Any = None) -> None:

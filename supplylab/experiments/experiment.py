@@ -177,6 +177,40 @@ def _check_kpis(kpis: Any, loc: _Located) -> list[Issue]:
     return issues
 
 
+def check_precision(targets: Mapping[str, Any], where: str = "precision") -> dict[str, float]:
+    """Precision targets ``{kpi: 95% half-width}`` checked before any run: every KPI known
+    (with a 'did you mean'), every half-width a finite number above 0. Raises InputError."""
+    problems: list[str] = []
+    out: dict[str, float] = {}
+    for kpi, hw in targets.items():
+        if kpi not in KNOWN_KPIS:
+            near = difflib.get_close_matches(str(kpi), sorted(KNOWN_KPIS), n=1)
+            hint = f"; did you mean '{near[0]}'?" if near else ""
+            problems.append(f"unknown KPI '{kpi}'{hint}")
+        elif isinstance(hw, bool) or not isinstance(hw, int | float) or not math.isfinite(hw) \
+                or hw <= 0:
+            problems.append(f"{kpi}: the half-width must be a finite number above 0, got {hw!r}")
+        else:
+            out[str(kpi)] = float(hw)
+    if problems:
+        raise ExperimentError([Issue(where, 0, 0, "", p) for p in problems], where)
+    return out
+
+
+def parse_precision(texts: Sequence[str] | None) -> dict[str, float]:
+    """``--precision KPI=HALF_WIDTH`` options as checked targets (see :func:`check_precision`)."""
+    raw: dict[str, Any] = {}
+    for text in texts or []:
+        kpi, sep, hw = text.partition("=")
+        try:
+            raw[kpi.strip()] = float(hw)
+        except ValueError:
+            raw[kpi.strip()] = hw
+        if not sep or not kpi.strip():
+            raise ExperimentError(f"--precision needs KPI=HALF_WIDTH, got {text!r}", "--precision")
+    return check_precision(raw, "--precision")
+
+
 def _parameters(raw: Any, loc: _Located) -> tuple[dict[str, Spec], list[Issue]]:
     if raw is None:
         return {}, []
@@ -365,5 +399,5 @@ def experiment_from_api(scenario: Any, parameters: Mapping[str, Any], *, design:
                       points=points)
 
 
-__all__ = ["Bounds", "Experiment", "KNOWN_KPIS", "experiment_from_api", "load_experiment",
-           "validate_paths", "validate_points"]
+__all__ = ["Bounds", "Experiment", "KNOWN_KPIS", "check_precision", "experiment_from_api",
+           "load_experiment", "parse_precision", "validate_paths", "validate_points"]

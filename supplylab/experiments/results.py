@@ -168,13 +168,14 @@ class Results:
     def write(self, out_dir: str | Path) -> Path:
         """Write ``results.json``, ``summary.csv``, ``kpis.csv`` and ``timeseries.csv``
         atomically; returns the dir. ``kpis.csv`` holds the rows of :attr:`kpis` except the
-        period rows, which are in ``timeseries.csv`` (each row is written once)."""
-        out = Path(out_dir)
-        _io.write_text(out / "results.json", self.to_json() + "\n")
-        _io.write_csv(out / "summary.csv", self.summary_table())
-        periods = self.kpis["dimension"].isin(PERIOD_DIMENSIONS)
-        _io.write_csv(out / "kpis.csv", self.kpis[~periods])
-        _io.write_csv(out / "timeseries.csv", self.timeseries)
+        period rows, which are in ``timeseries.csv`` (each row is written once). The folder is
+        marked ``INCOMPLETE`` until every file is written."""
+        with _io.output_folder(out_dir) as out:
+            _io.write_text(out / "results.json", self.to_json() + "\n")
+            _io.write_csv(out / "summary.csv", self.summary_table())
+            periods = self.kpis["dimension"].isin(PERIOD_DIMENSIONS)
+            _io.write_csv(out / "kpis.csv", self.kpis[~periods])
+            _io.write_csv(out / "timeseries.csv", self.timeseries)
         return out
 
     def print_table(self, console: Any = None) -> None:
@@ -232,6 +233,9 @@ def replicate(scenario: Any, replications: int | None = None, seed: int | None =
     if n < 1:
         raise ExperimentError(f"replications must be at least 1, got {n}")
     if precision:
+        from .experiment import check_precision
+
+        precision = check_precision(precision)
         n = max(n, 2)
         if max_replications < n:
             raise ExperimentError(f"max_replications ({max_replications}) is below the "

@@ -13,9 +13,11 @@ batch goes on. Pools and clusters are created inside :func:`execute`, never at i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import socket
+import threading
 import time
 import traceback
 import uuid
@@ -29,6 +31,20 @@ from supplylab.sim.result import ReplicationResult
 from ._types import RunFn, default_run_fn, sim_setting
 
 RUNNERS = ("serial", "processes", "dask")
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a batch of runs, with what was kept and how to go on (``str(exc)``).
+
+    ``Interrupted.last`` keeps the latest one: typer turns a KeyboardInterrupt into a bare
+    exit code 130, and the command line still wants to print what it said.
+    """
+
+    last: Interrupted | None = None
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        Interrupted.last = self
 
 
 @dataclass(frozen=True)
@@ -69,9 +85,36 @@ _PLAN: RunPlan | None = None
 _SCENARIOS: dict[tuple[str, int], Any] = {}
 
 
-def _init_worker(plan: RunPlan) -> None:
+def _init_worker(plan: RunPlan, parent: int | None = None) -> None:
     global _PLAN
     _PLAN = plan
+    if parent is not None:
+        threading.Thread(target=_die_with, args=(parent,), daemon=True,
+                         name="supplylab-parent-watch").start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else (cannot happen for our parent)
+        return True
+    return True
+
+
+def _die_with(parent: int, every: float = 0.5) -> None:
+    """Worker side: exit as soon as the process that started the pool is gone (even killed
+    with SIGKILL, when no shutdown message can arrive), instead of idling forever.
+
+    The worker's own parent (the fork server, or the caller itself with ``spawn``) exits
+    when the caller dies, and the worker is then re-parented: a changed parent pid is the
+    signal, and it also holds while the dead caller is a zombie nobody has reaped yet.
+    """
+    mine = os.getppid()
+    while os.getppid() == mine and _alive(parent):
+        time.sleep(every)
+    os._exit(1)
 
 
 def _point_scenario(plan: RunPlan, point: int) -> Any:
@@ -198,11 +241,12 @@ def _execute_processes(plan: RunPlan, todo: Sequence[tuple[int, int]], on_outcom
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
         fn_module = getattr(plan.run_fn, "__module__", None) or "supplylab.sim"
-        ctx.set_forkserver_preload([__name__] + ([fn_module] if fn_module != "__main__" else []))
+        ctx.set_forkserver_preload([f"{__package__}._worker_signals", __name__]
+                                   + ([fn_module] if fn_module != "__main__" else []))
     else:  # Windows: no fork server; spawned workers import everything themselves
         ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker,
-                               initargs=(plan,))
+                               initargs=(plan, os.getpid()))
     interrupted = False
     try:
         pending = {pool.submit(_run_in_worker, p, r): (p, r) for p, r in todo}
@@ -213,9 +257,17 @@ def _execute_processes(plan: RunPlan, todo: Sequence[tuple[int, int]], on_outcom
                 on_outcome(_outcome_of(fut, point, rep, plan.seed))
     except BaseException:
         interrupted = True
+        _terminate(pool)  # running tasks are abandoned, not waited for
         raise
     finally:
         pool.shutdown(wait=not interrupted, cancel_futures=True)
+
+
+def _terminate(pool: Any) -> None:
+    """Stop every worker process of ``pool`` now (Ctrl-C or an error in the caller)."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            proc.terminate()
 
 
 def _outcome_of(fut: Any, point: int, rep: int, seed: int) -> RunOutcome:

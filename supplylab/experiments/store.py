@@ -19,20 +19,29 @@ Schema (docs/experiments.md)::
 
 WAL journal with ``synchronous=NORMAL`` survives a killed process (only a power cut may
 lose the last commits); one transaction per run, so a run is stored whole or not at all.
+
+Opening an existing store checks it first (the four tables with their columns, ``PRAGMA
+integrity_check``, every finished run has its KPI rows) and refuses a damaged one with the way
+out, so a resume never rewrites good tables from an emptied store. A lock file beside the
+store (``results.sqlite.lock``) keeps a second sweep from computing into the same folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shlex
 import sqlite3
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 
 from supplylab.errors import ExperimentError
+from supplylab.io import output_errors
 
 from .runners import RunOutcome
 
@@ -85,22 +94,79 @@ CREATE TABLE IF NOT EXISTS kpi_values (
 """
 
 STORE_FILE = "results.sqlite"
+#: The columns of each table, as the schema creates them (checked when a store is opened).
+TABLES = {
+    "experiments": ["experiment_id", "name", "content_sha256", "scenario", "scenario_sha256",
+                    "supplylab_version", "definition_json", "created_at"],
+    "points": ["experiment_id", "point", "overrides_json"],
+    "runs": ["experiment_id", "point", "replication", "seed", "status", "error",
+             "wall_seconds", "events", "started_at", "finished_at", "worker",
+             "supplylab_version", "scenario_sha256", "units_conserved"],
+    "kpi_values": ["experiment_id", "point", "replication", "seq", "dimension", "key", "kpi",
+                   "value"],
+}
+
+
+def _way_out(path: Path) -> str:
+    return (f"move it aside (mv {shlex.quote(str(path))} "
+            f"{shlex.quote(str(path) + '.damaged')}) and run again to recompute, or use a new "
+            "--out folder")
 
 
 class ResultStore:
-    """A SQLite results store; use as a context manager or call :meth:`close`."""
+    """A SQLite results store; use as a context manager or call :meth:`close`.
 
-    def __init__(self, path: str | Path) -> None:
+    ``lock`` (default) holds an exclusive lock on ``<store>.lock`` while open: a second
+    writer is refused at once rather than computing the same runs.
+    """
+
+    def __init__(self, path: str | Path, *, lock: bool = True) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock: IO[str] | None = None
+        with output_errors(self.path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if lock:
+                self._lock = _acquire(self.path.with_name(self.path.name + ".lock"))
+        existing = self.path.is_file() and self.path.stat().st_size > 0
         try:
             self.db = sqlite3.connect(self.path, timeout=30.0)
+            if existing:
+                self._check()
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
+            self.close()
             raise ExperimentError(f"{self.path}: not a usable results store ({exc}); "
-                                  "use a new --out folder") from exc
+                                  f"{_way_out(self.path)}") from None
+        except BaseException:
+            self.close()
+            raise
+
+    def _check(self) -> None:
+        """Refuse a damaged store: a missing table or column, a failed integrity check, or a
+        finished run without its KPI rows (a resume would silently drop them)."""
+        problems: list[str] = []
+        for table, columns in TABLES.items():
+            have = [r[1] for r in self.db.execute(f"PRAGMA table_info({table})")]
+            if not have:
+                problems.append(f"table {table} is missing")
+            elif missing := [c for c in columns if c not in have]:
+                problems.append(f"table {table} lacks column(s) {', '.join(missing)}")
+        if not problems:
+            status = self.db.execute("PRAGMA integrity_check").fetchone()[0]
+            if status != "ok":
+                problems.append(f"integrity check failed: {status}")
+        if not problems:
+            (empty,) = self.db.execute(
+                "SELECT COUNT(*) FROM runs r WHERE r.status = 'ok' AND NOT EXISTS (SELECT 1 "
+                "FROM kpi_values v WHERE v.experiment_id = r.experiment_id AND v.point = "
+                "r.point AND v.replication = r.replication)").fetchone()
+            if empty:
+                problems.append(f"{empty} finished run(s) have no KPI values")
+        if problems:
+            raise ExperimentError(f"{self.path}: the results store is damaged ("
+                                  f"{'; '.join(problems)}); {_way_out(self.path)}")
 
     def __enter__(self) -> ResultStore:
         return self
@@ -109,7 +175,16 @@ class ResultStore:
         self.close()
 
     def close(self) -> None:
-        self.db.close()
+        db = getattr(self, "db", None)
+        if db is not None:
+            db.close()
+        if self._lock is not None:
+            self._lock.close()  # releases the lock
+            self._lock = None
+
+    def stored(self, exp_id: int) -> int:
+        """How many runs of the experiment are stored as finished."""
+        return len(self.finished(exp_id))
 
     def open_experiment(self, *, name: str, content_sha256: str, scenario: str,
                         scenario_sha256: str, version: str, definition: dict[str, Any],
@@ -206,3 +281,42 @@ class ResultStore:
         return pd.read_sql_query(
             "SELECT experiment_id, name, content_sha256, scenario, scenario_sha256, "
             "supplylab_version, created_at FROM experiments ORDER BY experiment_id", self.db)
+
+
+def _acquire(lock_path: Path) -> IO[str]:
+    """An open lock file holding an exclusive lock; refuses when another process has it."""
+    fh = open(lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - held while the store is open
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks here; the store stays usable
+        return fh
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.seek(0)
+        holder = fh.read().strip() or "another process"
+        fh.close()
+        raise ExperimentError(f"{lock_path.parent}: another sweep ({holder}) is writing to this "
+                              "results store; wait for it to finish or use another --out "
+                              "folder") from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"pid {os.getpid()}")
+    fh.flush()
+    return fh
+
+
+def resume_hint(exp: Any, out: str | Path | None, store: ResultStore | None,
+                exp_id: int | None, total: int) -> str:
+    """What an interrupted sweep kept and the command that resumes it."""
+    if store is None or exp_id is None or out is None:
+        return "the sweep was not stored (no out folder): nothing to resume"
+    with contextlib.suppress(sqlite3.Error):
+        done = store.stored(exp_id)
+        where = Path(out) / STORE_FILE
+        if getattr(exp, "file", None):
+            cmd = f"supplylab sweep {shlex.quote(str(exp.file))} --out {shlex.quote(str(out))}"
+        else:
+            cmd = f"the same sweep(..., out={str(out)!r}) call"
+        return f"{done} of {total} runs stored in {where}; resume with: {cmd}"
+    return f"the runs finished so far are stored in {Path(out) / STORE_FILE}"

@@ -28,8 +28,8 @@ from .design import build_points
 from .experiment import Experiment, experiment_from_api, load_experiment
 from .progress import Progress
 from .results import summarize
-from .runners import RunOutcome, RunPlan, execute, resolve_runner
-from .store import STORE_FILE, ResultStore
+from .runners import Interrupted, RunOutcome, RunPlan, execute, resolve_runner
+from .store import STORE_FILE, ResultStore, resume_hint
 
 RUN_COLUMNS = ["point", "replication", "seed", "status", "error", "wall_seconds", "events",
                "started_at", "finished_at", "worker", "supplylab_version", "scenario_sha256",
@@ -78,13 +78,13 @@ class SweepResults:
     def write(self, out_dir: str | Path) -> Path:
         """``sweep.csv`` (tidy), ``summary.csv``, ``runs.csv``, ``experiment.json``; Parquet
         copies of the tidy table when pyarrow is importable. Each file written atomically."""
-        out = Path(out_dir)
-        _io.write_csv(out / "sweep.csv", self.table)
-        _io.write_parquet_if_possible(out / "sweep.parquet", self.table)
-        _io.write_csv(out / "summary.csv", self.summary())
-        _io.write_csv(out / "runs.csv", self.runs)
-        _io.write_text(out / "experiment.json", json.dumps(describe(self.experiment), indent=2,
-                                                           default=str) + "\n")
+        with _io.output_folder(out_dir) as out:
+            _io.write_csv(out / "sweep.csv", self.table)
+            _io.write_parquet_if_possible(out / "sweep.parquet", self.table)
+            _io.write_csv(out / "summary.csv", self.summary())
+            _io.write_csv(out / "runs.csv", self.runs)
+            _io.write_text(out / "experiment.json", json.dumps(describe(self.experiment),
+                                                               indent=2, default=str) + "\n")
         return out
 
     def print_table(self, console: Any = None) -> None:
@@ -191,6 +191,7 @@ def sweep(scenario_or_experiment: Any, parameters: Mapping[str, Any] | None = No
     with ExitStack() as stack:
         store = None
         if out is not None:
+            stack.enter_context(_io.output_folder(out))  # INCOMPLETE until the tables are written
             store = stack.enter_context(ResultStore(Path(out) / STORE_FILE))
             exp_id = store.open_experiment(
                 name=exp.name, content_sha256=exp.content_sha256,
@@ -209,14 +210,19 @@ def sweep(scenario_or_experiment: Any, parameters: Mapping[str, Any] | None = No
             if on_outcome is not None:
                 on_outcome(o)
 
-        execute(plan, tasks, record, runner=runner, workers=workers, dask=dask)
+        try:
+            execute(plan, tasks, record, runner=runner, workers=workers, dask=dask)
+        except KeyboardInterrupt:
+            raise Interrupted(resume_hint(exp, out, store, exp_id if store else None,
+                                          total)) from None
         if store is not None:
             values = store.values(exp_id, exp.replications)
             runs = store.runs(exp_id)
             runs = runs[runs["replication"] < exp.replications].reset_index(drop=True)
         else:
             values, runs = _memory_tables(outcomes, version, sha)
-    result = SweepResults(exp, _tidy(values, exp), runs, Path(out) if out is not None else None)
-    if out is not None:
-        result.write(out)
+        result = SweepResults(exp, _tidy(values, exp), runs,
+                              Path(out) if out is not None else None)
+        if out is not None:
+            result.write(out)
     return result

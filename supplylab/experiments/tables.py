@@ -149,6 +149,7 @@ def _print_grid(con: Any, title: str, row_labels: list[str], columns: list[tuple
     """Print rows x columns, splitting the columns over several tables to fit the width."""
     from rich import box
     from rich.table import Table
+    from rich.text import Text  # names are text, never markup ("[/]" in a tier name)
 
     width = int(getattr(con, "width", 80) or 80)
     label_w = max([len(r) for r in row_labels] + [3])
@@ -167,9 +168,9 @@ def _print_grid(con: Any, title: str, row_labels: list[str], columns: list[tuple
         table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
         table.add_column("KPI", justify="left", no_wrap=True)
         for head, _ in chunk:
-            table.add_column(head, justify="right", no_wrap=True)
+            table.add_column(Text(head), justify="right", no_wrap=True)
         for i, label in enumerate(row_labels):
-            table.add_row(label, *(vals[i] for _, vals in chunk))
+            table.add_row(Text(label), *(Text(vals[i]) for _, vals in chunk))
         con.print(table)
     for note in notes:
         con.print(note, markup=False, highlight=False, soft_wrap=False)
@@ -277,6 +278,7 @@ def print_sweep_summary(summary: pd.DataFrame, params: list[str], kpis: list[str
     """
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     from .results import MAIN_KPIS
 
@@ -313,11 +315,11 @@ def print_sweep_summary(summary: pd.DataFrame, params: list[str], kpis: list[str
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("point", justify="right", no_wrap=True)
     for h in heads:
-        table.add_column(h, justify="right", no_wrap=True)
+        table.add_column(Text(h), justify="right", no_wrap=True)
     for label in labels[:shown]:
-        table.add_column(label, justify="right", no_wrap=True)
+        table.add_column(Text(label), justify="right", no_wrap=True)
     for point, pvals, vals in rows:
-        table.add_row(point, *pvals, *vals[:shown])
+        table.add_row(point, *map(Text, pvals), *map(Text, vals[:shown]))
     con.print(table)
     left = len(summary.drop_duplicates("point")) - len(points)
     if left > 0:

@@ -23,7 +23,7 @@ from .errors import explain_new_ids, new_ids, position, translate
 from .network import Network
 from .overrides import apply_overrides
 from .schema import ScenarioModel, all_field_names
-from .yaml_io import PathT, Pos, dotted, dump_yaml, item_key, parse_yaml, read_yaml
+from .yaml_io import PathT, Pos, confine, dotted, dump_yaml, item_key, parse_yaml, read_yaml
 
 MAX_EXTENDS_DEPTH = 16
 
@@ -294,7 +294,9 @@ def _read_with_extends(path: Path, depth: int, chain: tuple[str, ...],
     f, line, col = positions.get(("extends",), (str(path), 0, 0))
     if not isinstance(ext, str) or not ext:
         raise ScenarioError([Issue(f, line, col, "extends", "extends needs a file name")], f)
-    base_path = (path.parent / ext).resolve()
+    base_path, refused = confine(ext, path.parent, Path(chain[0]).parent)
+    if refused:
+        raise ScenarioError([Issue(f, line, col, "extends", refused)], f)
     if str(base_path) in chain:
         raise ScenarioError([Issue(f, line, col, "extends", "extends loops back to "
                                    f"{base_path.name}: " + " -> ".join(Path(c).name for c in
@@ -307,6 +309,10 @@ def _read_with_extends(path: Path, depth: int, chain: tuple[str, ...],
         raise ScenarioError([Issue(f, line, col, "extends", f"the base file {ext!r} does not "
                                    f"exist (looked in {path.parent})")], f)
     base, base_pos = _read_with_extends(base_path, depth + 1, (*chain, str(base_path)))
+    if not isinstance(base, dict):
+        raise ScenarioError([Issue(f, line, col, "extends", f"the base file {ext!r} is not a "
+                                   f"scenario: it holds a {type(base).__name__}, not a mapping "
+                                   "of keys")], f)
     merged = merge(base, data)
     if added is not None:
         added += [(*item, base_path.name) for item in new_ids(base, data)]

@@ -318,6 +318,28 @@ def parse_value(text: str, where: str = "--set") -> Any:
     return construct(root, where, InputError)[0]
 
 
+#: Folders beyond the scenario's own that ``extends:`` and data files may reach (--allow-path).
+ALLOWED_PATHS: list[Path] = []
+
+
+def allow_paths(paths: list[str | Path] | tuple[str | Path, ...]) -> None:
+    """Let ``extends:`` and data-file paths reach these folders too (``--allow-path``)."""
+    ALLOWED_PATHS[:] = [Path(p).resolve() for p in paths]
+
+
+def confine(ref: str, relative_to: Path, root: Path) -> tuple[Path, str | None]:
+    """Resolve the path ``ref`` written in a file of folder ``relative_to``; returns (path,
+    why it is refused or None). A path must stay inside ``root`` (the top scenario's folder
+    tree), the working folder's tree or an ``ALLOWED_PATHS`` folder, after following
+    symbolic links: a scenario from elsewhere cannot make supplylab read ``/etc/passwd``."""
+    target = (relative_to / ref).resolve()
+    roots = [root.resolve(), Path.cwd().resolve(), *ALLOWED_PATHS]
+    if any(target == r or target.is_relative_to(r) for r in roots):
+        return target, None
+    return target, (f"{ref!r} is outside the scenario's folder ({root}); run with "
+                    f"--allow-path {target.parent} to allow it")
+
+
 class _Dumper(yaml.SafeDumper):
     pass
 

@@ -113,3 +113,22 @@ def test_cli_exit_2_for_each(folder: Path, capsys: pytest.CaptureFixture[str]) -
     for data in (b"\xff\xfe\x00", GOOD + "days: .inf\n"):
         assert main(["sweep", str(write(folder, data)), "--out", str(folder / "o")]) == 2
     assert "internal error" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option, message", [
+    ("fill_rate=-1", "finite number above 0"),
+    ("fill_rate=nan", "finite number above 0"),
+    ("fill_rate=inf", "finite number above 0"),
+    ("fill_rate=0", "finite number above 0"),
+    ("fill_rat=0.01", "did you mean 'fill_rate'"),
+    ("fill_rate", "KPI=HALF_WIDTH"),
+    ("fill_rate=abc", "finite number above 0"),
+])
+def test_precision_refused_before_running(folder: Path, option: str, message: str,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    t0 = time.perf_counter()
+    assert main(["run", str(folder / "small.yaml"), "--precision", option,
+                 "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "internal error" not in err
+    assert time.perf_counter() - t0 < 20  # refused up front, not after 200 replications

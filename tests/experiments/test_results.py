@@ -11,6 +11,7 @@ import pytest
 from supplylab.errors import ExperimentError, SupplylabError
 from supplylab.experiments import Results, replicate
 from supplylab.experiments.synthetic import SyntheticScenario, run_synthetic
+from supplylab.io import OutputError
 
 
 @pytest.fixture(scope="module")
@@ -111,10 +112,14 @@ def test_write_is_atomic_a_failing_write_leaves_the_old_file(tmp_path, res: Resu
         raise OSError("no space left on device")
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError, match="cannot write"):  # exit 2 with the path
         res.write(tmp_path)
     assert (tmp_path / "kpis.csv").read_bytes() == before
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    assert (tmp_path / "INCOMPLETE").is_file()  # the folder says it is not complete
+    monkeypatch.undo()
+    res.write(tmp_path)
+    assert not (tmp_path / "INCOMPLETE").exists()
 
 
 def test_failed_replication_raises_with_its_index() -> None:

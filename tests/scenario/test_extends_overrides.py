@@ -190,3 +190,82 @@ def test_override_copies_the_default_for_its_own_fields(base: Scenario) -> None:
     sc = base.with_overrides({"facilities.DC.inventory.P2.s": 15})
     pol = sc.facilities[0].inventory.policy_for("P2")
     assert (pol.policy, pol.s, pol.S) == ("sS", 15, 40)
+
+
+# ------------------------------------------------------------------ confinement
+def test_extends_outside_the_folder_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                               ) -> None:
+    from supplylab.scenario import allow_paths
+
+    monkeypatch.chdir(tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "base.yaml").write_text(BASE)
+    project = tmp_path / "project" / "scenarios"
+    project.mkdir(parents=True)
+    monkeypatch.chdir(project)  # the working folder does not cover ../../outside
+    for ext in ("../../outside/base.yaml", str(outside / "base.yaml"), "/etc/passwd"):
+        child = project / "child.yaml"
+        child.write_text(f"extends: {ext}\nname: child\n")
+        with pytest.raises(ScenarioError) as exc:
+            load(child)
+        i = only(exc.value.issues)
+        assert i.path == "extends" and "outside the scenario's folder" in i.message
+        assert "--allow-path" in i.message and "root:" not in i.message
+    allow_paths([outside])
+    try:
+        child.write_text("extends: ../../outside/base.yaml\nname: child\n")
+        assert load(child).name == "child"
+    finally:
+        allow_paths([])
+
+
+def test_extends_a_symlink_out_of_the_folder_is_refused(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "secret.yaml").write_text(BASE)
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    monkeypatch.chdir(inner)
+    (inner / "link.yaml").symlink_to(tmp_path / "secret.yaml")
+    (inner / "child.yaml").write_text("extends: link.yaml\n")
+    with pytest.raises(ScenarioError, match="outside the scenario's folder"):
+        load(inner / "child.yaml")
+
+
+def test_extends_a_non_mapping_is_refused(write: Write) -> None:
+    write("just some text\nthat is not a scenario\n", "notes.yaml")
+    write("- a\n- b\n", "list.yaml")
+    for target in ("notes.yaml", "list.yaml"):
+        child = write(f"extends: {target}\n" + BASE, "child.yaml")
+        with pytest.raises(ScenarioError) as exc:
+            load(child)
+        i = only(exc.value.issues)
+        assert i.path == "extends" and "is not a scenario" in i.message
+        assert "some text" not in i.message
+
+
+def test_values_from_a_base_are_not_echoed_in_full(write: Write) -> None:
+    secret = "s3cr3t-" + "x" * 200
+    write(BASE.replace("name: test scenario", f"name: test\nnonsense: {secret}"), "base.yaml")
+    child = write("extends: base.yaml\n", "child.yaml")
+    with pytest.raises(ScenarioError) as exc:
+        load(child)
+    text = str(exc.value)
+    assert "nonsense" in text and secret not in text
+    write(BASE.replace("price: 10", f"price: '{secret}'"), "base.yaml")
+    with pytest.raises(ScenarioError) as exc:
+        load(child)
+    assert "products.P1.price" in str(exc.value) and secret not in str(exc.value)
+
+
+def test_cli_allow_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from supplylab.cli import main
+
+    (tmp_path / "base.yaml").write_text(BASE)
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    (inner / "child.yaml").write_text("extends: ../base.yaml\nname: child\n")
+    monkeypatch.chdir(inner)
+    assert main(["validate", "child.yaml"]) == 2
+    assert main(["--allow-path", str(tmp_path), "validate", "child.yaml"]) == 0
+    assert main(["validate", "child.yaml"]) == 2  # the opt-in lasts one command
