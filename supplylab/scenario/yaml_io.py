@@ -254,8 +254,9 @@ def compose(text: str, file: str = "<string>", *, what: str = "a scenario needs 
             "`products`", error: type[InputError] = ScenarioError) -> yaml.Node:
     """The node tree of one YAML document, with every guard applied (syntax, one document,
     not empty, nesting depth, alias expansion). ``what`` completes "the file is empty: ..."."""
-    loader = SafeLoader(text)
+    loader = None
     try:
+        loader = SafeLoader(text)  # refuses control characters already
         nodes = []
         while loader.check_node():
             nodes.append(loader.get_node())
@@ -273,7 +274,8 @@ def compose(text: str, file: str = "<string>", *, what: str = "a scenario needs 
     except yaml.YAMLError as exc:
         raise error(f"not valid YAML: {_first_line(exc)}", file) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if not nodes or nodes[0] is None:
         raise error(f"the file is empty: {what}", file)
     if len(nodes) > 1:
