@@ -300,8 +300,23 @@ def _run_pool(plan: RunPlan, todo: Sequence[tuple[int, int]], on_outcome: OnOutc
         _terminate(pool)  # running tasks are abandoned, not waited for
         raise
     finally:
-        pool.shutdown(wait=not interrupted, cancel_futures=True)
+        _close(pool, grace=0.0 if interrupted else 10.0)
     return sorted(broken), progressed
+
+
+def _close(pool: Any, grace: float) -> None:
+    """Shut ``pool`` down without hanging: a worker killed while it held the task queue's
+    lock leaves the others unable to read their exit message, so workers still alive after
+    ``grace`` seconds are terminated."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.join(max(0.0, deadline - time.monotonic()))
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(1.0)
 
 
 def _terminate(pool: Any) -> None:
