@@ -41,7 +41,7 @@ LAYER_COMMANDS: dict[str, tuple[str, str]] = {
     "optimize": ("supplylab.optimize.commands",
                  "Optimise the network (warehouse location), inventory or steering."),
     "report": ("supplylab.report.commands",
-               "Write an HTML report with plots from a results folder."),
+               "Write an HTML (or Markdown) report with figures, a network map and tables."),
 }
 
 _state: dict[str, Any] = {"debug": False}

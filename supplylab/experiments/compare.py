@@ -71,6 +71,11 @@ class Comparison:
     def baseline(self) -> str:
         return self.names[0]
 
+    def __repr__(self) -> str:
+        return (f"<Comparison of {', '.join(map(repr, self.names))} (baseline first): "
+                f"{self.replications} replication(s), seed {self.seed}; .differences, "
+                ".summary(), .results, .print_table()>")
+
     def paired(self, dimension: str = "all") -> pd.DataFrame:
         """Paired differences per (alternative, [key,] kpi) for one dimension."""
         group = ["kpi"] if dimension == "all" else ["key", "kpi"]

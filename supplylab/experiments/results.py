@@ -29,7 +29,7 @@ from . import _io
 from ._types import RunFn, scenario_sha, sim_setting, supplylab_version
 from .progress import Progress
 from .runners import RunOutcome, RunPlan, execute
-from .stats import bounded_interval, precision_shortfall, replications_needed
+from .stats import bounded_interval, precision_shortfall, replications_needed, t_interval
 
 #: Breakdown dimensions reported in the JSON document's ``by`` section.
 DOCUMENT_DIMENSIONS = ("tier", "product", "facility", "operator", "abc_class", "customer",
@@ -53,13 +53,19 @@ def tidy_rows(results: Sequence[ReplicationResult]) -> pd.DataFrame:
 def summarize(frame: pd.DataFrame, group: Sequence[str]) -> pd.DataFrame:
     """Interval of ``value`` per group (first-appearance order), with the summary columns.
 
-    ``group`` must include ``kpi``: each interval is kept inside that KPI's range.
+    Each interval is kept inside its KPI's range: the KPI is the group's ``kpi`` key, else the
+    frame's one ``kpi`` value; rows of several KPIs grouped together get the plain t interval.
     """
     out = []
-    at = list(group).index("kpi")
+    at = list(group).index("kpi") if "kpi" in group else None
+    only = None
+    if at is None and "kpi" in frame.columns and frame["kpi"].nunique() == 1:
+        only = str(frame["kpi"].iloc[0])
     for keys, sub in frame.groupby(list(group), sort=False):
         keys = keys if isinstance(keys, tuple) else (keys,)
-        iv = bounded_interval(sub["value"].to_numpy(), str(keys[at]))
+        kpi = str(keys[at]) if at is not None else only
+        values = sub["value"].to_numpy()
+        iv = bounded_interval(values, kpi) if kpi is not None else t_interval(values)
         out.append((*keys, iv.mean, iv.ci_low, iv.ci_high, iv.half_width, iv.n))
     cols = [*group, "mean", "ci_low", "ci_high", "half_width", "n"]
     return pd.DataFrame(out, columns=cols).astype({"n": "int64"})
@@ -89,6 +95,11 @@ class Results:
     @property
     def n(self) -> int:
         return len(self.replications)
+
+    def __repr__(self) -> str:  # short: the default would print every replication's records
+        kpis = len(self.replications[0].kpis) if self.replications else 0
+        return (f"<Results {self.scenario_name!r}: {self.n} replication(s), seed {self.seed}, "
+                f"{kpis} KPIs; .summary(), .kpis, .timeseries, .print_table()>")
 
     @property
     def kpis(self) -> pd.DataFrame:

@@ -45,6 +45,12 @@ class SweepResults:
     runs: pd.DataFrame
     out: Path | None = None
 
+    def __repr__(self) -> str:
+        exp = self.experiment
+        return (f"<SweepResults {exp.name!r}: {len(exp.points)} point(s) x {exp.replications} "
+                f"replication(s), {len(self.failures)} failed; .summary(), .table, .runs, "
+                ".failures>")
+
     @property
     def points(self) -> pd.DataFrame:
         """``point`` and one column per parameter path."""

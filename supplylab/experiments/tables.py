@@ -47,34 +47,36 @@ def _finite(x: Any) -> bool:
 
 
 def fmt(x: float, decimals: int | None = None) -> str:
-    """A number for a table: ``decimals`` places (default: 4 significant digits), thousands
-    as ``k`` and millions as ``M`` from 10,000 on, ``-`` for an undefined value."""
+    """A number for a table, rounded to ``decimals`` places (negative: to tens, hundreds...;
+    default: 4 significant digits); thousands as ``k`` and millions as ``M`` from 10,000 on;
+    ``-`` for an undefined value."""
     if not _finite(x):
         return "-"
+    if decimals is None:
+        decimals = 3 - int(math.floor(math.log10(abs(x)))) if x else 0
     suffix, shift = "", 0
     if abs(x) >= 1e6:
         suffix, shift = "M", 6
     elif abs(x) >= 1e4:
         suffix, shift = "k", 3
+    places = min(decimals + shift, 6)  # rounding to 10**-decimals, in units of 10**shift
     v = x / 10.0**shift
-    if decimals is None:
-        decimals = 4 - (int(math.floor(math.log10(abs(v)))) + 1) if v else 0
-    else:
-        decimals -= shift
-    decimals = max(0, min(decimals, 6))
-    return f"{v:,.{decimals}f}{suffix}"
+    if places < 0:
+        v = round(v, places)
+    return f"{v:,.{max(places, 0)}f}{suffix}"
 
 
 def decimals_for(half_width: float, mean: float) -> int:
     """Decimal places that show one significant digit of ``half_width`` (two when it starts
-    with a 1), or 4 significant digits of ``mean`` when there is no interval; at most 6."""
+    with a 1), or 4 significant digits of ``mean`` when there is no interval; at most 6,
+    negative for rounding to tens, hundreds, ..."""
     if not (_finite(half_width) and half_width > 0):
         if not _finite(mean) or mean == 0:
             return 0
-        return max(0, min(6, 3 - int(math.floor(math.log10(abs(mean))))))
+        return min(6, 3 - int(math.floor(math.log10(abs(mean)))))
     exp = int(math.floor(math.log10(half_width)))
     lead = int(half_width / 10.0**exp)
-    return max(0, min(6, -exp + (1 if lead == 1 else 0)))
+    return min(6, -exp + (1 if lead == 1 else 0))
 
 
 def _is_rate(kpi: str) -> bool:
@@ -259,9 +261,9 @@ def print_comparison(comparison: Comparison, console: Any = None) -> None:
             r = sub.loc[k]
             vals.append(cell(k, r["diff"], r["ci_low"], r["ci_high"], r["half_width"],
                              signed=True) + ("*" if r["significant"] else " "))
-        columns.append((f"{head} - base", vals))
-    title = (f"{heads[0]} (baseline) and paired differences, common random numbers, "
-             f"{comparison.replications} replications")
+        columns.append((f"{head} - {heads[0]}", vals))
+    title = (f"paired differences to {heads[0]}: {comparison.replications} replications, "
+             "common random numbers")
     notes = ["cells: mean [95% interval]; * = the difference's interval excludes 0",
              "rates in percent, their differences in percentage points"]
     _print_grid(con, title, labels, columns, legend, notes)

@@ -50,6 +50,7 @@ def audit_solution(problem: NetworkDesignProblem, options: NetworkOptions,
 
     open_ = np.zeros(m, dtype=bool)
     cap = np.zeros(m)
+    ovf = np.zeros(m)  # accepted overflow (soft capacity), units/yr
     fixed = 0.0
     levels = _level_table(problem)
     for s, lvl, ov in solution.open_sites[["site", "level", "overflow"]].itertuples(index=False):
@@ -63,7 +64,8 @@ def audit_solution(problem: NetworkDesignProblem, options: NetworkOptions,
             continue
         open_[sidx[s]] = True
         c, f = levels[(s, lvl)]
-        cap[sidx[s]] = c + (ov if options.capacity_penalty is not None else 0.0)
+        cap[sidx[s]] = c
+        ovf[sidx[s]] = ov if options.capacity_penalty is not None else 0.0
         fixed += f
 
     served = share.sum(axis=0)
@@ -75,10 +77,17 @@ def audit_solution(problem: NetworkDesignProblem, options: NetworkOptions,
         for i, j in zip(*np.nonzero((share > abs_tol) & ~problem.allowed.astype(bool)),
                         strict=True):
             bad.append(f"flow on forbidden arc {problem.site_ids[i]}->{problem.customer_ids[j]}")
-    through = units.sum(axis=1)
-    over = through - cap
-    for i in np.flatnonzero(open_ & (over > abs_tol + rel_tol * np.maximum(cap, 1.0))):
-        bad.append(f"site {problem.site_ids[i]} ships {through[i]} units above capacity {cap[i]}")
+    dp, pshare = problem.periods
+    outbound = share @ dp.T  # (m, P)
+    stage_cost, stage_bad = _stages(problem, solution, share, open_, outbound, abs_tol, rel_tol)
+    bad += stage_bad
+    for p in range(outbound.shape[1]):
+        # soft capacity: the accepted overflow is a yearly total, so allow it in any period
+        limit = np.where(np.isfinite(cap), cap * pshare[p], np.inf) + ovf
+        over = outbound[:, p] - limit
+        for i in np.flatnonzero(open_ & (over > abs_tol + rel_tol * np.maximum(limit, 1.0))):
+            bad.append(f"site {problem.site_ids[i]} ships {outbound[i, p]} units in period {p} "
+                       f"above its capacity {limit[i]}")
     if options.single_source:
         frac = (share > abs_tol) & (share < 1 - 1e-6)
         for j in np.flatnonzero(frac.any(axis=0) | ((share > abs_tol).sum(axis=0) > 1)):
@@ -86,7 +95,8 @@ def audit_solution(problem: NetworkDesignProblem, options: NetworkOptions,
     bad += _site_rules(problem, options, open_)
     bad += _service_rules(problem, options, share, units)
 
-    cost = fixed + float((problem.cost * share).sum())
+    cost = fixed + float((problem.cost * share).sum()) + stage_cost
+    cost += sum(float(sc.evaluate(share).sum()) for sc in problem.sqrt_costs)
     if problem.co2 is not None:
         co2 = float((problem.co2 * share).sum())
         cost += options.co2_price * co2
@@ -106,6 +116,56 @@ def check_solution(problem: NetworkDesignProblem, options: NetworkOptions,
     if not rep.ok:
         raise AuditError("network-design audit failed:\n  " + "\n  ".join(rep.violations))
     return rep
+
+
+def _stages(problem: NetworkDesignProblem, solution: NetworkSolution, share: np.ndarray,
+            open_: np.ndarray, outbound: np.ndarray, abs_tol: float,
+            rel_tol: float) -> tuple[float, list[str]]:
+    """Cost of the replenishment table and its checks: supply balance per site and period,
+    allowed arcs, one open source per open site, none for closed ones. Adds each period's
+    replenishment out of a site to ``outbound`` (in place)."""
+    if not problem.staged:
+        return 0.0, []
+    from supplylab.optimize.echelon import inbound_cost
+    from supplylab.optimize.network import OUTSIDE
+
+    bad: list[str] = []
+    sidx = {s: i for i, s in enumerate(problem.site_ids)}
+    n_p = outbound.shape[1]
+    inflow = np.zeros((problem.m, n_p))
+    cost = 0.0
+    inbound = inbound_cost(problem)
+    repl = (np.full((problem.m, problem.m), np.inf) if problem.replenish is None
+            else problem.replenish)
+    used: dict[str, set[str]] = {}
+    for p, src, site, units in solution.replenishment[["period", "source", "site", "units"]] \
+            .itertuples(index=False):
+        i = sidx[site]
+        unit = inbound[i] if src == OUTSIDE else repl[sidx[src], i]
+        if not np.isfinite(unit):
+            bad.append(f"replenishment {src}->{site} is not an allowed arc")
+            continue
+        if src != OUTSIDE:
+            outbound[sidx[src], int(p)] += units
+        inflow[i, int(p)] += units
+        cost += float(unit * units)
+        used.setdefault(site, set()).add(src)
+    scale = max(float(problem.demand.sum()), 1.0)
+    for i, p in zip(*np.nonzero(np.abs(inflow - outbound) > abs_tol + rel_tol * scale),
+                    strict=True):
+        bad.append(f"site {problem.site_ids[i]} receives {inflow[i, p]} units in period {p} "
+                   f"but ships {outbound[i, p]}")
+    for site, srcs in used.items():
+        if len(srcs) > 1:
+            bad.append(f"site {site} is replenished from several sources {sorted(srcs)}")
+    for site, src in solution.sourcing.items():
+        if not open_[sidx[site]]:
+            bad.append(f"closed site {site} has a source")
+        if src != OUTSIDE and not open_[sidx[src]]:
+            bad.append(f"site {site} is replenished from the closed site {src}")
+    bad += [f"open site {s} has no source" for i, s in enumerate(problem.site_ids)
+            if open_[i] and s not in solution.sourcing]
+    return cost, bad
 
 
 def _level_table(problem: NetworkDesignProblem) -> dict[tuple[str, str], tuple[float, float]]:
@@ -146,11 +206,12 @@ def _service_rules(problem: NetworkDesignProblem, options: NetworkOptions, share
             bad.append(f"coverage rule {rule} is broken")
     if problem.transit is None:
         return bad
-    total = float(problem.demand.sum())
     for rule in options.service_share:
         if rule.penalty_per_unit is not None:
             continue
-        within = float(units[problem.transit <= rule.max_transit].sum())
+        members = rule.members(problem)
+        total = float(problem.demand[members].sum())
+        within = float(units[(problem.transit <= rule.max_transit) & members[None, :]].sum())
         if within < rule.min_share * total - 1e-6 * max(total, 1.0):
             bad.append(f"only {within} of {total} units within transit {rule.max_transit}, "
                        f"below share {rule.min_share}")
@@ -168,10 +229,11 @@ def _penalties(problem: NetworkDesignProblem, options: NetworkOptions, units: np
             pen += rule.penalty_per_unit * float(units[rule.out_of_range(problem)].sum())
     if problem.transit is None:
         return pen
-    total = float(problem.demand.sum())
     for rule in options.service_share:
         if rule.penalty_per_unit is None:
             continue
-        within = float(units[problem.transit <= rule.max_transit].sum())
+        members = rule.members(problem)
+        total = float(problem.demand[members].sum())
+        within = float(units[(problem.transit <= rule.max_transit) & members[None, :]].sum())
         pen += rule.penalty_per_unit * max(0.0, rule.min_share * total - within)
     return pen

@@ -73,11 +73,21 @@ def network(
         "--max-transit", min=0.0, help="Days, for --pareto service.")] = 1.0,
     points: Annotated[int, typer.Option(
         "--points", min=2, help="Points on a --pareto front.")] = 5,
+    verify: Annotated[bool, typer.Option(
+        "--verify", help="Simulate the input and the chosen network with common random "
+        "numbers and print the paired differences (scenarios only).")] = False,
+    replications: Annotated[int | None, typer.Option(
+        "--replications", min=2, help="Replications of --verify (default: the scenario's, "
+        "at least 2).")] = None,
+    days: Annotated[float | None, typer.Option(
+        "--days", min=0.001, help="Horizon of --verify, days (default: the scenario's).")
+    ] = None,
 ) -> None:
-    """Choose which warehouses to open (capacitated facility location MIP)."""
+    """Choose which warehouses to open, at which size, and who serves whom (facility location
+    MIP over the network's echelons)."""
+    params = dict(locals())
     try:
-        _network(scenario, orlib, fmt, single_source, uncapacitated, capacity, as_json,
-                 time_limit, gap, solver, lazy, output, n_best, pareto, max_transit, points)
+        _network(**params)
     except OptimizationError as exc:
         if as_json:  # stdout stays one JSON document; the message also goes to stderr
             typer.echo(json.dumps(_error_document(exc, scenario or orlib), indent=2))
@@ -93,11 +103,14 @@ def _error_document(exc: OptimizationError, source: Path | None) -> dict[str, An
     return doc
 
 
-def _network(scenario: Path | None, orlib: Path | None, fmt: str, single_source: bool | None,
-             uncapacitated: bool, capacity: float | None, as_json: bool,
-             time_limit: float | None, gap: float | None, solver: str | None, lazy: bool,
-             output: Path | None, n_best: int | None, pareto: str | None, max_transit: float,
-             points: int) -> None:
+def _network(*, scenario: Path | None, orlib: Path | None, fmt: str,
+             single_source: bool | None, uncapacitated: bool, capacity: float | None,
+             as_json: bool, time_limit: float | None, gap: float | None, solver: str | None,
+             lazy: bool, output: Path | None, n_best: int | None, pareto: str | None,
+             max_transit: float, points: int, verify: bool, replications: int | None,
+             days: float | None) -> None:
+    if verify and scenario is None:
+        raise InputError("--verify needs a scenario (it simulates the input and the result)")
     if pareto not in (None, "service", "co2"):
         raise InputError(f"--pareto must be service or co2, not {pareto!r}")
     if pareto is not None and scenario is None:
@@ -128,12 +141,23 @@ def _network(scenario: Path | None, orlib: Path | None, fmt: str, single_source:
     from supplylab.optimize.scenario_design import optimise_scenario
 
     assert scenario is not None
+    if verify and output is None:
+        import tempfile
+
+        output = Path(tempfile.mkdtemp(prefix="supplylab-")) / f"{scenario.stem}_optimised.yaml"
     res = optimise_scenario(scenario, output=output, solver_settings=given,
                             single_source=single_source)
     extra = {}
     if n_best or pareto:
         extra = _alternatives(res.problem, res.options, res.solution, n_best, pareto,
                               max_transit, points)
+    if verify:
+        from supplylab.optimize.verify import verify_design
+
+        assert res.output is not None
+        extra["verify: chosen - input, paired (common random numbers), 95% CI"] = verify_design(
+            scenario, res.output, replications=replications, days=days,
+            progress=not as_json)
     _print(res.solution, scenario.name, as_json, res.output, extra)
 
 
@@ -172,6 +196,10 @@ def _alternatives(problem: Any, opts: NetworkOptions, sol: NetworkSolution, n_be
                  "open_sites": len(s.open_site_ids), "open_ids": " ".join(s.open_site_ids)}
                 for k, s in enumerate(n_best_networks(problem, opts, n_best))]
         frames[f"{n_best} best networks"] = pd.DataFrame(rows)
+        if len(rows) < n_best:
+            typer.echo(f"note: only {len(rows)} of the {n_best} networks asked for: every other "
+                       "set of open sites is infeasible (capacities, sites fixed open or "
+                       "closed, or the limits on how many sites open)", err=True)
     if pareto == "service":
         start = served_share(problem, sol, max_transit)
         shares = np.linspace(start, 1.0, points)

@@ -3,7 +3,13 @@
 At multipliers ``lam`` the bound with site i forced to the other state is
 ``sum lam + min_y {v(lam) y : sum s y >= D, y_i flipped}``. When it is above the best known
 cost, no solution with site i flipped is cheaper than the incumbent, so site i is fixed at its
-state in the Lagrangian solution. Costs in currency per year.
+state in the Lagrangian solution.
+
+Single-source arcs: forcing ``x_ij = 1`` opens i and puts j in its knapsack, whose value is then
+at least ``c_ij - lam_j + K_i(s_i - d_j)`` (``K_i(r)``: the knapsack's least value within weight
+r, read from its DP table, j allowed too, hence a lower bound). With ``C_i`` the covering value
+with i forced open, ``sum lam + C_i - K_i(s_i) + c_ij - lam_j + K_i(s_i - d_j)`` bounds every
+solution using the arc; above the incumbent, the arc is removed. Costs in currency per year.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import math
 
 import numpy as np
 
+from supplylab.optimize.knapsack import knapsack_table
 from supplylab.optimize.lagrangian import FacilityData, LagrangianPoint, bound_with_site
 
 #: relative slack on the comparison with the incumbent (floating-point noise only)
@@ -35,3 +42,30 @@ def fix_sites(data: FacilityData, point: LagrangianPoint,
         if bound_with_site(data, point, int(i), not state) > cutoff:
             lower[i] = upper[i] = state
     return lower, upper
+
+
+def fix_arcs(data: FacilityData, point: LagrangianPoint, upper_bound: float) -> np.ndarray:
+    """Single source: boolean (m, n) mask of the arcs that may still be used (see above).
+
+    Arcs of sites whose knapsack has no exact table (fractional data) are all kept, as are
+    customers of zero demand; arcs whose demand exceeds the site's capacity are removed.
+    """
+    keep = np.isfinite(data.cost)
+    if not data.single_source or not math.isfinite(upper_bound):
+        return keep
+    cutoff = upper_bound + FIX_TOL * max(abs(upper_bound), 1.0)
+    base = float(point.lam.sum())
+    cover_now = point.bound - base
+    reduced = data.cost - point.lam[None, :]
+    d = data.demand
+    for i in np.flatnonzero(data.open_upper):
+        value, _, table = knapsack_table(reduced[i], d, float(data.capacity[i]))
+        if table is None:
+            continue
+        cover = cover_now if point.y[i] else bound_with_site(data, point, int(i), True) - base
+        room = data.capacity[i] - d
+        ok = room >= 0
+        at = np.where(ok, np.round(room), 0).astype(np.int64)
+        arc = base + cover - value + reduced[i] + np.where(ok, table[at], np.inf)
+        keep[i] &= ok & ((arc <= cutoff) | (d <= 0))
+    return keep

@@ -3,7 +3,9 @@
 Variables: ``z[k]`` binary, level k (a site at one size) is built; ``x[i, j]`` share of customer
 j's demand served by site i (binary when single sourcing); optional slacks for soft rules.
 Families (rows): demand, capacity, linking (strong formulation), level_choice, forced_open,
-site_count, service_share, coverage (only in the elastic re-solve), co2_cap, no_good.
+site_count, service_share, coverage (only in the elastic re-solve), co2_cap, no_good; with
+upper echelons or periods the flow families of :mod:`supplylab.optimize.echelon` replace the
+single capacity family.
 See docs/network_design.md for the formulation in mathematical notation.
 """
 
@@ -14,12 +16,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from supplylab.optimize.echelon import add_stages, arc_upper
 from supplylab.optimize.linear import INF, LinearModel
 from supplylab.optimize.problem import NetworkDesignProblem, NetworkOptions, site_mask
+from supplylab.optimize.stock_cost import add_sqrt_costs
 
 #: families made elastic in the relax-and-report re-solve, with the unit of their slack
 RELAXABLE = ("demand", "capacity", "forced_open", "site_count", "service_share", "coverage",
-             "co2_cap")
+             "co2_cap", "supply")
 
 
 @dataclass
@@ -39,6 +43,12 @@ class BuildContext:
     out_of_range: np.ndarray | None = None
     soft_out_of_range: np.ndarray | None = None
     elastic: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # upper echelons and periods (supplylab.optimize.echelon)
+    arcs: tuple[np.ndarray, np.ndarray] | None = None
+    q: np.ndarray | None = None
+    r: np.ndarray | None = None
+    v: np.ndarray | None = None
+    u: np.ndarray | None = None
 
 
 def coverage_masks(problem: NetworkDesignProblem,
@@ -83,6 +93,9 @@ def add_assign_vars(model: LinearModel, ctx: BuildContext, elastic: bool = False
         upper[hard] = 0.0
     if problem.allowed is not None:
         upper[~problem.allowed.astype(bool)] = 0.0
+    lane = arc_upper(problem)
+    if lane is not None:
+        upper = np.minimum(upper, lane)
     ctx.out_of_range, ctx.soft_out_of_range = hard, soft
     ctx.x = model.add_vars("assign", (problem.m, problem.n), lower=0.0, upper=upper, cost=cost,
                            integer=options.single_source)
@@ -194,7 +207,7 @@ def add_site_count(model: LinearModel, ctx: BuildContext) -> None:
 
 
 def add_service_share(model: LinearModel, ctx: BuildContext) -> None:
-    """``sum_{(i,j): t_ij <= T} d_j x_ij (+ short) >= share * D`` per service-share rule."""
+    """``sum_{(i,j): t_ij <= T, j in J_r} d_j x_ij (+ short) >= share * D(J_r)`` per rule."""
     rules = ctx.options.service_share
     if not rules:
         return
@@ -206,15 +219,14 @@ def add_service_share(model: LinearModel, ctx: BuildContext) -> None:
                                                          else 0.0 for r in rules]),
                                          cost=np.array([r.penalty_per_unit or 0.0
                                                         for r in rules]))
-    total = _total_demand(ctx)
     rows, cols, vals, lower = [], [], [], []
     for r, rule in enumerate(rules):
-        ok = problem.transit <= rule.max_transit
-        ii, jj = np.nonzero(ok)
+        members = rule.members(problem)
+        ii, jj = np.nonzero((problem.transit <= rule.max_transit) & members[None, :])
         rows.append(np.full(len(ii), r))
         cols.append(ctx.x[ii, jj])
         vals.append(problem.demand[jj])
-        lower.append(rule.min_share * total)
+        lower.append(rule.min_share * float(problem.demand[members].sum()))
         if ctx.share_slack is not None:
             rows.append(np.array([r]))
             cols.append(np.array([ctx.share_slack[r]]))
@@ -270,8 +282,13 @@ def build_model(problem: NetworkDesignProblem, options: NetworkOptions, *,
     model = LinearModel(name=f"network_design_{problem.name}")
     add_open_vars(model, ctx)
     add_assign_vars(model, ctx, elastic=elastic)
+    if problem.sqrt_costs:
+        add_sqrt_costs(model, ctx)  # inventory of the square-root kind per site
     add_demand(model, ctx)
-    add_capacity(model, ctx)
+    if problem.staged:
+        add_stages(model, ctx)  # flows through the echelons, capacity per period
+    else:
+        add_capacity(model, ctx)
     add_linking(model, ctx)
     add_level_choice(model, ctx)
     add_forced_open(model, ctx)

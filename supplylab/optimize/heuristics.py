@@ -1,7 +1,7 @@
 """Primal heuristics of capacitated facility location: upper bounds within seconds.
 
-* Given the open sites, the best flows: multi-source is a transportation LP (exact, scipy's
-  HiGHS); single-source is a generalised assignment problem, solved by regret-ordered greedy
+* Given the open sites, the best flows: multi-source is a transportation LP (exact, kept in
+  HiGHS and re-solved warm as sites open and close); single-source is a generalised assignment problem, solved by regret-ordered greedy
   assignment, a repair step that ejects one customer to make room, then shift and swap moves.
 * Lagrangian rounding: every new open-site vector the subgradient meets is costed this way
   (:class:`Incumbent` caches them and keeps its share of the time).
@@ -18,44 +18,58 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.optimize import linprog
 
-from supplylab.optimize.lagrangian import FacilityData
+from supplylab.optimize.lagrangian import FacilityData, LagrangianPoint
+from supplylab.optimize.linear import INF, LinearModel
+from supplylab.optimize.solver import PersistentLP
 
 
-def flows_multi(data: FacilityData, open_mask: np.ndarray) -> tuple[float, np.ndarray | None]:
-    """Cheapest split flows from the open sites: (total cost incl. fixed, x (m, n)) or inf."""
-    sites = np.flatnonzero(open_mask)
-    d, total = data.demand, data.total_demand
-    if sites.size == 0 or float(data.capacity[sites].sum()) < total * (1 - 1e-12):
-        return math.inf, None
-    sub = data.cost[sites]
-    ok = np.isfinite(sub)
-    if not ok.any(axis=0).all():
-        return math.inf, None
-    x = np.zeros((data.m, data.n))
-    fixed = float(data.fixed[sites].sum())
-    caps = data.capacity[sites]
-    if not np.isfinite(caps).any() or caps.min() >= total:
-        best = np.argmin(np.where(ok, sub, np.inf), axis=0)
-        x[sites[best], np.arange(data.n)] = 1.0
-        return fixed + float(sub[best, np.arange(data.n)].sum()), x
-    ii, jj = np.nonzero(ok)
-    k = ii.size
-    a_eq = sp.csr_matrix((np.ones(k), (jj, np.arange(k))), shape=(data.n, k))
-    rows = np.flatnonzero(np.isfinite(caps))
-    pick = np.isin(ii, rows)
-    row_of = np.full(sites.size, -1)
-    row_of[rows] = np.arange(rows.size)
-    a_ub = sp.csr_matrix((d[jj[pick]], (row_of[ii[pick]], np.flatnonzero(pick))),
-                         shape=(rows.size, k))
-    res = linprog(sub[ii, jj], A_ub=a_ub, b_ub=caps[rows], A_eq=a_eq, b_eq=np.ones(data.n),
-                  bounds=(0.0, 1.0), method="highs")
-    if res.status != 0:
-        return math.inf, None
-    x[sites[ii], jj] = np.clip(res.x, 0.0, 1.0)
-    return fixed + float(res.fun), x
+class MultiFlows:
+    """Cheapest split flows from a set of open sites: one transportation LP kept in HiGHS,
+    closed sites' arcs bounded to zero, re-solved warm after each change of the open set."""
+
+    def __init__(self, data: FacilityData) -> None:
+        self.data = data
+        m, n = data.m, data.n
+        self.ok = np.isfinite(data.cost)
+        model = LinearModel("transport")
+        self.cols = model.add_vars("flow", (m, n), upper=self.ok.astype(float),
+                                   cost=np.where(self.ok, data.cost, 0.0))
+        model.add_rows("demand", np.tile(np.arange(n), m), self.cols.reshape(-1), 1.0, 1.0, 1.0,
+                       nrows=n)
+        capped = np.flatnonzero(np.isfinite(data.capacity))
+        model.add_rows("capacity", np.repeat(np.arange(capped.size), n),
+                       self.cols[capped].reshape(-1), np.tile(data.demand, capped.size), -INF,
+                       data.capacity[capped], nrows=capped.size)
+        self.uncapacitated = capped.size == 0
+        self.lp = None if self.uncapacitated else PersistentLP(model)
+        self.open = np.ones(m, dtype=bool)
+
+    def cost(self, open_mask: np.ndarray) -> tuple[float, np.ndarray | None]:
+        """(total cost incl. fixed, x (m, n)) or (inf, None) when the sites cannot serve all."""
+        data = self.data
+        sites = np.flatnonzero(open_mask)
+        if sites.size == 0 or float(data.capacity[sites].sum()) < data.total_demand * (1 - 1e-12):
+            return math.inf, None
+        if not self.ok[sites].any(axis=0).all():
+            return math.inf, None
+        fixed = float(data.fixed[sites].sum())
+        if self.lp is None:
+            sub = np.where(self.ok[sites], data.cost[sites], np.inf)
+            best = np.argmin(sub, axis=0)
+            x = np.zeros((data.m, data.n))
+            x[sites[best], np.arange(data.n)] = 1.0
+            return fixed + float(sub[best, np.arange(data.n)].sum()), x
+        changed = np.flatnonzero(open_mask != self.open)
+        if changed.size:
+            up = self.ok[changed] & open_mask[changed, None]
+            self.lp.set_upper(self.cols[changed].reshape(-1), up.reshape(-1).astype(float))
+            self.open = open_mask.copy()
+        obj, values = self.lp.run()
+        if obj is None or values is None:
+            return math.inf, None
+        x = np.clip(values[self.cols], 0.0, 1.0)
+        return fixed + obj, x
 
 
 def _improve_single(cost: np.ndarray, d: np.ndarray, res: np.ndarray, a: np.ndarray,
@@ -158,10 +172,6 @@ def assign_single(data: FacilityData,
     return float(data.fixed[sites].sum()) + best_val, x
 
 
-def complete(data: FacilityData, open_mask: np.ndarray) -> tuple[float, np.ndarray | None]:
-    """Cost the open-site vector with the flow rule of the problem (multi or single source)."""
-    open_mask = (open_mask | data.open_lower) & data.open_upper
-    return assign_single(data, open_mask) if data.single_source else flows_multi(data, open_mask)
 
 
 @dataclass
@@ -180,6 +190,7 @@ class Incumbent:
     evaluated: int = 0
     started: float = field(default_factory=time.perf_counter)
     cache: dict[bytes, float] = field(default_factory=dict)
+    flows: MultiFlows | None = None
 
     def offer(self, y: np.ndarray, force: bool = False) -> float:
         """Cost ``y`` (unless seen or over the time share) and keep it if it is the best."""
@@ -191,7 +202,12 @@ class Incumbent:
         if not force and self.evaluated and self.seconds > self.share * elapsed:
             return math.inf
         t0 = time.perf_counter()
-        val, x = complete(self.data, y)
+        if self.data.single_source:
+            val, x = assign_single(self.data, y)
+        else:
+            if self.flows is None:
+                self.flows = MultiFlows(self.data)
+            val, x = self.flows.cost(y)
         self.seconds += time.perf_counter() - t0
         self.evaluated += 1
         self.cache[key] = val
@@ -200,41 +216,42 @@ class Incumbent:
         return val
 
 
-def local_search(inc: Incumbent, site_value: np.ndarray, time_limit_s: float,
-                 candidates: int = 8) -> None:
+def local_search(inc: Incumbent, point: LagrangianPoint, time_limit_s: float) -> None:
     """Close, open and swap sites from the incumbent until no move improves or time is up.
 
-    Closed sites are tried in order of ``site_value`` (Lagrangian v_i, cheapest first), at most
-    ``candidates`` of them per round for opening and swapping.
+    Every move is screened by its Lagrangian bound ``sum lam + sum_{i open} v_i`` (a lower
+    bound on the cost of that network with any flows, so a move whose bound is not below the
+    incumbent cannot improve it and is skipped); the others are costed cheapest bound first,
+    and the first improving one is taken.
     """
     data = inc.data
     free = data.open_upper & ~data.open_lower
+    base = float(point.lam.sum())
+    v = point.v
     t_end = time.perf_counter() + time_limit_s
     improved = inc.y is not None
     while improved and time.perf_counter() < t_end:
         improved = False
         y = inc.y.copy()
-        base = inc.value
+        now = base + float(v[y].sum())
         opened = np.flatnonzero(y & free)
         closed = np.flatnonzero(~y & free)
-        closed = closed[np.argsort(site_value[closed], kind="stable")][:candidates]
-        moves: list[np.ndarray] = []
-        for i in opened[np.argsort(-site_value[opened], kind="stable")]:
-            t = y.copy()
-            t[i] = False
-            moves.append(t)
-        for i in closed:
-            t = y.copy()
-            t[i] = True
-            moves.append(t)
-        for i in closed:
-            for k in opened:
-                t = y.copy()
-                t[i], t[k] = True, False
-                moves.append(t)
-        for t in moves:
+        moves = [(now - v[i], (i,), ()) for i in opened]
+        moves += [(now + v[i], (), (i,)) for i in closed]
+        if opened.size and closed.size:
+            swap = now + v[closed][:, None] - v[opened][None, :]
+            for a, b in zip(*np.nonzero(swap < inc.value), strict=True):
+                moves.append((float(swap[a, b]), (opened[b],), (closed[a],)))
+        moves.sort(key=lambda mv: mv[0])
+        target = inc.value - 1e-9 * max(abs(inc.value), 1.0)
+        for est, out, into in moves:
+            if est >= target:
+                break
             if time.perf_counter() >= t_end:
                 return
-            if inc.offer(t, force=True) < base - 1e-9 * max(abs(base), 1.0):
+            t = y.copy()
+            t[list(out)] = False
+            t[list(into)] = True
+            if inc.offer(t, force=True) < target:
                 improved = True
                 break

@@ -67,19 +67,32 @@ def binary_knapsack(cost: np.ndarray, weight: np.ndarray,
                     capacity: float) -> tuple[float, np.ndarray]:
     """``min sum c_j x_j`` s.t. ``sum d_j x_j <= capacity``, x binary; returns (value, x bool).
 
+    See :func:`knapsack_table` for the method.
+    """
+    value, x, _ = knapsack_table(cost, weight, capacity)
+    return value, x
+
+
+def knapsack_table(cost: np.ndarray, weight: np.ndarray,
+                   capacity: float) -> tuple[float, np.ndarray, np.ndarray | None]:
+    """:func:`binary_knapsack` plus its table: ``table[r]`` is the least cost within weight
+    ``r = 0..capacity`` (None unless weights and capacity are integers, the exact case).
+
     Exact for integer weights and capacity (up to :data:`MAX_DP_CAPACITY`). Otherwise weights
     are rounded down and the capacity up after scaling, a relaxation: the value is then a valid
     lower bound and ``x`` may overfill the true capacity slightly.
     """
     x = np.zeros(cost.shape[0], dtype=bool)
     items = np.flatnonzero(cost < 0.0)
+    exact = math.isfinite(capacity) and capacity <= MAX_DP_CAPACITY \
+        and _integral(weight) and _integral(np.array([capacity]))
     if items.size == 0:
-        return 0.0, x
+        return 0.0, x, np.zeros(int(round(capacity)) + 1) if exact else None
     if not math.isfinite(capacity):
         x[items] = True
-        return float(cost[items].sum()), x
+        return float(cost[items].sum()), x, None
     w = weight[items].astype(float)
-    if capacity <= MAX_DP_CAPACITY and _integral(w) and _integral(np.array([capacity])):
+    if exact:
         wi, cap = np.round(w).astype(np.int64), int(round(capacity))
     else:  # a table of FRACTIONAL_STEPS cells, weights rounded down, capacity up
         scale = FRACTIONAL_STEPS / max(capacity, 1e-12)
@@ -91,7 +104,7 @@ def binary_knapsack(cost: np.ndarray, weight: np.ndarray,
     value = float(cost[items[free]].sum())
     rest = np.flatnonzero(fits & ~free)
     if rest.size == 0:
-        return value, x
+        return value, x, np.full(cap + 1, value) if exact else None
     best = np.zeros(cap + 1)  # best[r]: min cost using total weight <= r
     take = np.zeros((rest.size, cap + 1), dtype=bool)
     for k, t in enumerate(rest):
@@ -105,7 +118,7 @@ def binary_knapsack(cost: np.ndarray, weight: np.ndarray,
         if take[k, r]:
             x[items[rest[k]]] = True
             r -= int(wi[rest[k]])
-    return value + float(best[cap]), x
+    return value + float(best[cap]), x, value + best if exact else None
 
 
 def covering_knapsack(value: np.ndarray, size: np.ndarray, demand: float,

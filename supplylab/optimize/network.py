@@ -23,6 +23,8 @@ from supplylab.optimize.strategy import choose_method, solve_lagrangian
 
 #: shares below this are treated as zero in the output tables
 SHARE_TOL = 1e-7
+#: the source name of supply from outside the network (suppliers, plants)
+OUTSIDE = "(outside)"
 
 
 @dataclass
@@ -38,6 +40,12 @@ class NetworkSolution:
     * ``assignments``: customer, site (the site with the largest share), share, n_sources;
     * ``cost_breakdown``: component, value (/yr): fixed, allocation, co2, penalty_capacity,
       penalty_coverage, penalty_service_share, total.
+
+    With upper echelons or periods (``problem.staged``) also ``replenishment``: period, source
+    (a site id, or ``OUTSIDE`` for suppliers and plants), site, units (in that period), cost;
+    ``sourcing`` maps every open site to its source; throughput is the site's outbound units
+    (customers plus the sites it replenishes) and utilisation that of its peak period; the
+    breakdown gains ``inbound`` and ``replenishment``.
 
     ``shortfall`` maps soft families to the accepted violation (units/yr). ``gap`` is the
     relative MIP gap proven by the solver; times are wall-clock seconds. ``method`` is the
@@ -60,6 +68,9 @@ class NetworkSolution:
     solver: str
     path: str
     open_vector: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, bool))
+    replenishment: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["period", "source", "site", "units", "cost"]))
+    sourcing: dict[str, str] = field(default_factory=dict)
     method: str = "mip"
     method_stats: dict[str, float] = field(default_factory=dict)
 
@@ -78,7 +89,10 @@ class NetworkSolution:
                 "best_bound": self.best_bound, "open_facilities": self.open_site_ids,
                 "model_time_s": self.model_time_s, "build_time_s": self.build_time_s,
                 "solve_time_s": self.solve_time_s, "solver": self.solver, "path": self.path,
-                "shortfall": self.shortfall, "method": self.method, "proven": self.proven}
+                "shortfall": self.shortfall, "method": self.method, "proven": self.proven,
+                "cost_breakdown": dict(zip(self.cost_breakdown["component"],
+                                           self.cost_breakdown["value"], strict=True)),
+                **({"sourcing": self.sourcing} if self.sourcing else {})}
 
 
 def as_problem(problem: NetworkDesignProblem | FacilityProblem) -> NetworkDesignProblem:
@@ -155,18 +169,26 @@ def extract(model: LinearModel, ctx: BuildContext, out: SolveOutcome,
         share = np.round(share)
     share[share < SHARE_TOL] = 0.0
     units = share * problem.demand[None, :]
-    throughput = units.sum(axis=1)
     overflow = (np.zeros(problem.m) if ctx.cap_slack is None
                 else np.maximum(model.value(out.x, "overflow"), 0.0))
+    if overflow.ndim == 2:
+        overflow = overflow.sum(axis=0)
+    dp, pshare = problem.periods
+    period_out = share @ dp.T  # (m, P) outbound units per site and period
+    replenishment, sourcing, stage_cost = _stages(model, ctx, out, z)
+    for row in replenishment.itertuples(index=False):
+        if row.source != OUTSIDE:
+            period_out[problem.site_ids.index(row.source), int(row.period)] += row.units
+    throughput = period_out.sum(axis=1)
     open_rows = []
     for k in np.flatnonzero(z):
         i = int(ctx.level_site[k])
         cap = float(ctx.level_capacity[k])
+        peak = float((period_out[i] / pshare).max()) if period_out.shape[1] else 0.0
         open_rows.append({"site": problem.site_ids[i], "level": ctx.level_names[k],
                           "capacity": cap, "fixed_cost": float(ctx.level_fixed[k]),
                           "throughput": float(throughput[i]),
-                          "utilisation": float(throughput[i] / cap) if np.isfinite(cap) and cap > 0
-                          else 0.0,
+                          "utilisation": peak / cap if np.isfinite(cap) and cap > 0 else 0.0,
                           "overflow": float(overflow[i])})
     open_sites = pd.DataFrame(open_rows, columns=["site", "level", "capacity", "fixed_cost",
                                                   "throughput", "utilisation", "overflow"])
@@ -190,6 +212,8 @@ def extract(model: LinearModel, ctx: BuildContext, out: SolveOutcome,
         "penalty_coverage": float((ctx.soft_out_of_range * units).sum())
         if ctx.soft_out_of_range is not None else 0.0,
         "penalty_service_share": _share_penalty(model, ctx, out),
+        **stage_cost,
+        **{sc.name: float(sc.evaluate(share).sum()) for sc in problem.sqrt_costs},
     }
     breakdown["total"] = sum(breakdown.values())
     cost_breakdown = pd.DataFrame({"component": list(breakdown), "value": list(breakdown.values())})
@@ -197,7 +221,42 @@ def extract(model: LinearModel, ctx: BuildContext, out: SolveOutcome,
     y[ctx.level_site[z]] = True
     return NetworkSolution(out.status, out.objective, out.best_bound, out.gap, open_sites, flows,
                            assignments, cost_breakdown, shortfall, model_time_s,
-                           out.build_time_s, out.solve_time_s, out.solver, out.path, y)
+                           out.build_time_s, out.solve_time_s, out.solver, out.path, y,
+                           replenishment, sourcing)
+
+
+def _stages(model: LinearModel, ctx: BuildContext, out: SolveOutcome, z: np.ndarray
+            ) -> tuple[pd.DataFrame, dict[str, str], dict[str, float]]:
+    """Replenishment flows per period, each open site's source, and the two stage costs."""
+    cols = ["period", "source", "site", "units", "cost"]
+    if ctx.arcs is None or out.x is None:
+        return pd.DataFrame(columns=cols), {}, {}
+    problem = ctx.problem
+    ids = problem.site_ids
+    kk, ii = ctx.arcs
+    q = np.maximum(model.value(out.x, "replenish"), 0.0)
+    r = np.maximum(model.value(out.x, "inbound"), 0.0)
+    q[q < SHARE_TOL] = 0.0
+    r[r < SHARE_TOL] = 0.0
+    inbound = np.zeros(problem.m) if problem.inbound is None else problem.inbound
+    unit_q = problem.replenish[kk, ii] if len(kk) else np.zeros(0)
+    rows = []
+    for p in range(q.shape[0]):
+        for a in np.flatnonzero(q[p]):
+            rows.append((p, ids[kk[a]], ids[ii[a]], float(q[p, a]), float(q[p, a] * unit_q[a])))
+        for i in np.flatnonzero(r[p]):
+            rows.append((p, OUTSIDE, ids[i], float(r[p, i]), float(r[p, i] * inbound[i])))
+    table = pd.DataFrame(rows, columns=cols)
+    v = np.round(model.value(out.x, "source")).astype(bool)
+    u = np.round(model.value(out.x, "outside")).astype(bool)
+    y = np.zeros(problem.m, dtype=bool)
+    y[ctx.level_site[z]] = True
+    sourcing = {ids[i]: OUTSIDE for i in np.flatnonzero(u & y)}
+    sourcing.update({ids[ii[a]]: ids[kk[a]] for a in np.flatnonzero(v) if y[ii[a]]})
+    is_out = table["source"] == OUTSIDE
+    cost = {"inbound": float(table.loc[is_out, "cost"].sum()),
+            "replenishment": float(table.loc[~is_out, "cost"].sum())}
+    return table, sourcing, cost
 
 
 def _share_penalty(model: LinearModel, ctx: BuildContext, out: SolveOutcome) -> float:

@@ -16,6 +16,7 @@ import numpy as np
 from supplylab.errors import InputError
 from supplylab.optimize.instances import FacilityProblem
 from supplylab.optimize.solver import SolverOptions
+from supplylab.optimize.stock_cost import SqrtCost
 
 if TYPE_CHECKING:
     from supplylab.optimize.formulation import BuildContext
@@ -45,6 +46,16 @@ class NetworkDesignProblem:
     ``transit[i, j]`` the transit time (days) and ``distance[i, j]`` the road distance (km) used
     by service rules. ``allowed[i, j]`` False forbids serving j from i at all (e.g. the site does
     not stock what j orders).
+
+    Upper echelons (optional; see :mod:`supplylab.optimize.echelon`): ``inbound[i]`` is the
+    cost per unit of supplying site i from outside the network (suppliers, plants; ``inf``: i
+    cannot be supplied that way); ``replenish[k, i]`` the cost per unit site k ships to site
+    i (k's handling plus transport; ``inf``: not allowed; the allowed arcs must form no cycle).
+    Each open site then has exactly one source: outside, or one open site. ``arc_capacity``
+    (m, n) and ``replenish_capacity`` (m, m) limit lanes in units/year (``inf``: no limit).
+    Periods (optional): ``period_demand[p, j]`` units of j's demand in period p (rows sum to
+    ``demand``), ``period_share[p]`` the share of a year's capacity available in period p
+    (sums to 1); capacity and lane limits then hold in every period, so a peak binds.
     """
 
     site_ids: tuple[str, ...]
@@ -60,6 +71,28 @@ class NetworkDesignProblem:
     name: str = "network"
     distance: np.ndarray | None = None
     allowed: np.ndarray | None = None
+    inbound: np.ndarray | None = None
+    replenish: np.ndarray | None = None
+    arc_capacity: np.ndarray | None = None
+    replenish_capacity: np.ndarray | None = None
+    period_demand: np.ndarray | None = None
+    period_share: np.ndarray | None = None
+    sqrt_costs: tuple[SqrtCost, ...] = ()
+
+    @property
+    def staged(self) -> bool:
+        """True when the model needs flow variables (upper echelons, periods or lane limits)."""
+        return any(a is not None for a in (self.inbound, self.replenish, self.period_demand,
+                                           self.replenish_capacity))
+
+    @property
+    def periods(self) -> tuple[np.ndarray, np.ndarray]:
+        """(period demand (P, n), capacity share (P,)); one period (the year) by default."""
+        if self.period_demand is None:
+            return self.demand[None, :], np.ones(1)
+        share = (self.period_share if self.period_share is not None
+                 else np.full(len(self.period_demand), 1.0 / len(self.period_demand)))
+        return self.period_demand, share
 
     def __post_init__(self) -> None:
         m, n = len(self.site_ids), len(self.customer_ids)
@@ -74,7 +107,7 @@ class NetworkDesignProblem:
             arr = getattr(self, nm)
             if arr is not None and arr.shape != (m,):
                 problems.append(f"{nm} has shape {arr.shape}, expected ({m},)")
-        for nm in ("co2", "transit", "distance", "allowed"):
+        for nm in ("co2", "transit", "distance", "allowed", "arc_capacity"):
             arr = getattr(self, nm)
             if arr is not None and arr.shape != (m, n):
                 problems.append(f"{nm} has shape {arr.shape}, expected ({m}, {n})")
@@ -85,8 +118,46 @@ class NetworkDesignProblem:
                      if lv.site not in known]
         if (self.demand < 0).any() or (self.cost < 0).any() or (self.fixed < 0).any():
             problems.append("demand, cost and fixed cost must be non-negative")
+        problems += self._stage_problems()
         if problems:
             raise InputError("; ".join(problems), file=self.name)
+
+    def _stage_problems(self) -> list[str]:
+        m, n = len(self.site_ids), len(self.customer_ids)
+        bad: list[str] = []
+        if self.inbound is not None and self.inbound.shape != (m,):
+            bad.append(f"inbound has shape {self.inbound.shape}, expected ({m},)")
+        for nm in ("replenish", "replenish_capacity"):
+            arr = getattr(self, nm)
+            if arr is not None and arr.shape != (m, m):
+                bad.append(f"{nm} has shape {arr.shape}, expected ({m}, {m})")
+        if self.period_demand is not None:
+            pd_ = self.period_demand
+            if pd_.ndim != 2 or pd_.shape[1] != n:
+                bad.append(f"period_demand has shape {pd_.shape}, expected (P, {n})")
+            elif not np.allclose(pd_.sum(axis=0), self.demand, rtol=1e-9, atol=1e-9):
+                bad.append("period_demand does not sum to demand")
+            elif self.period_share is not None and (
+                    self.period_share.shape != (len(pd_),)
+                    or abs(float(self.period_share.sum()) - 1.0) > 1e-9):
+                bad.append("period_share needs one share per period, summing to 1")
+        for sc in self.sqrt_costs:
+            if sc.weight.shape != (m, n) or sc.scale.shape != (m,) or sc.segments < 1:
+                bad.append(f"square-root cost {sc.name!r} needs weight ({m}, {n}), scale "
+                           f"({m},) and at least one segment")
+            elif (sc.weight < 0).any() or (sc.scale < 0).any():
+                bad.append(f"square-root cost {sc.name!r} must be non-negative")
+        for nm in ("inbound", "replenish"):
+            arr = getattr(self, nm)
+            if arr is not None and (np.isnan(arr).any() or (arr < 0).any()):
+                bad.append(f"{nm} must be non-negative (inf = not allowed)")
+        if self.replenish is not None and not bad:
+            arcs = np.isfinite(self.replenish)
+            if np.diag(arcs).any():
+                bad.append("a site cannot replenish itself (replenish has a finite diagonal)")
+            elif _has_cycle(arcs):
+                bad.append("the allowed replenishment arcs form a cycle")
+        return bad
 
     @property
     def m(self) -> int:
@@ -159,7 +230,8 @@ class CoverageRule:
 
 @dataclass(frozen=True)
 class ServiceShareRule:
-    """At least ``min_share`` (0..1) of total demand is served within ``max_transit``.
+    """At least ``min_share`` (0..1) of the demand of ``customers`` (ids; empty = all) is
+    served from sites within ``max_transit`` (a tier's contract when they are a tier's).
 
     Soft when ``penalty_per_unit`` is set (currency per unit of demand below the target).
     """
@@ -167,6 +239,14 @@ class ServiceShareRule:
     max_transit: float
     min_share: float
     penalty_per_unit: float | None = None
+    customers: tuple[str, ...] = ()
+
+    def members(self, problem: NetworkDesignProblem) -> np.ndarray:
+        """Boolean (n,) mask of the customers whose demand the rule counts (empty = all)."""
+        if not self.customers:
+            return np.ones(problem.n, dtype=bool)
+        wanted = set(self.customers)
+        return np.array([c in wanted for c in problem.customer_ids], dtype=bool)
 
 
 ExistingPolicy = Literal["keep", "may_close"]
@@ -228,6 +308,8 @@ class NetworkOptions:
             if rule.max_distance is not None and problem.distance is None:
                 bad.append("a coverage rule with max_distance needs a distance matrix")
         for rule in self.service_share:
+            bad += [f"unknown customer {c!r} in service-share rule" for c in rule.customers
+                    if c not in known_cust]
             if not 0.0 <= rule.min_share <= 1.0:
                 bad.append(f"service share {rule.min_share} is not in [0, 1]")
         if self.co2_cap is not None and problem.co2 is None:
@@ -249,6 +331,21 @@ class NetworkOptions:
             bad.append(f"existing_policy {self.existing_policy!r} is not 'keep' or 'may_close'")
         if bad:
             raise InputError("; ".join(bad), file=problem.name)
+
+
+def _has_cycle(arcs: np.ndarray) -> bool:
+    """Whether the directed graph of a boolean adjacency matrix has a cycle (Kahn's order)."""
+    indeg = arcs.sum(axis=0).astype(int)
+    ready = list(np.flatnonzero(indeg == 0))
+    seen = 0
+    while ready:
+        k = ready.pop()
+        seen += 1
+        for i in np.flatnonzero(arcs[k]):
+            indeg[i] -= 1
+            if indeg[i] == 0:
+                ready.append(i)
+    return seen < len(arcs)
 
 
 def site_mask(problem: NetworkDesignProblem, ids: Sequence[str]) -> np.ndarray:

@@ -150,7 +150,7 @@ def solve(model: LinearModel, options: SolverOptions | None = None,
     """Solve ``model`` with the solver and path chosen in ``options`` (default HiGHS via PuLP).
 
     ``start`` (one value per column) is a feasible solution handed to HiGHS as its first
-    incumbent (matrix path without lazy rows only; ignored elsewhere).
+    incumbent (matrix path only; with lazy rows, when cheaper than the rounding start).
     """
     options = options or SolverOptions()
     silence_highs_banner()
@@ -301,7 +301,7 @@ def _solve_matrix(model: LinearModel, options: SolverOptions,
     _pass(h, model, np.zeros_like(integ) if lazy else integ)
     t1 = time.perf_counter()
     if lazy:
-        _lazy_rows(h, model, integ, options, t1)
+        _lazy_rows(h, model, integ, options, t1, given=start)
     else:
         if start is not None:
             h.setSolution(int(start.size), np.arange(start.size, dtype=np.int32),
@@ -325,7 +325,8 @@ def _solve_matrix(model: LinearModel, options: SolverOptions,
 
 
 def _lazy_rows(h: highspy.Highs, model: LinearModel, integ: np.ndarray,
-               options: SolverOptions, t_start: float, tol: float = 1e-7) -> None:
+               options: SolverOptions, t_start: float, tol: float = 1e-7,
+               given: np.ndarray | None = None) -> None:
     """Cutting-plane loop: add violated rows of the lazy families, LP first, then the MIP.
 
     1. Solve the LP relaxation without the lazy rows; add those it violates; repeat until none
@@ -368,6 +369,10 @@ def _lazy_rows(h: highspy.Highs, model: LinearModel, integ: np.ndarray,
         h.run()
         return
     start = _round_up_start(h, model, integ)
+    if given is not None:  # a caller's feasible start (e.g. a heuristic's), if it is cheaper
+        cost = model.column_arrays()[0]
+        if start is None or float(cost @ given) <= float(cost @ start):
+            start = np.asarray(given, dtype=float)
     h.changeColsIntegrality(int(integ.size), np.arange(integ.size, dtype=np.int32),
                             integ.astype(np.uint8))
     for _ in range(100):
@@ -408,6 +413,30 @@ def _round_up_start(h: highspy.Highs, model: LinearModel,
     if best is not None:
         best[cols] = np.round(best[cols])
     return best
+
+
+class PersistentLP:
+    """An LP kept inside HiGHS between solves: change column bounds, re-solve from the last
+    basis (dual simplex warm start). For heuristics that cost many neighbouring networks."""
+
+    def __init__(self, model: LinearModel, options: SolverOptions | None = None) -> None:
+        self.h = _new_highs(options or SolverOptions())
+        _pass(self.h, model, np.zeros(model.ncols, dtype=np.int32))
+        self.lower = _inf(model.column_arrays()[1], -1)
+
+    def set_upper(self, cols: np.ndarray, upper: np.ndarray) -> None:
+        """New upper bounds of ``cols`` (lower bounds stay)."""
+        cols = np.asarray(cols, dtype=np.int32)
+        self.h.changeColsBounds(int(cols.size), cols, self.lower[cols],
+                                _inf(np.asarray(upper, float), 1))
+
+    def run(self) -> tuple[float | None, np.ndarray | None]:
+        """(objective, column values), or (None, None) when not solved to optimality."""
+        self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None, None
+        return (float(self.h.getInfo().objective_function_value),
+                np.asarray(self.h.getSolution().col_value, dtype=float))
 
 
 # ---------------------------------------------------------------- shared helpers

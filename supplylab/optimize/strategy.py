@@ -11,7 +11,8 @@ The pipeline: (1) subgradient optimisation of the Lagrangian bound (demand rows 
 best one; (3) reduced-cost fixing of sites (:mod:`~supplylab.optimize.fixing`), then a short
 second subgradient pass on the fixed problem and fixing again; (4) the strong MIP with the
 fixed sites, the valid rows of :mod:`~supplylab.optimize.cuts` and the incumbent as a start,
-handed to HiGHS for the rest of the time. The lower bound reported is
+handed to HiGHS for the rest of the time (linking rows added lazily when the free sites
+have at least :data:`LAZY_MIN_ARCS` arcs). The lower bound reported is
 ``max(L*, min(bound of the reduced MIP, incumbent at fixing))`` (a site fixed away can only
 hold solutions costing more than that incumbent), so ``gap`` and ``proven`` are exact.
 """
@@ -28,7 +29,7 @@ import numpy as np
 
 from supplylab.errors import InputError
 from supplylab.optimize.cuts import add_valid_rows
-from supplylab.optimize.fixing import fix_sites
+from supplylab.optimize.fixing import fix_arcs, fix_sites
 from supplylab.optimize.formulation import BuildContext, build_model
 from supplylab.optimize.heuristics import Incumbent, local_search
 from supplylab.optimize.lagrangian import FacilityData, subgradient
@@ -43,6 +44,8 @@ MethodName = Literal["auto", "mip", "lagrangian"]
 
 #: ``auto`` uses the Lagrangian pipeline from this many site-customer arcs (m * n) up
 AUTO_MIN_ARCS = 4000
+#: the reduced MIP adds its x_ij <= y_i rows lazily from this many arcs of free sites
+LAZY_MIN_ARCS = 20_000
 #: share of the time limit for the first subgradient pass, and its cap without a limit (s)
 LAGRANGIAN_SHARE = 0.35
 LAGRANGIAN_DEFAULT_S = 40.0
@@ -53,6 +56,8 @@ def lagrangian_obstacle(problem: NetworkDesignProblem, options: NetworkOptions,
     """Why the Lagrangian pipeline does not apply to this study (None when it does)."""
     if problem.levels:
         return "capacity levels (several sizes per site)"
+    if problem.staged or problem.arc_capacity is not None or problem.sqrt_costs:
+        return "upper echelons, periods, lane capacities or inventory costs"
     reasons = [("service-share rules", bool(options.service_share)),
                ("a CO2 cap", options.co2_cap is not None),
                ("soft capacity (capacity_penalty)", options.capacity_penalty is not None),
@@ -130,37 +135,48 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
     budget = LAGRANGIAN_DEFAULT_S if limit is None else LAGRANGIAN_SHARE * limit
     inc = Incumbent(data)
     first = subgradient(data, lambda: inc.value, lambda p: inc.offer(p.y),
-                        time_limit_s=budget, rel_gap=gap)
-    local_search(inc, first.best.v, time_limit_s=max(2.0, 0.25 * budget))
+                        time_limit_s=0.4 * budget, rel_gap=gap)
+    local_search(inc, first.best, time_limit_s=max(2.0, 0.35 * budget))
     if inc.y is None:
         return None
     lower_bound = first.best.bound
     iterations = first.iterations
     lo, up = fix_sites(data, first.best, inc.value)
+    fixed, point = data, first.best
     if (up & ~lo).any() and inc.value - lower_bound > gap * abs(inc.value):
         fixed = data.with_bounds(lo, up)
         second = subgradient(fixed, lambda: inc.value, lambda p: inc.offer(p.y),
-                             lam0=first.best.lam, time_limit_s=0.3 * budget, rel_gap=gap)
+                             lam0=first.best.lam, time_limit_s=0.25 * budget, rel_gap=gap)
         iterations += second.iterations
-        lo, up = fix_sites(fixed, second.best, inc.value)
+        point = second.best
+        local_search(inc, point, time_limit_s=max(1.0, 0.1 * budget))
+        lo, up = fix_sites(fixed, point, inc.value)
         # the fixed problem's bound holds for the whole problem up to the incumbent
         lower_bound = max(lower_bound, min(second.best.bound, inc.value))
+    arcs = fix_arcs(fixed.with_bounds(lo, up), point, inc.value)
     ub_at_fixing = inc.value
     lag_s = time.perf_counter() - t0
     stats = {"lagrangian_bound": first.best.bound, "iterations": iterations,
-             "heuristic_evaluations": inc.evaluated, "fixed_open": int((lo & ~data.open_lower).sum()),
-             "fixed_closed": int((~up & data.open_upper).sum()), "free_sites": int((up & ~lo).sum()),
+             "heuristic_evaluations": inc.evaluated,
+             "fixed_open": int((lo & ~data.open_lower).sum()),
+             "fixed_closed": int((~up & data.open_upper).sum()),
+             "free_sites": int((up & ~lo).sum()),
+             "arcs_removed": int((np.isfinite(data.cost) & ~arcs)[up].sum()),
              "lagrangian_s": lag_s}
     if inc.value - lower_bound <= gap * max(abs(inc.value), 1e-9):
         out = _outcome(model, ctx, inc, lower_bound, gap, lag_s)
         return _finish(extract(model, ctx, out, 0.0), stats)
     ids = problem.site_ids
-    opts = replace(options, hook=add_valid_rows, lazy_linking=False,
+    lazy = int((up & ~lo).sum()) * problem.n >= LAZY_MIN_ARCS
+    opts = replace(options, hook=add_valid_rows, lazy_linking=lazy,
                    forced_open=tuple(sorted(set(options.forced_open)
                                             | {ids[i] for i in np.flatnonzero(lo)})),
                    forced_closed=tuple(sorted(set(options.forced_closed)
                                               | {ids[i] for i in np.flatnonzero(~up)})),
                    solver=replace(sopts, path="matrix", time_limit_s=_remaining(limit, t0)))
+    if data.single_source:
+        allowed = arcs if problem.allowed is None else arcs & problem.allowed.astype(bool)
+        problem = replace(problem, allowed=allowed)
     reduced, rctx = build_model(problem, opts)
     out = solve(reduced, opts.solver, start=_start_vector(reduced, rctx, inc))
     stats["mip_s"] = out.solve_time_s

@@ -121,7 +121,7 @@ def network_sections(folder: Folder) -> list[Section]:
 
 def optimisation_sections(folder: Folder) -> list[Section]:
     out = []
-    for i, opt in enumerate(folder.optimisations):
+    for i, opt in enumerate(o for o in folder.optimisations if o.kind != "at_risk"):
         sec = Section(f"optimisation-{i + 1}" if i else "optimisation",
                       f"Optimisation: {opt.name}")
         if opt.kind == "network":
@@ -206,8 +206,10 @@ def build_report(folder: Folder, now: dt.datetime | None = None) -> Report:
     facts, ok, subtitle = header(folder, now)
     sections = network_sections(folder)
     if folder.run is not None:
-        for builder in (service_section, inventory_section, money_section, customers_section):
-            sec = builder(folder.run)
+        warning = next((pd.DataFrame(o.doc["at_risk"]) for o in folder.optimisations
+                        if o.kind == "at_risk"), None)
+        for sec in (service_section(folder.run), inventory_section(folder.run),
+                    money_section(folder.run), customers_section(folder.run, warning)):
             if sec is not None:
                 sections.append(sec)
     elif folder.compare is not None:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .escape import fmt
 from .folder import CompareData
 from .model import Section
 from .plots import bars_with_ci, by_key, rate_limits, unit_label
@@ -83,7 +84,7 @@ def side_by_side(cmp_: CompareData, kpis: tuple[str, ...]) -> pd.DataFrame:
         row: dict[str, object] = {"kpi": k}
         for a, v in zip(cmp_.alternatives, vals, strict=True):
             row[a.label] = v[0] if v else np.nan
-            row[f"{a.label} ci"] = f"[{v[1]:.4g}, {v[2]:.4g}]" if v else ""
+            row[f"{a.label} ci"] = f"[{fmt(v[1])}, {fmt(v[2])}]" if v else ""
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -13,8 +13,9 @@ Files read (see docs/report.md):
 * compare: ``comparison.json``, ``differences.csv`` and one run folder per alternative
   (``0-<name>``, ``1-<name>``, ...);
 * sweep: ``experiment.json``, ``summary.csv`` (or ``sweep.csv``), ``runs.csv``;
-* any folder: ``*.json`` optimiser documents (``open_facilities`` -> network design,
-  ``frontier`` -> a trade-off curve, ``calendar`` -> a promotion calendar).
+* any folder: ``*.json`` documents of other layers (``open_facilities`` -> network design,
+  ``frontier`` -> a trade-off curve, ``calendar`` -> a promotion calendar, ``at_risk`` -> the
+  customers' early-warning list).
 """
 
 from __future__ import annotations
@@ -139,16 +140,10 @@ class RunData:
         r = hit.iloc[0]
         return float(r["mean"]), float(r["ci_low"]), float(r["ci_high"])
 
-    def periods(self) -> tuple[str, pd.DataFrame]:
-        """The finest period dimension present and its rows (``replication, key, kpi, value``,
-        ``key`` as an integer period index)."""
-        for dim in PERIODS:
-            sub = self.rows[self.rows["dimension"] == dim] if not self.rows.empty else self.rows
-            if not sub.empty:
-                sub = sub.copy()
-                sub["key"] = pd.to_numeric(sub["key"], errors="coerce")
-                return dim, sub.dropna(subset=["key"])
-        return "", pd.DataFrame(columns=["replication", "key", "kpi", "value"])
+    def period_dimension(self) -> str:
+        """The finest period dimension present (``week``, else ``month``), or ``""``."""
+        dims = set(self.dimensions())
+        return next((d for d in PERIODS if d in dims), "")
 
 
 def read_run(path: Path, label: str | None = None) -> RunData:
@@ -228,6 +223,10 @@ def read_sweep(path: Path) -> SweepData:
         summary = summary.merge(exact, on="point", how="left")
     for col in ("mean", "ci_low", "ci_high"):
         summary[col] = pd.to_numeric(summary[col], errors="coerce")
+    for p in params:  # list or mapping values (a whole policy) become their JSON text
+        if p in summary:
+            summary[p] = summary[p].map(lambda v: json.dumps(v, sort_keys=True)
+                                        if isinstance(v, list | dict) else v)
     return SweepData(path, experiment, summary.reset_index(drop=True), params,
                      _read_csv(path / "runs.csv"))
 
@@ -292,6 +291,8 @@ class Optimisation:
             return "frontier"
         if "calendar" in self.doc:
             return "calendar"
+        if isinstance(self.doc.get("at_risk"), list):
+            return "at_risk"
         return ""
 
 

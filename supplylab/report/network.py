@@ -20,23 +20,52 @@ from typing import Any
 import pandas as pd
 
 
+def _routes(scenario: Any) -> dict[tuple[str, str], str]:
+    """The lanes routing uses, ``(source, target) -> kind``, as :meth:`Network.graph` finds
+    them but without resolving every lane's costs (a 2,000-customer scenario has 400,000
+    customer x product pairs and a few thousand distinct lanes)."""
+    net = scenario.network
+    edges: dict[tuple[str, str], str] = {}
+    for f in scenario.facilities:
+        for pid in net.products:
+            if not (f.stocks(pid) or f.kind == "cross_dock"):
+                continue
+            src = net.upstream(f.id, pid)
+            if src is not None and src != f.id:
+                edges.setdefault((src, f.id), "replenishment")
+    for c in net.customers:
+        for pid in net.demanded_products(c):
+            try:
+                chain = net.source_chain(c.strategy, c.served_by, pid, c.location)
+            except LookupError:
+                continue
+            for a, b in zip(chain, chain[1:], strict=False):
+                edges.setdefault((a, b), "replenishment")
+            edges[(chain[-1], c.id)] = "delivery"
+    return edges
+
+
 def network_snapshot(scenario: Any) -> dict[str, Any]:
     """Sites, customers (with tier) and the lanes their routing uses, from a Scenario."""
-    g = scenario.graph()
-    names: dict[str, str] = {}
-    for group in (scenario.suppliers, scenario.facilities, scenario.network.customers):
-        for item in group:
-            names[item.id] = str(getattr(item, "name", None) or item.id)
+    from supplylab.scenario.network import great_circle_km
+
+    net = scenario.network
     nodes = []
-    for ident, data in g.nodes(data=True):
-        nodes.append({"id": str(ident), "name": names.get(ident, str(ident)),
-                      "kind": str(data.get("kind", "")), "tier": data.get("tier"),
-                      "operator": data.get("operator"),
-                      "candidate": bool(data.get("candidate", False)),
-                      "lat": float(data["lat"]), "lon": float(data["lon"])})
-    edges = [{"source": str(a), "target": str(b), "kind": str(d.get("kind", "")),
-              "distance_km": float(d.get("distance_km", 0.0))}
-             for a, b, d in g.edges(data=True)]
+    for s in scenario.suppliers:
+        nodes.append({"id": s.id, "name": str(s.name or s.id), "kind": "supplier", "tier": None,
+                      "operator": None, "candidate": False, "lat": float(s.location.lat),
+                      "lon": float(s.location.lon)})
+    for f in scenario.facilities:
+        nodes.append({"id": f.id, "name": str(f.name or f.id), "kind": str(f.kind),
+                      "tier": None, "operator": f.operator, "candidate": bool(f.candidate),
+                      "lat": float(f.location.lat), "lon": float(f.location.lon)})
+    for c in net.customers:
+        nodes.append({"id": c.id, "name": str(getattr(c, "name", None) or c.id),
+                      "kind": "customer", "tier": c.tier, "operator": None, "candidate": False,
+                      "lat": float(c.location.lat), "lon": float(c.location.lon)})
+    edges = [{"source": a, "target": b, "kind": kind,
+              "distance_km": float(great_circle_km(net.location(a), net.location(b)))}
+             for (a, b), kind in _routes(scenario).items()]
     return {"name": str(scenario.name), "description": str(getattr(scenario, "description", "")
                                                             or ""),
             "currency": str(getattr(scenario, "currency", "") or ""), "nodes": nodes,

@@ -122,10 +122,15 @@ def cycle_times(run: RunData) -> Figure | None:
         i = 1
     if not cust.empty:
         ax = axes[i]
-        ax.hist(cust.to_numpy(dtype=float), bins=min(30, max(5, len(cust) // 3)),
-                color=PALETTE[5], edgecolor="white")
+        counts, _, _ = ax.hist(cust.to_numpy(dtype=float),
+                               bins=min(30, max(5, len(cust) // 3)), color=PALETTE[5],
+                               edgecolor="white")
+        nonzero = counts[counts > 0]
+        skewed = len(nonzero) > 1 and nonzero.max() > 20 * nonzero.min()
+        if skewed:  # a few slow customers would vanish next to the many fast ones
+            ax.set_yscale("log")
         ax.set_xlabel("mean order cycle time of a customer (days)")
-        ax.set_ylabel("customers")
+        ax.set_ylabel("customers (log scale)" if skewed else "customers")
         ax.set_title("Across customers")
     return fig
 
@@ -158,16 +163,19 @@ def service_section(run: RunData) -> Section | None:
 
 def over_time(run: RunData, kpis: tuple[str, ...], title: str) -> Figure | None:
     """Period KPIs as mean lines with 95% bands across replications, one panel per KPI."""
-    dim, rows = run.periods()
-    kpis = tuple(k for k in kpis if k in set(rows["kpi"]))
+    dim = run.period_dimension()
+    if not dim:
+        return None
+    summary = run.summary(dim).copy()
+    summary["key"] = pd.to_numeric(summary["key"], errors="coerce")
+    summary = summary.dropna(subset=["key"])
+    kpis = tuple(k for k in kpis if k in set(summary["kpi"]))
     if not kpis:
         return None
-    from supplylab.experiments.results import summarize
-
     fig = new_figure(height=2.4 * len(kpis))
     axes = fig.subplots(len(kpis), 1, sharex=True, squeeze=False)[:, 0]
     for ax, k, colour in zip(axes, kpis, PALETTE, strict=False):
-        s = summarize(rows[rows["kpi"] == k], ["key"]).sort_values("key")
+        s = summary[summary["kpi"] == k].sort_values("key")
         band(ax, s["key"].to_numpy(dtype=float), s, colour, unit_label(k))
         ax.set_ylabel(unit_label(k))
     axes[0].set_title(title)
@@ -303,8 +311,11 @@ def money_section(run: RunData) -> Section | None:
     return None if sec.empty else sec
 
 
-def customers_section(run: RunData) -> Section | None:
-    if not any(run.value(k) is not None for k in CUSTOMER_KPIS):
+def customers_section(run: RunData, warning: pd.DataFrame | None = None) -> Section | None:
+    """Customer base, churn and CLV by tier, and the at-risk list: ``warning`` (an early-warning
+    document's rows, e.g. from :func:`supplylab.customers.at_risk`) when given."""
+    has_warning = warning is not None and not warning.empty
+    if not has_warning and not any(run.value(k) is not None for k in CUSTOMER_KPIS):
         return None
     sec = Section("customers", "Customers")
     sec.table("customer_kpis", kpi_table(run, CUSTOMER_KPIS), "Customer base at the end of the "
@@ -328,8 +339,12 @@ def customers_section(run: RunData) -> Section | None:
             big_numbers(ax)
             ax.set_title(unit_label(k).split(" (")[0].capitalize() + " by tier")
         sec.figure("customers_by_tier", fig, "Customer lifetime value and churn by tier.")
-    sec.table("at_risk", at_risk(run), at_risk_caption(run))
-    return sec
+    if has_warning:
+        sec.table("at_risk", warning, "At-risk customers named by the early warning, in its "
+                  "order (most value at risk first).")
+    else:
+        sec.table("at_risk", at_risk(run), at_risk_caption(run))
+    return None if sec.empty else sec
 
 
 def at_risk(run: RunData, n: int = 15) -> pd.DataFrame:

@@ -1,8 +1,8 @@
 """The house matplotlib style of every report figure, in one place.
 
-Figures are built on :class:`matplotlib.figure.Figure` with the Agg canvas, never through
-``pyplot``: no global figure registry, no GUI backend, safe to build many figures in one
-process. Colours are fixed per tier, per site kind and per name (a site keeps its colour in
+Figures are built on :class:`matplotlib.figure.Figure` with the Agg canvas attached
+directly, never through ``pyplot``: no global figure registry, no GUI backend, and the
+backend a notebook user chose is left alone. Colours are fixed per tier, per site kind and per name (a site keeps its colour in
 every figure of a report because the colour comes from a stable hash of its id).
 """
 
@@ -14,12 +14,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import matplotlib
-
-matplotlib.use("Agg", force=False)
-
-from matplotlib import rc_context  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 #: Okabe-Ito palette (colour-blind safe), then two greys.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
@@ -59,12 +56,11 @@ RC: dict[str, Any] = {
 }
 
 
-def colour_for(name: str, kind: str = "") -> str:
-    """The colour of a tier, a site kind, or else a stable palette colour for ``name``."""
+def colour_for(name: str) -> str:
+    """The colour of a tier: its own for the usual tier names, else a stable palette colour
+    from a hash of the name (the same in every figure and every report)."""
     if name in TIER_COLOURS:
         return TIER_COLOURS[name]
-    if kind in KIND_COLOURS and not name:
-        return KIND_COLOURS[kind]
     return PALETTE[zlib.crc32(str(name).encode()) % 8]
 
 

@@ -185,6 +185,9 @@ def sweep_sections(sw: SweepData, currency: str = "") -> list[Section]:
         if failed:
             sec.text(f"{failed} run(s) failed and are left out (see runs.csv).")
     kpis = chosen_kpis(sw)
+    if not kpis or not sw.parameters:
+        sec.text("No finished runs to show yet: run the sweep again to resume it.")
+        return [sec]
     for i, p in enumerate(sw.parameters[:4]):
         sec.figure(f"sweep_kpis_{i + 1}", kpi_vs_parameter(sw, p, kpis, currency),
                    f"Each KPI against {p}; the band is the 95% interval over replications.")

@@ -534,11 +534,23 @@ class InformationSharing(Model):
 
 # --------------------------------------------------------------------------- network design
 class ServiceRule(Model):
-    """Customers (all, or of one tier) may only be served from sites within these limits."""
+    """Customers (all, or of one tier) may only be served from sites within these limits; with
+    ``share``, at least that share of their demand must be (a tier's contract)."""
 
     tier: str | None = None
     max_transit_days: Pos | None = None
     max_distance_km: Pos | None = None
+    share: Prob | None = Field(
+        None, description="Share of the customers' demand that must be served within "
+        "max_transit_days (absent: all of it, and max_distance_km applies too)."
+    )
+
+    @model_validator(mode="after")
+    def _share_needs_transit(self) -> ServiceRule:
+        if self.share is not None and self.max_transit_days is None:
+            raise ValueError("share needs max_transit_days (the share of demand served "
+                             "within that transit time)")
+        return self
 
 
 class DemandWithin(Model):
@@ -546,6 +558,20 @@ class DemandWithin(Model):
 
     days: Pos
     share: Prob
+
+
+class DesignInventory(Model):
+    """Inventory cost of the customer-facing sites in network design (the square-root law:
+    safety stock grows with the root of the demand variance a site pools, cycle stock with the
+    root of its throughput), so that closing a site trades transport against inventory."""
+
+    service_level: Annotated[float, Field(gt=0, lt=1)] = Field(
+        0.95, description="Cycle service level the safety stock is sized for (z = its normal "
+        "quantile)."
+    )
+    segments: int = Field(
+        6, ge=1, le=50, description="Pieces of the piecewise-linear square root in the MIP."
+    )
 
 
 class NetworkDesign(Model):
@@ -567,6 +593,9 @@ class NetworkDesign(Model):
     solver: Literal["highs", "cbc"] = "highs"
     time_limit_s: Pos = 120
     gap: NonNeg = 1e-4
+    inventory: DesignInventory | None = Field(
+        None, description="Model the inventory cost of each site (absent: not modelled)."
+    )
 
 
 # --------------------------------------------------------------------------- the scenario

@@ -3,10 +3,12 @@
 Independent of the code paths that move stock: it only reads counters kept at each place a unit
 can be (on hand per stock point, shipments in transit, with customers, returns in transit,
 scrapped, refused at receipt) and checks that every unit that entered the network is somewhere.
+A balance that is not a finite number (infinite stock, NaN) fails the audit.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from .result import AuditReport
@@ -37,7 +39,7 @@ def audit(m: Model) -> AuditReport:
     for (fi, pi), sp in m.sites.sp.items():
         checked += 1
         diff = sp.initial + sp.received + sp.restocked - sp.shipped - sp.on_hand
-        if abs(diff) > 1e-6 or sp.on_hand < -1e-9:
+        if not abs(diff) <= 1e-6 or sp.on_hand < -1e-9:  # NaN / infinite balances fail too
             bad.append((m.facilities[fi].id, m.products[pi].id, float(diff)))
     in_transit = [0.0] * len(m.products)
     for pi, units in led.outstanding.values():
@@ -55,6 +57,6 @@ def audit(m: Model) -> AuditReport:
         outflow = on_hand[pi] + in_transit[pi] + led.to_customers[pi] \
             - led.returned_total[pi] + led.returns_in_transit[pi] + led.returns_scrapped[pi]
         outflow += led.refused[pi]
-        if abs(inflow - outflow) > 1e-6:
+        if not abs(inflow - outflow) <= 1e-6 or not math.isfinite(inflow):
             bad.append(("network", p.id, float(inflow - outflow)))
     return AuditReport(units_conserved=not bad, checked=checked, imbalances=bad)

@@ -56,6 +56,15 @@ class CustomerDemand:
     trend_per_year: float = 0.0
     promos: list[PromoEffect] = field(default_factory=list)
     time_of_day: float | None = None  # (b) fixed order time within the day
+    _log_weights: np.ndarray | None = field(default=None, init=False, repr=False)
+
+    @property
+    def log_weights(self) -> np.ndarray:
+        """log of the mix weights (the keys of the Gumbel top-k line sampler), cached."""
+        if self._log_weights is None:
+            with np.errstate(divide="ignore"):
+                self._log_weights = np.log(self.weights)
+        return self._log_weights
 
     def discount(self, pi: int, now: float) -> float:
         """Share of the price taken off product ``pi`` at ``now`` by a running promotion."""
@@ -98,8 +107,16 @@ class CustomerDemand:
                 out[during, kq] *= factor
         return out
 
+    @property
+    def modulated(self) -> bool:
+        """Whether the rate varies in time (seasonality, weekly pattern, trend, promotions)."""
+        return (self.seasonality is not None or self.weekly is not None
+                or bool(self.trend_per_year) or bool(self.promos))
+
     def peak_factor(self, t0: float, t1: float) -> float:
         """An upper bound of the order-rate multiplier over [t0, t1)."""
+        if not self.modulated:
+            return 1.0 * 1.02 + 1e-12  # the head-room below, on a constant factor of 1
         grid = np.arange(math.floor(t0), math.ceil(t1) + 1, 0.5)
         grid = grid[(grid >= t0 - 1) & (grid <= t1 + 1)]
         f = self.base_factor(np.maximum(grid, 0.0))
@@ -183,9 +200,11 @@ def sample_customer(cd: CustomerDemand, t0: float, t1: float
         cum = np.cumsum(cd.weights)
         flat = np.searchsorted(cum, rng.random(n) * cum[-1], side="right")
     else:
-        w = cd.weights[None, :] if pf is None else cd.weights[None, :] * pf
-        with np.errstate(divide="ignore"):
-            logw = np.log(np.broadcast_to(w, (n, nprod)))
+        if pf is None:
+            logw = np.broadcast_to(cd.log_weights, (n, nprod))
+        else:
+            with np.errstate(divide="ignore"):
+                logw = np.log(cd.weights[None, :] * pf)
         # Gumbel top-k: the k largest of log w + Gumbel noise are a weighted sample without
         # replacement (successive sampling); only the top kmax need ordering
         keys = logw + rng.gumbel(size=(n, nprod))

@@ -90,6 +90,7 @@ class Model:
         self.ledger = Ledger(len(self.products), len(self.facilities))
         self.counting = self.warmup <= 0
         self.events = 0
+        self.promo_customers: dict = {}  # customer index -> its demand stream, with promotions
         # components (order matters: each may read those built before it) --------------
         self.crm = Customers(self)
         self.replenishment = Replenishment(self)
@@ -176,10 +177,12 @@ class Model:
                 sp.review(now)
 
     def finish(self) -> None:
-        """Bring every stock point's time integrals to the horizon and close open orders."""
+        """Bring every stock point's time integrals to the horizon, close open orders and
+        charge what is linear per route."""
         for sp in self.sp.values():
             sp.touch(self.horizon)
         self.outcomes.close_open_orders()
+        self.fulfilment.settle()
 
 
 def run_replication(scenario: Scenario, seed: int, replication: int, *, days: float | None = None,

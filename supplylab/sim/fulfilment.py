@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import kpis as K
-from .stock import DIRECT, Route, StockPoint
+from .kpis import DELIVERED, DISCOUNT, ML, REVENUE
+from .stock import CLASSIC, DIRECT, Route, StockPoint
 
 if TYPE_CHECKING:
     from .engine import Model
@@ -24,77 +24,108 @@ class Fulfilment:
 
     def __init__(self, m: Model) -> None:
         self.m = m
-        self.k = m.k
+        k = self.k = m.k
         self.ledger = m.ledger
         self.price = m.price
         self.margin_mult = m.crm.margin_mult
         self.return_rate = [p.return_rate for p in m.products]
+        self._to_customers = m.ledger.to_customers
+        self._rl, self._pl = k.rl, k.pl
+        self._wait_sum, self._wait_n, self._transport = k.wait_sum, k.wait_n, k.transport
 
     def ship(self, rt: Route, units: float, now: float,
              dispatched: dict[int, float]) -> tuple[float, bool]:
         """Send units of a route's product from its site; (arrival time, damaged or doc error).
 
         ``dispatched`` maps the sites this order has already been processed at to the time its
-        shipment leaves them (one processing job and one shipment per order and site).
+        shipment leaves them (one processing job and one shipment per order and site). The
+        per-unit transport cost, CO2 and handling of these shipments are linear in the units
+        delivered on the route: ``settle`` charges them at the end.
         """
         m = self.m
-        k = self.k
         fi = rt.fi
         lane = rt.lane
-        counting = m.counting
         depart = dispatched.get(fi)
-        sites = m.sites
         if depart is None:
-            st = sites.stations[fi]
+            st = rt.station
             if st.instant:
                 depart = now
                 wait = 0.0
             else:
                 wait, depart = st.dispatch(now, units)
             dispatched[fi] = depart
-            if counting:
-                k.wait_sum[fi] += wait
-                k.wait_n[fi] += 1
-                k.transport[fi] += lane.per_shipment
+            if m.counting:
+                self._wait_sum[fi] += wait
+                self._wait_n[fi] += 1
+                self._transport[fi] += lane.per_shipment
         c = lane.const
         arrive = depart + c if c is not None else lane.arrive(depart, units)
-        pi = rt.pi
-        self.ledger.to_customers[pi] += units
+        self._to_customers[rt.pi] += units
         bad = False
-        dmg, doc, u = sites.quality[fi]
-        if dmg > 0 and u() < dmg:
-            bad = True
-        if doc > 0 and u() < doc:
-            bad = True
-        if counting:
-            k.transport[fi] += lane.unit_cost * units
-            k.co2[fi] += lane.co2_per_unit * units
-            k.handling[fi] += sites.handling_cost[fi] * units
+        q = rt.quality
+        if q is not None:
+            dmg, doc, u = q
+            if dmg > 0 and u() < dmg:
+                bad = True
+            if doc > 0 and u() < doc:
+                bad = True
+        if arrive > m.horizon:
+            self.charge_late(rt, units, arrive)
         self.delivered(rt, units, now, arrive)
         if m.log is not None:
-            m.log(now, "ship", m.customers[rt.ci].id, m.products[pi].id, sites.site_name(fi),
-                  units, arrive)
+            m.log(now, "ship", m.customers[rt.ci].id, m.products[rt.pi].id,
+                  m.sites.site_name(fi), units, arrive)
         return arrive, bad
 
     def delivered(self, rt: Route, units: float, now: float, arrive: float) -> None:
         """Delivered units, revenue (by period; by route it is derived at the end), promotion
-        discounts, and the returns they will cause."""
+        discounts, and the returns they will cause. A delivery arriving after the horizon does
+        not count (its units are still in transit when the run ends)."""
         m = self.m
         pi = rt.pi
+        if arrive > m.horizon:
+            return
         if m.counting:
-            k = self.k
-            k.rl[rt.base + K.DELIVERED] += units
-            pb = int((now - m.warmup) / m.period_len) * K.ML
-            k.pl[pb + K.DELIVERED] += units
+            self._rl[rt.base + DELIVERED] += units
+            pb = int((now - m.warmup) / m.period_len) * ML
+            pl = self._pl
+            pl[pb + DELIVERED] += units
             price = self.price[pi] * self.margin_mult[rt.ci]
-            k.pl[pb + K.REVENUE] += units * price
-            if m.promo_customers and rt.ci in m.promo_customers:
-                disc = m.promo_customers[rt.ci].discount(pi, now)
+            pl[pb + REVENUE] += units * price
+            if rt.promo is not None:
+                disc = rt.promo.discount(pi, now)
                 if disc:
-                    k.rl[rt.base + K.DISCOUNT] += units * price * disc
-                    k.pl[pb + K.DISCOUNT] += units * price * disc
+                    self._rl[rt.base + DISCOUNT] += units * price * disc
+                    pl[pb + DISCOUNT] += units * price * disc
         if self.return_rate[pi] > 0:
-            m.returns.sample(rt, units, arrive)
+            self.m.returns.sample(rt, units, arrive)
+
+    def charge_late(self, rt: Route, units: float, arrive: float) -> None:
+        """Per-unit transport, CO2 and handling of a shipment from stock that arrives after
+        the horizon: charged now (``settle`` charges the delivered units at the end)."""
+        if not self.m.counting:
+            return
+        k = self.k
+        fi, lane = rt.fi, rt.lane
+        k.transport[fi] += lane.unit_cost * units
+        k.co2[fi] += lane.co2_per_unit * units
+        k.handling[fi] += self.m.sites.handling_cost[fi] * units
+
+    def settle(self) -> None:
+        """Charge the per-unit transport cost, CO2 and handling of the units shipped to
+        customers from stock (classic routes), route by route."""
+        k = self.k
+        rl = k.rl
+        handling = self.m.sites.handling_cost
+        for rt in self.m.routing.routes:
+            if rt.kind is not CLASSIC:
+                continue
+            units = rl[rt.base + DELIVERED]
+            if units:
+                fi, lane = rt.fi, rt.lane
+                k.transport[fi] += lane.unit_cost * units
+                k.co2[fi] += lane.co2_per_unit * units
+                k.handling[fi] += handling[fi] * units
 
     def ship_internal(self, up: StockPoint, down: StockPoint, units: float, now: float) -> None:
         """Units from an upstream stock point to a downstream one (its replenishment)."""

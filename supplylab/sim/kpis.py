@@ -39,34 +39,44 @@ def order_code(first_full: bool, on_time: bool, kept: bool, otif: bool, perfect:
 
 
 class Histogram:
-    """Fixed-bin histogram of non-negative values (days) with percentiles by interpolation."""
+    """Fixed-bin histogram of non-negative values (days) with percentiles by interpolation.
 
-    __slots__ = ("counts", "n")
+    The hot path increments ``counts[bin(x)]`` directly (``bin_of``); ``n`` is their sum.
+    """
+
+    __slots__ = ("counts",)
 
     def __init__(self) -> None:
         self.counts = [0] * (HIST_BINS + 1)
-        self.n = 0
+
+    @property
+    def n(self) -> int:
+        return sum(self.counts)
 
     def add(self, x: float) -> None:
-        i = int(x * 100.0)  # 1 / HIST_BIN
-        self.counts[i if i < HIST_BINS else HIST_BINS] += 1
-        self.n += 1
+        self.counts[bin_of(x)] += 1
 
     def reset(self) -> None:
-        self.counts = [0] * (HIST_BINS + 1)
-        self.n = 0
+        self.counts[:] = [0] * (HIST_BINS + 1)
 
     def percentile(self, q: float) -> float:
-        if self.n == 0:
+        n = self.n
+        if n == 0:
             return math.nan
         counts = np.asarray(self.counts)
         cum = np.cumsum(counts)
-        target = q / 100.0 * self.n
+        target = q / 100.0 * n
         i = int(np.searchsorted(cum, target, side="left"))
         below = cum[i - 1] if i > 0 else 0
         inside = counts[i]
         frac = (target - below) / inside if inside else 0.0
         return (i + min(max(frac, 0.0), 1.0)) * HIST_BIN
+
+
+def bin_of(x: float) -> int:
+    """Histogram bin of ``x`` days (bins of 0.01 day; the last bin holds everything beyond)."""
+    i = int(x * 100.0)  # 1 / HIST_BIN
+    return i if i < HIST_BINS else HIST_BINS
 
 
 class Collector:
@@ -109,24 +119,19 @@ class Collector:
         return r
 
     def reset(self) -> None:
-        self.rl = array("d", bytes(8 * len(self.rl)))
-        self.pcodes = [0] * len(self.pcodes)
-        self.fcodes = [0] * len(self.fcodes)
-        self.cc = [0] * len(self.cc)
-        self.cs = [0.0] * len(self.cs)
-        self.cl = [0] * len(self.cl)
-        self.pl = [0.0] * len(self.pl)
-        self.pc = [0] * len(self.pc)
-        for name in ("transport", "handling", "ordering", "co2", "wait_sum", "per_onhand_area"):
-            setattr(self, name, [0.0] * len(getattr(self, name)))
-        self.repl_orders = [0] * len(self.repl_orders)
-        self.wait_n = [0] * len(self.wait_n)
+        """Zero every counter in place (components hold references to these lists)."""
+        self.rl[:] = array("d", bytes(8 * len(self.rl)))
+        for lst in (self.pcodes, self.fcodes, self.cc, self.cl, self.pc, self.repl_orders,
+                    self.wait_n):
+            lst[:] = [0] * len(lst)
+        for lst in (self.cs, self.pl, self.transport, self.handling, self.ordering, self.co2,
+                    self.wait_sum, self.per_onhand_area, self.week_demand, self.week_orders_up,
+                    *self.fac_week_in, *self.fac_week_out):
+            lst[:] = [0.0] * len(lst)
         self.penalty = 0.0
         self.cycle_all.reset()
         for h in self.cycle_tier:
             h.reset()
-        for lst in (self.week_demand, self.week_orders_up, *self.fac_week_in, *self.fac_week_out):
-            lst[:] = [0.0] * len(lst)
 
 
 def ratio(a: float, b: float) -> float:

@@ -16,7 +16,21 @@ from typing import TYPE_CHECKING, Any
 from . import kpis as K
 from .customers import promise_date
 from .demand import CHUNK_DAYS, sample_chunk
-from .stock import CLASSIC, Order, Route
+from .kpis import (
+    COMPLETE,
+    CYCLE_SUM,
+    DELIVERED,
+    DISCOUNT,
+    FIRST_FULL,
+    FROM_STOCK,
+    HIST_BINS,
+    LINES_FILLED,
+    ML,
+    NCODES,
+    REVENUE,
+)
+from .outcomes import EPS
+from .stock import CLASSIC, Order, Route, StockPoint
 from .streams import Uniforms
 
 if TYPE_CHECKING:
@@ -28,8 +42,24 @@ class OrderDesk:
 
     def __init__(self, m: Model) -> None:
         self.m = m
+        k = m.k
         self.backorder_days = [p.backorder_days() for p in m.products]
+        self.has_substitutes = [bool(p.substitutes) for p in m.products]
         self._subst_u = Uniforms(m.streams.rng("network", "substitution"))
+        self._rl, self._pl = k.rl, k.pl
+        self._week_demand, self._fac_week_in = k.week_demand, k.fac_week_in
+        # bound for the one-line fast path (_from_stock); the collector zeroes them in place
+        self._wait_sum, self._wait_n, self._transport = k.wait_sum, k.wait_n, k.transport
+        self._cc, self._cl, self._cs, self._pc = k.cc, k.cl, k.cs, k.pc
+        self._pcodes, self._fcodes = k.pcodes, k.fcodes
+        self._hist_all = k.cycle_all.counts
+        self._hist_tier = [h.counts for h in k.cycle_tier]
+        self._to_customers = m.ledger.to_customers
+        self._price, self._margin_mult = m.price, m.crm.margin_mult
+        self._return_rate = [p.return_rate for p in m.products]
+        self._requested_days, self._cust_tier = m.crm.requested_days, m.crm.tier
+        self._failure = m.crm.failure
+        self.express = True  # use the fast path (tests switch it off to compare)
 
     def stream(self) -> Generator[Any, Any, None]:
         """Walk the merged order stream. An order needs no SimPy event of its own unless
@@ -59,25 +89,35 @@ class OrderDesk:
                 if t >= churned_at[ci]:
                     active[ci] = False
                     continue
-                a, b = starts[i], starts[i + 1]
-                place(ci, t, prods[a:b], qtys[a:b])
+                place(ci, t, prods, qtys, starts[i], starts[i + 1])
             t0 = t1
 
-    def place(self, ci: int, now: float, prods: list[int], qtys: list[int]) -> None:
-        """Serve an order at time ``now``: ship what stock allows, backorder or lose the rest.
+    def place(self, ci: int, now: float, prods: list[int], qtys: list[int], a: int,
+              b: int) -> None:
+        """Serve an order at time ``now`` whose lines are ``prods[a:b]`` x ``qtys[a:b]``:
+        ship what stock allows, backorder or lose the rest.
 
         ``now`` is explicit: the SimPy clock may still show the previous event's time (no
         event happens in between); everything scheduled uses absolute times.
         """
         m = self.m
-        k = m.k
-        counting = m.counting
         routes = m.routing.by_customer[ci]
-        requested = now + m.crm.requested_days[ci]
-        patience = m.crm.patience[ci]
+        if b - a == 1 and self.express and m.log is None:
+            rt = routes.get(prods[a])
+            if rt is not None and rt.kind is CLASSIC:
+                sp = rt.sp
+                q = qtys[a]
+                if sp.on_hand >= q and sp.classes is None:
+                    self._from_stock(ci, now, rt, sp, q)
+                    return
+        counting = m.counting
+        crm = m.crm
+        requested = now + crm.requested_days[ci]
+        # a line counts as filled when its shipment arrives within the run or by its due date
+        cutoff = requested if requested > m.horizon else m.horizon
         per = int((now - m.warmup) / m.period_len) if counting else -1
-        rl, pl = k.rl, k.pl
-        pb = per * K.ML
+        rl, pl = self._rl, self._pl
+        pb = per * ML
         week = int(now * (1 / 7))
         promised = now
         last = now
@@ -86,30 +126,27 @@ class OrderDesk:
         bad = False
         dispatched: dict[int, float] = {}
         lines: list[Route] = []
+        filled: list[Route] = []
         log = m.log
-        stations = m.sites.stations
         ship = m.fulfilment.ship
-        outcomes = m.outcomes
-        ship_complete = m.allocation.ship_complete
         legs: set[tuple[str, int, str]] | None = None
-        for j in range(len(prods)):
+        for j in range(a, b):
             pi = prods[j]
             q = qtys[j]
             rt = routes.get(pi)
             if rt is None:
                 rt = m.routing.route(ci, pi)
             lines.append(rt)
-            fi = rt.fi
             if log is not None:
                 log(now, "demand", m.customers[ci].id, m.products[pi].id,
-                    m.sites.site_name(fi), q)
+                    m.sites.site_name(rt.fi), q)
             if counting:
                 rl[rt.base] += q
                 pl[pb] += q
-                k.week_demand[week] += q
+                self._week_demand[week] += q
             if rt.kind is CLASSIC:
                 sp = rt.sp
-                k.fac_week_in[fi][week] += q
+                self._fac_week_in[rt.fi][week] += q
                 sp.touch(now)
                 avail = sp.on_hand
                 if sp.classes is not None:
@@ -117,7 +154,7 @@ class OrderDesk:
                     if avail < 0:
                         avail = 0
                 take = avail if avail < q else q
-                if take < q and ship_complete:
+                if take < q and m.allocation.ship_complete:
                     take = 0
                 short = q - take
                 if take > 0:
@@ -127,32 +164,22 @@ class OrderDesk:
                     bad |= is_bad
                     if t_arr > last:
                         last = t_arr
-                    if counting:
-                        rl[rt.base + K.FROM_STOCK] += take
-                        pl[pb + K.FROM_STOCK] += take
+                    if counting and t_arr <= cutoff:
+                        rl[rt.base + FROM_STOCK] += take
+                        pl[pb + FROM_STOCK] += take
+                        if take >= q:
+                            filled.append(rt)
                 if short > 0:
                     first_full = False
                     sp.stocked_out = True
-                    if m.products[pi].substitutes:
+                    if self.has_substitutes[pi]:
                         short -= self._substitute(rt, short, now, dispatched)
                 if short <= 0:
-                    if counting and take >= q:
-                        rl[rt.base + K.LINES_FILLED] += 1
-                    p_line = dispatched.get(fi, now) + rt.lane.transit_mean
+                    p_line = dispatched.get(rt.fi, now) + rt.lane.transit_mean
                 else:
-                    wait = self.backorder_days[pi]
-                    if patience < wait:
-                        wait = patience
                     if order is None:
                         order = Order(ci, now, requested, promised, counting, per)
-                    if wait <= 0:
-                        outcomes.lost(rt, short, now, per)
-                        order.lost = True
-                        p_line = now
-                    else:
-                        p_line = (promise_date(sp, short, now) + stations[fi].service_mean
-                                  + rt.lane.transit_mean)
-                        m.allocation.backorder(sp, order, rt, short, now, now + wait)
+                    p_line = self._short(rt, sp, order, short, now, per)
                 if not sp.periodic and not sp.echelon:
                     sp.review(now)
             else:
@@ -162,31 +189,156 @@ class OrderDesk:
                 if t_arr > last:
                     last = t_arr
                 p_line = t_arr
-                if counting:
-                    rl[rt.base + K.FROM_STOCK] += shipped
-                    pl[pb + K.FROM_STOCK] += shipped
+                if counting and t_arr <= cutoff:
+                    rl[rt.base + FROM_STOCK] += shipped
+                    pl[pb + FROM_STOCK] += shipped
                     if shipped >= q:
-                        rl[rt.base + K.LINES_FILLED] += 1
+                        filled.append(rt)
                 if shipped < q:
                     first_full = False
-                    outcomes.lost(rt, q - shipped, now, per)
+                    m.outcomes.lost(rt, q - shipped, now, per)
                     if order is None:
                         order = Order(ci, now, requested, promised, counting, per)
                     order.lost = True
             if p_line > promised:
                 promised = p_line
         if order is None:
-            outcomes.finish(ci, now, requested, promised, last, True, True, bad, lines, per,
-                            counting, now)
+            m.outcomes.finish(ci, now, requested, promised, last, True, True, bad, lines, filled,
+                              per, counting, now)
             return
         order.promised = promised
         order.first_full = first_full
         order.bad = bad
         order.lines = lines
+        order.filled = filled
         if last > order.last:
             order.last = last
         if order.pending == 0:
-            outcomes.close(order, now)
+            m.outcomes.close(order, now)
+
+    def _from_stock(self, ci: int, now: float, rt: Route, sp: StockPoint, q: int) -> None:
+        """The common case of ``place``: a one-line order that its stock point serves in full
+        at entry. The rules and the arithmetic of the general path (``place``,
+        ``Fulfilment.ship``, ``Outcomes.finish``) inlined, without their bookkeeping of several
+        lines, sites and shortfalls; ``tests/sim/test_express.py`` checks both give identical
+        results. A delivery after the horizon (rare) goes through the general functions."""
+        m = self.m
+        fi = rt.fi
+        base = rt.base
+        lane = rt.lane
+        counting = m.counting
+        week = int(now * (1 / 7))
+        per = -1
+        if counting:
+            per = int((now - m.warmup) / m.period_len)
+            pb = per * ML
+            rl, pl = self._rl, self._pl
+            rl[base] += q
+            pl[pb] += q
+            self._week_demand[week] += q
+        self._fac_week_in[fi][week] += q
+        sp.touch(now)
+        sp.on_hand -= q
+        sp.shipped += q
+        # Fulfilment.ship: one processing job and one shipment
+        st = rt.station
+        if st.instant:
+            depart = now
+            wait = 0.0
+        else:
+            wait, depart = st.dispatch(now, q)
+        if counting:
+            self._wait_sum[fi] += wait
+            self._wait_n[fi] += 1
+            self._transport[fi] += lane.per_shipment
+        c = lane.const
+        arrive = depart + c if c is not None else lane.arrive(depart, q)
+        self._to_customers[rt.pi] += q
+        bad = False
+        quality = rt.quality
+        if quality is not None:
+            dmg, doc, u = quality
+            if dmg > 0 and u() < dmg:
+                bad = True
+            if doc > 0 and u() < doc:
+                bad = True
+        promised = depart + lane.transit_mean
+        if promised < now:
+            promised = now
+        if arrive > m.horizon:
+            m.fulfilment.charge_late(rt, q, arrive)
+            requested = now + self._requested_days[ci]
+            filled: tuple[Route, ...] = ()
+            if counting and arrive <= requested:
+                rl[base + FROM_STOCK] += q
+                pl[pb + FROM_STOCK] += q
+                filled = (rt,)
+            if not sp.periodic and not sp.echelon:
+                sp.review(now)
+            m.outcomes.finish(ci, now, requested, promised, arrive, True, True, bad, (rt,),
+                              filled, per, counting, now)
+            return
+        if counting:  # Fulfilment.delivered
+            rl[base + DELIVERED] += q
+            pl[pb + DELIVERED] += q
+            price = self._price[rt.pi] * self._margin_mult[ci]
+            pl[pb + REVENUE] += q * price
+            if rt.promo is not None:
+                disc = rt.promo.discount(rt.pi, now)
+                if disc:
+                    rl[base + DISCOUNT] += q * price * disc
+                    pl[pb + DISCOUNT] += q * price * disc
+        if self._return_rate[rt.pi] > 0:
+            m.returns.sample(rt, q, arrive)
+        if counting:
+            rl[base + FROM_STOCK] += q
+            pl[pb + FROM_STOCK] += q
+        if not sp.periodic and not sp.echelon:
+            sp.review(now)
+        # Outcomes.finish of a complete order with one line, first shipment full, delivered
+        # within the run
+        last = arrive if arrive > now else now
+        on_time = last <= now + self._requested_days[ci] + EPS
+        if not on_time:
+            self._failure(ci, now)
+        if not counting:
+            return
+        kept = last <= promised + EPS
+        code = (FIRST_FULL | on_time << 1 | kept << 2 | on_time << 3
+                | (on_time and not bad) << 4 | COMPLETE)
+        self._cc[ci * NCODES + code] += 1
+        self._cl[ci] += 1
+        self._pcodes[rt.pbase + code] += 1
+        self._fcodes[rt.fbase + code] += 1
+        rl[base + LINES_FILLED] += 1
+        self._pc[per * NCODES + code] += 1
+        cycle = last - now
+        self._cs[ci] += cycle
+        rl[base + CYCLE_SUM] += cycle
+        pl[pb + CYCLE_SUM] += cycle
+        i = int(cycle * 100.0)  # kpis.bin_of, inlined
+        if i > HIST_BINS:
+            i = HIST_BINS
+        self._hist_all[i] += 1
+        self._hist_tier[self._cust_tier[ci]][i] += 1
+
+    def _short(self, rt: Route, sp: StockPoint, order: Order, short: float, now: float,
+               per: int) -> float:
+        """The part of a line that stock could not serve: lost at once when no wait is allowed
+        (importance 1, ``max_backorder_days: 0`` or no patience), else backordered for
+        ``min(max_backorder_days, patience)``. Returns the line's promised date."""
+        m = self.m
+        wait = self.backorder_days[rt.pi]
+        patience = m.crm.patience[rt.ci]
+        if patience < wait:
+            wait = patience
+        if wait <= 0:
+            m.outcomes.lost(rt, short, now, per)
+            order.lost = True
+            return now
+        promised = promise_date(sp, short, now) + rt.station.service_mean + rt.lane.transit_mean
+        m.allocation.backorder(sp, order, rt, short, now, now + wait)
+        return promised
 
     def _substitute(self, rt: Route, short: float, now: float,
                     dispatched: dict[int, float]) -> float:

@@ -1,5 +1,8 @@
 """Order outcomes: the KPI record of a finished order and of lost units.
 
+An order is judged when it completes, or at the horizon if its requested date has passed by
+then; a delivery after the horizon does not count (the order is late and incomplete if its
+requested date is within the run, else it is not counted at all, like an order still open).
 An order's outcome is one 6-bit code (first shipment full, on time, promise kept, OTIF,
 perfect, complete; ``kpis.py``) counted per customer, per line's product and facility and per
 period; a complete order adds its cycle time (last delivery - order time) to the sums and the
@@ -12,6 +15,7 @@ import math
 from typing import TYPE_CHECKING
 
 from . import kpis as K
+from .kpis import CYCLE_SUM, HIST_BINS, LINES_FILLED, ML, NCODES
 from .stock import Order, Route
 
 if TYPE_CHECKING:
@@ -26,20 +30,32 @@ class Outcomes:
 
     def __init__(self, m: Model) -> None:
         self.m = m
-        self.k = m.k
+        k = self.k = m.k
         self.cust_tier = m.crm.tier
         self.failure = m.crm.failure
+        self.horizon = m.horizon
         self.penalty_per_unit = m.sc.costs.stockout_penalty_per_unit
+        # the collector's lists are zeroed in place at the warm-up, so they can be bound here
+        self._cc, self._cl, self._cs, self._pc, self._pl = k.cc, k.cl, k.cs, k.pc, k.pl
+        self._pcodes, self._fcodes, self._rl = k.pcodes, k.fcodes, k.rl
+        self._hist_all = k.cycle_all.counts
+        self._hist_tier = [h.counts for h in k.cycle_tier]
 
     def close(self, o: Order, now: float) -> None:
         """An order whose last backordered line was served or cancelled."""
         self.finish(o.ci, o.t0, o.requested, o.promised, o.last, o.first_full and not o.lost,
-                    not o.lost, o.bad, o.lines, o.per, o.counted, now)
+                    not o.lost, o.bad, o.lines, o.filled, o.per, o.counted, now)
 
     def finish(self, ci: int, t0: float, requested: float, promised: float, last: float,
-               first_full: bool, complete: bool, bad: bool, lines: list[Route], per: int,
-               counted: bool, now: float) -> None:
-        """Record a finished order's outcome (one code per dimension) and its cycle time."""
+               first_full: bool, complete: bool, bad: bool, lines: list[Route] | tuple[Route, ...],
+               filled: list[Route] | tuple[Route, ...], per: int, counted: bool,
+               now: float) -> None:
+        """Record a finished order's outcome (one code per dimension), its lines filled from
+        stock at entry (``filled``, a subset of ``lines``) and its cycle time."""
+        if last > self.horizon:  # its last delivery falls after the run
+            if requested > self.horizon:
+                return  # not yet due: not judged within the run
+            first_full = complete = False
         on_time = complete and last <= requested + EPS
         otif = on_time and first_full
         if not otif:
@@ -47,35 +63,31 @@ class Outcomes:
         if not counted:
             return
         kept = complete and last <= promised + EPS
-        perfect = otif and not bad
-        code = (first_full | on_time << 1 | kept << 2 | otif << 3 | perfect << 4
+        code = (first_full | on_time << 1 | kept << 2 | otif << 3 | (otif and not bad) << 4
                 | complete << 5)
-        k = self.k
-        k.cc[ci * K.NCODES + code] += 1
-        k.cl[ci] += len(lines)
-        pcodes, fcodes = k.pcodes, k.fcodes
+        self._cc[ci * NCODES + code] += 1
+        self._cl[ci] += len(lines)
+        pcodes, fcodes = self._pcodes, self._fcodes
         for rt in lines:
             pcodes[rt.pbase + code] += 1
             fcodes[rt.fbase + code] += 1
+        rl = self._rl
+        for rt in filled:
+            rl[rt.base + LINES_FILLED] += 1
         if per >= 0:
-            k.pc[per * K.NCODES + code] += 1
+            self._pc[per * NCODES + code] += 1
         if complete:
             cycle = last - t0
-            k.cs[ci] += cycle
-            rl = k.rl
+            self._cs[ci] += cycle
             for rt in lines:
-                rl[rt.base + K.CYCLE_SUM] += cycle
+                rl[rt.base + CYCLE_SUM] += cycle
             if per >= 0:
-                k.pl[per * K.ML + K.CYCLE_SUM] += cycle
-            i = int(cycle * 100.0)  # histogram bins of 0.01 day
-            if i > K.HIST_BINS:
-                i = K.HIST_BINS
-            h = k.cycle_all
-            h.counts[i] += 1
-            h.n += 1
-            h = k.cycle_tier[self.cust_tier[ci]]
-            h.counts[i] += 1
-            h.n += 1
+                self._pl[per * ML + CYCLE_SUM] += cycle
+            i = int(cycle * 100.0)  # kpis.bin_of, inlined
+            if i > HIST_BINS:
+                i = HIST_BINS
+            self._hist_all[i] += 1
+            self._hist_tier[self.cust_tier[ci]][i] += 1
 
     def lost(self, rt: Route, units: float, now: float, per: int) -> None:
         """Units of a line that will never ship (no wait allowed, patience ran out, short
@@ -103,4 +115,4 @@ class Outcomes:
                 if o.requested <= m.horizon:
                     # late and incomplete: counted as a failed order, no cycle time
                     self.finish(o.ci, o.t0, o.requested, o.promised, INF, False, False, o.bad,
-                                o.lines, o.per, o.counted, m.horizon)
+                                o.lines, o.filled, o.per, o.counted, m.horizon)

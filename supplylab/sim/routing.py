@@ -26,7 +26,7 @@ class Routing:
         sc = m.sc
         self.by_customer: list[dict[int, Route]] = [{} for _ in m.customers]
         self.routes: list[Route] = []
-        self._keys: dict[tuple[int, int], tuple] = {}
+        self._keys: dict[int, dict[int, tuple]] = {}  # tier priority -> product -> key
         self._prio_order = sc.allocation.priority_order
         self._cust_prio = [sc.tiers[c.tier].priority for c in m.customers]
         self._importance = [p.importance for p in m.products]
@@ -57,17 +57,24 @@ class Routing:
             else:
                 rt = Route(r, ci, pi, CLASSIC, fi, sites.sp[(fi, pi)], lane, None, None)
         rt.key = self.key(ci, pi)
+        if rt.fi < len(m.facilities):
+            rt.station = sites.stations[rt.fi]
+            dmg, doc, _ = q = sites.quality[rt.fi]
+            rt.quality = q if dmg > 0 or doc > 0 else None
+        rt.promo = m.promo_customers.get(ci)
         self.by_customer[ci][pi] = rt
         self.routes.append(rt)
         return rt
 
     def key(self, ci: int, pi: int) -> tuple:
         """Priority class of a customer-product line (lower is served first)."""
-        memo = (self._cust_prio[ci], pi)
-        key = self._keys.get(memo)
+        prio = self._cust_prio[ci]
+        by_product = self._keys.get(prio)
+        if by_product is None:
+            by_product = self._keys[prio] = {}
+        key = by_product.get(pi)
         if key is None:
-            key = tuple(self._cust_prio[ci] if f == "tier" else
-                        self._importance[pi] if f == "importance" else self._grade[pi]
-                        for f in self._prio_order)
-            self._keys[memo] = key
+            key = by_product[pi] = tuple(
+                prio if f == "tier" else self._importance[pi] if f == "importance"
+                else self._grade[pi] for f in self._prio_order)
         return key

@@ -52,7 +52,7 @@ class Route:
     """
 
     __slots__ = ("r", "base", "pbase", "fbase", "ci", "pi", "kind", "fi", "sp", "lane", "src",
-                 "inbound", "key")
+                 "inbound", "key", "station", "quality", "promo")
 
     def __init__(self, r: int, ci: int, pi: int, kind: str, fi: int, sp: StockPoint | None,
                  lane: Lane, src: Source | None, inbound: Lane | None) -> None:
@@ -63,13 +63,16 @@ class Route:
         self.key: tuple = ()
         self.ci, self.pi, self.kind, self.fi = ci, pi, kind, fi
         self.sp, self.lane, self.src, self.inbound = sp, lane, src, inbound
+        self.station: Any = None  # the serving site's processing station (None: supplier)
+        self.quality: tuple[float, float, Any] | None = None  # damage, doc errors, uniforms
+        self.promo: Any = None  # the customer's demand stream when it has promotions
 
 
 class Order:
     """A customer order that could not be completed at entry (has backordered lines)."""
 
     __slots__ = ("ci", "t0", "requested", "promised", "pending", "first_full", "last", "lost",
-                 "bad", "lines", "counted", "per")
+                 "bad", "lines", "filled", "counted", "per")
 
     def __init__(self, ci: int, t0: float, requested: float, promised: float, counted: bool,
                  per: int) -> None:
@@ -83,12 +86,20 @@ class Order:
         self.lost = False
         self.bad = False
         self.lines: list[Route] = []
+        self.filled: list[Route] = []  # lines served in full from stock at entry
         self.counted = counted
         self.per = per
 
 
 class StockPoint:
     """Stock of one product at one site: on hand, pipeline, backlog and its policy."""
+
+    __slots__ = ("fi", "pi", "fac", "policy", "kind", "_rule", "_replenish", "periodic",
+                 "on_hand", "on_order", "backlog_units", "backlog", "pipeline", "supplier",
+                 "upstream", "in_lane", "downstream", "echelon", "echelon_shift", "mean_lead",
+                 "classes", "protect", "_critical", "t_last", "area_onhand", "area_backlog",
+                 "area_pipeline", "cycles", "cycles_ok", "stocked_out", "initial", "received",
+                 "shipped", "restocked")
 
     def __init__(self, model: Model, fi: int, pi: int, fac: Facility, policy: Any) -> None:
         self.fi, self.pi = fi, pi
@@ -155,7 +166,11 @@ class StockPoint:
     # ------------------------------------------------------------------ policy
     def review(self, now: float) -> None:
         """Apply the policy on the inventory position at ``now``; order what it asks for."""
-        q = self._rule(self.position(), self.echelon_shift)
+        ip = self.on_hand + self.on_order - self.backlog_units  # position(), inlined
+        if self.echelon:
+            for d in self.downstream:
+                ip += d.on_hand + d.on_order - d.backlog_units
+        q = self._rule(ip, self.echelon_shift)
         if q > 0:
             self._replenish(self, math.ceil(q - 1e-9), now)
 

@@ -97,9 +97,11 @@ def test_optimise_scenario_writes_a_valid_chosen_network(scenario_file: Path,
     assert all(ln.from_ in ids for ln in chosen.lanes)
     served = {c.id: c.served_by for c in chosen.customers}
     assert served == dict(zip(sol.assignments["customer"], sol.assignments["site"], strict=True))
-    if "C-S" in ids:
+    if "C-S" in ids:  # the chosen size is written; the sizes stay for a later study
         cs = next(f for f in chosen.facilities if f.id == "C-S")
-        assert not cs.capacity_levels and cs.capacity_units_per_day in (150.0, 400.0)
+        assert cs.capacity_units_per_day in (150.0, 400.0) and len(cs.capacity_levels) == 2
+    text = out.read_text()
+    assert text.count("\n") < 30 and "extends: nd.yaml" in text and "products:" not in text
 
 
 def test_scenario_service_rule_and_infeasibility(scenario_file: Path, tmp_path: Path) -> None:
@@ -159,3 +161,38 @@ def test_scenario_settings_are_the_defaults(scenario_file: Path, tmp_path: Path,
     over = optimise_scenario(path, solver_settings={"solver": "highs"}, single_source=True)
     assert over.options.solver.time_limit_s == 30 and over.options.single_source
     assert doc["objective"] == pytest.approx(over.solution.objective, rel=1e-6)
+
+
+def test_inventory_cost_of_the_sites_by_hand(tmp_path: Path) -> None:
+    """network_design.inventory: safety stock z h c sqrt(L sum sigma^2) per site (here within
+    the interpolation's 3%), cycle stock sqrt(2 K h c D); compound-Poisson variance by hand."""
+    from statistics import NormalDist
+
+    from supplylab.optimize.scenario_design import daily_variance
+
+    text = SCENARIO.replace("  gap: 0.000001\n", "  gap: 0.000001\n  inventory: {segments: 8}\n")
+    text = text.replace("simulation: {", "costs: {holding_rate_per_year: 0.2, "
+                        "ordering_cost_per_order: 30}\nsimulation: {")
+    path = tmp_path / "inv.yaml"
+    path.write_text(text)
+    res = optimise_scenario(path)
+    sc = res.scenario
+    custs = {c.id: c for c in sc.network.customers}
+    # K3: 5 orders/day of 1 line x Poisson(4) units: 5 x (4 + 16); K2: Poisson(30) per day
+    assert daily_variance(custs["K3"]) == pytest.approx(5 * (4 + 16))
+    assert daily_variance(custs["K2"]) == pytest.approx(30)
+    check_solution(res.problem, res.options, res.solution)
+    br = dict(zip(res.solution.cost_breakdown["component"], res.solution.cost_breakdown["value"],
+                  strict=True))
+    z, h, c = NormalDist().inv_cdf(0.95), 0.2, 5.0
+    exact = 0.0
+    cycle = 0.0
+    for site, group in res.solution.assignments.groupby("site"):
+        lead = 2 + sc.network.lane("SUP", site).transit_time.mean()  # supplier + transit
+        var = sum(daily_variance(custs[cid]) for cid in group["customer"])
+        exact += z * h * c * np.sqrt(lead * var)
+        units = res.problem.demand[[res.problem.customer_ids.index(x) for x in group["customer"]]]
+        cycle += np.sqrt(2 * 30 * h * c * units.sum())
+    assert br["safety_stock"] == pytest.approx(exact, rel=0.03)
+    assert br["safety_stock"] <= exact + 1e-9  # chords lie below the root
+    assert br["cycle_stock"] == pytest.approx(cycle, rel=0.03)

@@ -33,6 +33,14 @@ def run_dir(tmp_path_factory, quickstart) -> Path:
 
 
 @pytest.fixture(scope="session")
+def run_report(tmp_path_factory, run_dir) -> Path:
+    """The HTML report of :func:`run_dir`, rendered once for the tests that read it."""
+    from supplylab.report import report
+
+    return report(run_dir, tmp_path_factory.mktemp("run_report") / "report.html")
+
+
+@pytest.fixture(scope="session")
 def compare_dir(tmp_path_factory, quickstart) -> Path:
     """Quickstart against a higher reorder point at the Kassel DC (CRN, 2 x 45 days)."""
     out = tmp_path_factory.mktemp("compare")
@@ -58,7 +66,8 @@ def sweep_dir(tmp_path_factory) -> Path:
                             "stock.level": [90.0, 110.0, 130.0]})
 
 
-def write_minimal_run(folder: Path, by: dict | None = None, kpis: dict | None = None) -> Path:
+def write_minimal_run(folder: Path, by: dict | None = None, kpis: dict | None = None,
+                      network: dict | None = None) -> Path:
     """A hand-made run folder: results.json only, with the given overall and by-KPIs."""
     folder.mkdir(parents=True, exist_ok=True)
     doc = {"scenario": "minimal", "version": "0.1.0", "seed": 1, "replications": 2,
@@ -69,4 +78,6 @@ def write_minimal_run(folder: Path, by: dict | None = None, kpis: dict | None = 
                         for key, block in keys.items()} for dim, keys in (by or {}).items()},
            "audit": {"units_conserved": True}}
     (folder / "results.json").write_text(json.dumps(doc))
+    if network is not None:
+        (folder / "network.json").write_text(json.dumps(network))
     return folder

@@ -16,11 +16,10 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from supplylab.report import report
-
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars", "--enable-logging=stderr", "--v=0",
+         "--hide-scrollbars", "--run-all-compositor-stages-before-draw",
+         "--enable-logging=stderr", "--v=0",
          # network off: no name resolves and every request would go to a closed local port
          "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9"]
 
@@ -50,8 +49,8 @@ def test_console_messages_are_detected(tmp_path):
     assert any("boom" in ln for ln in console)
 
 
-def test_quickstart_report_renders_in_chromium(run_dir, tmp_path):
-    page = report(run_dir, tmp_path / "report" / "report.html")
+def test_quickstart_report_renders_in_chromium(run_report, tmp_path):
+    page = run_report
     shot = tmp_path / "shot.png"
     console = screenshot(page, shot, tmp_path / "profile")
     assert console == [], console

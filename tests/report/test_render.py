@@ -20,7 +20,7 @@ from supplylab.report.build import build_report
 from supplylab.report.escape import csv_cell, csv_safe, md_text
 from supplylab.report.folder import read_folder
 from supplylab.report.maps import network_map, outline, rings_in
-from supplylab.report.network import lane_flows
+from supplylab.report.network import lane_flows, network_snapshot
 from supplylab.report.sweep_sections import pareto_points
 
 from .conftest import write_minimal_run
@@ -70,8 +70,8 @@ def test_csv_cell_leaves_numbers_alone():
     assert md_text("a|b*c") == "a\\|b\\*c"
 
 
-def test_no_external_resources_and_under_one_megabyte(run_dir, tmp_path):
-    out = report(run_dir, tmp_path / "q" / "report.html")
+def test_no_external_resources_and_under_one_megabyte(run_report):
+    out = run_report
     html = out.read_text()
     refs = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', html)
     assert refs and all(r.startswith(("data:", "#")) for r in refs), refs
@@ -79,8 +79,8 @@ def test_no_external_resources_and_under_one_megabyte(run_dir, tmp_path):
     assert out.stat().st_size < 1_000_000
 
 
-def test_every_figure_as_png_and_svg_every_table_as_csv(run_dir, tmp_path):
-    out = report(run_dir, tmp_path / "f" / "report.html")
+def test_every_figure_as_png_and_svg_every_table_as_csv(run_report):
+    out = run_report
     html = out.read_text()
     names = re.findall(r'<figure id="fig-([^"]+)"', html)
     tables = re.findall(r'<table id="tab-([^"]+)"', html)
@@ -95,13 +95,13 @@ def test_every_figure_as_png_and_svg_every_table_as_csv(run_dir, tmp_path):
         assert len(frame) > 0
 
 
-def test_markdown_links_existing_figures(run_dir, tmp_path):
-    out = report(run_dir, tmp_path / "m" / "report.md")
+def test_markdown_links_existing_figures(compare_dir, tmp_path):
+    out = report(compare_dir, tmp_path / "m" / "report.md")
     md = out.read_text()
     links = re.findall(r"!\[[^\]]*\]\((figures/[^)]+\.png)\)", md)
-    assert len(links) >= 8
+    assert len(links) >= 4
     assert all((out.parent / link).is_file() for link in links)
-    assert "## Service" in md and "| fill\\_rate |" in md
+    assert "## Comparison" in md and "| fill\\_rate |" in md
 
 
 def test_figure_functions_return_figures(run_dir):
@@ -168,3 +168,13 @@ def test_pareto_points_are_exactly_the_undominated(points):
                               and (cost[j] < cost[i] or service[j] > service[i])
                               for j in range(len(points)))}
     assert {(cost[i], service[i]) for i in got} == undominated
+
+
+def test_snapshot_has_the_lanes_of_the_scenario_graph(quickstart):
+    snap = network_snapshot(quickstart)
+    graph = quickstart.graph()
+    assert {(e["source"], e["target"], e["kind"]) for e in snap["edges"]} == {
+        (a, b, d["kind"]) for a, b, d in graph.edges(data=True)}
+    assert {n["id"] for n in snap["nodes"]} == set(graph.nodes)
+    tiers = {n["id"]: n["tier"] for n in snap["nodes"] if n["kind"] == "customer"}
+    assert tiers == {c.id: c.tier for c in quickstart.network.customers}

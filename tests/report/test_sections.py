@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from supplylab.errors import InputError
 from supplylab.report import report
 from supplylab.report.build import build_report
 from supplylab.report.folder import read_folder
+from supplylab.report.network import network_snapshot
 
 from .conftest import synthetic_sweep, write_minimal_run
 
@@ -31,8 +31,8 @@ def render(folder: Path, tmp_path: Path, **kw) -> str:
     return out.read_text(encoding="utf-8")
 
 
-def test_run_folder_has_every_run_section_once(run_dir, tmp_path):
-    html = render(run_dir, tmp_path)
+def test_run_folder_has_every_run_section_once(run_report):
+    html = run_report.read_text(encoding="utf-8")
     assert section_ids(html) == ["summary", "network", "service", "inventory", "money",
                                  "customers"]
     figs = figures(html)
@@ -43,20 +43,11 @@ def test_run_folder_has_every_run_section_once(run_dir, tmp_path):
     assert "units conserved" in html
 
 
-def test_run_without_network_json_has_no_map(run_dir, tmp_path):
-    bare = tmp_path / "bare"
-    shutil.copytree(run_dir, bare)
-    (bare / "network.json").unlink()
-    html = render(bare, tmp_path)
-    assert "network" not in section_ids(html)
-
-
-def test_scenario_option_supplies_the_map(run_dir, tmp_path, quickstart):
-    bare = tmp_path / "bare"
-    shutil.copytree(run_dir, bare)
-    (bare / "network.json").unlink()
-    html = render(bare, tmp_path, scenario=quickstart.source)
-    assert section_ids(html)[:2] == ["summary", "network"]
+def test_scenario_option_supplies_the_map(tmp_path, quickstart):
+    folder = write_minimal_run(tmp_path / "bare")
+    assert "network" not in section_ids(render(folder, tmp_path))
+    html = render(folder, tmp_path, scenario=quickstart.source)
+    assert section_ids(html) == ["summary", "network", "service"]
 
 
 def test_minimal_run_has_only_what_it_holds(tmp_path):
@@ -109,14 +100,13 @@ def test_frontier_needs_service_and_cost(tmp_path):
     assert "sweep_frontier" not in figures(render(folder, tmp_path))
 
 
-def test_network_design_document_adds_before_and_after(run_dir, tmp_path):
-    folder = tmp_path / "nd"
-    shutil.copytree(run_dir, folder)
+def test_network_design_document_adds_before_and_after(tmp_path, quickstart):
+    folder = write_minimal_run(tmp_path / "nd", network=network_snapshot(quickstart))
     (folder / "network_design.json").write_text(json.dumps(
         {"objective": 1.0, "status": "optimal", "gap": 0.0,
          "open_facilities": ["DC-KS", "WH-MUC", "XD-FRA"]}))
     html = render(folder, tmp_path)
-    assert section_ids(html)[-1] == "optimisation"
+    assert section_ids(html) == ["summary", "network", "service", "optimisation"]
     assert {"network_design_before", "network_design_after"} <= set(figures(html))
 
 
@@ -143,9 +133,8 @@ def test_broken_json_is_input_error(tmp_path):
     assert main(["report", str(tmp_path)]) == 2
 
 
-def test_report_command_writes_default_output(run_dir, tmp_path):
-    folder = tmp_path / "cmd"
-    shutil.copytree(run_dir, folder)
+def test_report_command_writes_default_output(tmp_path):
+    folder = write_minimal_run(tmp_path / "cmd")
     assert main(["report", str(folder)]) == 0
     assert (folder / "report.html").is_file()
     assert main(["report", str(folder), "-o", str(tmp_path / "r.pdf")]) == 2
@@ -159,3 +148,45 @@ def test_audit_failure_is_shown(tmp_path):
     rep = build_report(read_folder(folder))
     assert rep.audit_ok is False
     assert "units NOT conserved" in render(folder, tmp_path)
+
+
+def test_periods_only_in_the_tidy_rows_still_plot(tmp_path):
+    """An older folder: week rows in timeseries.csv only, not in results.json."""
+    folder = write_minimal_run(tmp_path / "weeks", kpis={"on_hand_units_avg": 5.0})
+    rows = ["replication,dimension,key,kpi,value"]
+    rows += [f"{r},week,{w},on_hand_units_avg,{10 + w + r}" for r in range(3) for w in range(6)]
+    (folder / "timeseries.csv").write_text("\n".join(rows) + "\n")
+    html = render(folder, tmp_path)
+    assert section_ids(html) == ["summary", "inventory"]
+    assert figures(html) == ["inventory_over_time"]
+
+
+def test_early_warning_document_is_the_at_risk_list(tmp_path):
+    folder = write_minimal_run(tmp_path / "warn")
+    (folder / "early_warning.json").write_text(json.dumps(
+        {"at_risk": [{"customer": "RET-07", "p_alive": 0.2, "value_at_risk": 900.0}]}))
+    html = render(folder, tmp_path)
+    assert section_ids(html) == ["summary", "service", "customers"]
+    assert "RET-07" in html and (tmp_path / "out" / "tables" / "at_risk.csv").is_file()
+
+
+def test_sweep_without_finished_runs_says_so(tmp_path):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    (folder / "experiment.json").write_text(json.dumps(
+        {"name": "e", "design": "grid", "parameters": {"stock.level": [1, 2]},
+         "points": [{"stock.level": 1}, {"stock.level": 2}]}))
+    (folder / "summary.csv").write_text("point,stock.level,kpi,mean,ci_low,ci_high,half_width,n\n")
+    html = render(folder, tmp_path)
+    assert section_ids(html) == ["summary", "sweep"] and figures(html) == []
+    assert "No finished runs" in html
+
+
+def test_sweep_over_whole_policies(tmp_path):
+    """A parameter whose values are mappings (a whole policy) is shown by its JSON text."""
+    folder = synthetic_sweep(tmp_path / "pol", {"stock.level": [90.0, 130.0]})
+    exp = json.loads((folder / "experiment.json").read_text())
+    exp["points"] = [{"stock.level": {"policy": "sS", "s": v}} for v in (90, 130)]
+    (folder / "experiment.json").write_text(json.dumps(exp))
+    html = render(folder, tmp_path)
+    assert "sweep_kpis_1" in figures(html)

@@ -2,7 +2,7 @@
 differentiation and guaranteed-service multi-echelon placement (docs/inventory.md).
 
 Modules: :mod:`laws` (demand laws and loss functions), :mod:`single_site` (EOQ, newsvendor,
-CSL and fill-rate levels, (r,Q)), :mod:`ss_optimal` (Zheng-Federgruen (s,S)),
+CSL and fill-rate levels, (r,Q)), :mod:`zheng_federgruen` (optimal (s,S)),
 :mod:`lot_sizing` (Wagner-Whitin), :mod:`classify` (ABC, XYZ, demand patterns),
 :mod:`demand_stats` (lead-time demand from a scenario), :mod:`site_policies`,
 :mod:`differentiation` (service differentiation and frontier), :mod:`gsm`, :mod:`gsm_tree`,
@@ -19,8 +19,8 @@ from typing import Any
 
 _NAMES = {
     "GSMNetwork": "gsm", "GSMSolution": "gsm", "solve_gsm": "gsm_milp", "solve_milp": "gsm_milp",
-    "solve_tree": "gsm_tree", "Law": "laws", "law_for": "laws", "SSResult": "ss_optimal",
-    "ss_cost": "ss_optimal", "ss_optimal": "ss_optimal", "ss_service": "ss_optimal",
+    "solve_tree": "gsm_tree", "Law": "laws", "law_for": "laws", "SSResult": "zheng_federgruen",
+    "ss_cost": "zheng_federgruen", "ss_optimal": "zheng_federgruen", "ss_service": "zheng_federgruen",
     "read_willems": "willems", "Targets": "site_policies", "SitePolicy": "site_policies",
     "optimise_policies": "site_policies", "differentiate_service": "differentiation",
     "verify_policies": "verify", "calibrate_policies": "verify",

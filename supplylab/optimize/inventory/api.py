@@ -23,6 +23,7 @@ class InventoryResult:
     frontier: Any = None
     differentiation: dict[str, Any] | None = None
     verification: Any = None
+    stages: Any = None
     calibration: list[dict[str, Any]] = field(default_factory=list)
 
     def table(self):  # noqa: ANN201 - pandas DataFrame
@@ -49,11 +50,28 @@ class InventoryResult:
             doc["differentiation"] = self.differentiation
         if self.frontier is not None:
             doc["frontier"] = _records(self.frontier)
+        if self.stages is not None:
+            doc["stages"] = _records(self.stages)
         if self.verification is not None:
             doc["verification"] = _records(self.verification)
         if self.calibration:
             doc["calibration"] = self.calibration
-        return doc
+        return _clean(doc)
+
+
+def _clean(value: Any) -> Any:
+    """JSON-ready: numpy scalars to Python, non-finite numbers to None, recursively."""
+    import math
+
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:
@@ -68,7 +86,9 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 
 def optimize_inventory(scenario: str | Path, output: str | Path | None = None, *,
                        targets: Targets | None = None, differentiate: bool = False,
-                       menu: tuple[float, ...] | None = None, verify: bool = False,
+                       menu: tuple[float, ...] | None = None, levels: str = "analytic",
+                       multi_echelon: bool = False,
+                       verify: bool = False,
                        calibrate: bool = False, replications: int = 5,
                        days: float | None = None, seed: int | None = None,
                        max_rounds: int = 5) -> InventoryResult:
@@ -79,10 +99,19 @@ def optimize_inventory(scenario: str | Path, output: str | Path | None = None, *
     product) from ``menu`` so that every tier's demand-weighted fill rate meets its target at
     least holding cost (a PuLP model) and adds the service-cost frontier. ``verify`` simulates
     the result (common random numbers); ``calibrate`` raises levels where the simulation
-    misses and repeats (at most ``max_rounds``). ``output`` receives the extending scenario.
+    misses and repeats (at most ``max_rounds``). ``levels="simulation"`` replaces the analytic
+    levels by simulation-based ones (one run with ample stock, see :mod:`sim_safety`).
+    ``multi_echelon`` places safety stock across echelons with the guaranteed-service model
+    (one per product; the stage table is ``result.stages``). ``output`` receives the extending
+    scenario.
     """
     from supplylab.scenario import load
 
+    if differentiate and multi_echelon:
+        from supplylab.errors import InputError
+
+        raise InputError("--differentiate and --multi-echelon choose levels differently: "
+                         "give one of them", "--multi-echelon")
     sc = load(scenario)
     targets = targets or Targets()
     result = InventoryResult(str(scenario), optimise_policies(sc, targets))
@@ -93,6 +122,18 @@ def optimize_inventory(scenario: str | Path, output: str | Path | None = None, *
         result.policies = diff.policies
         result.frontier = diff.frontier
         result.differentiation = diff.summary
+    if multi_echelon:
+        from supplylab.optimize.inventory.gsm_scenario import multi_echelon_policies
+
+        result.policies, result.stages = multi_echelon_policies(sc, targets)
+    if levels not in ("analytic", "simulation"):
+        from supplylab.errors import InputError
+
+        raise InputError(f"levels must be analytic or simulation, not {levels!r}", "--levels")
+    if levels == "simulation":
+        from supplylab.optimize.inventory.sim_safety import simulated_policies
+
+        result.policies = simulated_policies(scenario, result.policies, days=days, seed=seed)
     if (verify or calibrate) and output is None:
         from supplylab.errors import InputError
 
@@ -107,11 +148,12 @@ def optimize_inventory(scenario: str | Path, output: str | Path | None = None, *
         if calibrate:
             result.policies, result.verification, result.calibration = calibrate_policies(
                 scenario, output, result.policies, replications=replications, days=days,
-                seed=seed, max_rounds=max_rounds, comment=_comment(result))
+                seed=seed, max_rounds=max_rounds, comment=_comment(result),
+                tier_target=targets.value)
         else:
             result.verification = verify_policies(output, result.policies,
                                                   replications=replications, days=days,
-                                                  seed=seed)
+                                                  seed=seed, tier_target=targets.value)
     return result
 
 

@@ -34,8 +34,19 @@ def stdout_to_stderr(active: bool = True) -> Iterator[None]:
         yield
     finally:
         sys.stdout.flush()
+        _flush_c_stdio()
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def _flush_c_stdio() -> None:
+    """Flush C's stdio buffers, so text a library buffered goes where fd 1 points now."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError, TypeError):  # no C runtime to reach
+        pass
 
 
 def _class_targets(text: str | None) -> dict[str, float] | None:
@@ -84,6 +95,12 @@ def inventory(
         "meets its target at least cost; print the service-cost frontier.")] = False,
     menu: Annotated[str | None, typer.Option(
         "--menu", help="Fill-rate menu for --differentiate, e.g. 0.9,0.95,0.98,0.99.")] = None,
+    multi_echelon: Annotated[bool, typer.Option(
+        "--multi-echelon", help="Place safety stock across echelons (guaranteed-service model "
+        "per product) instead of site by site.")] = False,
+    levels: Annotated[str, typer.Option(
+        "--levels", help="analytic (formulas, default) or simulation (read off one simulation "
+        "with ample stock: any demand and lead-time process).")] = "analytic",
     verify: Annotated[bool, typer.Option(
         "--verify", help="Simulate the result and compare target with achieved service.")
     ] = False,
@@ -123,7 +140,9 @@ def inventory(
         raise InputError(f"--law must be poisson, negbin, normal or gamma, not {law!r}")
     with stdout_to_stderr(as_json):
         res = optimize_inventory(scenario, output, targets=targets, differentiate=differentiate,
-                                 menu=_menu(menu), verify=verify, calibrate=calibrate,
+                                 menu=_menu(menu), levels=levels,
+                                 multi_echelon=multi_echelon, verify=verify,
+                                 calibrate=calibrate,
                                  replications=replications, days=days, seed=seed)
     if as_json:
         typer.echo(json.dumps(res.to_document(), indent=2, allow_nan=False, default=_default))
@@ -179,6 +198,8 @@ def _print_tables(res: Any) -> None:
     _print_frame(res.table()[cols], f"inventory policies: {Path(res.scenario).name}")
     if res.frontier is not None:
         _print_frame(res.frontier, "service-cost frontier")
+    if res.stages is not None:
+        _print_frame(res.stages, "guaranteed-service stages")
     if res.verification is not None:
         _print_frame(res.verification, "simulated service against targets")
     for r in res.calibration:

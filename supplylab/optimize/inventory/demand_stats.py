@@ -47,18 +47,6 @@ class Flow:
     direct_by_tier: dict[str, float] = field(default_factory=dict)
     customers: int = 0
 
-    def add(self, mean: float, var: float, lines: float, tier: str, direct: bool,
-            daily: bool = False) -> None:
-        self.daily = self.daily or daily
-        self.mean += mean
-        self.var += var
-        self.lines_per_day += lines
-        self.by_tier[tier] = self.by_tier.get(tier, 0.0) + mean
-        if direct:
-            self.direct += mean
-            self.direct_by_tier[tier] = self.direct_by_tier.get(tier, 0.0) + mean
-        self.customers += 1
-
 
 @dataclass(frozen=True)
 class LeadTime:
@@ -74,7 +62,7 @@ class LeadTime:
     points: tuple[float, ...] = ()
 
 
-STRATA = 16
+STRATA = 12
 
 
 def _strata(parts: list[Any], late: tuple[float, Any] | None = None, seed: int = 0
@@ -112,7 +100,16 @@ def _factor(c: Any) -> float:
     return f
 
 
-def customer_demand(c: Any, cache: dict[int, tuple[float, float]]) -> dict[str, tuple[float, float, float]]:
+def _key(law: Any) -> Any:
+    """A cache key equal for equal laws (generated customers hold copies)."""
+    try:
+        hash(law)
+    except TypeError:
+        return repr(law)
+    return law
+
+
+def customer_demand(c: Any, cache: dict[Any, tuple[float, float]]) -> dict[str, tuple[float, float, float]]:
     """(mean, variance, lines) per day of each product a customer buys."""
     out: dict[str, tuple[float, float, float]] = {}
     f = _factor(c)
@@ -125,14 +122,14 @@ def customer_demand(c: Any, cache: dict[int, tuple[float, float]]) -> dict[str, 
     tot = sum(mix.values())
     if not mix or not c.orders_per_day:
         return out
-    key = id(c.lines_per_order)
+    key = (_key(c.lines_per_order), 1, len(mix))
     if key not in cache:
         cache[key] = _moments_of_rounded(c.lines_per_order, 1, len(mix))
     lines = cache[key][0]
     rate = c.orders_per_day * c.scale * f * lines
     for pid, w in mix.items():
         law = c.quantity.get(pid, 1) if isinstance(c.quantity, dict) else c.quantity
-        qk = id(law)
+        qk = (_key(law), 1, math.inf)
         if qk not in cache:
             cache[qk] = _moments_of_rounded(law, 1, math.inf) if hasattr(law, "sample") \
                 else (max(1.0, float(law)), max(1.0, float(law)) ** 2)
@@ -143,28 +140,99 @@ def customer_demand(c: Any, cache: dict[int, tuple[float, float]]) -> dict[str, 
 
 
 def site_flows(scenario: Any) -> dict[tuple[str, str], Flow]:
-    """Demand per (site, product) for every stocking site, pooled upstream along the chains."""
+    """Demand per (site, product) for every stocking site, pooled upstream along the chains.
+
+    Customers are accumulated as vectors over products at the site that ships to them (the
+    nearest stockist is looked up once per customer and set of stockists), then every
+    (serving site, product) total is passed up its replenishment chain once.
+    """
     net = scenario.network
-    flows: dict[tuple[str, str], Flow] = {}
-    for f in scenario.facilities:
-        for p in scenario.products:
-            if f.stocks(p.id):
-                flows[(f.id, p.id)] = Flow()
-    cache: dict[int, tuple[float, float]] = {}
+    pids = [p.id for p in scenario.products]
+    pidx = {p: k for k, p in enumerate(pids)}
+    sites = [f.id for f in scenario.facilities] + [s.id for s in scenario.suppliers]
+    sidx = {s: k for k, s in enumerate(sites)}
+    tiers = sorted({c.tier for c in net.customers})
+    tidx = {t: k for k, t in enumerate(tiers)}
+    shape = (len(sites), len(pids))
+    d_mean, d_var, d_lines = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    d_daily = np.zeros(shape, dtype=bool)
+    d_count = np.zeros(shape, dtype=np.int64)
+    d_tier = np.zeros((len(tiers), *shape))
+    stockists: dict[tuple[str, ...], list[int]] = {}
+    for pid in pids:
+        key = tuple(f.id for f in scenario.facilities if f.stocks(pid))
+        stockists.setdefault(key, []).append(pidx[pid])
+    groups = [(np.array(ks), pids[ks[0]]) for ks in stockists.values()]
+    cache: dict[Any, tuple[float, float]] = {}
     for c in net.customers:
-        daily = c.demand is not None
-        for pid, (m, v, lines) in customer_demand(c, cache).items():
-            if m <= 0:
-                continue
+        dem = customer_demand(c, cache)
+        if not dem:
+            continue
+        vm, vv, vl = np.zeros(len(pids)), np.zeros(len(pids)), np.zeros(len(pids))
+        for pid, (m, v, lines) in dem.items():
+            k = pidx[pid]
+            vm[k], vv[k], vl[k] = m, v, lines
+        t = tidx[c.tier]
+        if c.strategy == "classic":
+            for ks, rep in groups:
+                sel = ks[vm[ks] > 0]
+                if sel.size == 0:
+                    continue
+                try:
+                    site = net.serving_site("classic", c.served_by, rep, c.location)
+                except LookupError:
+                    continue
+                i = sidx[site]
+                d_mean[i, sel] += vm[sel]
+                d_var[i, sel] += vv[sel]
+                d_lines[i, sel] += vl[sel]
+                d_tier[t, i, sel] += vm[sel]
+                d_count[i, sel] += 1
+                if c.demand is not None:
+                    d_daily[i, sel] = True
+            continue
+        for k in np.flatnonzero(vm > 0):
             try:
-                chain = net.source_chain(c.strategy, c.served_by, pid, c.location)
+                chain = net.source_chain(c.strategy, c.served_by, pids[k], c.location)
             except LookupError:
                 continue
-            last = True
-            for site in reversed(chain):
-                if (site, pid) in flows:
-                    flows[(site, pid)].add(m, v, lines, c.tier, last, daily)
-                    last = False
+            i = sidx[chain[-1]]
+            d_mean[i, k] += vm[k]
+            d_var[i, k] += vv[k]
+            d_lines[i, k] += vl[k]
+            d_tier[t, i, k] += vm[k]
+            d_count[i, k] += 1
+            d_daily[i, k] |= c.demand is not None
+    flows: dict[tuple[str, str], Flow] = {}
+    for f in scenario.facilities:
+        for pid in pids:
+            if f.stocks(pid):
+                flows[(f.id, pid)] = Flow()
+    for i, k in zip(*np.nonzero(d_mean > 0), strict=True):
+        site, pid = sites[i], pids[k]
+        try:
+            chain = net.chain_to(site, pid)
+        except LookupError:
+            continue
+        by_tier = {tiers[t]: float(d_tier[t, i, k]) for t in range(len(tiers))
+                   if d_tier[t, i, k] > 0}
+        last = True
+        for s in reversed(chain):
+            fl = flows.get((s, pid))
+            if fl is None:
+                continue
+            fl.mean += d_mean[i, k]
+            fl.var += d_var[i, k]
+            fl.lines_per_day += d_lines[i, k]
+            fl.daily = fl.daily or bool(d_daily[i, k])
+            fl.customers += int(d_count[i, k])
+            for tier, u in by_tier.items():
+                fl.by_tier[tier] = fl.by_tier.get(tier, 0.0) + u
+                if last:
+                    fl.direct_by_tier[tier] = fl.direct_by_tier.get(tier, 0.0) + u
+            if last:
+                fl.direct += d_mean[i, k]
+            last = False
     return flows
 
 

@@ -67,33 +67,35 @@ def solve_tree(net: GSMNetwork) -> GSMSolution:
 
     fun: list[np.ndarray | None] = [None] * n   # f_k over S = 0..s_top, or g_k over SI
     arg: list[np.ndarray | None] = [None] * n   # the minimising SI (f) or S (g)
-    kind_f = np.zeros(n, dtype=bool)            # True: f_k (parent is k's customer)
+    # parent p is k's customer (f_k wanted) when the arc runs k -> p
+    to_parent_is_customer = np.zeros(n, dtype=bool)
+    for a, b in net.arcs:
+        if parent[a] == b:
+            to_parent_is_customer[a] = True
+    ranges = np.arange(int(M.max()) + 2)
+    T = net.T.tolist()
     for k in reversed(order):
-        S = np.arange(s_top[k] + 1)
-        SI = np.arange(si_lo[k], si_hi[k] + 1)
-        up = np.zeros(SI.size)
-        down = np.zeros(S.size)
+        S = ranges[:s_top[k] + 1]
+        SI = ranges[si_lo[k]:si_hi[k] + 1]
+        nrt = SI[None, :] + (T[k] - S)[:, None]
+        cost = w[k] * sqrt[np.maximum(nrt, 0)]
+        cost[nrt < 0] = np.inf
+        p = parent[k]
         for j, j_is_sup in nbr[k]:
-            if j == parent[k]:
+            if j == p:
                 continue
             fj = fun[j]
             if j_is_sup:   # f_j(S_j): need min over S_j <= SI
                 pre = np.minimum.accumulate(fj)
-                up += pre[np.minimum(SI, fj.size - 1)]
+                cost += pre[np.minimum(SI, fj.size - 1)][None, :]
             else:          # g_j(SI_j) over SI_j = 0..: need min over SI_j >= S
                 suf = np.minimum.accumulate(fj[::-1])[::-1]
-                down += suf[S]
-        nrt = SI[None, :] + net.T[k] - S[:, None]
-        cost = np.where(nrt >= 0, w[k] * sqrt[np.maximum(nrt, 0)], np.inf)
-        cost += up[None, :]
-        cost += down[:, None]
-        p = parent[k]
+                cost += suf[S][:, None]
         if p < 0:
             flat = int(np.argmin(cost))
             fun[k] = np.array([cost.flat[flat]])
             arg[k] = np.array(np.unravel_index(flat, cost.shape))
-        elif any(j == p and not j_is_sup for j, j_is_sup in nbr[k]):
-            kind_f[k] = True
+        elif to_parent_is_customer[k]:
             a = np.argmin(cost, axis=1)
             fun[k] = cost[S, a]
             arg[k] = SI[a]

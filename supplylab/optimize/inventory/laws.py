@@ -85,10 +85,20 @@ class Law:
     @cached_property
     def _table(self) -> tuple[np.ndarray, np.ndarray]:
         """Discrete laws: P(X <= k) and E[(X - k)+] for k = 0..top (top past all mass)."""
-        d = self._dist()
-        top = int(d.isf(1e-13)) + 2
-        cdf = d.cdf(np.arange(top + 1))
-        loss = self.mean - np.arange(top + 1) + np.concatenate([[0.0], np.cumsum(cdf[:-1])])
+        top = int(math.ceil(self.mean + 14.0 * self.sd + 20.0))
+        k = np.arange(top + 1, dtype=float)
+        lf = _log_factorials(top)
+        if self.mean == 0:
+            logpmf = np.where(k == 0, 0.0, -np.inf)
+        elif self.name == "poisson":
+            logpmf = k * math.log(self.mean) - self.mean - lf
+        else:
+            p = self.mean / self.var
+            r = self.mean * p / (1.0 - p)
+            logpmf = (special.gammaln(k + r) - special.gammaln(r) - lf + r * math.log(p)
+                      + k * math.log1p(-p))
+        cdf = np.minimum(np.cumsum(np.exp(logpmf)), 1.0)
+        loss = self.mean - k + np.concatenate([[0.0], np.cumsum(cdf[:-1])])
         return cdf, np.maximum(loss, 0.0)
 
     def cdf(self, x: float | np.ndarray) -> float | np.ndarray:
@@ -101,9 +111,7 @@ class Law:
         if self.name == "gamma":
             a, scale = self.mean ** 2 / self.var, self.var / self.mean
             return special.gammainc(a, np.maximum(x, 0.0) / scale)
-        cdf, _ = self._table
-        k = np.floor(x).astype(np.int64)
-        return np.where(k < 0, 0.0, cdf[np.clip(k, 0, cdf.size - 1)])
+        return _table_cdf(self._table[0], x)
 
     def quantile(self, p: float) -> float:
         """The smallest x with P(X <= x) >= p (an integer for discrete laws)."""
@@ -134,11 +142,7 @@ class Law:
     def _discrete_loss(self, x: np.ndarray) -> np.ndarray:
         """Integer-valued X: E[(X - n)+] from the table at n = floor(x), linear in between."""
         cdf, loss = self._table
-        n = np.floor(x)
-        ni = np.clip(n, 0, loss.size - 1).astype(np.int64)
-        at_n = np.where(n < 0, self.mean - n, np.where(n > loss.size - 1, 0.0, loss[ni]))
-        sf = np.where(n < 0, 1.0, np.where(n > cdf.size - 1, 0.0, 1.0 - cdf[ni]))
-        return at_n - (x - n) * sf
+        return _table_loss(cdf, loss, self.mean, x)
 
     def loss_array(self, top: int) -> np.ndarray:
         """E[(X - y)+] for y = 0..top (discrete laws), units."""
@@ -154,6 +158,33 @@ class Law:
             return int(math.ceil(self.mean)) + 1
         return int(self._dist().isf(eps)) + 2 if self.discrete else int(
             math.ceil(self.mean + 8 * self.sd)) + 2
+
+
+_LOG_FACT = np.zeros(1)
+
+
+def _log_factorials(top: int) -> np.ndarray:
+    """log k! for k = 0..top (a module table grown on demand)."""
+    global _LOG_FACT
+    if _LOG_FACT.size <= top:
+        _LOG_FACT = special.gammaln(np.arange(2 * top + 2, dtype=float) + 1.0)
+    return _LOG_FACT[:top + 1]
+
+
+def _table_cdf(cdf: np.ndarray, x: float | np.ndarray) -> np.ndarray:
+    """P(X <= x) of an integer law from its table P(X <= k), k = 0..top."""
+    k = np.floor(np.asarray(x, dtype=float)).astype(np.int64)
+    return np.where(k < 0, 0.0, np.where(k >= cdf.size, 1.0, cdf[np.clip(k, 0, cdf.size - 1)]))
+
+
+def _table_loss(cdf: np.ndarray, loss: np.ndarray, mean: float, x: np.ndarray) -> np.ndarray:
+    """E[(X - x)+] of an integer law from its tables, linear between integers."""
+    n = np.floor(x)
+    top = loss.size - 1
+    ni = np.clip(n, 0, top).astype(np.int64)
+    at_n = np.where(n < 0, mean - n, np.where(n > top, 0.0, loss[ni]))
+    sf = np.where(n < 0, 1.0, np.where(n > top, 0.0, 1.0 - cdf[ni]))
+    return at_n - (x - n) * sf
 
 
 def law_for(name: LawName | str, mean: float, var: float) -> Law:
@@ -179,15 +210,29 @@ class Mixture:
         second = float(np.mean([p.var + p.mean ** 2 for p in parts]))
         self.var = max(second - self.mean ** 2, 0.0)
         self.discrete = all(p.discrete for p in parts)
+        self._tab: tuple[np.ndarray, np.ndarray] | None = None
+        if self.discrete:
+            top = max(p._table[0].size for p in parts)
+            cdf = np.ones((len(parts), top))
+            loss = np.zeros((len(parts), top))
+            for i, p in enumerate(parts):
+                c, lo = p._table
+                cdf[i, :c.size] = c
+                loss[i, :lo.size] = lo
+            self._tab = (cdf.mean(axis=0), loss.mean(axis=0))
 
     @property
     def sd(self) -> float:
         return math.sqrt(self.var)
 
     def cdf(self, x: float | np.ndarray) -> float | np.ndarray:
+        if self._tab is not None:
+            return _table_cdf(self._tab[0], x)
         return np.mean([np.asarray(p.cdf(x), dtype=float) for p in self.parts], axis=0)
 
     def loss(self, x: float | np.ndarray) -> float | np.ndarray:
+        if self._tab is not None:
+            return _table_loss(self._tab[0], self._tab[1], self.mean, np.asarray(x, float))
         return np.mean([np.asarray(p.loss(x), dtype=float) for p in self.parts], axis=0)
 
     def quantile(self, prob: float) -> float:

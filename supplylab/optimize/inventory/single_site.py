@@ -55,19 +55,23 @@ def csl_level(law: Law, target: float) -> float:
     return law.quantile(check_target(target, "cycle service level"))
 
 
-def rs_fill_rate(level: float, over_rl: Law, over_l: Law, review_demand: float) -> float:
+def rs_fill_rate(level: float | np.ndarray, over_rl: Law, over_l: Law,
+                 review_demand: float) -> float | np.ndarray:
     """Fill rate of an order-up-to level under periodic review (exact for backorders):
     1 - [n_{R+L}(S) - n_L(S)] / (mu R), with n the loss function over R+L and over L."""
     if review_demand <= 0:
-        return 1.0
-    short = float(over_rl.loss(level)) - float(over_l.loss(level))
-    return 1.0 - max(short, 0.0) / review_demand
+        return 1.0 if np.ndim(level) == 0 else np.ones(np.shape(level))
+    short = np.asarray(over_rl.loss(level)) - np.asarray(over_l.loss(level))
+    out = 1.0 - np.maximum(short, 0.0) / review_demand
+    return float(out) if np.ndim(out) == 0 else out
 
 
-def rq_fill_rate(r: float, q: float, ltd: Law) -> float:
+def rq_fill_rate(r: float | np.ndarray, q: float, ltd: Law) -> float | np.ndarray:
     """Fill rate of (r,Q) with the inventory position uniform on (r, r+Q]:
     1 - [n(r) - n(r+Q)] / Q (Hadley-Whitin; exact for continuous review)."""
-    return 1.0 - (float(ltd.loss(r)) - float(ltd.loss(r + q))) / q
+    r = np.asarray(r, dtype=float)
+    out = 1.0 - (np.asarray(ltd.loss(r)) - np.asarray(ltd.loss(r + q))) / q
+    return float(out) if np.ndim(out) == 0 else out
 
 
 def rq_csl(r: float, ltd: Law) -> float:
@@ -76,29 +80,24 @@ def rq_csl(r: float, ltd: Law) -> float:
 
 
 def _solve_increasing(fn, target: float, lo: float, hi: float, integer: bool) -> float:  # noqa: ANN001
-    """Smallest x in [lo, hi] with fn(x) >= target (fn non-decreasing)."""
-    while fn(hi) < target:
+    """Smallest x in [lo, hi] with fn(x) >= target (fn non-decreasing, vectorised)."""
+    while float(fn(hi)) < target:
         hi = hi + max(1.0, hi - lo)
         if hi - lo > 1e9:
             raise InputError("no finite stock level meets the fill-rate target")
     if integer:
-        a, b = math.floor(lo), math.ceil(hi)
-        while b - a > 1:
-            mid = (a + b) // 2
-            if fn(mid) >= target:
-                b = mid
-            else:
-                a = mid
-        return float(b) if fn(a) < target else float(a)
-    if fn(lo) >= target:
+        xs = np.arange(math.floor(lo), math.ceil(hi) + 1, dtype=float)
+        ok = np.asarray(fn(xs)) >= target
+        return float(xs[int(np.argmax(ok))])
+    if float(fn(lo)) >= target:
         return lo
-    return float(optimize.brentq(lambda x: fn(x) - target, lo, hi, xtol=1e-9))
+    return float(optimize.brentq(lambda x: float(fn(x)) - target, lo, hi, xtol=1e-9))
 
 
 def rs_level_for_fill(over_rl: Law, over_l: Law, review_demand: float, target: float) -> float:
     """Smallest order-up-to level whose periodic-review fill rate meets ``target``."""
     check_target(target, "fill rate")
-    lo = min(0.0, over_rl.mean - 10 * over_rl.sd)
+    lo = math.floor(min(0.0, over_rl.mean - 10 * over_rl.sd))
     hi = over_rl.mean + 10 * over_rl.sd + 10
     return _solve_increasing(lambda s: rs_fill_rate(s, over_rl, over_l, review_demand), target,
                              lo, hi, over_rl.discrete)
@@ -107,7 +106,7 @@ def rs_level_for_fill(over_rl: Law, over_l: Law, review_demand: float, target: f
 def rq_reorder_for_fill(ltd: Law, q: float, target: float) -> float:
     """Smallest reorder point r whose (r,Q) fill rate meets ``target``."""
     check_target(target, "fill rate")
-    lo = min(-q, ltd.mean - 10 * ltd.sd - q)
+    lo = math.floor(min(-q, ltd.mean - 10 * ltd.sd - q))
     hi = ltd.mean + 10 * ltd.sd + 10
     return _solve_increasing(lambda r: rq_fill_rate(r, q, ltd), target, lo, hi, ltd.discrete)
 

@@ -125,7 +125,7 @@ def customer_abc(scenario: Any) -> dict[str, str]:
     from supplylab.optimize.inventory.demand_stats import customer_demand
 
     prices = {p.id: p.price for p in scenario.products}
-    cache: dict[int, tuple[float, float]] = {}
+    cache: dict[Any, tuple[float, float]] = {}
     value = {}
     for c in scenario.network.customers:
         mult = scenario.tiers[c.tier].margin_multiplier if c.tier in scenario.tiers else 1.0
@@ -170,8 +170,8 @@ def choose_policy(scenario: Any, site: str, product: str, flow: Flow, lt: LeadTi
     pm, pv = protection_moments(flow, lt, review)
     lm, lv = protection_moments(flow, lt, 0.0)
     name = targets.law or law_for_pattern(pattern, pm, pv)
-    over_rl = _protection_law(name, flow, lt, review)
     over_l = _protection_law(name, flow, lt, 0.0)
+    over_rl = over_l if review == 0 else _protection_law(name, flow, lt, review)
     h_day = scenario.costs.holding_rate_per_year * prod.unit_cost / DAYS
     k = scenario.costs.ordering_cost_per_order
     q_eoq = max(1.0, math.ceil(eoq(k, h_day, flow.mean)[0])) if h_day > 0 else max(
@@ -237,10 +237,15 @@ def optimise_policies(scenario: Any, targets: Targets | None = None,
     check_products_have_demand(scenario, flows)
     abc = product_abc(scenario, flows)
     out = []
+    leads: dict[tuple[str, str | None], LeadTime] = {}
+    net = scenario.network
     for (site, pid), fl in flows.items():
         if fl.mean <= 0:
             continue
-        lt = lead_time(scenario, site, pid)
+        key = (site, net.upstream(site, pid))
+        lt = leads.get(key)
+        if lt is None:
+            lt = leads[key] = lead_time(scenario, site, pid)
         out.append(choose_policy(scenario, site, pid, fl, lt, targets, abc[pid],
                                  (overrides or {}).get((site, pid))))
     return out

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,13 @@ def _weighted(policies: Sequence[SitePolicy], key) -> dict[str, float]:  # noqa:
 
 
 def verify_policies(path: str | Path, policies: Sequence[SitePolicy], replications: int = 5,
-                    days: float | None = None, seed: int | None = None):  # noqa: ANN201
-    """Target against simulated service per tier, product class and site (a DataFrame)."""
+                    days: float | None = None, seed: int | None = None,
+                    tier_target: float | None = None):  # noqa: ANN201
+    """Target against simulated service per tier, product class and site (a DataFrame).
+
+    Tiers are held to their contracted ``target_fill_rate``, or to ``tier_target`` when one
+    target was set for everything (``--target``).
+    """
     import pandas as pd
 
     import supplylab
@@ -43,13 +49,11 @@ def verify_policies(path: str | Path, policies: Sequence[SitePolicy], replicatio
     sc = supplylab.load(path)
     res = supplylab.simulate(sc, replications=replications, seed=seed, days=days)
     measure = policies[0].measure if policies else "fill_rate"
-    uniform = {p.target for p in policies}
     targets: list[tuple[str, str, str, float]] = []
     if measure == "fill_rate":
         for t, tier in sc.tiers.items():
-            tgt = uniform.pop() if len(uniform) == 1 else tier.target_fill_rate
-            uniform = {p.target for p in policies}
-            targets.append(("tier", t, "fill_rate", tgt))
+            targets.append(("tier", t, "fill_rate",
+                            tier.target_fill_rate if tier_target is None else tier_target))
         for k, v in _weighted(policies, lambda p: p.abc).items():
             targets.append(("abc_class", k, "fill_rate", v))
     kpi = "fill_rate" if measure == "fill_rate" else "cycle_service_level"
@@ -73,13 +77,14 @@ def verify_policies(path: str | Path, policies: Sequence[SitePolicy], replicatio
 def calibrate_policies(base: str | Path, output: str | Path, policies: list[SitePolicy], *,
                        replications: int = 5, days: float | None = None,
                        seed: int | None = None, max_rounds: int = 5,
-                       comment: list[str] | None = None
+                       comment: list[str] | None = None, tier_target: float | None = None
                        ) -> tuple[list[SitePolicy], Any, list[dict[str, Any]]]:
     """Raise the targets of the sites whose simulated service misses, rewrite, re-simulate.
 
-    A missed site's policies get target t' = 1 - (1 - t) (1 - t_site) / (1 - achieved): the
-    miss probability scaled by the observed ratio (capped at 0.999). Returns the final
-    policies, the last verification table and one record per round.
+    A missed site's policies get the planning target t' = 1 - (1 - t') (1 - t_site) /
+    (1 - achieved): the miss probability scaled by the observed ratio (capped at 0.999).
+    Every round is judged against the original targets (the policies keep them in ``target``).
+    Returns the final policies, the last verification table and one record per round.
     """
     from supplylab.optimize.inventory.scenario_output import write_scenario
     from supplylab.scenario import load
@@ -87,10 +92,11 @@ def calibrate_policies(base: str | Path, output: str | Path, policies: list[Site
     sc = load(base)
     targets = Targets(measure=policies[0].measure) if policies else Targets()
     current = {(p.site, p.product): p.target for p in policies}
+    original = dict(current)
     rounds = []
     table = None
     for k in range(max_rounds + 1):
-        table = verify_policies(output, policies, replications, days, seed)
+        table = verify_policies(output, policies, replications, days, seed, tier_target)
         missed = table[(table["status"] == "missed") & (table["dimension"] == "facility")]
         rounds.append({"round": k, "missed": [f"{r.dimension}:{r.key}"
                                               for r in table[table["status"] == "missed"]
@@ -104,7 +110,8 @@ def calibrate_policies(base: str | Path, output: str | Path, policies: list[Site
             for key in current:
                 if key[0] == r.key:
                     current[key] = min(MAX_TARGET, 1.0 - (1.0 - current[key]) * ratio)
-        policies = optimise_policies(sc, targets, overrides=current)
+        policies = [replace(p, target=original[(p.site, p.product)])
+                    for p in optimise_policies(sc, targets, overrides=current)]
         write_scenario(base, output, policies, (comment or []) + [
             f"Calibrated by simulation: round {k + 1}."])
     return policies, table, rounds

@@ -32,7 +32,7 @@ from supplylab.optimize.inventory.single_site import (
     rs_level_for_fill,
     ss_power_approximation,
 )
-from supplylab.optimize.inventory.ss_optimal import ss_cost, ss_optimal, ss_service
+from supplylab.optimize.inventory.zheng_federgruen import ss_cost, ss_optimal, ss_service
 
 
 def _close(value: float, expected: float, tol: dict) -> None:

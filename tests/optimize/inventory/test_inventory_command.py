@@ -44,7 +44,9 @@ def test_json_is_pure_and_output_extends_the_input(tmp_path: Path) -> None:
         assert v["achieved"] >= v["target"] - 1e-9, tier
     text = out.read_text()
     assert text.startswith("# Written by `supplylab optimize inventory`")
-    data = supplylab.scenario.yaml_io.parse_yaml(text)[0]
+    from supplylab.scenario.yaml_io import parse_yaml
+
+    data = parse_yaml(text)[0]
     assert set(data) == {"extends", "facilities"}
     assert (out.parent / data["extends"]).resolve() == REGIONAL.resolve()
     for fac in data["facilities"]:
@@ -119,3 +121,14 @@ def test_infeasible_differentiation_exit_3_names_family(capsys) -> None:
     code, _, err = _main(capsys, str(REGIONAL), "--differentiate", "--menu", "0.8,0.9")
     assert code == 3
     assert "binding constraint families: tier_fill_rate[" in err
+
+
+def test_replenishment_cycle_in_scenario_is_located_error(capsys, tmp_path: Path) -> None:
+    text = REGIONAL.read_text().replace(
+        "replenish_from: {MON-24: SUP-CZ}     # the rest: nearest supplier that makes it",
+        "replenish_from: WH-HH")
+    path = tmp_path / "cycle.yaml"
+    path.write_text(text)
+    code, out, err = _main(capsys, str(path), "--json")
+    assert code == 2 and out == ""
+    assert "facilities.DC-KS.replenish_from" in err and "cycle" in err

@@ -99,3 +99,24 @@ def test_tree_dp_rejects_a_network_with_an_undirected_cycle() -> None:
     with pytest.raises(InputError, match="undirected cycle"):
         solve_tree(net)
     assert solve_milp(net).status == "optimal"
+
+
+def test_scenario_multi_echelon_placement(tmp_path) -> None:
+    """One GSM per product on a two-echelon scenario: customer-facing sites quote S = 0, the
+    written levels are the base stocks, and no placement costs more than stock everywhere."""
+    from pathlib import Path
+
+    import supplylab
+    from supplylab.optimize.inventory import optimize_inventory
+
+    base = Path(__file__).resolve().parents[3] / "scenarios" / "regional_3pl.yaml"
+    res = optimize_inventory(base, tmp_path / "me.yaml", multi_echelon=True)
+    st = res.stages
+    assert set(st["product"]) == {p.id for p in supplylab.load(base).products}
+    assert (st["status"] == "optimal").all()
+    assert (st.loc[st["site"].isin(["WH-HH", "WH-MUC"]), "S"] == 0).all()
+    assert (st["NRT"] >= 0).all() and (st["NRT"] <= st["SI"] + st["T"] + 1e-9).all()
+    chosen = supplylab.load(tmp_path / "me.yaml")
+    row = st[(st["site"] == "WH-MUC") & (st["product"] == "MON-24")].iloc[0]
+    pol = chosen.network.facilities["WH-MUC"].inventory.policy_for("MON-24")
+    assert float(pol.S) == float(np.ceil(row["base_stock"] - 1e-9))

@@ -38,22 +38,31 @@ class _SSCost:
             raise InputError("the exact (s,S) algorithm needs Poisson or negative-binomial "
                              "demand; use ss_power_approximation for normal demand")
         self.k = k
-        span = period.upper(1e-10)
+        cdf1 = period._table[0]
+        self.pmf = np.diff(cdf1, prepend=0.0)
+        span = cdf1.size
         prot = Law(period.name, period.mean * (lead_time + 1), period.var * (lead_time + 1))
-        top = prot.upper(1e-12) + span + int(4 * np.sqrt(2 * k * max(period.mean, 1e-9) / h)) + 50
+        top = prot._table[0].size + span + int(4 * np.sqrt(2 * k * max(period.mean, 1e-9) / h)) + 50
         self.lo = -top
         ys = np.arange(self.lo, top + 1, dtype=float)
         loss = np.asarray(prot.loss(ys))
         self.G = h * (ys - prot.mean + loss) + p * loss
-        pmf = period.pmf_array(len(ys))
-        p0 = pmf[0]
-        if p0 >= 1.0:
+        self.p0 = float(self.pmf[0])
+        if self.p0 >= 1.0:
             raise InputError("(s,S) needs demand with a positive mean")
-        n = len(ys) + 1
-        m = np.zeros(n)
-        m[0] = 1.0 / (1.0 - p0)
-        for j in range(1, n):
-            m[j] = float(pmf[1:j + 1] @ m[j - 1::-1][:j]) / (1.0 - p0)
+        self.m = np.array([1.0 / (1.0 - self.p0)])
+        self.M = np.array([0.0, self.m[0]])
+
+    def _grow(self, n: int) -> None:
+        """Extend the renewal mass m(j) = sum_{l=1}^{j} p_l m(j-l) / (1 - p0) to length n."""
+        old = self.m.size
+        if n <= old:
+            return
+        n = max(n, 2 * old)
+        m = np.concatenate([self.m, np.zeros(n - old)])
+        pmf = np.concatenate([self.pmf, np.zeros(max(0, n + 1 - self.pmf.size))])
+        for j in range(old, n):
+            m[j] = float(pmf[1:j + 1] @ m[j - 1::-1]) / (1.0 - self.p0)
         self.m = m
         self.M = np.concatenate([[0.0], np.cumsum(m)])
 
@@ -62,6 +71,7 @@ class _SSCost:
 
     def c(self, s: int, S: int) -> float:
         n = S - s
+        self._grow(n + 1)
         gs = self.G[S - self.lo - np.arange(n)]
         return float((self.k + self.m[:n] @ gs) / self.M[n])
 
@@ -123,6 +133,7 @@ def ss_service(period: Law, s: int, S: int, lead_time: int = 0) -> SSService:
     """
     cc = _SSCost(period, 1.0, 1.0, 0.0, int(lead_time))
     n = S - s
+    cc._grow(n + 1)
     py = cc.m[:n] / cc.M[n]
     ys = S - np.arange(n)
     prot = Law(period.name, period.mean * (lead_time + 1), period.var * (lead_time + 1))
