@@ -203,7 +203,7 @@ def check_plan(plan: RunPlan) -> None:
         if problem is None and hasattr(sc, "customer_groups"):
             problem = limits.tractability_problem(sc, plan.days)
         if problem:
-            raise InputError(f"{getattr(sc, 'name', 'scenario')}: {problem}", "days")
+            raise InputError(f"{getattr(sc, 'name', 'scenario')}: {problem}", "--days")
 
 
 def execute(plan: RunPlan, tasks: Iterable[tuple[int, int]], on_outcome: OnOutcome, *,
