@@ -14,9 +14,7 @@ Numbers follow YAML 1.2: ``1e3`` is a number (PyYAML's YAML 1.1 reads it as text
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -332,18 +330,6 @@ LOADED_FILES: set[Path] = set()
 def allow_paths(paths: list[str | Path] | tuple[str | Path, ...]) -> None:
     """Let ``extends:`` and data-file paths reach these folders too (``--allow-path``)."""
     ALLOWED_PATHS[:] = [Path(p).resolve() for p in paths]
-
-
-@contextlib.contextmanager
-def allowing(paths: list[str | Path] | tuple[str | Path, ...]) -> Iterator[None]:
-    """Let ``extends:`` and data files reach ``paths`` too while the block runs (an optimiser
-    checking the scenario it wrote, which extends its input wherever that lives)."""
-    saved = list(ALLOWED_PATHS)
-    ALLOWED_PATHS.extend(Path(p).resolve() for p in paths)
-    try:
-        yield
-    finally:
-        ALLOWED_PATHS[:] = saved
 
 
 def confine(ref: str, relative_to: Path, root: Path) -> tuple[Path, str | None]:
