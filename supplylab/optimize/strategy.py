@@ -153,8 +153,10 @@ def solve_auto(problem: NetworkDesignProblem, options: NetworkOptions) -> Networ
 
 def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
                      ) -> NetworkSolution | None:
-    """Run the pipeline; None when the heuristics find no feasible solution (the caller then
-    solves the plain MIP, which proves infeasibility or finds one)."""
+    """Run the pipeline; None when neither the heuristics nor the reduced MIP find a feasible
+    solution (the caller then solves the plain MIP, which diagnoses the infeasibility).
+
+    Without an incumbent nothing is fixed and the reduced MIP starts without a start."""
     from supplylab.optimize.network import extract
 
     t0 = time.perf_counter()
@@ -170,8 +172,6 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
     first = subgradient(data, lambda: inc.value, lambda p: inc.offer(p.y, hint=p.x),
                         time_limit_s=0.4 * budget, rel_gap=gap)
     local_search(inc, first.best, time_limit_s=max(2.0, 0.35 * budget))
-    if inc.y is None:
-        return None
     lower_bound = first.best.bound
     iterations = first.iterations
     lo, up = fix_sites(data, first.best, inc.value)
@@ -198,7 +198,7 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
              "arcs_removed": int((np.isfinite(data.cost) & ~arcs)[up].sum()),
              "open_count_min": window[0], "open_count_max": window[1],
              "lagrangian_s": lag_s}
-    if inc.value - lower_bound <= gap * max(abs(inc.value), 1e-9):
+    if inc.y is not None and inc.value - lower_bound <= gap * max(abs(inc.value), 1e-9):
         out = _outcome(model, ctx, inc, lower_bound, gap, lag_s)
         return _finish(extract(model, ctx, out, 0.0), stats)
     ids = problem.site_ids
@@ -213,8 +213,11 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
         allowed = arcs if problem.allowed is None else arcs & problem.allowed.astype(bool)
         problem = replace(problem, allowed=allowed)
     reduced, rctx = build_model(problem, opts)
-    out = solve(reduced, opts.solver, start=_start_vector(reduced, rctx, inc))
+    start = None if inc.y is None else _start_vector(reduced, rctx, inc)
+    out = solve(reduced, opts.solver, start=start)
     stats["mip_s"] = out.solve_time_s
+    if inc.y is None and not out.has_solution:
+        return None
     if not out.has_solution or out.objective is None or out.objective > inc.value:
         bound = lower_bound if out.best_bound is None else max(
             lower_bound, min(out.best_bound, ub_at_fixing))
