@@ -170,7 +170,10 @@ def _check_kpis(kpis: Any, loc: _Located) -> list[Issue]:
         return [loc.issue(("kpis",), "kpis must be a non-empty list of KPI names", at_value=True)]
     issues = []
     for i, k in enumerate(kpis):
-        if k not in KNOWN_KPIS:
+        if not isinstance(k, str):
+            issues.append(loc.issue(("kpis", i), f"a KPI name is text, got {type(k).__name__}",
+                                    at_value=True))
+        elif k not in KNOWN_KPIS:
             near = difflib.get_close_matches(str(k), sorted(KNOWN_KPIS), n=1)
             hint = f"; did you mean '{near[0]}'?" if near else ""
             issues.append(loc.issue(("kpis", i), f"unknown KPI '{k}'{hint}", at_value=True))

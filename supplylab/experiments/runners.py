@@ -8,7 +8,10 @@ is a pure function of (scenario, overrides, seed, replication), so the outcomes 
 on the runner or the number of workers; callers sort them by (point, replication).
 
 A run that raises is recorded as a failed :class:`RunOutcome` with its error text and the
-batch goes on. Pools and clusters are created inside :func:`execute`, never at import time.
+batch goes on. A worker process that dies (killed, out of memory) breaks its pool: the runs
+it lost go to a new pool, so each run is still delivered exactly once; only runs that kill
+every pool they meet are failed. Workers exit when the calling process dies. Pools and
+clusters are created inside :func:`execute`, never at import time.
 """
 
 from __future__ import annotations
@@ -200,7 +203,7 @@ def check_plan(plan: RunPlan) -> None:
         if problem is None and hasattr(sc, "customer_groups"):
             problem = limits.tractability_problem(sc, plan.days)
         if problem:
-            raise InputError(f"{getattr(sc, 'name', 'scenario')}: {problem}", "days")
+            raise InputError(f"{getattr(sc, 'name', 'scenario')}: {problem}", "--days")
 
 
 def execute(plan: RunPlan, tasks: Iterable[tuple[int, int]], on_outcome: OnOutcome, *,
@@ -231,7 +234,6 @@ def execute(plan: RunPlan, tasks: Iterable[tuple[int, int]], on_outcome: OnOutco
 def _execute_processes(plan: RunPlan, todo: Sequence[tuple[int, int]], on_outcome: OnOutcome,
                        workers: int | None) -> None:
     import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     n = min(workers or os.cpu_count() or 1, len(todo))
     # "forkserver": workers are forked from a clean server process (no inherited threads or
@@ -245,22 +247,76 @@ def _execute_processes(plan: RunPlan, todo: Sequence[tuple[int, int]], on_outcom
                                    + ([fn_module] if fn_module != "__main__" else []))
     else:  # Windows: no fork server; spawned workers import everything themselves
         ctx = multiprocessing.get_context("spawn")
+    remaining = list(todo)
+    strikes: dict[tuple[int, int], int] = {}
+    solo = False
+    while remaining:
+        broken, progressed = _run_pool(plan, remaining, on_outcome, ctx,
+                                       1 if solo else min(n, len(remaining)))
+        if not broken:
+            return
+        if solo:  # one worker runs the tasks in order: the first lost one killed it
+            culprit = broken[0]
+            strikes[culprit] = strikes.get(culprit, 0) + 1
+            if strikes[culprit] >= MAX_STRIKES:
+                on_outcome(RunOutcome(*culprit, plan.seed, None, error="worker failed: the "
+                                      f"process running it died {MAX_STRIKES} times"))
+                broken = broken[1:]
+                solo = False
+        elif not progressed:  # died before any run finished: find the culprit alone
+            solo = True
+        remaining = broken
+
+
+#: A run whose worker dies this many times when it runs alone is failed (the rest go on).
+MAX_STRIKES = 2
+
+
+def _run_pool(plan: RunPlan, todo: Sequence[tuple[int, int]], on_outcome: OnOutcome, ctx: Any,
+              n: int) -> tuple[list[tuple[int, int]], bool]:
+    """Run ``todo`` on one pool of ``n`` workers; returns the tasks lost because a worker
+    died (the pool breaks: they are run again on a new pool) and whether any run finished."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
     pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker,
                                initargs=(plan, os.getpid()))
     interrupted = False
+    broken: list[tuple[int, int]] = []
+    progressed = False
     try:
         pending = {pool.submit(_run_in_worker, p, r): (p, r) for p, r in todo}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 point, rep = pending.pop(fut)
+                if isinstance(fut.exception(), BrokenProcessPool):
+                    broken.append((point, rep))
+                    continue
+                progressed = True
                 on_outcome(_outcome_of(fut, point, rep, plan.seed))
     except BaseException:
         interrupted = True
         _terminate(pool)  # running tasks are abandoned, not waited for
         raise
     finally:
-        pool.shutdown(wait=not interrupted, cancel_futures=True)
+        _close(pool, grace=0.0 if interrupted else 10.0)
+    return sorted(broken), progressed
+
+
+def _close(pool: Any, grace: float) -> None:
+    """Shut ``pool`` down without hanging: a worker killed while it held the task queue's
+    lock leaves the others unable to read their exit message, so workers still alive after
+    ``grace`` seconds are terminated."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.join(max(0.0, deadline - time.monotonic()))
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(1.0)
 
 
 def _terminate(pool: Any) -> None:

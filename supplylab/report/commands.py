@@ -33,7 +33,7 @@ def report_command(
 ) -> None:
     """Write an HTML (or Markdown) report with figures, a network map and tables.
 
-    One self-contained file (or Markdown with -o report.md): header and audit, network map,
+    One self-contained HTML file (or Markdown with -o report.md): header and audit, network map,
     service, inventory, money, customers, comparisons, sweeps and optimiser sections where the
     folder has their data; every figure also as PNG and SVG under figures/, every table as CSV
     under tables/.

@@ -23,7 +23,17 @@ from .errors import explain_new_ids, new_ids, position, translate
 from .network import Network
 from .overrides import apply_overrides
 from .schema import ScenarioModel, all_field_names
-from .yaml_io import PathT, Pos, confine, dotted, dump_yaml, item_key, parse_yaml, read_yaml
+from .yaml_io import (
+    LOADED_FILES,
+    PathT,
+    Pos,
+    confine,
+    dotted,
+    dump_yaml,
+    item_key,
+    parse_yaml,
+    read_yaml,
+)
 
 MAX_EXTENDS_DEPTH = 16
 
@@ -328,6 +338,7 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
     ``ScenarioError`` listing every problem found (file, line, column, path, message).
     """
     p = Path(path)
+    LOADED_FILES.add(p.resolve())
     added: list[Any] = []
     data, positions = _read_with_extends(p, 0, (str(p.resolve()),), added)
     if overrides and isinstance(data, dict):

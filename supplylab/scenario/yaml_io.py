@@ -14,9 +14,7 @@ Numbers follow YAML 1.2: ``1e3`` is a number (PyYAML's YAML 1.1 reads it as text
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -256,8 +254,9 @@ def compose(text: str, file: str = "<string>", *, what: str = "a scenario needs 
             "`products`", error: type[InputError] = ScenarioError) -> yaml.Node:
     """The node tree of one YAML document, with every guard applied (syntax, one document,
     not empty, nesting depth, alias expansion). ``what`` completes "the file is empty: ..."."""
-    loader = SafeLoader(text)
+    loader = None
     try:
+        loader = SafeLoader(text)  # refuses control characters already
         nodes = []
         while loader.check_node():
             nodes.append(loader.get_node())
@@ -275,7 +274,8 @@ def compose(text: str, file: str = "<string>", *, what: str = "a scenario needs 
     except yaml.YAMLError as exc:
         raise error(f"not valid YAML: {_first_line(exc)}", file) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if not nodes or nodes[0] is None:
         raise error(f"the file is empty: {what}", file)
     if len(nodes) > 1:
@@ -322,6 +322,9 @@ def parse_value(text: str, where: str = "--set") -> Any:
 
 #: Folders beyond the scenario's own that ``extends:`` and data files may reach (--allow-path).
 ALLOWED_PATHS: list[Path] = []
+#: Scenario files this process was asked to load by name (``load(path)``, a command-line
+#: argument): a file written by an optimiser may extend the input it was given, wherever it is.
+LOADED_FILES: set[Path] = set()
 
 
 def allow_paths(paths: list[str | Path] | tuple[str | Path, ...]) -> None:
@@ -329,26 +332,15 @@ def allow_paths(paths: list[str | Path] | tuple[str | Path, ...]) -> None:
     ALLOWED_PATHS[:] = [Path(p).resolve() for p in paths]
 
 
-@contextlib.contextmanager
-def allowing(paths: list[str | Path] | tuple[str | Path, ...]) -> Iterator[None]:
-    """Let ``extends:`` and data files reach ``paths`` too while the block runs (an optimiser
-    checking the scenario it wrote, which extends its input wherever that lives)."""
-    saved = list(ALLOWED_PATHS)
-    ALLOWED_PATHS.extend(Path(p).resolve() for p in paths)
-    try:
-        yield
-    finally:
-        ALLOWED_PATHS[:] = saved
-
-
 def confine(ref: str, relative_to: Path, root: Path) -> tuple[Path, str | None]:
     """Resolve the path ``ref`` written in a file of folder ``relative_to``; returns (path,
     why it is refused or None). A path must stay inside ``root`` (the top scenario's folder
     tree), the working folder's tree or an ``ALLOWED_PATHS`` folder, after following
-    symbolic links: a scenario from elsewhere cannot make supplylab read ``/etc/passwd``."""
+    symbolic links: a scenario from elsewhere cannot make supplylab read ``/etc/passwd``. A
+    file the user loaded by name in this process (``LOADED_FILES``) may be reached too."""
     target = (relative_to / ref).resolve()
     roots = [root.resolve(), Path.cwd().resolve(), *ALLOWED_PATHS]
-    if any(target == r or target.is_relative_to(r) for r in roots):
+    if target in LOADED_FILES or any(target.is_relative_to(r) for r in roots):
         return target, None
     return target, (f"{ref!r} is outside the scenario's folder ({root}); to allow it, run "
                     f"supplylab --allow-path {target.parent} COMMAND ...")

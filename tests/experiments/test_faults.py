@@ -152,3 +152,33 @@ def test_a_corrupt_page_fails_the_integrity_check(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     with pytest.raises(ExperimentError, match="store|damaged"):
         _go(tmp_path)
+
+
+@posix_only
+def test_a_killed_worker_loses_no_run(tmp_path: Path) -> None:
+    from supplylab.experiments.runners import RunPlan, execute
+
+    from .killer import killing_run
+
+    plan = RunPlan((SyntheticScenario(name=str(tmp_path)),), ((0, {}),), 3, None, killing_run)
+    got: list = []
+    execute(plan, [(0, r) for r in range(8)], got.append, runner="processes", workers=2)
+    assert sorted(o.replication for o in got) == list(range(8))  # each exactly once
+    assert all(o.ok for o in got), [o.error for o in got if not o.ok]
+    assert (tmp_path / "killed-1").exists() and (tmp_path / "killed-4").exists()
+
+
+@posix_only
+def test_a_run_that_kills_every_worker_fails_alone(tmp_path: Path) -> None:
+    from supplylab.experiments.runners import RunPlan, execute
+
+    from .killer import killing_run
+
+    folder = tmp_path / "poison"
+    folder.mkdir()
+    plan = RunPlan((SyntheticScenario(name=str(folder)),), ((0, {}),), 3, None, killing_run)
+    got: list = []
+    execute(plan, [(0, r) for r in range(6)], got.append, runner="processes", workers=2)
+    assert sorted(o.replication for o in got) == list(range(6))
+    failed = [o.replication for o in got if not o.ok]
+    assert failed == [2] and "died" in got[[o.replication for o in got].index(2)].error

@@ -163,3 +163,16 @@ def test_bad_studies_exit_with_the_family_or_the_field(tmp_path: Path, capsys, o
     assert main(["optimize", "network", str(path)]) == code
     err = capsys.readouterr().err
     assert needle in err, err
+
+
+def test_co2_front_on_two_echelons() -> None:
+    """The CO2 minimum is found on the same echelons (stage costs set to zero, not to
+    the objective), so the tightest cap is feasible and the front trades cost for CO2."""
+    from supplylab.optimize.alternatives import pareto_co2
+    from supplylab.optimize.scenario_design import scenario_problem
+
+    problem, options, _ = scenario_problem(load(DATA))
+    front = pareto_co2(problem, options, points=3)
+    assert (front["status"] == "optimal").all()
+    assert front["co2_t"].iloc[-1] < front["co2_t"].iloc[0]
+    assert front["cost"].is_monotonic_increasing

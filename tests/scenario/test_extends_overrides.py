@@ -269,3 +269,20 @@ def test_cli_allow_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert main(["validate", "child.yaml"]) == 2
     assert main(["--allow-path", str(tmp_path), "validate", "child.yaml"]) == 0
     assert main(["validate", "child.yaml"]) == 2  # the opt-in lasts one command
+
+
+def test_a_variant_may_extend_a_file_loaded_by_name(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """An optimiser writes out/x.yaml extending the input it was given: that input was loaded
+    by name in this process, so the variant may reach it wherever it lies."""
+    inputs = tmp_path / "inputs"
+    out = tmp_path / "elsewhere" / "out"
+    inputs.mkdir()
+    out.mkdir(parents=True)
+    monkeypatch.chdir(out)
+    (inputs / "base.yaml").write_text(BASE)
+    (out / "variant.yaml").write_text("extends: ../../inputs/base.yaml\nname: variant\n")
+    with pytest.raises(ScenarioError, match="outside the scenario's folder"):
+        load(out / "variant.yaml")
+    load(inputs / "base.yaml")
+    assert load(out / "variant.yaml").name == "variant"

@@ -127,3 +127,12 @@ def test_deep_nesting_refused_everywhere(write: Callable[..., Path], issues: Iss
     with pytest.raises(ScenarioError) as exc:
         load(write(BASE), {"costs": value})
     assert "nested more than" in only(exc.value.issues).message
+
+
+def test_the_documented_refusal_is_what_a_user_reads(issues: Issues) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "robustness.md").read_text()
+    block = doc.split("## Runs too large to start", 1)[1].split("```text\n", 1)[1]
+    shown = " ".join(block.split("```", 1)[0].split())
+    text = mutate("orders_per_day: 1", "orders_per_day: 1.0e6")
+    i = only(issues(mutate("horizon_days: 100", "horizon_days: 3650", text)))
+    assert shown.endswith(f"{i.path}: {i.message}")
