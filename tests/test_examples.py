@@ -7,7 +7,6 @@ breaks the build. Runs use a short horizon so the whole file stays well under a 
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import pytest
@@ -66,18 +65,16 @@ def test_cli_validates_every_example(capsys: pytest.CaptureFixture[str]) -> None
     assert out.count(": valid (") == len(SCENARIOS)
 
 
-def test_the_large_network_is_large_and_validates_quickly() -> None:
+def test_the_large_network_is_large() -> None:
+    """Its load time is a benchmark figure (bench/sim_throughput.py), not a timed test."""
     path = next(p for p in SCENARIOS if p.name == "large_network.yaml")
-    t0 = time.perf_counter()
     sc = load(path)
     customers = sc.network.customers
-    elapsed = time.perf_counter() - t0
     assert len(customers) >= 2000
     assert len(sc.products) >= 200
     assert len(sc.facilities) >= 20
     assert len({f.operator for f in sc.facilities}) >= 2
     assert sc.simulation.horizon_days == 365 and sc.simulation.replications == 1
-    assert elapsed < 5.0, f"validation took {elapsed:.1f} s"
 
 
 def test_the_quickstart_has_the_advertised_parts() -> None:

@@ -12,8 +12,10 @@ Per node (docs/risk.md has the definitions):
   overall and per tier, each a paired difference with its 95% interval;
 - time to survive (TTS): days from the outage's start until the network's service in a period
   first falls more than ``tolerance`` below the baseline's in the same period and replication;
-- time to recover (TTR): days from the outage's start until the end of the last period whose
-  service is more than ``tolerance`` below the baseline's (0 when it never drops);
+- time to recover (TTR): days from the outage's start until service is back: the start of the
+  first period after the outage's end from which two periods in a row are within
+  ``tolerance`` of the baseline (0 when it never drops; the end of the run when it never
+  comes back);
   both are measured per replication on the scenario's periods (``simulation.period``);
 - the risk exposure index: the node's lost gross margin over the largest lost gross margin of
   any node (Simchi-Levi, Schmidt & Wei, HBR 2014), 1 for the worst node; gross margin rather
@@ -50,6 +52,8 @@ RISK_KPIS = ("fill_rate", "otif_rate", "perfect_order_rate", "revenue", "gross_m
              "profit", "lost_sales_units", "demand_units", "delivered_units")
 SERVICE_KPIS = ("fill_rate", "otif_rate", "perfect_order_rate")
 MONEY_KPIS = ("revenue", "gross_margin", "profit")
+#: Periods in a row within tolerance that count as recovered.
+RECOVERY_PERIODS = 2
 
 
 @dataclass(frozen=True)
@@ -287,6 +291,13 @@ def _analyse(sc: Any, sw: SweepResults, targets: list[tuple[str, str]], s: RiskS
     return RiskStudy(s, ranking, _tiers(sc, table, targets), _customers(table, targets, top), sw)
 
 
+def _below(a: pd.Series, b: pd.Series, k: int, tolerance: float) -> bool:
+    """Is period ``k`` of the disrupted series more than ``tolerance`` below the baseline's?"""
+    key = k if k in a.index else str(k)
+    x, y = a[key], b[key]
+    return bool(np.isfinite(x) and np.isfinite(y) and x < y - tolerance)
+
+
 def _times(periods: pd.DataFrame, point: int, s: RiskSettings) -> tuple[list[float], list[float]]:
     """Per replication: (time to survive, time to recover) in days from the outage's start."""
     kpi = s.service_kpi
@@ -294,20 +305,27 @@ def _times(periods: pd.DataFrame, point: int, s: RiskSettings) -> tuple[list[flo
     ttr: list[float] = []
     base = periods.loc[0][kpi] if kpi in periods.columns else pd.Series(dtype=float)
     alt = periods.loc[point][kpi] if kpi in periods.columns else pd.Series(dtype=float)
+    end = s.start_day + s.duration_days
     for rep in sorted({r for r, _ in alt.index}):
         b = base.loc[rep]
         a = alt.loc[rep]
-        keys = sorted(set(a.index) & set(b.index), key=int)
-        hurt = [int(k) for k in keys
-                if np.isfinite(a[k]) and np.isfinite(b[k]) and a[k] < b[k] - s.tolerance
-                and s.warmup_days + (int(k) + 1) * s.period_days > s.start_day]
+        keys = [int(k) for k in sorted(set(a.index) & set(b.index), key=int)
+                if s.warmup_days + (int(k) + 1) * s.period_days > s.start_day]
+        hurt = {k for k in keys if _below(a, b, k, s.tolerance)}
         if not hurt:
             tts.append(math.nan)
             ttr.append(0.0)
             continue
-        first_start = s.warmup_days + hurt[0] * s.period_days
-        tts.append(max(0.0, first_start - s.start_day))
-        ttr.append(s.warmup_days + (hurt[-1] + 1) * s.period_days - s.start_day)
+        first = min(hurt)
+        tts.append(max(0.0, s.warmup_days + first * s.period_days - s.start_day))
+        # recovered: the first period after the outage's end (and after the first drop) that
+        # starts RECOVERY_PERIODS periods in a row without a drop; later dips are noise
+        ahead = [k for k in keys if k > first and s.warmup_days + k * s.period_days >= end]
+        back = next((k for i, k in enumerate(ahead)
+                     if not any(j in hurt for j in ahead[i:i + RECOVERY_PERIODS])), None)
+        last_day = s.warmup_days + (keys[-1] + 1) * s.period_days
+        ttr.append((s.warmup_days + back * s.period_days if back is not None else last_day)
+                   - s.start_day)
     return tts, ttr
 
 
