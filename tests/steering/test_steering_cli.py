@@ -71,7 +71,7 @@ def test_json_is_pure_through_a_subprocess(tmp_path: Path) -> None:
 def test_verify_shows_fewer_lost_sales_and_more_margin(tmp_path: Path, capsys) -> None:
     """Without substitution and without the hand-made promotion, the plan promotes MON-17
     (cross effect -0.5 on MON-15) and the simulation, paired by common random numbers, shows
-    fewer lost sales and a higher gross margin."""
+    fewer lost sales, a higher gross margin and a higher profit."""
     data = load(MONITOR).data()
     data.pop("promotions")
     for p in data["products"]:
@@ -87,3 +87,4 @@ def test_verify_shows_fewer_lost_sales_and_more_margin(tmp_path: Path, capsys) -
     assert diff["lost_sales_units"]["ci_high"] < 0
     assert diff["gross_margin"]["ci_low"] > 0
     assert diff["fill_rate"]["ci_low"] > 0
+    assert diff["profit"]["ci_low"] > 0  # margin less the promotions' discounts

@@ -36,7 +36,8 @@ class SteeringPlan:
 
     ``objective`` is the planned profit (margin - promotion cost - lost-sale penalty - holding
     - backorder cost), currency; ``best_bound`` an upper bound of it; ``gap`` relative.
-    ``method`` says how optimality was reached: ``lp`` (the relaxation was integral) or ``mip``.
+    ``method`` says how optimality was reached: ``lp`` (the relaxation was integral),
+    ``round`` (its rounded calendar is within the gap of the relaxation's bound) or ``mip``.
     ``baseline_objective`` is the planned profit without new promotions (same supply model),
     so ``objective - baseline_objective`` is what the calendar is planned to earn.
     """
@@ -137,7 +138,8 @@ def _combine(plans: list[SteeringPlan], problem: SteeringProblem) -> SteeringPla
     bound = None if any(b is None for b in bounds) else float(sum(bounds))  # type: ignore[arg-type]
     gap = None if bound is None else max(0.0, (bound - obj) / max(abs(obj), 1e-9))
     status = "optimal" if all(p.status == "optimal" for p in plans) else "feasible"
-    method = "lp" if all(p.method == "lp" for p in plans) else "mip"
+    methods = {p.method for p in plans}
+    method = "mip" if "mip" in methods else "round" if "round" in methods else "lp"
     integral = all(bool(p.relaxation_integral) for p in plans) if all(
         p.relaxation_integral is not None for p in plans) else None
     weekly = pd.concat([p.weekly for p in plans], ignore_index=True)
@@ -175,6 +177,9 @@ def _solve_whole(problem: SteeringProblem, options: SteeringOptions,
             integral = bool(np.all(np.abs(xs - np.round(xs)) <= INTEGRAL_TOL))
             if integral:
                 out, method = out_lp, "lp"
+            else:
+                out = _rounded(model, ctx, out_lp, options)
+                method = "round" if out is not None else "mip"
         elif out_lp.status == "infeasible":
             out = out_lp
     if out is None:
@@ -188,6 +193,8 @@ def _solve_whole(problem: SteeringProblem, options: SteeringOptions,
     obj = -float(out.objective)
     bound = obj if method == "lp" else (
         None if out.best_bound is None else -float(out.best_bound))
+    if method == "round":
+        x[integ] = np.round(x[integ])
     gap = 0.0 if method == "lp" else (
         None if bound is None else max(0.0, (bound - obj) / max(abs(obj), 1e-9)))
     calendar, weekly, parts = extract(ctx, x)
@@ -200,6 +207,34 @@ def _solve_whole(problem: SteeringProblem, options: SteeringOptions,
                         build + out.build_time_s, out.solve_time_s, size,
                         dict(zip(problem.product_ids, map(float, problem.initial_stock),
                                  strict=True)))
+
+
+def _rounded(model: LinearModel, ctx: BuildContext, lp: SolveOutcome,
+             options: SteeringOptions) -> SolveOutcome | None:
+    """Relax and round: the LP relaxation's calendar rounded (the likeliest level of each
+    week, where the week's promotion share is >= 1/2), the rest re-optimised as an LP. Kept
+    when it is within the relative gap of the relaxation's bound (a proven gap), else None
+    and the MILP is solved. Deterministic, and far cheaper than branching."""
+    assert lp.x is not None and lp.objective is not None
+    x = lp.x[ctx.blocks["promo"]]
+    on = x.sum(axis=2) >= 0.5
+    pick = np.zeros_like(x)
+    if x.size:
+        best = x.argmax(axis=2)
+        n_, t_ = np.nonzero(on)
+        pick[n_, t_, best[on]] = 1.0
+    fixed = _relaxed(model)
+    blk = fixed.blocks["promo"]
+    fixed.blocks["promo"] = replace(blk, lower=pick.reshape(-1).copy(), upper=pick.reshape(-1).copy())
+    out = solve(fixed, replace(options.solver, mip_rel_gap=0.0))
+    if not out.has_solution or out.objective is None:
+        return None
+    value, bound = -float(out.objective), -float(lp.objective)
+    gap = max(0.0, (bound - value) / max(abs(value), 1e-9))
+    if gap > options.solver.mip_rel_gap:
+        return None
+    return replace(out, best_bound=lp.objective, gap=gap, status="optimal",
+                   status_text=f"rounded LP relaxation within gap {gap:.2e}")
 
 
 def _relaxed(model: LinearModel) -> LinearModel:
