@@ -85,9 +85,10 @@ def _main(
     allow_path: Annotated[list[Path] | None, typer.Option("--allow-path", help="Let extends: and data files reach this folder (repeatable; default: the scenario's and the working folder only).")] = None,
 ) -> None:
     _state["debug"] = debug
-    from .scenario.yaml_io import allow_paths
+    if allow_path or "supplylab.scenario.yaml_io" in sys.modules:  # help stays light
+        from .scenario.yaml_io import allow_paths
 
-    allow_paths(list(allow_path or []))
+        allow_paths(list(allow_path or []))
 
 
 def validate(
