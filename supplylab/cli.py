@@ -3,14 +3,16 @@
 Exit codes: 0 success; 1 internal error (one line, `--debug` for the trace); 2 bad input
 (usage, validation, unreadable file); 3 optimisation infeasible or not solved within limits.
 
-Start-up stays fast (``supplylab --help`` well under a second): this module imports only typer
-and rich; each command imports what it needs when it runs, and the commands of other layers
-(``register(app)`` in their packages) are imported only when the command line names them.
-For the listing of ``supplylab --help`` they are stood in for by :data:`LAYER_COMMANDS`.
+Start-up stays fast (``supplylab --help`` takes about 0.15 s of CPU; bench/startup.py): this
+module imports only typer and rich; each command imports what it needs when it runs, and the
+commands of other layers (``register(app)`` in the modules of :data:`LAYER_COMMANDS`) are
+imported only when the command line names them; until then stand-ins carry their help,
+read from the modules' source.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import sys
 import traceback
@@ -24,25 +26,65 @@ from rich.console import Console
 
 from .errors import InputError, SupplylabError
 
-#: Commands registered by other layers: name -> (module with ``register(app)``, the one-line
-#: help shown by ``supplylab --help`` before the module is imported). A test keeps the lines
-#: equal to the commands' own help.
-LAYER_COMMANDS: dict[str, tuple[str, str]] = {
-    "compare": ("supplylab.experiments.commands",
-                "Compare scenarios with common random numbers: paired differences vs the "
-                "first file."),
-    "sweep": ("supplylab.experiments.commands",
-              "Run a parameter sweep from an experiment file; re-running the command resumes "
-              "it."),
-    "risk": ("supplylab.experiments.risk_command",
-             "Take each node out in turn (paired runs, common random numbers) and rank the "
-             "nodes by exposure: lost profit, units lost, service drop, time to survive and to "
-             "recover."),
-    "optimize": ("supplylab.optimize.commands",
-                 "Optimise the network (warehouse location), inventory or steering."),
-    "report": ("supplylab.report.commands",
-               "Write an HTML (or Markdown) report with figures, a network map and tables."),
+#: Commands registered by other layers: name -> module with ``register(app)``. Until a command
+#: line names one of them, ``supplylab --help`` lists it with the help read from the module's
+#: source (:func:`listing_help`), so the listing costs no import.
+LAYER_COMMANDS: dict[str, str] = {
+    "compare": "supplylab.experiments.commands",
+    "sweep": "supplylab.experiments.commands",
+    "risk": "supplylab.experiments.risk_command",
+    "optimize": "supplylab.optimize.commands",
+    "report": "supplylab.report.commands",
 }
+
+
+def _constant(node: ast.AST | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _command_name(call: ast.Call) -> str | None:
+    """``"x"`` of ``app.command("x")`` or ``app.command(name="x")`` (also ``add_typer``)."""
+    for kw in call.keywords:
+        if kw.arg == "name":
+            return _constant(kw.value)
+    if call.args and isinstance(call.func, ast.Attribute) and call.func.attr == "command":
+        return _constant(call.args[0])
+    return None
+
+
+def listing_help(module: str, name: str) -> str | None:
+    """The help of layer command ``name`` as ``register(app)`` in ``module`` would give it,
+    read from the module's source without importing it: the docstring of the function
+    registered with ``app.command(name=...)(function)``, or the ``help=`` of the Typer added
+    with ``app.add_typer(sub, name=...)``. None when the source does not say."""
+    path = Path(__file__).resolve().parent.joinpath(*module.split(".")[1:]).with_suffix(".py")
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return None
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    register = functions.get("register")
+    if register is None:
+        return None
+    typers: dict[str, str] = {}
+    for node in ast.walk(register):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
+                isinstance(node.targets[0], ast.Name):
+            text = next((_constant(k.value) for k in node.value.keywords if k.arg == "help"), None)
+            if text:
+                typers[node.targets[0].id] = text
+        if not isinstance(node, ast.Call):
+            continue
+        inner = node.func
+        if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and \
+                inner.func.attr == "command" and _command_name(inner) == name and node.args and \
+                isinstance(node.args[0], ast.Name) and node.args[0].id in functions:
+            return ast.get_docstring(functions[node.args[0].id])
+        if isinstance(inner, ast.Attribute) and inner.attr == "add_typer" and \
+                _command_name(node) == name and node.args and isinstance(node.args[0], ast.Name):
+            return typers.get(node.args[0].id)
+    return None
+
 
 _state: dict[str, Any] = {"debug": False}
 
@@ -82,10 +124,12 @@ def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show the full trace of an internal error.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
-    allow_path: Annotated[list[Path] | None, typer.Option("--allow-path", help="Let extends: and data files reach this folder (repeatable; default: the scenario's and the working folder only).")] = None,
+    allow_path: Annotated[list[Path] | None, typer.Option("--allow-path", metavar="DIR", help="Let extends: and data files reach this folder (repeatable; default: the scenario's and the working folder only).")] = None,
 ) -> None:
     _state["debug"] = debug
-    if allow_path or "supplylab.scenario.yaml_io" in sys.modules:  # help stays light
+    # the scenario language loads only when a command needs it (start-up); a new call of
+    # main() in the same process resets the folders allowed before
+    if allow_path or "supplylab.scenario.yaml_io" in sys.modules:
         from .scenario.yaml_io import allow_paths
 
         allow_paths(list(allow_path or []))
@@ -203,16 +247,16 @@ def build_app(layers: Sequence[str] | None = None) -> typer.Typer:
     app.command()(run)
     wanted = set(LAYER_COMMANDS) if layers is None else set(layers)
     loaded: set[str] = set()
-    for name, (module, help_text) in LAYER_COMMANDS.items():
+    for name, module in LAYER_COMMANDS.items():
         if name in loaded:
             continue
         if name not in wanted:
-            _unavailable(app, name, help_text, "not loaded")
+            _unavailable(app, name, listing_help(module, name) or "", "not loaded")
             continue
         try:
             register = import_module(module).register
         except ImportError:
-            _unavailable(app, name, f"{help_text} (not available yet)", "not available yet")
+            _unavailable(app, name, "(not available yet)", "not available yet")
             continue
         before = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
         register(app)

@@ -163,13 +163,18 @@ def test_help_texts_have_no_placeholders(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_the_listing_stand_ins_say_what_the_real_commands_say() -> None:
+    """``supplylab --help`` lists the layer commands from their source without importing them;
+    what it shows is what the real commands say."""
     from typer.main import get_command
+
+    from supplylab.cli import listing_help
 
     lazy = get_command(build_app([])).commands
     real = get_command(build_app()).commands
-    for name in LAYER_COMMANDS:
+    for name, module in LAYER_COMMANDS.items():
         if "not available yet" in (real[name].help or ""):
             continue
+        assert listing_help(module, name), name
         assert lazy[name].get_short_help_str(200) == real[name].get_short_help_str(200), name
 
 

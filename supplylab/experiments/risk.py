@@ -15,8 +15,9 @@ Per node (docs/risk.md has the definitions):
 - time to recover (TTR): days from the outage's start until the end of the last period whose
   service is more than ``tolerance`` below the baseline's (0 when it never drops);
   both are measured per replication on the scenario's periods (``simulation.period``);
-- the risk exposure index: the node's lost profit over the largest lost profit of any node
-  (Simchi-Levi, Schmidt & Wei, HBR 2014), 1 for the worst node;
+- the risk exposure index: the node's lost gross margin over the largest lost gross margin of
+  any node (Simchi-Levi, Schmidt & Wei, HBR 2014), 1 for the worst node; gross margin rather
+  than profit because an outage also defers costs (receipts, shipments) past a short window;
 - contracts breached: tiers whose fill rate meets ``target_fill_rate`` in the baseline and falls
   below it with the node out; and the customers whose fill rate drops most.
 
@@ -111,12 +112,12 @@ class RiskStudy:
         s = self.settings
         t = Table(title=f"Risk exposure: each node out for {s.duration_days:g} days from day "
                   f"{s.start_day:g}", title_justify="left")
-        for col in ("#", "node", "kind", "REI", "lost profit", "units lost",
+        for col in ("#", "node", "kind", "REI", "lost margin", "units lost",
                     "service drop", "TTS d", "TTR d"):
             t.add_column(col, justify="left" if col in ("node", "kind") else "right")
         for row in self.ranking.itertuples(index=False):
             t.add_row(str(row.rank), escape(str(row.node)), row.kind,
-                      _fmt(row.exposure_index, 2), _fmt(row.lost_profit_mean, 0),
+                      _fmt(row.exposure_index, 2), _fmt(row.lost_margin_mean, 0),
                       _fmt(row.units_lost_mean, 0),
                       _fmt(getattr(row, f"{s.service_kpi}_drop_mean"), 4),
                       _fmt(row.tts_days_mean, 1), _fmt(row.ttr_days_mean, 1))
@@ -278,8 +279,8 @@ def _analyse(sc: Any, sw: SweepResults, targets: list[tuple[str, str]], s: RiskS
                     f"{name}_ci_high": iv.ci_high}
         rows.append(row)
     ranking = pd.DataFrame(rows)
-    worst = float(ranking["lost_profit_mean"].max()) if len(ranking) else 0.0
-    ranking.insert(2, "exposure_index", ranking["lost_profit_mean"] / worst if worst > 0 else 0.0)
+    worst = float(ranking["lost_margin_mean"].max()) if len(ranking) else 0.0
+    ranking.insert(2, "exposure_index", ranking["lost_margin_mean"] / worst if worst > 0 else 0.0)
     ranking = ranking.sort_values(["exposure_index", "node"], ascending=[False, True],
                                   kind="stable").reset_index(drop=True)
     ranking.insert(0, "rank", np.arange(1, len(ranking) + 1))

@@ -18,8 +18,9 @@ from .compare_sections import comparison_sections
 from .folder import Folder, Optimisation, RunData
 from .maps import network_map
 from .model import Report, Section
+from .plots import unit_label
 from .run_sections import customers_section, inventory_section, money_section, service_section
-from .style import PALETTE, new_figure, short
+from .style import PALETTE, big_numbers, colour_for, label, legend_outside, new_figure, short
 from .sweep_sections import sweep_sections
 
 
@@ -160,22 +161,38 @@ def _records(value: Any) -> pd.DataFrame:
 
 
 def _frontier(sec: Section, opt: Optimisation) -> None:
+    """A trade-off curve. The inventory optimiser's frontier (``holding_cost_per_year`` and
+    ``achieved_<tier>`` columns) is drawn as one line per tier; any other as its first two
+    numeric columns (or the document's ``x`` and ``y``)."""
     table = _records(opt.doc["frontier"])
     num = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])]
-    if len(num) < 2:
+    achieved = [c for c in num if str(c).startswith("achieved_")]
+    cost = next((c for c in num if "cost" in str(c)), num[0] if num else None)
+    if achieved and cost is not None:
+        x, ys = cost, achieved
+    elif len(num) >= 2:
+        x = opt.doc.get("x") if opt.doc.get("x") in num else num[0]
+        y = opt.doc.get("y") if opt.doc.get("y") in num else next(c for c in num if c != x)
+        ys = [y]
+    else:
         return
-    x, y = (opt.doc.get("x") or num[0]), (opt.doc.get("y") or num[1])
-    if x not in table or y not in table:
-        x, y = num[0], num[1]
     fig = new_figure(height=3.4)
     ax = fig.add_subplot()
     t = table.sort_values(x)
-    ax.plot(t[x], t[y], "-o", color=PALETTE[0], ms=4)
-    ax.set_xlabel(str(x).replace("_", " "))
-    ax.set_ylabel(str(y).replace("_", " "))
-    ax.set_title(f"Trade-off: {short(y, 30)} against {short(x, 30)}")
+    for y in ys:
+        name = str(y).removeprefix("achieved_")
+        ax.plot(t[x], t[y], "-o", ms=4, label=label(name),
+                color=colour_for(name) if achieved else PALETTE[0])
+    ax.set_xlabel(unit_label(str(x)))
+    ax.set_ylabel("achieved service (share)" if achieved else unit_label(str(ys[0])))
+    ax.set_title("Service-cost frontier" if achieved else
+                 f"Trade-off: {short(ys[0], 30)} against {short(x, 30)}")
     ax.grid(True, axis="both")
-    sec.figure(f"{opt.name}_frontier", fig, "Each point is an optimal solution for one setting.")
+    big_numbers(ax, "x")
+    if achieved:
+        legend_outside(ax)
+    sec.figure(f"{opt.name}_frontier", fig, "Each point is an optimal solution for one setting "
+               "(tier targets moved together).")
     sec.table(f"{opt.name}_frontier", table, "The frontier's points.")
 
 
@@ -186,12 +203,17 @@ def _calendar(sec: Section, opt: Optimisation) -> None:
         return
     label_col = next((c for c in ("product", "id", "name") if c in table), None)
     labels = table[label_col].astype(str) if label_col else table.index.astype(str)
-    fig = new_figure(height=1.0 + 0.3 * len(table))
+    rows = list(dict.fromkeys(labels))  # one row per product, its promotions side by side
+    y = labels.map({v: i for i, v in enumerate(rows)}).to_numpy()
+    fig = new_figure(height=1.0 + 0.35 * len(rows))
     ax = fig.add_subplot()
     start = table["start_day"].astype(float).to_numpy()
     width = table["end_day"].astype(float).to_numpy() - start
-    ax.barh(np.arange(len(table)), width, left=start, color=PALETTE[1])
-    ax.set_yticks(np.arange(len(table)), [short(v) for v in labels])
+    ax.barh(y, width, left=start, height=0.6, color=PALETTE[1])
+    if "discount" in table:
+        for yi, x0, w, d in zip(y, start, width, table["discount"], strict=True):
+            ax.text(x0 + w / 2, yi, f"{float(d):.0%}", ha="center", va="center", fontsize=7)
+    ax.set_yticks(np.arange(len(rows)), [short(v) for v in rows])
     ax.invert_yaxis()
     ax.set_xlabel("day of the horizon")
     ax.set_title("Promotion calendar")

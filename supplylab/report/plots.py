@@ -24,11 +24,21 @@ UNITS = {
     "gross_margin": "gross margin (money)", "clv_total": "customer lifetime value (money)",
     "churn_rate": "churn rate (share of customers)", "co2_kg": "CO2 (kg)",
     "demand_units": "demand (units)", "orders": "orders",
+    "holding_cost_per_year": "holding cost (money per year)",
+    "profit_per_year": "profit (money per year)",
 }
 
 
+SUFFIX_UNITS = (("_cost", "money"), ("_units", "units"), ("_units_avg", "units"),
+                ("_rate", "share"), ("_days", "days"), ("_kg", "kg"))
+
+
 def unit_label(kpi: str, currency: str = "") -> str:
-    text = UNITS.get(kpi, kpi.replace("_", " "))
+    """An axis label with the KPI's unit (``money`` replaced by the currency when known)."""
+    text = UNITS.get(kpi)
+    if text is None:
+        unit = next((u for suffix, u in SUFFIX_UNITS if kpi.endswith(suffix)), "")
+        text = kpi.replace("_", " ") + (f" ({unit})" if unit else "")
     return text.replace("money", currency) if currency else text
 
 

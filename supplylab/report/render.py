@@ -49,8 +49,10 @@ def _unique(name: str, seen: set[str]) -> str:
 
 def _save_figure(block: Block, folder: Path) -> tuple[bytes, bytes]:
     png, svg = io.BytesIO(), io.BytesIO()
-    block.figure.savefig(png, format="png")
-    block.figure.savefig(svg, format="svg", metadata={"Date": None})
+    fig = block.figure
+    fig.savefig(png, format="png")
+    fig.set_layout_engine("none")  # keep the layout just computed: the SVG needs no second pass
+    fig.savefig(svg, format="svg", metadata={"Date": None})
     png_bytes, svg_bytes = png.getvalue(), svg.getvalue()
     write_bytes_atomic(folder / f"{block.name}.png", png_bytes)
     write_bytes_atomic(folder / f"{block.name}.svg", svg_bytes)

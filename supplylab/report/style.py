@@ -113,6 +113,12 @@ def big_numbers(ax: Any, axis: str = "y") -> None:
     target.set_major_formatter(FuncFormatter(_compact))
 
 
+def tail(text: object, n: int = 24) -> str:
+    """A long dotted path cut from the left (``...inventory.default.s``): its end names it."""
+    text = label(text)
+    return text if len(text) <= n else "\u2026" + text[-(n - 1):]
+
+
 def legend_outside(ax: Any, **kw: Any) -> None:
     """A legend to the right of the axes, so it never covers data."""
     handles, labels = ax.get_legend_handles_labels()

@@ -11,7 +11,7 @@ from matplotlib.ticker import MaxNLocator
 from .folder import SweepData
 from .model import Section
 from .plots import unit_label
-from .style import PALETTE, big_numbers, legend_outside, new_figure, short
+from .style import PALETTE, big_numbers, legend_outside, new_figure, short, tail
 
 SERVICE_KPIS = ("fill_rate", "otif_rate", "perfect_order_rate", "promise_kept_rate")
 COST_KPIS = ("total_cost",)
@@ -62,7 +62,7 @@ def kpi_vs_parameter(sw: SweepData, param: str, kpis: list[str], currency: str =
                                                              key=lambda kv: _sort_key(kv[0]))
         for i, (val, g) in enumerate(groups):
             colour = PALETTE[i % len(PALETTE)]
-            name = None if val is None else f"{short(split, 24)} = {short(val)}"
+            name = None if val is None else f"{tail(split)} = {short(val)}"
             if grid:
                 agg = g.groupby(param, sort=True)[["mean", "ci_low", "ci_high"]].mean()
                 x = agg.index.to_numpy(dtype=float) if numeric else np.arange(len(agg))
@@ -86,7 +86,9 @@ def kpi_vs_parameter(sw: SweepData, param: str, kpis: list[str], currency: str =
         ax.set_visible(False)
     if split is not None:
         handles, labels = axes[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 3))
+        width = max(len(t) for t in labels)
+        fig.legend(handles, labels, loc="outside lower center",
+                   ncols=max(1, min(len(labels), 3, 70 // width)))
     note = " averaged over the other parameters" if len(others) > 1 else ""
     fig.suptitle(f"KPIs against {short(param, 48)} (mean, 95% band{note})", fontweight="bold",
                  fontsize=11)
@@ -118,7 +120,7 @@ def heat_map(sw: SweepData, kpis: list[str], currency: str = "") -> Figure | Non
         ax.set_ylabel(short(py, 40))
         ax.set_title(unit_label(k, currency), fontsize=9)
         ax.grid(False)
-        fig.colorbar(im, ax=ax, shrink=0.9)
+        big_numbers(fig.colorbar(im, ax=ax, shrink=0.9).ax)
     for ax in axes[len(kpis):]:
         ax.set_visible(False)
     fig.suptitle("Heat map over two parameters (mean)", fontweight="bold", fontsize=11)
@@ -164,6 +166,7 @@ def frontier(sw: SweepData, currency: str = "") -> tuple[Figure | None, pd.DataF
                     fontsize=7)
     ax.set_xlabel(unit_label(cost, currency))
     big_numbers(ax, "x")
+    ax.xaxis.set_major_locator(MaxNLocator(6))
     ax.set_ylabel(unit_label(svc))
     ax.set_title("Service-cost frontier (labels: point numbers)")
     ax.grid(True, axis="both")

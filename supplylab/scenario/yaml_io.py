@@ -342,8 +342,8 @@ def confine(ref: str, relative_to: Path, root: Path) -> tuple[Path, str | None]:
     roots = [root.resolve(), Path.cwd().resolve(), *ALLOWED_PATHS]
     if target in LOADED_FILES or any(target.is_relative_to(r) for r in roots):
         return target, None
-    return target, (f"{ref!r} is outside the scenario's folder ({root}); run with "
-                    f"--allow-path {target.parent} to allow it")
+    return target, (f"{ref!r} is outside the scenario's folder ({root}); to allow it, run "
+                    f"supplylab --allow-path {target.parent} COMMAND ...")
 
 
 class _Dumper(yaml.SafeDumper):

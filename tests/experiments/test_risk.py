@@ -52,6 +52,24 @@ def test_a_node_without_flow_has_exactly_zero_impact():
     assert row["exposure_index"] == 0.0
 
 
+def test_the_larger_warehouse_ranks_first_and_recovery_grows_with_the_outage():
+    sc = two_warehouses(extra_candidate=False)
+    short = risk(sc, "sites", duration_days=7, start_day=40, service_kpi="otif_rate",
+                 runner="serial")
+    assert list(short.ranking["node"]) == ["BIG", "SMALL"]
+    assert short.ranking["exposure_index"].tolist()[0] == 1.0
+    assert short.ranking["lost_margin_mean"].iloc[0] > short.ranking["lost_margin_mean"].iloc[1]
+    # BIG carries three times SMALL's demand: about three times the units lost
+    big, small = short.ranking["units_lost_mean"].tolist()
+    assert 2.0 < big / small < 4.5
+    long = risk(sc, ["BIG"], duration_days=28, start_day=40, service_kpi="otif_rate",
+                runner="serial")
+    assert long.ranking["ttr_days_mean"].iloc[0] > short.ranking.set_index("node").loc[
+        "BIG", "ttr_days_mean"]
+    # the time to recover covers at least the outage itself
+    assert long.ranking["ttr_days_mean"].iloc[0] >= 28
+
+
 def test_bad_study_settings_are_input_errors():
     sc = two_warehouses()
     with pytest.raises(InputError, match="did you mean 'BIG'"):

@@ -35,7 +35,7 @@ def test_report_option_needs_out():
 def test_compare_and_sweep_report(tmp_path: Path):
     cmp_out = tmp_path / "cmp"
     assert main(["compare", str(QUICKSTART), str(QUICKSTART), "--days", "35",
-                 "--replications", "2", "--workers", "1", "--out", str(cmp_out),
+                 "--replications", "1", "--workers", "1", "--out", str(cmp_out),
                  "--report"]) == 0
     html = (cmp_out / "report.html").read_text()
     assert '<section id="comparison"' in html and '<section id="network"' in html

@@ -190,3 +190,17 @@ def test_sweep_over_whole_policies(tmp_path):
     (folder / "experiment.json").write_text(json.dumps(exp))
     html = render(folder, tmp_path)
     assert "sweep_kpis_1" in figures(html)
+
+
+def test_inventory_frontier_is_one_line_per_tier(tmp_path):
+    folder = write_minimal_run(tmp_path / "inv")
+    rows = [{"point": f"targets {d:+.2f}", "holding_cost_per_year": 1000.0 * (i + 1),
+             "profit_per_year": 5.0, "target_gold": 0.9 + d, "achieved_gold": 0.91 + d,
+             "achieved_silver": 0.85 + d} for i, d in enumerate((-0.02, 0.0, 0.02))]
+    (folder / "inventory.json").write_text(json.dumps({"frontier": rows}))
+    rep = build_report(read_folder(folder))
+    sec = next(s for s in rep.sections if s.id == "optimisation")
+    fig = next(b.figure for b in sec.blocks if b.kind == "figure")
+    lines = fig.axes[0].get_lines()
+    assert sorted(ln.get_label() for ln in lines) == ["gold", "silver"]
+    assert list(lines[0].get_xdata()) == [1000.0, 2000.0, 3000.0]

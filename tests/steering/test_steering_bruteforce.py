@@ -18,21 +18,21 @@ from supplylab.optimize.steering import (
     solve_steering,
 )
 
-T = 4
+T = 3
 
 
 def tiny(cap_a: float = np.inf) -> SteeringProblem:
     """A short product A (two discount levels) and its substitute B (one level)."""
     return SteeringProblem(
         ("A", "B"), price=[100.0, 120.0], unit_cost=[60.0, 70.0],
-        base=np.array([[100.0, 120.0, 80.0, 100.0], [90.0, 90.0, 110.0, 100.0]]),
+        base=np.array([[100.0, 120.0, 80.0], [90.0, 90.0, 110.0]]),
         discount=[[0.1, 0.25], [0.15, np.nan]], lift=[[1.3, 1.9], [1.6, np.nan]],
         initial_stock=[50.0, 40.0],
         pools=(SupplyPool("SA", (0,), np.full(T, cap_a), (0,), (1.0,)),
                SupplyPool("SB", (1,), np.full(T, np.inf), (1,), (1.0,))),
         cross=np.array([[0.0, -0.3], [-0.5, 0.0]]), substitution=np.array([[0, 0.6], [0, 0]]),
         lost_penalty=[15.0, 15.0], holding=[0.5, 0.6], pull_forward=[0.3, 0.0],
-        dip_weeks=[1, 0], receipts=np.array([[0, 0, 0, 0], [0, 30.0, 0, 0]]))
+        dip_weeks=[1, 0], receipts=np.array([[0, 0, 0], [0, 30.0, 0]]))
 
 
 def operations_value(pb: SteeringProblem, promo: np.ndarray) -> float:
@@ -174,3 +174,24 @@ def test_shortage_needs_binaries_and_gets_them() -> None:
     plan = solve_steering(pb, SteeringOptions(max_promotions=1, min_gap_weeks=1))
     assert plan.status == "optimal" and plan.gap is not None and plan.gap <= 1e-6
     assert set(np.unique(plan.weekly["discount"])) <= {0.0, 0.1, 0.25, 0.15}
+
+
+def test_relaxation_integral_without_supply_coupling() -> None:
+    """The docs' claim (Cohen et al. 2017): with unlimited supply, one level per week, a limit
+    on events and a minimum gap, the LP relaxation's optimum is integral (pull-forward dips
+    included). Random single-product instances; the solver never has to branch."""
+    rng = np.random.default_rng(7)
+    for _ in range(8):
+        weeks = 12
+        pb = SteeringProblem(
+            ("P",), price=[100.0], unit_cost=[rng.uniform(40, 80)],
+            base=rng.uniform(50, 150, (1, weeks)), discount=[[0.1, 0.2]],
+            lift=[[1 + rng.uniform(0.2, 1.5), 1 + rng.uniform(0.5, 3.0)]], initial_stock=[0.0],
+            pools=(SupplyPool("S", (0,), np.full(weeks, np.inf), (0,), (1.0,)),),
+            pull_forward=[rng.uniform(0, 0.5)], dip_weeks=[int(rng.integers(0, 3))])
+        plan = solve_steering(pb, SteeringOptions(max_promotions=2, min_gap_weeks=1),
+                              baseline=False)
+        assert plan.relaxation_integral and plan.method == "lp"
+        mip = solve_steering(pb, SteeringOptions(max_promotions=2, min_gap_weeks=1,
+                                                 integrality="mip"), baseline=False)
+        assert plan.objective == pytest.approx(mip.objective, rel=1e-9)

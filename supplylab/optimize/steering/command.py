@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -53,6 +49,11 @@ def steering(
     cross_effect: Annotated[list[str] | None, typer.Option(
         "--cross-effect", help="PROMOTED:OTHER=SHARE cross effect of new promotions "
         "(repeatable; default: from the scenario's promotions).")] = None,
+    pull_forward: Annotated[list[str] | None, typer.Option(
+        "--pull-forward", help="PRODUCT=SHARE of a new promotion's extra units borrowed from "
+        "the weeks after it (repeatable).")] = None,
+    dip_weeks: Annotated[list[str] | None, typer.Option(
+        "--dip-weeks", help="PRODUCT=WEEKS the pull-forward dip lasts (repeatable).")] = None,
     receipts: Annotated[Path | None, typer.Option(
         "--receipts", help="CSV of scheduled receipts: product,week,units.")] = None,
     plan_csv: Annotated[Path | None, typer.Option(
@@ -93,51 +94,24 @@ def steering(
                              time_limit_s=time_limit))
     inputs = SteeringInputs(weeks=weeks, window_days=_window(window),
                             targets=tuple(target or ()), cross_effects=_cross(cross_effect),
+                            pull_forward=_pairs(pull_forward, "--pull-forward", float),
+                            dip_weeks=_pairs(dip_weeks, "--dip-weeks", int),
                             receipts=_receipts(receipts) if receipts else {})
-    with _stdout_to_stderr(as_json):
-        result = optimise_steering(scenario, output, options, inputs)
-        if plan_csv is not None:
-            from supplylab.io import write_text_atomic
+    result = optimise_steering(scenario, output, options, inputs)
+    if plan_csv is not None:
+        from supplylab.io import write_text_atomic
 
-            write_text_atomic(plan_csv, result.plan.weekly.to_csv(index=False))
-        checked = None
-        if verify:
-            from supplylab.optimize.steering.verify import verify_files
+        write_text_atomic(plan_csv, result.plan.weekly.to_csv(index=False))
+    checked = None
+    if verify:
+        from supplylab.optimize.steering.verify import verify_files
 
-            assert output is not None
-            checked = verify_files(scenario, output, replications, seed, workers)
+        assert output is not None
+        checked = verify_files(scenario, output, replications, seed, workers)
     if as_json:
         typer.echo(json.dumps(_document(result, checked), indent=2, allow_nan=False))
         return
     _print(result, checked, plan_csv)
-
-
-@contextmanager
-def _stdout_to_stderr(active: bool) -> Iterator[None]:
-    """While computing under --json, send whatever C libraries write to file descriptor 1
-    (the HiGHS banner) to stderr, so that stdout carries only the JSON document."""
-    if not active:
-        yield
-        return
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:  # no file descriptor 1: nothing to protect
-        yield
-        return
-    try:
-        os.dup2(2, 1)
-        yield
-    finally:
-        try:
-            import ctypes
-
-            ctypes.CDLL(None).fflush(None)
-        except (OSError, AttributeError, TypeError):
-            pass
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
 
 
 def _window(text: str | None) -> tuple[float, float] | None:
@@ -166,6 +140,20 @@ def _cross(items: list[str] | None) -> dict[str, dict[str, float]]:
             raise InputError(f"--cross-effect needs PROMOTED:OTHER=SHARE, got {text!r}",
                              "--cross-effect")
         out.setdefault(p.strip(), {})[q.strip()] = value
+    return out
+
+
+def _pairs(items: list[str] | None, option: str, kind: type) -> dict[str, Any]:
+    """PRODUCT=VALUE options as a mapping."""
+    out: dict[str, Any] = {}
+    for text in items or []:
+        key, sep, value = text.partition("=")
+        try:
+            out[key.strip()] = kind(value)
+        except ValueError:
+            sep = ""
+        if not sep or not key.strip():
+            raise InputError(f"{option} needs PRODUCT=VALUE, got {text!r}", option)
     return out
 
 

@@ -2,16 +2,15 @@
 
 Variables (all >= 0): ``promo[i, t, l]`` binary, product i is on discount level l in week t;
 ``start[i, t, l]`` in [0, 1], an event at level l begins in week t (integral whenever promo
-is); ``sale_reg[i, t]`` and ``sale_promo[i, t, l]`` units sold at the list and at the
-discounted price; ``sub[k, t]`` units of the k-th substitute pair's unmet demand served by the
+is); ``both[(p, q), t, l, l']`` in [0, 1], p and q (a cross-effect pair) both promoted;
+``short[i, t]`` units demanded and not sold from i's stock (sold = demand - short); ``sub[k, t]`` units of the k-th substitute pair's unmet demand served by the
 substitute (``sub_promo[k, t, l]`` the part sold while the substitute is at level l); ``lost[i, t]``; ``back[i, t]`` units backordered one week; ``supply[a, t]`` units
-received on supply arc a (pool x product); ``stock[i, t]`` end-of-week stock; ``out[i, t]``
-binary, a product with substitutes is out of stock in week t.
+received on supply arc a (pool x product); ``stock[i, t]`` end-of-week stock.
 
 Families (rows): demand (conservation: demand = sales + substituted + lost + backordered),
-one_level, start, count, gap, length, link_promo, link_regular, substitution,
+sold, both_upper/both_lower, one_level, start, count, gap, length, substitution,
 no_substitution_on_promotion, substitute_price, stock,
-capacity, budget, stockout, stock_empty, supply_full. docs/steering.md writes them out.
+capacity, budget. docs/steering.md writes them out.
 """
 
 from __future__ import annotations
@@ -32,9 +31,10 @@ class BuildContext:
     options: SteeringOptions
     usable: np.ndarray  # (N, T, L) a new promotion at level l may run in week t
     extra: np.ndarray  # (N, T, L) extra units of i's own demand when promoted
-    dmax: np.ndarray  # (N, T) upper bound of demand (link rows)
+    dmax: np.ndarray  # (N, T) upper bound of demand (big-M of the logical rows)
     pairs: np.ndarray  # (K, 2) substitute pairs (i short, j serves)
     arcs: list[tuple[int, int, int, float]]  # (pool, product, lead weeks, yield)
+    both: np.ndarray  # (C, 2) cross-effect pairs (p, q) whose products may both be promoted
     blocks: dict[str, np.ndarray] = field(default_factory=dict)
 
 
@@ -62,7 +62,10 @@ def context(problem: SteeringProblem, options: SteeringOptions) -> BuildContext:
     pairs = np.argwhere(problem.substitution > 0)
     arcs = [(g, p, lead, y) for g, pool in enumerate(problem.pools)
             for p, lead, y in zip(pool.products, pool.lead_weeks, pool.yield_share, strict=True)]
-    return BuildContext(problem, options, usable, extra, dmax, pairs, arcs)
+    promotable = usable.any(axis=(1, 2))
+    both = np.array([(p, q) for p, q in np.argwhere(problem.cross != 0)
+                     if promotable[p] and promotable[q]], dtype=int).reshape(-1, 2)
+    return BuildContext(problem, options, usable, extra, dmax, pairs, arcs, both)
 
 
 def _near_commitments(committed: np.ndarray, gap: int) -> np.ndarray:
@@ -74,26 +77,87 @@ def _near_commitments(committed: np.ndarray, gap: int) -> np.ndarray:
     return near
 
 
+def _demand_terms(ctx: BuildContext, row: np.ndarray, sign: float) -> list[tuple]:
+    """Triplets of the calendar's part of demand, ``sign x (demand - base)`` in rows
+    ``row[i, t]``: own lift, cross effects of other products' promotions, pull-forward dip."""
+    pb, b = ctx.problem, ctx.blocks
+    n, t, nl = pb.n, pb.weeks, pb.levels
+    if nl == 0:
+        return []
+    parts = [(np.broadcast_to(row[:, :, None], (n, t, nl)), b["promo"], sign * ctx.extra)]
+    for p, q in np.argwhere(pb.cross != 0):
+        parts.append((np.broadcast_to(row[q][:, None], (t, nl)), b["promo"][p],
+                      sign * pb.cross[p, q] * ctx.extra[p]))
+    for i in np.flatnonzero((pb.pull_forward > 0) & (pb.dip_weeks > 0)):
+        dw = int(pb.dip_weeks[i])
+        for k in range(1, min(dw, t - 1) + 1):
+            parts.append((np.broadcast_to(row[i, k:][:, None], (t - k, nl)), b["promo"][i, :-k],
+                          -sign * pb.pull_forward[i] * ctx.extra[i, :-k] / dw))
+    return parts
+
+
+def promo_profit(ctx: BuildContext) -> np.ndarray:
+    """(N, T, L) profit of promoting i at level l in week t with every unit demanded sold:
+    the lift's margin, minus the discount on the targeted demand, plus the cross effects'
+    units at the other products' list margin, minus the dip's units at the list margin."""
+    pb = ctx.problem
+    n, t, nl = pb.n, pb.weeks, pb.levels
+    m = pb.margin()
+    disc = np.nan_to_num(pb.discount)
+    e = ctx.extra
+    out = m[:, None, None] * e - pb.price[:, None, None] * disc[:, None, :] * (
+        pb.target_base[:, :, None] + e)
+    out = out + (pb.cross @ m)[:, None, None] * e
+    for i in np.flatnonzero((pb.pull_forward > 0) & (pb.dip_weeks > 0)):
+        dw = int(pb.dip_weeks[i])
+        for k in range(1, min(dw, t - 1) + 1):
+            out[i, :-k] -= m[i] * pb.pull_forward[i] * e[i, :-k] / dw
+    return np.where(ctx.usable, out, 0.0) if nl else np.zeros((n, t, 0))
+
+
+def substitute_credit(pb: SteeringProblem, pairs: np.ndarray) -> np.ndarray:
+    """Credit per unit of i's shortage served by j: j's list margin, capped at
+    ``(m_i + (1 - a) x penalty_i) / a`` (less 1e-6) so that withholding i to push its buyers
+    to j never pays in the plan (customers buy what is on the shelf)."""
+    if not len(pairs):
+        return np.zeros(0)
+    i, j = pairs[:, 0], pairs[:, 1]
+    m = pb.margin()
+    a = pb.substitution[i, j]
+    cap = (m[i] + (1.0 - a) * pb.lost_penalty[i]) / a * (1.0 - 1e-6)
+    return np.minimum(m[j], cap)
+
+
 def add_variables(model: LinearModel, ctx: BuildContext) -> None:
-    """Every block with its objective coefficient (the model minimises minus the profit)."""
+    """Every block with its objective coefficient (the model minimises minus the profit).
+
+    Units demanded are sold unless short: the profit of a calendar is linear in ``promo``
+    (:func:`promo_profit`, Cohen et al.'s form); a short unit costs its list margin.
+    """
     pb, opt = ctx.problem, ctx.options
     n, t, nl = pb.n, pb.weeks, pb.levels
     margin = pb.margin()
     disc = np.nan_to_num(pb.discount)
     b = ctx.blocks
     b["promo"] = model.add_vars("promo", (n, t, nl), upper=ctx.usable.astype(float),
-                                integer=True)
+                                cost=-promo_profit(ctx), integer=True)
+    # the base demand all sold at list margin, as a column fixed at 1: solvers then measure
+    # their relative gap against the whole profit (PuLP hands HiGHS no objective constant)
+    model.add_vars("base_profit", 1, lower=1.0, upper=1.0,
+                   cost=-float((margin[:, None] * pb.base).sum()))
     b["start"] = model.add_vars("start", (n, t, nl), upper=ctx.usable.astype(float),
                                 cost=opt.fixed_cost_per_promotion)
-    b["sale_reg"] = model.add_vars("sale_reg", (n, t), upper=ctx.dmax,
-                                   cost=-np.broadcast_to(margin[:, None], (n, t)))
-    promo_margin = margin[:, None] - pb.price[:, None] * disc  # (N, L)
-    b["sale_promo"] = model.add_vars(
-        "sale_promo", (n, t, nl), upper=np.where(ctx.usable, INF, 0.0),
-        cost=-np.broadcast_to(promo_margin[:, None, :], (n, t, nl)))
+    both = ctx.both
+    cost_both = np.zeros((len(both), t, nl, nl))
+    for r, (p, q) in enumerate(both):
+        # q promoted too: q's cross units are sold at q's discounted price
+        cost_both[r] = (pb.price[q] * disc[q][None, None, :] * pb.cross[p, q]
+                        * ctx.extra[p][:, :, None])
+    b["both"] = model.add_vars("both", (len(both), t, nl, nl), upper=1.0, cost=cost_both)
+    b["short"] = model.add_vars("short", (n, t), cost=np.broadcast_to(margin[:, None], (n, t)))
     k = len(ctx.pairs)
-    sub_margin = margin[ctx.pairs[:, 1]] if k else np.zeros(0)
-    b["sub"] = model.add_vars("sub", (k, t), cost=-np.broadcast_to(sub_margin[:, None], (k, t)))
+    b["sub"] = model.add_vars("sub", (k, t),
+                              cost=-np.broadcast_to(substitute_credit(pb, ctx.pairs)[:, None], (k, t)))
     promo_j = (pb.price[ctx.pairs[:, 1]][:, None] * disc[ctx.pairs[:, 1]]) if k \
         else np.zeros((0, nl))
     sub_up = np.where(ctx.usable[ctx.pairs[:, 1]], INF, 0.0) if k else np.zeros((0, t, nl))
@@ -108,11 +172,11 @@ def add_variables(model: LinearModel, ctx: BuildContext) -> None:
                                                      (n, t)))
     a = len(ctx.arcs)
     sup_up = np.full((a, t), INF)
-    for k_, (g, _, lead, _) in enumerate(ctx.arcs):
+    for k_, (g, _, lead, y) in enumerate(ctx.arcs):
         cap = pb.pools[g].capacity
         sup_up[k_, :lead] = 0.0
         if lead < t:
-            sup_up[k_, lead:] = np.minimum(sup_up[k_, lead:], cap[:t - lead] * ctx.arcs[k_][3])
+            sup_up[k_, lead:] = cap[:t - lead] * y
     b["supply"] = model.add_vars("supply", (a, t), upper=sup_up)
     b["stock"] = model.add_vars("stock", (n, t), cost=np.broadcast_to(pb.holding[:, None], (n, t)))
 
@@ -129,30 +193,49 @@ def _rows(model: LinearModel, family: str, parts: list[tuple[np.ndarray, np.ndar
 
 
 def add_demand(model: LinearModel, ctx: BuildContext) -> None:
-    """demand[i, t]: sales + substituted + lost + backordered = demand(promotions).
-
-    demand = base + own lift x promo - dip of earlier promotions + cross effects of other
-    products' promotions (all linear in ``promo``).
-    """
+    """demand[i, t]: short = substituted + lost + backordered; sold[i, t]: short <= demand
+    (sold = demand(promotions) - short >= 0)."""
     pb, b = ctx.problem, ctx.blocks
-    n, t, nl = pb.n, pb.weeks, pb.levels
+    n, t = pb.n, pb.weeks
     row = np.arange(n * t).reshape(n, t)
-    parts = [(row, b["sale_reg"], 1.0), (row, b["lost"], 1.0), (row, b["back"], 1.0)]
-    parts.append((np.broadcast_to(row[:, :, None], (n, t, nl)), b["sale_promo"], 1.0))
+    parts = [(row, b["short"], 1.0), (row, b["lost"], -1.0), (row, b["back"], -1.0)]
     if len(ctx.pairs):
-        parts.append((row[ctx.pairs[:, 0]], b["sub"], 1.0))
-    parts.append((np.broadcast_to(row[:, :, None], (n, t, nl)), b["promo"], -ctx.extra))
-    for p, q in np.argwhere(pb.cross != 0):
-        parts.append((np.broadcast_to(row[q][:, None], (t, nl)), b["promo"][p],
-                      -pb.cross[p, q] * ctx.extra[p]))
-    for i in np.flatnonzero((pb.pull_forward > 0) & (pb.dip_weeks > 0)):
-        dw = int(pb.dip_weeks[i])
-        for k in range(1, dw + 1):
-            if k >= t:
-                break
-            parts.append((np.broadcast_to(row[i, k:][:, None], (t - k, nl)), b["promo"][i, :-k],
-                          pb.pull_forward[i] * ctx.extra[i, :-k] / dw))
-    _rows(model, "demand", parts, n * t, pb.base.reshape(-1), pb.base.reshape(-1))
+        parts.append((row[ctx.pairs[:, 0]], b["sub"], -1.0))
+    _rows(model, "demand", parts, n * t, 0.0, 0.0)
+    parts = [(row, b["short"], 1.0), *_demand_terms(ctx, row, -1.0)]
+    _rows(model, "sold", parts, n * t, -INF, pb.base.reshape(-1))
+
+
+def add_both(model: LinearModel, ctx: BuildContext) -> None:
+    """both[(p, q), t, l, l'] = promo[p, t, l] x promo[q, t, l'] (McCormick; the side that
+    binds follows the sign of its objective coefficient)."""
+    pb, b = ctx.problem, ctx.blocks
+    t, nl = pb.weeks, pb.levels
+    if not len(ctx.both):
+        return
+    w = b["both"]
+    up, lo = [], []
+    for r, (p, q) in enumerate(ctx.both):
+        xp = np.broadcast_to(b["promo"][p][:, :, None], (t, nl, nl))
+        xq = np.broadcast_to(b["promo"][q][:, None, :], (t, nl, nl))
+        if pb.cross[p, q] < 0:  # a credit: w <= x_p, w <= x_q
+            up += [(w[r], xp), (w[r], xq)]
+        else:  # a cost: w >= x_p + x_q - 1
+            lo.append((w[r], xp, xq))
+    if up:
+        size = t * nl * nl
+        parts = []
+        for k, (wv, xv) in enumerate(up):
+            rows = k * size + np.arange(size).reshape(t, nl, nl)
+            parts += [(rows, wv, 1.0), (rows, xv, -1.0)]
+        _rows(model, "both_upper", parts, len(up) * size, -INF, 0.0)
+    if lo:
+        size = t * nl * nl
+        parts = []
+        for k, (wv, xp, xq) in enumerate(lo):
+            rows = k * size + np.arange(size).reshape(t, nl, nl)
+            parts += [(rows, wv, 1.0), (rows, xp, -1.0), (rows, xq, -1.0)]
+        _rows(model, "both_lower", parts, len(lo) * size, -1.0, INF)
 
 
 def add_calendar(model: LinearModel, ctx: BuildContext) -> None:
@@ -191,40 +274,17 @@ def add_calendar(model: LinearModel, ctx: BuildContext) -> None:
         _rows(model, "length", parts, n * w, -INF, float(m))
 
 
-def add_links(model: LinearModel, ctx: BuildContext) -> None:
-    """Sales at a price only in weeks at that price: sale_promo <= D_max promo, and
-    sale_reg <= D_max (1 - sum_l promo)."""
-    pb, b = ctx.problem, ctx.blocks
-    n, t, nl = pb.n, pb.weeks, pb.levels
-    if nl == 0:
-        return
-    lift = np.where(pb.has_level, pb.lift, 1.0)
-    bound = ctx.dmax[:, :, None] + (lift - 1.0)[:, None, :] * pb.target_base[:, :, None]
-    row = np.arange(n * t * nl).reshape(n, t, nl)
-    _rows(model, "link_promo", [(row, b["sale_promo"], 1.0), (row, b["promo"], -bound)],
-          n * t * nl, -INF, 0.0)
-    row = np.arange(n * t).reshape(n, t)
-    parts = [(row, b["sale_reg"], 1.0),
-             (np.broadcast_to(row[:, :, None], (n, t, nl)), b["promo"],
-              np.broadcast_to(ctx.dmax[:, :, None], (n, t, nl)))]
-    _rows(model, "link_regular", parts, n * t, -INF, ctx.dmax.reshape(-1))
-
-
 def add_substitution(model: LinearModel, ctx: BuildContext) -> None:
-    """sub[(i, j), t] <= a_ij x (unmet demand of i): a share of the customers who find i out
-    of stock take j instead."""
+    """sub[(i, j), t] <= a_ij x short[i, t]: a share of the customers who find i out of stock
+    take j instead."""
     pb, b = ctx.problem, ctx.blocks
     k, t = len(ctx.pairs), pb.weeks
     if k == 0:
         return
     row = np.arange(k * t).reshape(k, t)
-    parts = [(row, b["sub"], 1.0)]
-    for r, (i, j) in enumerate(ctx.pairs):
-        a = pb.substitution[i, j]
-        parts.append((row[r], b["lost"][i], -a))
-        parts.append((row[r], b["back"][i], -a))
-        for r2 in np.flatnonzero(ctx.pairs[:, 0] == i):
-            parts.append((row[r], b["sub"][r2], -a))
+    a = pb.substitution[ctx.pairs[:, 0], ctx.pairs[:, 1]]
+    parts = [(row, b["sub"], 1.0), (row, b["short"][ctx.pairs[:, 0]],
+                                    -np.broadcast_to(a[:, None], (k, t)))]
     _rows(model, "substitution", parts, k * t, -INF, 0.0)
     if pb.levels:
         # customers drawn by a discount on i do not take j at its own price: no substitution
@@ -254,20 +314,20 @@ def add_substitute_price(model: LinearModel, ctx: BuildContext) -> None:
 
 
 def add_stock(model: LinearModel, ctx: BuildContext) -> None:
-    """stock[i, t] = stock[i, t-1] + receipts + supply - sales - substitutes served - backlog."""
+    """stock[i, t] = stock[i, t-1] + receipts + supply - sold - substitutes served - backlog,
+    with sold = demand(promotions) - short."""
     pb, b = ctx.problem, ctx.blocks
-    n, t, nl = pb.n, pb.weeks, pb.levels
+    n, t = pb.n, pb.weeks
     row = np.arange(n * t).reshape(n, t)
     parts = [(row, b["stock"], 1.0), (row[:, 1:], b["stock"][:, :-1], -1.0),
-             (row, b["sale_reg"], 1.0),
-             (np.broadcast_to(row[:, :, None], (n, t, nl)), b["sale_promo"], 1.0),
+             (row, b["short"], -1.0), *_demand_terms(ctx, row, 1.0),
              (row[:, 1:], b["back"][:, :-1], 1.0)]
     if len(ctx.pairs):
         parts.append((row[ctx.pairs[:, 1]], b["sub"], 1.0))
     if ctx.arcs:
         prod = np.array([a[1] for a in ctx.arcs])
         parts.append((row[prod], b["supply"], -1.0))
-    rhs = pb.receipts.copy()
+    rhs = pb.receipts - pb.base
     rhs[:, 0] += pb.initial_stock
     _rows(model, "stock", parts, n * t, rhs.reshape(-1), rhs.reshape(-1))
 
@@ -293,68 +353,28 @@ def add_capacity(model: LinearModel, ctx: BuildContext) -> None:
 
 
 def add_budget(model: LinearModel, ctx: BuildContext) -> None:
-    """Promotion spend (discount given + fixed cost per event) <= budget."""
+    """Promotion spend (discount on the promoted weeks' demand and on substitutes sold while
+    promoted, plus the fixed cost per event) <= budget."""
     pb, opt, b = ctx.problem, ctx.options, ctx.blocks
     if opt.budget is None or pb.levels == 0:
         return
     n, t, nl = pb.n, pb.weeks, pb.levels
-    spend = pb.price[:, None] * np.nan_to_num(pb.discount)
+    disc = np.nan_to_num(pb.discount)
+    spend = pb.price[:, None, None] * disc[:, None, :] * (pb.target_base[:, :, None] + ctx.extra)
     zero = np.zeros((n, t, nl), dtype=np.int64)
-    parts = [(zero, b["sale_promo"], np.broadcast_to(spend[:, None, :], (n, t, nl)))]
+    parts = [(zero, b["promo"], spend)]
+    if len(ctx.pairs):
+        j = ctx.pairs[:, 1]
+        k = len(j)
+        parts.append((np.zeros((k, t, nl), dtype=np.int64), b["sub_promo"],
+                      np.broadcast_to((pb.price[j][:, None] * disc[j])[:, None, :], (k, t, nl))))
     if opt.fixed_cost_per_promotion:
         parts.append((zero, b["start"], opt.fixed_cost_per_promotion))
     _rows(model, "budget", parts, 1, -INF, float(opt.budget))
 
 
-def add_stockout(model: LinearModel, ctx: BuildContext) -> None:
-    """Customers buy what is in stock: a product with substitutes is short in week t (some of
-    its demand substituted, lost or backordered) only when ``out[i, t] = 1``, and then its
-    stock is empty and its own supply arcs deliver their full capacity. Without this the plan
-    could withhold a product to push its customers to a more profitable substitute.
-
-    out[i, t] binary; sub + lost + back <= D_max out; stock <= M (1 - out);
-    supply[a, t] >= cap[a, t] out (arcs of single-product pools with finite capacity).
-    """
-    pb, b = ctx.problem, ctx.blocks
-    n, t = pb.n, pb.weeks
-    short = np.unique(ctx.pairs[:, 0]) if len(ctx.pairs) else np.zeros(0, int)
-    if short.size == 0:
-        return
-    sup_up = model.blocks["supply"].upper.reshape(len(ctx.arcs), t) if ctx.arcs else None
-    upper = np.ones((short.size, t))
-    for k, (_, p, _, _) in enumerate(ctx.arcs):
-        if p in short and sup_up is not None:
-            upper[np.searchsorted(short, p), np.isinf(sup_up[k])] = 0.0  # never short
-    out = model.add_vars("out", (short.size, t), upper=upper, integer=True)
-    b["out"] = out
-    row = np.arange(short.size * t).reshape(short.size, t)
-    parts = [(row, b["lost"][short], 1.0), (row, b["back"][short], 1.0),
-             (row, out, -np.maximum(ctx.dmax[short], 0.0))]
-    for r, (i, _) in enumerate(ctx.pairs):
-        parts.append((row[np.searchsorted(short, i)], b["sub"][r], 1.0))
-    _rows(model, "stockout", parts, short.size * t, -INF, 0.0)
-    inflow = np.zeros(n)
-    for r, (_, j) in enumerate(ctx.pairs):
-        inflow[j] += ctx.dmax[ctx.pairs[r, 0]].sum()
-    big = pb.initial_stock + pb.receipts.sum(axis=1) + ctx.dmax.sum(axis=1) + inflow
-    _rows(model, "stock_empty", [(row, b["stock"][short], 1.0),
-                                 (row, out, np.broadcast_to(big[short][:, None], (short.size, t)))],
-          short.size * t, -INF, np.broadcast_to(big[short][:, None], (short.size, t)).reshape(-1))
-    single = {g for g, pool in enumerate(pb.pools) if len(pool.products) == 1}
-    parts, nrows = [], 0
-    for k, (g, p, _, _) in enumerate(ctx.arcs):
-        if g not in single or p not in short or sup_up is None:
-            continue
-        cap = np.where(np.isfinite(sup_up[k]), sup_up[k], 0.0)
-        r = nrows + np.arange(t)
-        parts += [(r, b["supply"][k], 1.0), (r, out[np.searchsorted(short, p)], -cap)]
-        nrows += t
-    if nrows:
-        _rows(model, "supply_full", parts, nrows, 0.0, INF)
-
-
-BUILDERS = (add_variables, add_demand, add_calendar, add_links, add_substitution,
-            add_substitute_price, add_stock, add_capacity, add_budget, add_stockout)
+BUILDERS = (add_variables, add_demand, add_both, add_calendar, add_substitution,
+            add_substitute_price, add_stock, add_capacity, add_budget)
 
 
 def build_model(problem: SteeringProblem, options: SteeringOptions) -> tuple[LinearModel,

@@ -92,24 +92,86 @@ def solve_steering(problem: SteeringProblem, options: SteeringOptions | None = N
                    baseline: bool = True) -> SteeringPlan:
     """Plan promotions that maximise profit under supply (see docs/steering.md).
 
-    Raises InputError on bad data, InfeasibleError naming the binding families (exit 3) and
-    OptimizationError when the solver stops without a plan.
+    Products that do not interact (no cross effect, substitute or shared supply pool between
+    them) are planned as separate MILPs unless a budget couples them or a ``hook`` wants the
+    whole model. ``baseline`` also plans without new promotions (``baseline_objective``).
+    Raises InputError on bad data and OptimizationError (exit 3) when the solver stops
+    without a plan.
     """
+    from supplylab.optimize.steering.decompose import components, subset
+
     options = options or SteeringOptions()
     problem.check()
+    parts = _batches(components(problem), options.batch_products)
+    if hook is not None or options.budget is not None or len(parts) == 1:
+        plans = [_solve_whole(problem, options, hook)]
+    else:
+        plans = [_solve_whole(subset(problem, idx), options, None) for idx in parts]
+    plan = _combine(plans, problem) if len(plans) > 1 else plans[0]
+    if baseline:
+        none = replace(problem, allowed=np.zeros_like(problem.allowed))
+        plan.baseline_objective = solve_steering(none, options, hook, baseline=False).objective
+    return plan
+
+
+def _batches(parts: list[np.ndarray], size: int) -> list[np.ndarray]:
+    """Independent parts packed (in order) into groups of about ``size`` products: one MILP
+    per group keeps the solver's fixed cost per call low and each model small."""
+    out: list[list[np.ndarray]] = [[]]
+    count = 0
+    for idx in parts:
+        if count and count + len(idx) > size:
+            out.append([])
+            count = 0
+        out[-1].append(idx)
+        count += len(idx)
+    return [np.sort(np.concatenate(g)) for g in out if g]
+
+
+def _combine(plans: list[SteeringPlan], problem: SteeringProblem) -> SteeringPlan:
+    """One plan from the plans of independent parts (sums; the worst status; the gap of
+    the sums), with the products in the problem's order."""
+    order = {p: k for k, p in enumerate(problem.product_ids)}
+    obj = sum(p.objective for p in plans)
+    bounds = [p.best_bound for p in plans]
+    bound = None if any(b is None for b in bounds) else float(sum(bounds))  # type: ignore[arg-type]
+    gap = None if bound is None else max(0.0, (bound - obj) / max(abs(obj), 1e-9))
+    status = "optimal" if all(p.status == "optimal" for p in plans) else "feasible"
+    method = "lp" if all(p.method == "lp" for p in plans) else "mip"
+    integral = all(bool(p.relaxation_integral) for p in plans) if all(
+        p.relaxation_integral is not None for p in plans) else None
+    weekly = pd.concat([p.weekly for p in plans], ignore_index=True)
+    weekly = weekly.sort_values(["product", "week"], key=lambda c: c.map(order)
+                                if c.name == "product" else c, kind="stable")
+    calendar = pd.concat([p.calendar for p in plans], ignore_index=True)
+    calendar = calendar.sort_values(["product", "first_week"], key=lambda c: c.map(order)
+                                    if c.name == "product" else c, kind="stable")
+    keys = plans[0].parts.keys()
+    size = {k: sum(p.size[k] for p in plans) for k in plans[0].size}
+    size["parts"] = len(plans)
+    return SteeringPlan(status, obj, bound, gap, method, integral,
+                        calendar.reset_index(drop=True), weekly.reset_index(drop=True),
+                        {k: float(sum(p.parts[k] for p in plans)) for k in keys},
+                        sum(p.build_time_s for p in plans), sum(p.solve_time_s for p in plans),
+                        size, {k: v for p in plans for k, v in p.initial_stock.items()})
+
+
+def _solve_whole(problem: SteeringProblem, options: SteeringOptions,
+                 hook: Callable[[LinearModel, BuildContext], None] | None) -> SteeringPlan:
+    """Build and solve one MILP (LP relaxation first with ``integrality="auto"``)."""
     t0 = time.perf_counter()
     model, ctx = build_model(problem, options)
     if hook is not None:
         hook(model, ctx)
     build = time.perf_counter() - t0
+    integ = model.column_arrays()[3] > 0
     integral: bool | None = None
     method = "mip"
     out: SolveOutcome | None = None
     if options.integrality == "auto" and model.is_mip():
-        lp = _relaxed(model)
-        out_lp = solve(lp, replace(options.solver, mip_rel_gap=0.0))
+        out_lp = solve(_relaxed(model), replace(options.solver, mip_rel_gap=0.0))
         if out_lp.has_solution and out_lp.x is not None:
-            xs = out_lp.x[model.column_arrays()[3] > 0]
+            xs = out_lp.x[integ]
             integral = bool(np.all(np.abs(xs - np.round(xs)) <= INTEGRAL_TOL))
             if integral:
                 out, method = out_lp, "lp"
@@ -117,28 +179,27 @@ def solve_steering(problem: SteeringProblem, options: SteeringOptions | None = N
             out = out_lp
     if out is None:
         out = solve(model, options.solver)
-    if not out.has_solution or out.x is None:
+    if not out.has_solution or out.x is None or out.objective is None:
         raise OptimizationError(f"the solver stopped without a plan: {out.status_text}",
                                 status=out.status, lp_file=out.lp_file)
     x = out.x.copy()
     if method == "lp":
-        idx = model.column_arrays()[3] > 0
-        x[idx] = np.round(x[idx])
-    obj = -float(out.objective if out.objective is not None else np.nan)
-    bound = None if out.best_bound is None else -float(out.best_bound)
-    gap = 0.0 if method == "lp" else out.gap
-    status = out.status
+        x[integ] = np.round(x[integ])
+    obj = -float(out.objective)
+    bound = obj if method == "lp" else (
+        None if out.best_bound is None else -float(out.best_bound))
+    gap = 0.0 if method == "lp" else (
+        None if bound is None else max(0.0, (bound - obj) / max(abs(obj), 1e-9)))
     calendar, weekly, parts = extract(ctx, x)
+    parts["approximation"] = obj - (parts["margin"] - parts["promotion_cost"]
+                                    - parts["lost_sale_penalty"] - parts["holding_cost"]
+                                    - parts["backorder_cost"])
     size = {"variables": model.ncols, "rows": model.nrows,
-            "binaries": int(model.column_arrays()[2][model.column_arrays()[3] > 0].sum())}
-    base_obj = None
-    if baseline:
-        none = replace(problem, allowed=np.zeros_like(problem.allowed))
-        base_obj = solve_steering(none, options, hook, baseline=False).objective
-    return SteeringPlan(status, obj, obj if method == "lp" else bound, gap, method, integral,
-                        calendar, weekly, parts, build + out.build_time_s, out.solve_time_s,
-                        size, dict(zip(problem.product_ids, map(float, problem.initial_stock),
-                                       strict=True)), base_obj)
+            "binaries": int(model.column_arrays()[2][integ].sum()), "parts": 1}
+    return SteeringPlan(out.status, obj, bound, gap, method, integral, calendar, weekly, parts,
+                        build + out.build_time_s, out.solve_time_s, size,
+                        dict(zip(problem.product_ids, map(float, problem.initial_stock),
+                                 strict=True)))
 
 
 def _relaxed(model: LinearModel) -> LinearModel:
@@ -147,8 +208,7 @@ def _relaxed(model: LinearModel) -> LinearModel:
     return replace(model, blocks=blocks)
 
 
-def planned_demand(problem: SteeringProblem, promo: np.ndarray,
-                   usable: np.ndarray | None = None) -> np.ndarray:
+def planned_demand(problem: SteeringProblem, promo: np.ndarray) -> np.ndarray:
     """(N, T) demand under a 0/1 calendar ``promo[i, t, l]``, from the demand model itself
     (base + own lift + cross effects - pull-forward dip), independent of the solver."""
     pb = problem
@@ -177,11 +237,15 @@ def _sub_discount(ctx: BuildContext, x: np.ndarray) -> float:
 
 def extract(ctx: BuildContext, x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame,
                                                        dict[str, float]]:
-    """(calendar, weekly table, objective parts) of a solution vector."""
+    """(calendar, weekly table, objective parts) of a solution vector.
+
+    Sold units are demand (from the demand model, :func:`planned_demand`) less the short
+    units of the solution; the stock balance is then checked by :meth:`SteeringPlan.
+    conservation` against the solution's supply and stock.
+    """
     pb, b = ctx.problem, ctx.blocks
     n, t, nl = pb.n, pb.weeks, pb.levels
     promo = np.round(x[b["promo"]]) if nl else np.zeros((n, t, 0))
-    sale_reg, sale_promo = x[b["sale_reg"]], x[b["sale_promo"]]
     sub, lost, back = x[b["sub"]], x[b["lost"]], x[b["back"]]
     stock = x[b["stock"]]
     supply = np.zeros((n, t))
@@ -191,8 +255,8 @@ def extract(ctx: BuildContext, x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFram
     for r, (i, j) in enumerate(ctx.pairs):
         sub_out[i] += sub[r]
         sub_in[j] += sub[r]
-    sold_promo = sale_promo.sum(axis=2) if nl else np.zeros((n, t))
     demand = planned_demand(pb, promo)
+    sold = np.maximum(demand - x[b["short"]], 0.0)
     backlog = np.zeros((n, t))
     backlog[:, 1:] = back[:, :-1]
     level = np.full((n, t), -1)
@@ -201,6 +265,8 @@ def extract(ctx: BuildContext, x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFram
         level[on] = promo.argmax(axis=2)[on]
     disc = np.where(level >= 0, np.take_along_axis(np.nan_to_num(pb.discount), np.maximum(level, 0),
                                                    axis=1), 0.0)
+    sold_promo = np.where(on, sold, 0.0)
+    sale_reg = sold - sold_promo
     ids = np.repeat(np.asarray(pb.product_ids, dtype=object), t)
     weekly = pd.DataFrame({
         "product": ids, "week": np.tile(np.arange(t), n), "start_day": np.tile(np.arange(t) * 7, n),
@@ -229,12 +295,11 @@ def extract(ctx: BuildContext, x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFram
             w = e + 1
     calendar = pd.DataFrame(rows, columns=CALENDAR_COLUMNS)
     margin = pb.margin()
-    disc3 = np.nan_to_num(pb.discount)[:, None, :]
-    sold = sale_reg + sold_promo + backlog
+    served = sold + backlog
+    sub_margin = float((margin[ctx.pairs[:, 1]][:, None] * sub).sum()) if len(ctx.pairs) else 0.0
     parts = {
-        "margin": float((margin[:, None] * sold).sum() + (margin[ctx.pairs[:, 1]][:, None] * sub).sum()
-                        if len(ctx.pairs) else (margin[:, None] * sold).sum()),
-        "promotion_cost": float((pb.price[:, None, None] * disc3 * sale_promo).sum()
+        "margin": float((margin[:, None] * served).sum()) + sub_margin,
+        "promotion_cost": float((pb.price[:, None] * disc * sold_promo).sum()
                                 + _sub_discount(ctx, x)
                                 + ctx.options.fixed_cost_per_promotion * len(calendar)),
         "lost_sale_penalty": float((pb.lost_penalty[:, None] * lost).sum()),

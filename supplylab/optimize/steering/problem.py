@@ -207,6 +207,8 @@ class SteeringOptions:
     * ``price_floor_share``: a discounted price must stay >= this share of the list price;
       ``price_floor``: per product id, the lowest discounted price (currency).
     * ``fixed_cost_per_promotion``: cost of launching one event (advertising), currency.
+    * ``batch_products``: independent groups of products (no cross effect, substitute or shared
+      pool between them) are packed into MILPs of about this many products.
     * ``integrality``: ``"auto"`` solves the LP relaxation first and stops when its optimum
       is integral (then status optimal, gap 0); ``"mip"`` goes straight to branch and bound.
     """
@@ -219,6 +221,7 @@ class SteeringOptions:
     price_floor: dict[str, float] = field(default_factory=dict)
     fixed_cost_per_promotion: float = 0.0
     integrality: str = "auto"
+    batch_products: int = 1
     solver: SolverOptions = field(default_factory=lambda: SolverOptions(mip_rel_gap=1e-6))
 
     def __post_init__(self) -> None:
@@ -237,6 +240,8 @@ class SteeringOptions:
             bad.append("price floors must be finite amounts >= 0")
         if not (np.isfinite(self.fixed_cost_per_promotion) and self.fixed_cost_per_promotion >= 0):
             bad.append("fixed_cost_per_promotion must be a finite amount >= 0")
+        if self.batch_products < 1:
+            bad.append(f"batch_products must be >= 1, got {self.batch_products}")
         if self.integrality not in ("auto", "mip"):
             bad.append(f"integrality must be 'auto' or 'mip', got {self.integrality!r}")
         if bad:
