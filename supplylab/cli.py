@@ -127,12 +127,12 @@ def _main(
     allow_path: Annotated[list[Path] | None, typer.Option("--allow-path", metavar="DIR", help="Let extends: and data files reach this folder (repeatable; default: the scenario's and the working folder only).")] = None,
 ) -> None:
     _state["debug"] = debug
-    # the scenario language loads only when a command needs it (start-up); a new call of
-    # main() in the same process resets the folders allowed before
-    if allow_path or "supplylab.scenario.yaml_io" in sys.modules:
+    if allow_path:  # imported only when asked: --help stays light
         from .scenario.yaml_io import allow_paths
 
-        allow_paths(list(allow_path or []))
+        allow_paths(list(allow_path))
+    elif "supplylab.scenario.yaml_io" in sys.modules:  # the opt-in lasts one command
+        sys.modules["supplylab.scenario.yaml_io"].allow_paths([])
 
 
 def validate(

@@ -87,9 +87,13 @@ def pareto_co2(problem: NetworkDesignProblem, options: NetworkOptions,
     base = solve_network(problem, options)
     co2_hi = float(base.flows["co2_t"].sum())
     # the same problem (capacities, allowed pairs, existing sites) with CO2 as its only cost
+    # (CO2 is counted on the customer arcs only: upper-echelon flows keep their routes but
+    # cost nothing here)
+    free = {nm: np.where(np.isfinite(arr), 0.0, np.inf)
+            for nm in ("inbound", "replenish") if (arr := getattr(problem, nm)) is not None}
     green = replace(problem, cost=problem.co2.copy(), fixed=np.zeros(problem.m),
                     levels=tuple(replace(lv, fixed_cost=0.0) for lv in problem.levels),
-                    name=problem.name + "_minco2")
+                    sqrt_costs=(), name=problem.name + "_minco2", **free)
     co2_lo = solve_network(green, replace(options, co2_price=0.0)).objective
     rows = []
     for cap in np.linspace(co2_hi, co2_lo, max(points, 2)):

@@ -237,8 +237,8 @@ def _print(sol: NetworkSolution, name: str, as_json: bool, written: Path | None 
     table = Table(title=f"network design: {name}")
     table.add_column("field")
     table.add_column("value")
-    for key in ("objective", "status", "gap", "best_bound", "model_time_s", "build_time_s",
-                "solve_time_s", "solver"):
+    for key in ("objective", "status", "gap", "best_bound", "method", "proven", "model_time_s",
+                "build_time_s", "solve_time_s", "solver"):
         val = summary[key]
         table.add_row(key, f"{val:.6g}" if isinstance(val, float) else str(val))
     table.add_row("open_facilities", " ".join(sol.open_site_ids))

@@ -14,12 +14,13 @@ Families:
 
 * supply (per p, i): ``r_pi + sum_{a into i} q_pa = sum_j dp_pj x_ij + sum_{a out of i} q_pa``;
 * capacity (per p, i): ``sum_j dp_pj x_ij + sum_{a out of i} q_pa <= s_p sum_{k at i} cap_k
-  z_k (+ o_pi)``, the outbound throughput; an uncapacitated level counts the period's total
-  demand (a valid big-M: every unit leaves each echelon once);
+  z_k (+ o_pi)``, the outbound throughput (an uncapacitated level counts R_pi, below);
 * sourcing (per i): ``sum_{a into i} v_a + u_i = y_i``;
 * source_open (per a): ``v_a <= y_k``, so the named source is an open site;
-* arc_use (per p, a and p, i): ``q_pa <= M_pa v_a``, ``r_pi <= D_p u_i`` where ``M_pa`` is the
-  lane's capacity in period p, else the period's total demand.
+* arc_use (per p, a and p, i): ``q_pa <= M_pa v_a``, ``r_pi <= R_pi u_i`` where ``R_pi`` is
+  the most site i can ship in period p (its possible customers' demand, plus what its possible
+  destinations can ship) and ``M_pa`` the smaller of the lane's capacity and R of its
+  destination. R also stands in for an uncapacitated level's capacity.
 
 Costs: ``replenish[k, i]`` per unit on q, ``inbound[i]`` per unit on r.
 """
@@ -68,13 +69,13 @@ def add_stages(model: LinearModel, ctx: BuildContext) -> None:
     m = problem.m
     dp, share = problem.periods
     n_p = len(share)
-    dtot = np.maximum(dp.sum(axis=1), 1.0)  # per period
     kk, ii = replenishment_arcs(problem)
     na = len(kk)
     ctx.arcs = (kk, ii)
+    reach = _reach(model, ctx, dp, kk, ii)  # (P, m): the most each site can ship, a big-M
     lane_cap = (np.full(na, INF) if problem.replenish_capacity is None
                 else problem.replenish_capacity[kk, ii])
-    q_up = np.minimum(share[:, None] * lane_cap[None, :], dtot[:, None])
+    q_up = np.minimum(share[:, None] * lane_cap[None, :], reach[:, ii])
     inbound = inbound_cost(problem)
     outside = np.isfinite(inbound)
     ctx.q = model.add_vars("replenish", (n_p, na), upper=q_up,
@@ -85,10 +86,27 @@ def add_stages(model: LinearModel, ctx: BuildContext) -> None:
     ctx.v = model.add_vars("source", na, upper=1.0, integer=True)
     ctx.u = model.add_vars("outside", m, upper=outside.astype(float), integer=True)
     _supply(model, ctx, dp, kk, ii)
-    _capacity(model, ctx, dp, share, dtot, kk)
+    _capacity(model, ctx, dp, share, reach, kk)
     _sourcing(model, ctx, kk, ii)
-    _arc_use(model, ctx, q_up, dtot)
+    _arc_use(model, ctx, q_up, reach)
 
+
+def _reach(model: LinearModel, ctx: BuildContext, dp: np.ndarray, kk: np.ndarray,
+           ii: np.ndarray) -> np.ndarray:
+    """(P, m) the most site i can ship in period p: its possible customers' demand plus, for
+    a source, what its possible destinations can ship (arcs are acyclic: m passes suffice).
+    Tighter than the period's total demand as a big-M, and still valid."""
+    m, n = ctx.x.shape
+    x_up = model.blocks["assign"].upper.reshape(m, n)
+    direct = dp @ x_up.T
+    reach = direct.copy()
+    for _ in range(m):
+        nxt = direct.copy()
+        np.add.at(nxt.T, kk, reach[:, ii].T)
+        if np.array_equal(nxt, reach):
+            break
+        reach = nxt
+    return np.maximum(np.minimum(reach, dp.sum(axis=1)[:, None]), 1e-9)
 
 def _supply(model: LinearModel, ctx: BuildContext, dp: np.ndarray, kk: np.ndarray,
             ii: np.ndarray) -> None:
@@ -106,25 +124,26 @@ def _supply(model: LinearModel, ctx: BuildContext, dp: np.ndarray, kk: np.ndarra
 
 
 def _capacity(model: LinearModel, ctx: BuildContext, dp: np.ndarray, share: np.ndarray,
-              dtot: np.ndarray, kk: np.ndarray) -> None:
+              reach: np.ndarray, kk: np.ndarray) -> None:
     options = ctx.options
     m, n = ctx.x.shape
     n_p = len(share)
     finite = np.isfinite(ctx.level_capacity)
     if options.capacity_penalty is not None:
         ctx.cap_slack = model.add_vars("overflow", (n_p, m), cost=options.capacity_penalty)
-        lz = len(ctx.z)
         model.add_rows("overflow_link",
                        np.concatenate([np.arange(n_p * m),
                                        (np.arange(n_p)[:, None] * m
                                         + ctx.level_site[None, :]).reshape(-1)]),
                        np.concatenate([ctx.cap_slack.reshape(-1), np.tile(ctx.z, n_p)]),
                        np.concatenate([np.ones(n_p * m),
-                                       -np.repeat(dtot, lz)]), -INF, 0.0, nrows=n_p * m)
+                                       -reach[:, ctx.level_site].reshape(-1)]), -INF, 0.0,
+                       nrows=n_p * m)
     rows, cols, vals = [], [], []
     for p in range(n_p):
         base = p * m
-        cap = np.where(finite, ctx.level_capacity * share[p], dtot[p])
+        cap = np.where(finite, np.minimum(ctx.level_capacity * share[p],
+                                          reach[p, ctx.level_site]), reach[p, ctx.level_site])
         rows += [base + np.repeat(np.arange(m), n), base + kk, base + ctx.level_site]
         cols += [ctx.x.reshape(-1), ctx.q[p], ctx.z]
         vals += [np.tile(dp[p], m), np.ones(len(kk)), -cap]
@@ -158,14 +177,15 @@ def _sourcing(model: LinearModel, ctx: BuildContext, kk: np.ndarray, ii: np.ndar
                    np.concatenate(vals), -INF, 0.0, nrows=na)
 
 
-def _arc_use(model: LinearModel, ctx: BuildContext, q_up: np.ndarray, dtot: np.ndarray) -> None:
+def _arc_use(model: LinearModel, ctx: BuildContext, q_up: np.ndarray,
+            reach: np.ndarray) -> None:
     n_p, na = ctx.q.shape
     m = ctx.problem.m
-    big = np.where(np.isfinite(q_up), q_up, dtot[:, None])
+    big = q_up
     model.add_rows("arc_use",
                    np.concatenate([np.arange(n_p * na), np.arange(n_p * na),
                                    n_p * na + np.arange(n_p * m), n_p * na + np.arange(n_p * m)]),
                    np.concatenate([ctx.q.reshape(-1), np.tile(ctx.v, n_p), ctx.r.reshape(-1),
                                    np.tile(ctx.u, n_p)]),
                    np.concatenate([np.ones(n_p * na), -big.reshape(-1), np.ones(n_p * m),
-                                   -np.repeat(dtot, m)]), -INF, 0.0, nrows=n_p * (na + m))
+                                   -reach.reshape(-1)]), -INF, 0.0, nrows=n_p * (na + m))

@@ -69,3 +69,32 @@ def fix_arcs(data: FacilityData, point: LagrangianPoint, upper_bound: float) -> 
         arc = base + cover - value + reduced[i] + np.where(ok, table[at], np.inf)
         keep[i] &= ok & ((arc <= cutoff) | (d <= 0))
     return keep
+
+
+def count_window(data: FacilityData, point: LagrangianPoint,
+                 upper_bound: float) -> tuple[int, int]:
+    """Range (k_min, k_max) of open-site counts that may still beat the incumbent.
+
+    A network of exactly k open sites S costs at least ``sum lam + sum_{i in S} v_i``, hence at
+    least ``L_k = sum lam + (v of the fixed-open sites) + (the k - #fixed smallest other v)``;
+    counts with ``L_k`` above the incumbent are excluded (L_k is convex in k, so the rest is an
+    interval), as are counts whose largest capacities cannot cover the demand.
+    """
+    lo, up = data.open_lower, data.open_upper
+    n_lo, n_up = int(lo.sum()), int(up.sum())
+    caps = np.sort(np.where(up & ~lo, data.capacity, 0.0))[::-1]
+    fixed_cap = float(data.capacity[lo].sum())
+    reach = fixed_cap + np.concatenate([[0.0], np.cumsum(caps[:n_up - n_lo])])
+    k_first = n_lo + int(np.argmax(reach >= data.total_demand * (1 - 1e-12))) \
+        if (reach >= data.total_demand * (1 - 1e-12)).any() else n_up
+    if not math.isfinite(upper_bound):
+        return k_first, n_up
+    cutoff = upper_bound + FIX_TOL * max(abs(upper_bound), 1.0)
+    others = np.sort(point.v[up & ~lo])
+    values = float(point.lam.sum()) + float(point.v[lo].sum()) + np.concatenate(
+        [[0.0], np.cumsum(others)])
+    ok = np.flatnonzero(values <= cutoff) + n_lo
+    ok = ok[ok >= k_first]
+    if ok.size == 0:
+        return k_first, n_up
+    return int(ok.min()), int(ok.max())

@@ -1,12 +1,13 @@
 """Primal heuristics of capacitated facility location: upper bounds within seconds.
 
 * Given the open sites, the best flows: multi-source is a transportation LP (exact, kept in
-  HiGHS and re-solved warm as sites open and close); single-source is a generalised assignment problem, solved by regret-ordered greedy
-  assignment, a repair step that ejects one customer to make room, then shift and swap moves.
+  HiGHS and re-solved warm as sites open and close); single-source is a generalised
+  assignment problem, solved by regret-ordered greedy assignment, a repair step that ejects
+  one customer to make room, then shift and swap moves.
 * Lagrangian rounding: every new open-site vector the subgradient meets is costed this way
   (:class:`Incumbent` caches them and keeps its share of the time).
-* Site local search: close, open and swap sites (candidates ordered by their Lagrangian value)
-  until no move improves, within a time budget.
+* Site local search: close, open and swap sites until no move improves, within a time budget;
+  each move is screened by its Lagrangian lower bound, so only moves that can improve are costed.
 
 Costs in currency per year; demand and capacity in units per year.
 """
@@ -137,13 +138,14 @@ def _place(cost: np.ndarray, d: np.ndarray, res: np.ndarray, a: np.ndarray, j: i
     return True
 
 
-def assign_single(data: FacilityData,
-                  open_mask: np.ndarray) -> tuple[float, np.ndarray | None]:
+def assign_single(data: FacilityData, open_mask: np.ndarray,
+                  hint: np.ndarray | None = None) -> tuple[float, np.ndarray | None]:
     """Single-source assignment to the open sites: (total cost, x (m, n) 0/1) or inf.
 
     Customers are placed in order of regret (second-cheapest minus cheapest open site) and of
-    demand, repaired by ejecting one customer when nothing fits; the better result after shift
-    and swap moves is kept.
+    demand, repaired by ejecting one customer when nothing fits; the best result after shift
+    and swap moves is kept. With ``hint`` (the Lagrangian knapsack solution, m x n) a third
+    start first keeps every customer that exactly one open site's knapsack took there.
     """
     sites = np.flatnonzero(open_mask)
     d = data.demand
@@ -156,10 +158,21 @@ def assign_single(data: FacilityData,
     regret = (srt[1] - srt[0]) if sites.size > 1 else np.zeros(data.n)
     regret = np.where(np.isfinite(regret), regret, 1e300)
     best_val, best_a = math.inf, None
-    for order in (np.lexsort((-d, -regret)), np.argsort(-d, kind="stable")):
+    by_regret = np.lexsort((-d, -regret))
+    starts = [(by_regret, None), (np.argsort(-d, kind="stable"), None)]
+    if hint is not None:
+        taken = hint[sites] > 0.5
+        once = taken.sum(axis=0) == 1
+        starts.append((by_regret, np.where(once, np.argmax(taken, axis=0), -1)))
+    for order, pre in starts:
         res = data.capacity[sites].astype(float).copy()
         a = np.full(data.n, -1)
-        if not all(_place(cost, d, res, a, int(j)) for j in order):
+        if pre is not None:
+            for j in np.flatnonzero(pre >= 0)[np.argsort(-d[pre >= 0], kind="stable")]:
+                if res[pre[j]] >= d[j] - 1e-9 and np.isfinite(cost[pre[j], j]):
+                    a[j] = pre[j]
+                    res[pre[j]] -= d[j]
+        if not all(_place(cost, d, res, a, int(j)) for j in order if a[j] < 0):
             continue
         _improve_single(cost, d, res, a)
         val = float(cost[a, np.arange(data.n)].sum())
@@ -192,8 +205,10 @@ class Incumbent:
     cache: dict[bytes, float] = field(default_factory=dict)
     flows: MultiFlows | None = None
 
-    def offer(self, y: np.ndarray, force: bool = False) -> float:
-        """Cost ``y`` (unless seen or over the time share) and keep it if it is the best."""
+    def offer(self, y: np.ndarray, force: bool = False, hint: np.ndarray | None = None) -> float:
+        """Cost ``y`` (unless seen or over the time share) and keep it if it is the best.
+
+        ``hint``: the Lagrangian flows of ``y`` (single-source rounding starts from them)."""
         y = ((y | self.data.open_lower) & self.data.open_upper).astype(bool)
         key = np.packbits(y).tobytes()
         if key in self.cache:
@@ -203,7 +218,7 @@ class Incumbent:
             return math.inf
         t0 = time.perf_counter()
         if self.data.single_source:
-            val, x = assign_single(self.data, y)
+            val, x = assign_single(self.data, y, hint)
         else:
             if self.flows is None:
                 self.flows = MultiFlows(self.data)

@@ -19,7 +19,7 @@ from supplylab.optimize.instances import FacilityProblem
 from supplylab.optimize.linear import LinearModel
 from supplylab.optimize.problem import NetworkDesignProblem, NetworkOptions
 from supplylab.optimize.solver import SolveOutcome, solve
-from supplylab.optimize.strategy import choose_method, solve_lagrangian
+from supplylab.optimize.strategy import choose_method, solve_auto, solve_lagrangian
 
 #: shares below this are treated as zero in the output tables
 SHARE_TOL = 1e-7
@@ -117,7 +117,8 @@ def solve_network(problem: NetworkDesignProblem | FacilityProblem,
     options = options or NetworkOptions()
     if choose_method(problem, options, no_goods) == "lagrangian":
         options.check(problem)
-        sol = solve_lagrangian(problem, options)
+        sol = solve_auto(problem, options) if options.method == "auto" else \
+            solve_lagrangian(problem, options)
         if sol is not None:
             return sol
     t0 = time.perf_counter()

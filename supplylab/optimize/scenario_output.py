@@ -118,8 +118,11 @@ def write_chosen_scenario(scenario: Any, source: Path, output: Path,
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
+    from supplylab.scenario.yaml_io import allowing
+
     try:
-        load(tmp)
+        with allowing([Path(source).resolve().parent]):  # the output extends the input
+            load(tmp)
         os.replace(tmp, output)
     finally:
         if tmp.exists():

@@ -1,16 +1,18 @@
 """Method choice and the Lagrangian pipeline for the hard facility-location instances.
 
 ``NetworkOptions.method``: ``mip`` (the formulation handed to the solver as it is),
-``lagrangian`` (below) or ``auto`` (lagrangian for capacitated problems of at least
-:data:`AUTO_MIN_ARCS` arcs that it applies to, the plain MIP otherwise; the result's ``method``
-says which ran).
+``lagrangian`` (below) or ``auto`` (for capacitated problems of at least
+:data:`AUTO_MIN_ARCS` arcs that the pipeline applies to: the plain MIP for
+:data:`AUTO_PROBE_S` seconds, then the pipeline if that did not prove the optimum; the plain
+MIP otherwise). The result's ``method`` says which answered.
 
 The pipeline: (1) subgradient optimisation of the Lagrangian bound (demand rows relaxed,
 :mod:`~supplylab.optimize.lagrangian`), costing every new open-site vector it meets
 (Lagrangian rounding, :mod:`~supplylab.optimize.heuristics`); (2) site local search from the
 best one; (3) reduced-cost fixing of sites (:mod:`~supplylab.optimize.fixing`), then a short
 second subgradient pass on the fixed problem and fixing again; (4) the strong MIP with the
-fixed sites, the valid rows of :mod:`~supplylab.optimize.cuts` and the incumbent as a start,
+fixed sites, the window of open-site counts that can beat the incumbent, the valid rows of
+:mod:`~supplylab.optimize.cuts` and the incumbent as a start,
 handed to HiGHS for the rest of the time (linking rows added lazily when the free sites
 have at least :data:`LAZY_MIN_ARCS` arcs). The lower bound reported is
 ``max(L*, min(bound of the reduced MIP, incumbent at fixing))`` (a site fixed away can only
@@ -28,8 +30,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from supplylab.errors import InputError
-from supplylab.optimize.cuts import add_valid_rows
-from supplylab.optimize.fixing import fix_arcs, fix_sites
+from supplylab.optimize.cuts import valid_rows
+from supplylab.optimize.fixing import count_window, fix_arcs, fix_sites
 from supplylab.optimize.formulation import BuildContext, build_model
 from supplylab.optimize.heuristics import Incumbent, local_search
 from supplylab.optimize.lagrangian import FacilityData, subgradient
@@ -44,11 +46,18 @@ MethodName = Literal["auto", "mip", "lagrangian"]
 
 #: ``auto`` uses the Lagrangian pipeline from this many site-customer arcs (m * n) up
 AUTO_MIN_ARCS = 4000
+#: ``auto`` first gives the plain MIP this long (s; at most AUTO_PROBE_SHARE of a time limit):
+#: what it proves in that time keeps its answer, so easy instances pay nothing extra
+AUTO_PROBE_S = 5.0
+AUTO_PROBE_SHARE = 0.1
 #: the reduced MIP adds its x_ij <= y_i rows lazily from this many arcs of free sites
 LAZY_MIN_ARCS = 20_000
 #: share of the time limit for the first subgradient pass, and its cap without a limit (s)
 LAGRANGIAN_SHARE = 0.35
 LAGRANGIAN_DEFAULT_S = 40.0
+#: single-source: the share above is scaled by this (the 0-1 knapsacks are slower and the
+#: reduced MIP gains more from the time)
+SINGLE_SOURCE_FACTOR = 0.4
 
 
 def lagrangian_obstacle(problem: NetworkDesignProblem, options: NetworkOptions,
@@ -120,6 +129,28 @@ def _remaining(limit: float | None, t0: float) -> float | None:
     return None if limit is None else max(1.0, limit - (time.perf_counter() - t0))
 
 
+def solve_auto(problem: NetworkDesignProblem, options: NetworkOptions) -> NetworkSolution | None:
+    """``auto`` on a large capacitated problem: a short plain-MIP probe, then the pipeline.
+
+    None when neither gives an answer (the caller then runs the plain MIP, which also
+    diagnoses infeasibility)."""
+    from supplylab.optimize.network import extract
+
+    t0 = time.perf_counter()
+    limit = options.solver.time_limit_s
+    probe = AUTO_PROBE_S if limit is None else min(AUTO_PROBE_S, AUTO_PROBE_SHARE * limit)
+    opts = replace(options, method="mip",
+                   solver=replace(options.solver, path="matrix", time_limit_s=probe))
+    model, ctx = build_model(problem, opts)
+    t1 = time.perf_counter()
+    out = solve(model, opts.solver)
+    if out.status in ("optimal", "infeasible", "unbounded"):
+        return extract(model, ctx, out, t1 - t0) if out.status == "optimal" else None
+    rest = None if limit is None else max(1.0, limit - (time.perf_counter() - t0))
+    return solve_lagrangian(problem, replace(options,
+                                             solver=replace(options.solver, time_limit_s=rest)))
+
+
 def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
                      ) -> NetworkSolution | None:
     """Run the pipeline; None when the heuristics find no feasible solution (the caller then
@@ -133,8 +164,10 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
     model, ctx = build_model(problem, options)
     data = facility_data(model, ctx)
     budget = LAGRANGIAN_DEFAULT_S if limit is None else LAGRANGIAN_SHARE * limit
+    if options.single_source:  # HiGHS's own search does better on the rest (measured)
+        budget *= SINGLE_SOURCE_FACTOR
     inc = Incumbent(data)
-    first = subgradient(data, lambda: inc.value, lambda p: inc.offer(p.y),
+    first = subgradient(data, lambda: inc.value, lambda p: inc.offer(p.y, hint=p.x),
                         time_limit_s=0.4 * budget, rel_gap=gap)
     local_search(inc, first.best, time_limit_s=max(2.0, 0.35 * budget))
     if inc.y is None:
@@ -145,7 +178,7 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
     fixed, point = data, first.best
     if (up & ~lo).any() and inc.value - lower_bound > gap * abs(inc.value):
         fixed = data.with_bounds(lo, up)
-        second = subgradient(fixed, lambda: inc.value, lambda p: inc.offer(p.y),
+        second = subgradient(fixed, lambda: inc.value, lambda p: inc.offer(p.y, hint=p.x),
                              lam0=first.best.lam, time_limit_s=0.25 * budget, rel_gap=gap)
         iterations += second.iterations
         point = second.best
@@ -154,6 +187,7 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
         # the fixed problem's bound holds for the whole problem up to the incumbent
         lower_bound = max(lower_bound, min(second.best.bound, inc.value))
     arcs = fix_arcs(fixed.with_bounds(lo, up), point, inc.value)
+    window = count_window(fixed.with_bounds(lo, up), point, inc.value)
     ub_at_fixing = inc.value
     lag_s = time.perf_counter() - t0
     stats = {"lagrangian_bound": first.best.bound, "iterations": iterations,
@@ -162,13 +196,14 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
              "fixed_closed": int((~up & data.open_upper).sum()),
              "free_sites": int((up & ~lo).sum()),
              "arcs_removed": int((np.isfinite(data.cost) & ~arcs)[up].sum()),
+             "open_count_min": window[0], "open_count_max": window[1],
              "lagrangian_s": lag_s}
     if inc.value - lower_bound <= gap * max(abs(inc.value), 1e-9):
         out = _outcome(model, ctx, inc, lower_bound, gap, lag_s)
         return _finish(extract(model, ctx, out, 0.0), stats)
     ids = problem.site_ids
     lazy = int((up & ~lo).sum()) * problem.n >= LAZY_MIN_ARCS
-    opts = replace(options, hook=add_valid_rows, lazy_linking=lazy,
+    opts = replace(options, hook=valid_rows(window), lazy_linking=lazy,
                    forced_open=tuple(sorted(set(options.forced_open)
                                             | {ids[i] for i in np.flatnonzero(lo)})),
                    forced_closed=tuple(sorted(set(options.forced_closed)

@@ -25,8 +25,10 @@ def verify_design(source: Path, chosen: Path, *, replications: int | None = None
     from supplylab.experiments import compare
     from supplylab.experiments.commands import choose_runner
     from supplylab.scenario import load
+    from supplylab.scenario.yaml_io import allowing
 
-    base, alt = load(source), load(chosen)
+    with allowing([Path(source).resolve().parent]):  # the chosen file extends the input
+        base, alt = load(source), load(chosen)
     n = max(2, replications or base.simulation.replications)
     comparison = compare([base, alt], replications=n, days=days,
                          runner=choose_runner(None, None, 2 * n),

@@ -31,7 +31,7 @@ def report_command(
     scenario: Annotated[Path | None, typer.Option(
         help="Scenario file for the network map when the folder has no network.json.")] = None,
 ) -> None:
-    """Write an HTML report with plots from a results folder.
+    """Write an HTML (or Markdown) report with figures, a network map and tables.
 
     One self-contained file (or Markdown with -o report.md): header and audit, network map,
     service, inventory, money, customers, comparisons, sweeps and optimiser sections where the

@@ -65,6 +65,7 @@ def check_references(sc: ScenarioModel) -> list[Finding]:
     suppliers = {s.id for s in sc.suppliers}
     facilities = {f.id for f in sc.facilities}
     customers = {c.id for c in sc.customers}
+    groups = {g.id_prefix for g in sc.customer_groups}
     tiers = set(sc.tiers)
     sites = suppliers | facilities
     out: list[Finding] = []
@@ -101,6 +102,12 @@ def check_references(sc: ScenarioModel) -> list[Finding]:
             if rf == f.id:
                 out.append(Finding(("facilities", f.id, "replenish_from"),
                                    "a facility cannot replenish from itself"))
+        if f.fallback is not None and f.fallback != "nearest":
+            need(("facilities", f.id, "fallback"), f.fallback, facilities, "facility or 'nearest'")
+            if f.fallback == f.id:
+                out.append(Finding(("facilities", f.id, "fallback"),
+                                   "a facility cannot be its own fallback: name another site "
+                                   "or 'nearest'"))
         for pid in f.inventory.policies():
             need(("facilities", f.id, "inventory", pid), pid, products, "product")
         for pid in f.inventory.initial:
@@ -139,7 +146,8 @@ def check_references(sc: ScenarioModel) -> list[Finding]:
         base = ("promotions", key) if key else ("promotions",)
         need((*base, "product"), pr.product, products, "product")
         for k, t in enumerate(pr.targets):
-            need((*base, "targets", k), t, tiers | customers, "tier or customer")
+            need((*base, "targets", k), t, tiers | customers | groups,
+                 "tier, customer or customer group (id_prefix)")
         for pid in pr.cross_effects:
             need((*base, "cross_effects", pid), pid, products, "product")
     lanes = {ln.key for ln in sc.lanes}

@@ -322,6 +322,11 @@ class Facility(Model):
         None, description="Supplier or facility id (or a map product -> id, key 'default' "
         "for the rest); absent: a supplier that makes the product.",
     )
+    fallback: Id | None = Field(
+        None, description="Facility that serves this site's customer orders while an outage "
+        "closes it ('nearest': the nearest open site that stocks the product); absent: those "
+        "orders are backordered until it reopens, or lost by importance."
+    )
     review_period_days: NonNeg = Field(0, description="0 = continuous review, days.")
     dwell_time: Dist = Field(0.5, description="Cross-dock: inbound to outbound, days.")
     production_lead_time: Dist = Field(1, description="Plant: days to produce a batch.")
@@ -473,7 +478,8 @@ class Promotion(Model):
     lift: Pos | None = Field(None, description="Demand multiplier (default: product.promotion_lift).")
     pull_forward: Prob = Field(0, description="Share of the lift borrowed from the next dip_days.")
     dip_days: NonNeg = Field(0, description="Days after the promotion whose demand is lowered.")
-    targets: list[str] = Field(default_factory=list, description="Tiers or customer ids (default all).")
+    targets: list[str] = Field(default_factory=list, description="Tiers, customer ids or "
+                               "customer groups (their id_prefix); default all customers.")
     cross_effects: dict[str, Annotated[float, Field(ge=-1, le=1)]] = Field(
         default_factory=dict, description="Share of the lift moved from (negative) or to other products."
     )

@@ -14,7 +14,9 @@ Numbers follow YAML 1.2: ``1e3`` is a number (PyYAML's YAML 1.1 reads it as text
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -327,6 +329,18 @@ def allow_paths(paths: list[str | Path] | tuple[str | Path, ...]) -> None:
     ALLOWED_PATHS[:] = [Path(p).resolve() for p in paths]
 
 
+@contextlib.contextmanager
+def allowing(paths: list[str | Path] | tuple[str | Path, ...]) -> Iterator[None]:
+    """Let ``extends:`` and data files reach ``paths`` too while the block runs (an optimiser
+    checking the scenario it wrote, which extends its input wherever that lives)."""
+    saved = list(ALLOWED_PATHS)
+    ALLOWED_PATHS.extend(Path(p).resolve() for p in paths)
+    try:
+        yield
+    finally:
+        ALLOWED_PATHS[:] = saved
+
+
 def confine(ref: str, relative_to: Path, root: Path) -> tuple[Path, str | None]:
     """Resolve the path ``ref`` written in a file of folder ``relative_to``; returns (path,
     why it is refused or None). A path must stay inside ``root`` (the top scenario's folder
@@ -336,8 +350,8 @@ def confine(ref: str, relative_to: Path, root: Path) -> tuple[Path, str | None]:
     roots = [root.resolve(), Path.cwd().resolve(), *ALLOWED_PATHS]
     if any(target == r or target.is_relative_to(r) for r in roots):
         return target, None
-    return target, (f"{ref!r} is outside the scenario's folder ({root}); run with "
-                    f"--allow-path {target.parent} to allow it")
+    return target, (f"{ref!r} is outside the scenario's folder ({root}); to allow it, run "
+                    f"supplylab --allow-path {target.parent} COMMAND ...")
 
 
 class _Dumper(yaml.SafeDumper):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..scenario.distributions import _Law
+from ..scenario.network import member_ids
 from ..scenario.schema import Customer, Product, Promotion, ScenarioModel
 from .streams import Streams
 
@@ -35,6 +36,9 @@ class PromoEffect:
     dip_factor: float
     cross: dict[int, float]
     discount: float
+    #: form (a): per other product, the relative change of its units while the promotion runs
+    #: (share x (lift - 1) x units of the promoted product / units of the other, per order)
+    cross_rel: dict[int, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -109,9 +113,9 @@ class CustomerDemand:
 
     @property
     def modulated(self) -> bool:
-        """Whether the rate varies in time (seasonality, weekly pattern, trend, promotions)."""
-        return (self.seasonality is not None or self.weekly is not None
-                or bool(self.trend_per_year) or bool(self.promos))
+        """Whether the order rate varies in time (seasonality, weekly pattern, trend);
+        promotions act on the lines of the orders (``promote``), not on the order rate."""
+        return self.seasonality is not None or self.weekly is not None or bool(self.trend_per_year)
 
     def peak_factor(self, t0: float, t1: float) -> float:
         """An upper bound of the order-rate multiplier over [t0, t1)."""
@@ -120,9 +124,6 @@ class CustomerDemand:
         grid = np.arange(math.floor(t0), math.ceil(t1) + 1, 0.5)
         grid = grid[(grid >= t0 - 1) & (grid <= t1 + 1)]
         f = self.base_factor(np.maximum(grid, 0.0))
-        pf = self.product_factors(grid)
-        if pf is not None:
-            f = f * (pf @ self.weights) / self.weights.sum()
         # trend and windows are piecewise; 2% head-room covers the linear trend within a day
         return float(f.max()) * 1.02 + 1e-12
 
@@ -180,14 +181,9 @@ def sample_customer(cd: CustomerDemand, t0: float, t1: float
     if n == 0:
         return empty
     times = np.sort(rng.uniform(t0, t1, n))
-    pf = cd.product_factors(times)
     f = cd.base_factor(times)
-    if pf is not None:
-        f = f * (pf @ cd.weights) / cd.weights.sum()
     accept = rng.random(n) * peak < f
     times = times[accept]
-    if pf is not None:
-        pf = pf[accept]
     n = len(times)
     if n == 0:
         return empty
@@ -196,15 +192,11 @@ def sample_customer(cd: CustomerDemand, t0: float, t1: float
     k = np.clip(np.rint(cd.lines.sample(rng, n)).astype(int), 1, nprod)
     if nprod == 1:
         flat = np.zeros(n, dtype=int)
-    elif pf is None and (k == 1).all():
+    elif (k == 1).all():
         cum = np.cumsum(cd.weights)
         flat = np.searchsorted(cum, rng.random(n) * cum[-1], side="right")
     else:
-        if pf is None:
-            logw = np.broadcast_to(cd.log_weights, (n, nprod))
-        else:
-            with np.errstate(divide="ignore"):
-                logw = np.log(cd.weights[None, :] * pf)
+        logw = np.broadcast_to(cd.log_weights, (n, nprod))
         # Gumbel top-k: the k largest of log w + Gumbel noise are a weighted sample without
         # replacement (successive sampling); only the top kmax need ordering
         keys = logw + rng.gumbel(size=(n, nprod))
@@ -217,6 +209,14 @@ def sample_customer(cd: CustomerDemand, t0: float, t1: float
         mask = np.arange(order.shape[1])[None, :] < k[:, None]
         flat = order[mask]
     flat_p = cd.products[flat]
+    q = _quantities(cd, rng, flat_p)
+    if cd.promos:
+        return promote(cd, rng, times, k, flat_p, q)
+    return times, k, flat_p, q
+
+
+def _quantities(cd: CustomerDemand, rng: np.random.Generator, flat_p: np.ndarray) -> np.ndarray:
+    """Units of each line (its product's quantity law, rounded, at least 1)."""
     total = len(flat_p)
     if isinstance(cd.quantity, dict):
         q = np.ones(total)
@@ -226,8 +226,58 @@ def sample_customer(cd: CustomerDemand, t0: float, t1: float
                 q[sel] = law.sample(rng, int(sel.sum()))
     else:
         q = cd.quantity.sample(rng, total)
-    q = np.maximum(np.rint(q), 1).astype(int)
-    return times, k, flat_p, q
+    return np.maximum(np.rint(q), 1).astype(int)
+
+
+def promote(cd: CustomerDemand, rng: np.random.Generator, times: np.ndarray, lens: np.ndarray,
+            flat_p: np.ndarray, q: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Apply the promotions to sampled orders (form a), exactly in expected units.
+
+    Each line gets a multiplier m: the lift of a running promotion of its product, the dip
+    factor after it, ``1 + cross_rel`` for a product a running promotion draws from (or adds
+    to). A line with m < 1 is kept with probability m; a line with m > 1 is kept and brings
+    Poisson(m - 1) more single-line orders of its product at the same time, with quantities of
+    its own law. So the expected units of every product are multiplied by exactly m, whatever
+    the number of lines per order; products no promotion names are left alone.
+    """
+    line_t = np.repeat(times, lens)
+    m = np.ones(len(flat_p))
+    for pr in cd.promos:
+        during = (line_t >= pr.start) & (line_t < pr.end)
+        own = flat_p == pr.product
+        m[own & during] *= pr.lift
+        m[own & (line_t >= pr.end) & (line_t < pr.dip_end)] *= pr.dip_factor
+        for qi, rel in pr.cross_rel.items():
+            m[(flat_p == qi) & during] *= max(0.0, 1.0 + rel)
+    if (m == 1.0).all():
+        return times, lens, flat_p, q
+    keep = np.ones(len(m), dtype=bool)
+    low = m < 1.0
+    if low.any():
+        keep[low] = rng.random(int(low.sum())) < m[low]
+    extra = np.zeros(len(m), dtype=int)
+    high = m > 1.0
+    if high.any():
+        extra[high] = rng.poisson(m[high] - 1.0)
+    order_of = np.repeat(np.arange(len(times)), lens)
+    new_lens = np.bincount(order_of[keep], minlength=len(times))
+    alive = new_lens > 0
+    ex_p = np.repeat(flat_p, extra)
+    ex_t = np.repeat(line_t, extra)
+    ex_q = _quantities(cd, rng, ex_p)
+    all_t = np.concatenate([times[alive], ex_t])
+    all_lens = np.concatenate([new_lens[alive], np.ones(len(ex_p), dtype=int)])
+    # lines of the kept orders are still grouped by order, in time order
+    all_p = np.concatenate([flat_p[keep], ex_p])
+    all_q = np.concatenate([q[keep], ex_q])
+    idx = np.argsort(all_t, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(all_lens)])
+    lens_sorted = all_lens[idx]
+    new_starts = np.concatenate([[0], np.cumsum(lens_sorted)])
+    line_idx = (np.arange(int(new_starts[-1])) - np.repeat(new_starts[:-1], lens_sorted)
+                + np.repeat(starts[:-1][idx], lens_sorted))
+    return all_t[idx], lens_sorted, all_p[line_idx], all_q[line_idx]
 
 
 def sample_chunk(customers: list[CustomerDemand], t0: float, t1: float) -> Chunk:
@@ -272,6 +322,12 @@ def build_demand(sc: ScenarioModel, customers: list[Customer], pidx: dict[str, i
     """The order stream of every customer that buys something, with its promotions."""
     out = []
     products = {p.id: p for p in sc.products}
+    # members of the customer groups that promotions target by id_prefix
+    targeted = {t for pr in sc.promotions for t in pr.targets}
+    group_of: dict[str, str] = {}
+    for g in sc.customer_groups:
+        if g.id_prefix in targeted:
+            group_of.update(dict.fromkeys(member_ids(g), g.id_prefix))
     for ci, c in enumerate(customers):
         rng = streams.rng("customer", c.id, "demand")
         common = dict(index=ci, rng=rng, scale=c.scale, trend_per_year=c.trend_per_year,
@@ -297,7 +353,8 @@ def build_demand(sc: ScenarioModel, customers: list[Customer], pidx: dict[str, i
         else:
             continue
         for pr in sc.promotions:
-            if pr.targets and c.tier not in pr.targets and c.id not in pr.targets:
+            if pr.targets and c.tier not in pr.targets and c.id not in pr.targets \
+                    and group_of.get(c.id) not in pr.targets:
                 continue
             involved = {pr.product, *pr.cross_effects}
             if not involved & set(prods):
@@ -306,9 +363,46 @@ def build_demand(sc: ScenarioModel, customers: list[Customer], pidx: dict[str, i
             length = pr.end_day - pr.start_day
             dip = (max(0.0, 1.0 - pr.pull_forward * (lift - 1.0) * length / pr.dip_days)
                    if pr.dip_days > 0 else 1.0)
-            cd.promos.append(PromoEffect(pr.start_day, pr.end_day, pidx[pr.product], lift,
-                                         pr.end_day + pr.dip_days, dip,
-                                         {pidx[q]: s for q, s in pr.cross_effects.items()},
-                                         pr.discount))
+            effect = PromoEffect(pr.start_day, pr.end_day, pidx[pr.product], lift,
+                                 pr.end_day + pr.dip_days, dip,
+                                 {pidx[q]: s for q, s in pr.cross_effects.items()},
+                                 pr.discount)
+            if cd.form == "orders":
+                effect.cross_rel = _cross_rel(cd, effect)
+            cd.promos.append(effect)
         out.append(cd)
+    return out
+
+
+def units_per_order(cd: CustomerDemand) -> np.ndarray:
+    """Expected units of each product the customer buys, per order (form a): the product's
+    inclusion probability in an order's lines times its mean line quantity (``lines.py``)."""
+    from .lines import inclusion, line_count_pmf, mean_quantity
+
+    assert cd.lines is not None and cd.quantity is not None
+    pi = inclusion(cd.weights, line_count_pmf(cd.lines, len(cd.products)))
+    if isinstance(cd.quantity, dict):
+        mq = np.asarray([mean_quantity(cd.quantity[p]) if p in cd.quantity else 1.0
+                         for p in cd.products.tolist()])
+    else:
+        mq = np.full(len(cd.products), mean_quantity(cd.quantity))
+    return pi * mq
+
+
+def _cross_rel(cd: CustomerDemand, pr: PromoEffect) -> dict[int, float]:
+    """Relative change of each cross-effect product's units while ``pr`` runs: the stated
+    share of the promoted product's extra units, (lift - 1) x its units, moved from (negative)
+    or added to (positive) the other product's units."""
+    if not pr.cross:
+        return {}
+    pos = {int(p): j for j, p in enumerate(cd.products)}
+    if pr.product not in pos:
+        return {}
+    units = units_per_order(cd)
+    extra = (pr.lift - 1.0) * units[pos[pr.product]]
+    out = {}
+    for qi, share in pr.cross.items():
+        j = pos.get(qi)
+        if j is not None and units[j] > 0:
+            out[qi] = share * extra / units[j]
     return out

@@ -16,6 +16,7 @@ Each rule lives in one component (docs/engine.md, "Where each rule lives"):
 | customers | ``customers.py`` | requested dates, patience, promises, churn |
 | outcomes | ``outcomes.py`` | the KPI record of each finished order and lost units |
 | KPI collection | ``kpis.py``, ``summary.py`` | counters while running, formulas at the end |
+| order history | ``history.py`` | each customer's purchase occasions (frequency, recency, T, value) |
 | audit | ``audit.py`` | where every unit is; conservation check |
 
 Design for speed: one process walks the merged order stream (an order costs no SimPy event of
@@ -45,6 +46,7 @@ from .customers import Customers
 from .demand import build_demand
 from .disruptions import build_windows
 from .fulfilment import Fulfilment
+from .history import OrderHistory
 from .orders import OrderDesk
 from .outcomes import Outcomes
 from .replenishment import Replenishment
@@ -88,6 +90,7 @@ class Model:
         self.price = [p.price for p in self.products]
         self.cost = [p.unit_cost for p in self.products]
         self.ledger = Ledger(len(self.products), len(self.facilities))
+        self.history = OrderHistory(len(self.customers))
         self.counting = self.warmup <= 0
         self.events = 0
         self.promo_customers: dict = {}  # customer index -> its demand stream, with promotions
@@ -127,6 +130,9 @@ class Model:
                     groups.setdefault(f.review_period_days, []).append(sp)
             for period, members in groups.items():
                 env.process(self._review(period, members))
+        for fi, st in enumerate(self.sites.stations):
+            if st.outage:
+                env.process(self._reopenings(fi))
         if self.sc.information_sharing.pos_to_suppliers:
             ech = [sp for sp in self.sp.values() if sp.echelon and not sp.periodic]
             if ech:
@@ -165,6 +171,17 @@ class Model:
                 self.k.per_onhand_area[per] = total - last
             last = total
             per += 1
+
+    def _reopenings(self, fi: int) -> Generator[Any, Any, None]:
+        """At the end of each outage of facility ``fi`` it serves its backlog again."""
+        env = self.env
+        st = self.sites.stations[fi]
+        for end in sorted({e for _, e, kind, _ in st.windows.spans if kind == "outage"}):
+            if end >= self.horizon:
+                return
+            yield env.timeout(end - env.now)
+            if st.closed_until(env.now) <= env.now:  # not inside another outage
+                self.replenishment.reopen(fi)
 
     def _review(self, period: float, members: list[StockPoint]) -> Generator[Any, Any, None]:
         """Periodic review of a group of stock points every ``period`` days."""
@@ -210,5 +227,7 @@ def run_replication(scenario: Scenario, seed: int, replication: int, *, days: fl
         raise AuditError(f"units not conserved in replication {replication}: "
                          f"{audit.imbalances[:5]}")
     kpis, by = summarise(model)
+    history = model.history.summary([c.id for c in model.customers], horizon)
     return ReplicationResult(seed=seed, replication=replication, kpis=kpis, by=by, audit=audit,
-                             wall_seconds=time.perf_counter() - wall, events=model.events)
+                             wall_seconds=time.perf_counter() - wall, events=model.events,
+                             history=history)

@@ -97,6 +97,7 @@ class Fulfilment:
                 if disc:
                     self._rl[rt.base + DISCOUNT] += units * price * disc
                     pl[pb + DISCOUNT] += units * price * disc
+                    pl[pb + REVENUE] -= units * price * disc
         if self.return_rate[pi] > 0:
             self.m.returns.sample(rt, units, arrive)
 

@@ -60,6 +60,7 @@ class OrderDesk:
         self._requested_days, self._cust_tier = m.crm.requested_days, m.crm.tier
         self._failure = m.crm.failure
         self.express = True  # use the fast path (tests switch it off to compare)
+        self._history = m.history.record
 
     def stream(self) -> Generator[Any, Any, None]:
         """Walk the merged order stream. An order needs no SimPy event of its own unless
@@ -104,7 +105,7 @@ class OrderDesk:
         routes = m.routing.by_customer[ci]
         if b - a == 1 and self.express and m.log is None:
             rt = routes.get(prods[a])
-            if rt is not None and rt.kind is CLASSIC:
+            if rt is not None and rt.kind is CLASSIC and not rt.station.outage:
                 sp = rt.sp
                 q = qtys[a]
                 if sp.on_hand >= q and sp.classes is None:
@@ -127,6 +128,7 @@ class OrderDesk:
         dispatched: dict[int, float] = {}
         lines: list[Route] = []
         filled: list[Route] = []
+        value = 0.0  # what the customer pays for the order (order history)
         log = m.log
         ship = m.fulfilment.ship
         legs: set[tuple[str, int, str]] | None = None
@@ -136,6 +138,13 @@ class OrderDesk:
             rt = routes.get(pi)
             if rt is None:
                 rt = m.routing.route(ci, pi)
+            reopen = now
+            if rt.kind is CLASSIC and rt.station.outage:
+                reopen = rt.station.closed_until(now)
+                if reopen > now:  # an outage closes the site: its fallback serves, if any
+                    alt = m.routing.fallback(rt, now)
+                    if alt is not None:
+                        rt, reopen = alt, now
             lines.append(rt)
             if log is not None:
                 log(now, "demand", m.customers[ci].id, m.products[pi].id,
@@ -144,11 +153,15 @@ class OrderDesk:
                 rl[rt.base] += q
                 pl[pb] += q
                 self._week_demand[week] += q
+                paid = self._price[pi] * self._margin_mult[ci]
+                if rt.promo is not None:
+                    paid *= 1.0 - rt.promo.discount(pi, now)
+                value += q * paid
             if rt.kind is CLASSIC:
                 sp = rt.sp
                 self._fac_week_in[rt.fi][week] += q
                 sp.touch(now)
-                avail = sp.on_hand
+                avail = sp.on_hand if reopen <= now else 0  # a closed site picks nothing
                 if sp.classes is not None:
                     avail -= sp.critical(rt.key)
                     if avail < 0:
@@ -172,14 +185,14 @@ class OrderDesk:
                 if short > 0:
                     first_full = False
                     sp.stocked_out = True
-                    if self.has_substitutes[pi]:
+                    if self.has_substitutes[pi] and reopen <= now:
                         short -= self._substitute(rt, short, now, dispatched)
                 if short <= 0:
                     p_line = dispatched.get(rt.fi, now) + rt.lane.transit_mean
                 else:
                     if order is None:
                         order = Order(ci, now, requested, promised, counting, per)
-                    p_line = self._short(rt, sp, order, short, now, per)
+                    p_line = self._short(rt, sp, order, short, now, per, reopen)
                 if not sp.periodic and not sp.echelon:
                     sp.review(now)
             else:
@@ -202,6 +215,8 @@ class OrderDesk:
                     order.lost = True
             if p_line > promised:
                 promised = p_line
+        if counting:
+            self._history(ci, now, value)
         if order is None:
             m.outcomes.finish(ci, now, requested, promised, last, True, True, bad, lines, filled,
                               per, counting, now)
@@ -236,6 +251,10 @@ class OrderDesk:
             rl[base] += q
             pl[pb] += q
             self._week_demand[week] += q
+            paid = self._price[rt.pi] * self._margin_mult[ci]
+            if rt.promo is not None:
+                paid *= 1.0 - rt.promo.discount(rt.pi, now)
+            self._history(ci, now, q * paid)
         self._fac_week_in[fi][week] += q
         sp.touch(now)
         sp.on_hand -= q
@@ -288,6 +307,7 @@ class OrderDesk:
                 if disc:
                     rl[base + DISCOUNT] += q * price * disc
                     pl[pb + DISCOUNT] += q * price * disc
+                    pl[pb + REVENUE] -= q * price * disc
         if self._return_rate[rt.pi] > 0:
             m.returns.sample(rt, q, arrive)
         if counting:
@@ -323,10 +343,11 @@ class OrderDesk:
         self._hist_tier[self._cust_tier[ci]][i] += 1
 
     def _short(self, rt: Route, sp: StockPoint, order: Order, short: float, now: float,
-               per: int) -> float:
+               per: int, reopen: float) -> float:
         """The part of a line that stock could not serve: lost at once when no wait is allowed
         (importance 1, ``max_backorder_days: 0`` or no patience), else backordered for
-        ``min(max_backorder_days, patience)``. Returns the line's promised date."""
+        ``min(max_backorder_days, patience)``. Returns the line's promised date (not before
+        ``reopen``, when a closed site opens again)."""
         m = self.m
         wait = self.backorder_days[rt.pi]
         patience = m.crm.patience[rt.ci]
@@ -336,7 +357,10 @@ class OrderDesk:
             m.outcomes.lost(rt, short, now, per)
             order.lost = True
             return now
-        promised = promise_date(sp, short, now) + rt.station.service_mean + rt.lane.transit_mean
+        ready = promise_date(sp, short, now)
+        if reopen > ready:
+            ready = reopen
+        promised = ready + rt.station.service_mean + rt.lane.transit_mean
         m.allocation.backorder(sp, order, rt, short, now, now + wait)
         return promised
 

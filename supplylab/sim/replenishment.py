@@ -5,7 +5,9 @@ an upstream stock point (ships what it has through its station and the lane, bac
 rest) or, for a plant, its own production (``production_lead_time``, then a fluid queue at
 ``production_capacity_per_day`` shared by the plant's products). A receipt is the only SimPy
 event of a replenishment: it adds the units on hand (refusing what does not fit the site's
-storage), corrects the pipeline, serves the backlog and reviews the policy.
+storage), corrects the pipeline, serves the backlog and reviews the policy. A site closed by an
+outage receives nothing and ships nothing: receipts wait until it reopens, requests of the
+sites it supplies are backordered, and at the reopening its backlog is served.
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ class Replenishment:
             up.touch(now)
             k.fac_week_in[up.fi][week] += qty
             take = up.on_hand if up.on_hand < qty else qty
+            if m.sites.stations[up.fi].closed_until(now) > now:
+                take = 0  # a closed site ships nothing: the request waits for its reopening
             if take > 0:
                 up.on_hand -= take
                 up.shipped += take
@@ -93,8 +97,19 @@ class Replenishment:
         m.seq += 1
         sid = m.seq
         m.ledger.outstanding[sid] = (sp.pi, shipped)
+        arrive = m.sites.stations[sp.fi].closed_until(arrive)  # a closed site receives nothing
         ev = m.env.timeout(max(0.0, arrive - m.env.now))
         ev.callbacks.append(lambda _e: self.receive(sp, sid, shipped, ordered))
+
+    def reopen(self, fi: int) -> None:
+        """A site opens again after an outage: its stock serves the backlog, policies review."""
+        m = self.m
+        now = m.env.now
+        for sp in m.sites.sp_by_fac[fi]:
+            sp.touch(now)
+            m.allocation.allocate(sp, now)
+            if not sp.periodic and not sp.echelon:
+                sp.review(now)
 
     def receive(self, sp: StockPoint, sid: int, units: float, ordered: float) -> None:
         """A receipt: stock on hand (what fits), pipeline corrected, backlog served, review."""

@@ -25,7 +25,8 @@ class Station:
     start = max(arrival, earliest free server) is exact for FCFS (Kiefer-Wolfowitz).
     """
 
-    __slots__ = ("free", "service", "cap", "handling_free", "windows", "service_mean", "instant")
+    __slots__ = ("free", "service", "cap", "handling_free", "windows", "service_mean", "instant",
+                 "outage")
 
     def __init__(self, servers: int, service: Sampler, cap: float | None, windows: Windows) -> None:
         self.free = [0.0] * servers
@@ -36,6 +37,12 @@ class Station:
         self.service_mean = service.mean
         # no processing time, no throughput limit, no disruption: ships at once
         self.instant = service._const == 0.0 and cap is None and not windows.spans
+        #: the site has outage windows: check ``closed_until`` before picking or receiving
+        self.outage = any(kind == "outage" for _, _, kind, _ in windows.spans)
+
+    def closed_until(self, t: float) -> float:
+        """When the site reopens if an outage closes it at ``t``, else ``t`` (days)."""
+        return self.windows.available_from(t) if self.outage else t
 
     def dispatch(self, now: float, units: float) -> tuple[float, float]:
         """(wait in the processing queue, time the shipment leaves), days."""

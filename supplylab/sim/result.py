@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 #: Every overall KPI a replication reports (docs/kpis.md); a test keeps it in step with the
 #: engine's output.
@@ -66,6 +67,9 @@ class ReplicationResult:
     audit: AuditReport
     wall_seconds: float = 0.0
     events: int = 0
+    #: each customer's order history after the warm-up as ``frequency / recency / T /
+    #: monetary`` in days (``supplylab.customers.CustomerSummary``; sim/history.py)
+    history: Any = None
 
     def rows(self) -> Iterator[tuple[str, str, str, float]]:
         """Tidy rows ``(dimension, key, kpi, value)``; the overall values have ("all", "all")."""

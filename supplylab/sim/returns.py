@@ -37,7 +37,10 @@ class Returns:
             if m.counting:
                 m.k.rl[rt.base + K.RETURNED] += n
             delay = max(0.0, float(m.products[pi].return_delay.sample(self.rng, 1)[0]))
-            ev = m.env.timeout(max(0.0, arrive + delay - m.env.now))
+            back = arrive + delay
+            if rt.fi < len(m.facilities):  # a closed site takes returns in when it reopens
+                back = m.sites.stations[rt.fi].closed_until(back)
+            ev = m.env.timeout(max(0.0, back - m.env.now))
             ev.callbacks.append(lambda _e, rt=rt, n=n: self._returned(rt, n))
 
     def _returned(self, rt: Route, n: int) -> None:

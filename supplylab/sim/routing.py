@@ -31,6 +31,8 @@ class Routing:
         self._cust_prio = [sc.tiers[c.tier].priority for c in m.customers]
         self._importance = [p.importance for p in m.products]
         self._grade = [p.profit_grade for p in m.products]
+        self._fallbacks: dict[tuple[int, int, int], Route] = {}  # (customer, product, site)
+        self._nearest: dict[tuple[int, int], list[int]] = {}  # open-site candidates by distance
 
     def route(self, ci: int, pi: int) -> Route:
         """The route of a customer-product pair (created on first use)."""
@@ -56,15 +58,60 @@ class Routing:
                            sites.lane(src, site))
             else:
                 rt = Route(r, ci, pi, CLASSIC, fi, sites.sp[(fi, pi)], lane, None, None)
-        rt.key = self.key(ci, pi)
-        if rt.fi < len(m.facilities):
-            rt.station = sites.stations[rt.fi]
-            dmg, doc, _ = q = sites.quality[rt.fi]
-            rt.quality = q if dmg > 0 or doc > 0 else None
-        rt.promo = m.promo_customers.get(ci)
+        self._finish(rt)
         self.by_customer[ci][pi] = rt
         self.routes.append(rt)
         return rt
+
+    def fallback(self, rt: Route, now: float) -> Route | None:
+        """The route that serves a line while an outage closes ``rt``'s site at ``now``: via
+        the site's ``fallback`` facility (or, for ``nearest``, the nearest other site that
+        stocks the product) when that site is open and stocks the product; else None."""
+        m = self.m
+        fb = m.facilities[rt.fi].fallback
+        if fb is None:
+            return None
+        ci, pi = rt.ci, rt.pi
+        if fb == "nearest":
+            order = self._nearest.get((ci, pi))
+            if order is None:
+                c = m.customers[ci]
+                cands = [fi for (fi, p) in m.sites.sp if p == pi and fi != rt.fi]
+                order = sorted(cands, key=lambda fi: (
+                    m.net.lane(m.facilities[fi].id, c.id).distance_km, fi))
+                self._nearest[(ci, pi)] = order
+            stations = m.sites.stations
+            for fi in order:
+                if stations[fi].closed_until(now) <= now:
+                    return self._via(ci, pi, fi)
+            return None
+        fi = m.fidx.get(fb)
+        if fi is None or (fi, pi) not in m.sites.sp or m.sites.stations[fi].closed_until(now) > now:
+            return None
+        return self._via(ci, pi, fi)
+
+    def _via(self, ci: int, pi: int, fi: int) -> Route:
+        """A classic route of (customer, product) through stock point (fi, pi), cached."""
+        rt = self._fallbacks.get((ci, pi, fi))
+        if rt is None:
+            m = self.m
+            sites = m.sites
+            lane = sites.lane(m.facilities[fi].id, m.customers[ci].id)
+            rt = Route(m.k.add_route(), ci, pi, CLASSIC, fi, sites.sp[(fi, pi)], lane, None, None)
+            self._finish(rt)
+            self._fallbacks[(ci, pi, fi)] = rt
+            self.routes.append(rt)
+        return rt
+
+    def _finish(self, rt: Route) -> None:
+        """Priority key, station, quality draws and promotions of a new route."""
+        m = self.m
+        rt.key = self.key(rt.ci, rt.pi)
+        if rt.fi < len(m.facilities):
+            rt.station = m.sites.stations[rt.fi]
+            dmg, doc, _ = q = m.sites.quality[rt.fi]
+            rt.quality = q if dmg > 0 or doc > 0 else None
+        rt.promo = m.promo_customers.get(rt.ci)
 
     def key(self, ci: int, pi: int) -> tuple:
         """Priority class of a customer-product line (lower is served first)."""

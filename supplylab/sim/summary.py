@@ -111,7 +111,9 @@ def tables(m: Model) -> Tables:
     price = np.asarray(m.price)
     cost = np.asarray(m.cost)
     mult = np.asarray(m.crm.margin_mult) if nC else np.zeros(0)
-    r_rev = rl[:, K.DELIVERED] * price[r_pi] * (mult[r_ci] if nR else 0.0) if nR else np.zeros(0)
+    # revenue at the price paid: list price x tier multiplier, less promotion discounts
+    r_rev = (rl[:, K.DELIVERED] * price[r_pi] * (mult[r_ci] if nR else 0.0) - rl[:, K.DISCOUNT]
+             if nR else np.zeros(0))
     r_cogs = rl[:, K.DELIVERED] * cost[r_pi] if nR else np.zeros(0)
     return Tables(
         window=window, years=window / 365.0, rl=rl, r_rev=r_rev, r_cogs=r_cogs,
@@ -222,7 +224,7 @@ def overall(m: Model, t: Tables, st: Stock) -> Row:
     kp["replenishment_orders"] = float(sum(k.repl_orders))
     kp["total_cost"] = (kp["holding_cost"] + kp["ordering_cost"] + kp["transport_cost"]
                         + kp["handling_cost"] + kp["facility_fixed_cost"]
-                        + kp["stockout_penalty_cost"] + kp["promotion_cost"])
+                        + kp["stockout_penalty_cost"])
     kp["profit"] = kp["gross_margin"] - kp["total_cost"]
     kp["co2_kg"] = float(sum(k.co2))
     first, last = _weeks(m)

@@ -22,12 +22,5 @@ def test_snippet_runs(k: int, tmp_path: Path, facility_dir: Path) -> None:
     res = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True,
                          text=True, timeout=120)
     assert res.returncode == 0, res.stderr
-
-
-def test_the_two_echelon_snippet_prints_what_the_docs_say(tmp_path: Path) -> None:
-    snippet = next(s for s in SNIPPETS if "replenish=replenish" in s)
-    script = tmp_path / "echelon.py"
-    script.write_text(snippet, encoding="utf-8")
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                         timeout=120).stdout
-    assert out.startswith("2250.0 ") and "'W1': 'DC-B', 'W2': 'DC-B'" in out
+    if "replenish=replenish" in SNIPPETS[k]:  # the two-echelon one prints what its comment says
+        assert res.stdout.startswith("2250.0 ") and "'W1': 'DC-B', 'W2': 'DC-B'" in res.stdout

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from supplylab.optimize import NetworkDesignProblem, NetworkOptions, check_solution, solve_network
-from supplylab.optimize.fixing import fix_arcs, fix_sites
+from supplylab.optimize.fixing import count_window, fix_arcs, fix_sites
 from supplylab.optimize.heuristics import Incumbent, local_search
 from supplylab.optimize.lagrangian import FacilityData, evaluate, subgradient
 from supplylab.optimize.strategy import choose_method
@@ -90,15 +90,18 @@ def test_lagrangian_value_never_exceeds_the_optimum(data: FacilityData, seed: in
 
 @settings(max_examples=60, deadline=None)
 @given(instances())
-def test_fixing_against_the_optimum_keeps_an_optimal_network(data: FacilityData) -> None:
+def test_site_and_count_fixing_against_the_optimum_keep_an_optimal_network(data: FacilityData) -> None:
     opt, per = enumerate_optimum(data)
     if not np.isfinite(opt):
         return
     res = subgradient(data, lambda: opt, max_iter=300, time_limit_s=5.0)
     lo, up = fix_sites(data, res.best, opt)
+    k_min, k_max = count_window(data, res.best, opt)
     kept = [v for y, v in per.items()
             if (np.array(y) >= lo).all() and (np.array(y) <= up).all()]
     assert min(kept, default=np.inf) == pytest.approx(opt)
+    in_window = [v for y, v in per.items() if k_min <= sum(y) <= k_max]
+    assert min(in_window, default=np.inf) == pytest.approx(opt)
 
 
 @settings(max_examples=40, deadline=None)
@@ -172,3 +175,22 @@ def test_arc_fixing_against_the_optimum_keeps_an_optimal_assignment(data: Facili
                               np.where(keep, data.cost, np.inf), data.open_lower,
                               data.open_upper, True)
     assert enumerate_optimum(restricted)[0] == pytest.approx(opt)
+
+
+def test_auto_returns_what_the_probe_proves_and_says_so() -> None:
+    rng = np.random.default_rng(3)
+    m, n = 40, 100
+    sites, custs = rng.random((m, 2)), rng.random((n, 2))
+    demand = rng.integers(1, 10, n).astype(float)
+    dist = np.linalg.norm(sites[:, None, :] - custs[None, :, :], axis=2)
+    problem = NetworkDesignProblem(tuple(f"S{i}" for i in range(m)),
+                                   tuple(f"C{j}" for j in range(n)), demand,
+                                   100.0 * dist * demand, np.full(m, 200.0), np.full(m, 120.0))
+    options = NetworkOptions()
+    sol = solve_network(problem, options)
+    check_solution(problem, options, sol)
+    assert choose_method(problem, options) == "lagrangian"
+    assert sol.method in ("mip", "lagrangian") and sol.proven
+    assert sol.summary()["method"] == sol.method and sol.summary()["proven"] is True
+    plain = solve_network(problem, NetworkOptions(method="mip"))
+    assert sol.objective == pytest.approx(plain.objective, rel=1e-6)

@@ -45,7 +45,9 @@ def _shipping_sites(scenario_path: Path, tmp_path: Path) -> dict[str, set[str]]:
 
 
 @pytest.mark.parametrize("fixed", [{"W_ST": 0.0}, {"DC_S": 1e7, "W_ST": 0.0}])
-def test_simulated_flows_match_the_mip(tmp_path: Path, fixed: dict[str, float]) -> None:
+def test_simulated_flows_match_the_mip(tmp_path: Path, fixed: dict[str, float],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the project folder: sub/chosen.yaml may extend ../in.yaml
     src = _variant(tmp_path, "in", **fixed)
     out = tmp_path / "sub" / "chosen.yaml"
     res = optimise_scenario(src, out)
@@ -161,3 +163,16 @@ def test_bad_studies_exit_with_the_family_or_the_field(tmp_path: Path, capsys, o
     assert main(["optimize", "network", str(path)]) == code
     err = capsys.readouterr().err
     assert needle in err, err
+
+
+def test_co2_front_on_two_echelons() -> None:
+    """The CO2 minimum is found on the same echelons (stage costs set to zero, not to
+    the objective), so the tightest cap is feasible and the front trades cost for CO2."""
+    from supplylab.optimize.alternatives import pareto_co2
+    from supplylab.optimize.scenario_design import scenario_problem
+
+    problem, options, _ = scenario_problem(load(DATA))
+    front = pareto_co2(problem, options, points=3)
+    assert (front["status"] == "optimal").all()
+    assert front["co2_t"].iloc[-1] < front["co2_t"].iloc[0]
+    assert front["cost"].is_monotonic_increasing

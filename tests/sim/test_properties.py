@@ -61,6 +61,9 @@ def scenarios(draw) -> dict[str, Any]:
     if two:
         facilities.append({"id": "W2", "location": B, "replenish_from": "W1",
                            "inventory": {"default": draw(policies)}})
+        fallback = draw(st.sampled_from([None, "W2", "nearest"]))
+        if fallback:
+            facilities[0]["fallback"] = fallback
     cross = draw(st.booleans())
     if cross:
         facilities.append({"id": "X", "kind": "cross_dock", "location": B})
@@ -88,7 +91,7 @@ def scenarios(draw) -> dict[str, Any]:
     }
     data["lanes"] = [{"from": "W1", "to": "C0", "id": "L0"}]
     if draw(st.booleans()):
-        target = draw(st.sampled_from(["S", "W1", "L0"]))
+        target = draw(st.sampled_from(["S", "W1", "W1", "L0"]))
         data["disruptions"] = [{"target": target, "start_day": draw(st.sampled_from([0, 10])),
                                 "duration_days": draw(st.sampled_from([5, 1000])),
                                 "effect": "outage"}]

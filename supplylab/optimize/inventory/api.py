@@ -138,22 +138,25 @@ def optimize_inventory(scenario: str | Path, output: str | Path | None = None, *
         from supplylab.errors import InputError
 
         raise InputError("--verify and --calibrate simulate the written scenario: give -o OUT.yaml")
-    if output is not None:
-        from supplylab.optimize.inventory.scenario_output import write_scenario
+    from supplylab.scenario.yaml_io import allowing
 
-        result.output = write_scenario(scenario, output, result.policies, _comment(result))
-    if verify or calibrate:
-        from supplylab.optimize.inventory.verify import calibrate_policies, verify_policies
+    with allowing([Path(scenario).resolve().parent]):  # OUT extends the input, wherever it is
+        if output is not None:
+            from supplylab.optimize.inventory.scenario_output import write_scenario
 
-        if calibrate:
-            result.policies, result.verification, result.calibration = calibrate_policies(
-                scenario, output, result.policies, replications=replications, days=days,
-                seed=seed, max_rounds=max_rounds, comment=_comment(result),
-                tier_target=targets.value)
-        else:
-            result.verification = verify_policies(output, result.policies,
-                                                  replications=replications, days=days,
-                                                  seed=seed, tier_target=targets.value)
+            result.output = write_scenario(scenario, output, result.policies, _comment(result))
+        if verify or calibrate:
+            from supplylab.optimize.inventory.verify import calibrate_policies, verify_policies
+
+            if calibrate:
+                result.policies, result.verification, result.calibration = calibrate_policies(
+                    scenario, output, result.policies, replications=replications, days=days,
+                    seed=seed, max_rounds=max_rounds, comment=_comment(result),
+                    tier_target=targets.value)
+            else:
+                result.verification = verify_policies(output, result.policies,
+                                                      replications=replications, days=days,
+                                                      seed=seed, tier_target=targets.value)
     return result
 
 

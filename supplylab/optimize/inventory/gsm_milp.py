@@ -79,23 +79,40 @@ def gsm_model(net: GSMNetwork) -> tuple[LinearModel, dict[str, np.ndarray]]:
 
 def solve_milp(net: GSMNetwork, time_limit_s: float | None = None,
                gap: float = 1e-6, threads: int | None = None) -> GSMSolution:
-    """Solve the MILP with HiGHS; status 'feasible' with a gap when the time limit stops it."""
+    """Solve the MILP with HiGHS; status 'feasible' with a gap when the time limit stops it.
+
+    A spanning-forest relaxation (:func:`tree_relaxation`) runs first: its bound is kept when it
+    is stronger than the solver's, and its repaired solution is the answer when the solver
+    finds nothing better within the limit.
+    """
+    from supplylab.optimize.inventory.gsm_tree import tree_relaxation
+
     t0 = time.perf_counter()
+    tree_bound, hS, hSI = tree_relaxation(net)
+    h_obj = net.cost(hS, hSI)
+    if h_obj <= tree_bound * (1 + gap) + 1e-9:  # the relaxation's optimum is feasible
+        return GSMSolution(net, hS, hSI, h_obj, "optimal", float(min(tree_bound, h_obj)),
+                           "forest-bound", time.perf_counter() - t0)
     lm, cols = gsm_model(net)
     out = solve(lm, SolverOptions(path="matrix", mip_rel_gap=gap, time_limit_s=time_limit_s,
                                   threads=threads))
-    if not out.has_solution or out.x is None:
-        raise OptimizationError(f"guaranteed-service MILP of {net.name} ended {out.status_text}"
-                                " without a solution (raise --time-limit)", status=out.status,
-                                lp_file=out.lp_file)
-    S = np.round(out.x[cols["S"]], 9)
-    SI = np.round(out.x[cols["SI"]], 9)
-    # the MILP's S, SI may be fractional where it does not matter; tighten to integers
-    S, SI = _integral(net, S, SI)
-    obj = net.cost(S, SI)
-    bound = out.best_bound if out.best_bound is not None else -np.inf
-    return GSMSolution(net, S, SI, obj, out.status, float(min(bound, obj)), "milp",
-                       time.perf_counter() - t0)
+    bound = max(out.best_bound if out.best_bound is not None else -np.inf, tree_bound)
+    if out.has_solution and out.x is not None:
+        # the MILP's S, SI may be fractional where it does not matter; tighten to integers
+        S, SI = _integral(net, np.round(out.x[cols["S"]], 9), np.round(out.x[cols["SI"]], 9))
+        obj = net.cost(S, SI)
+        status = out.status
+    elif out.status in ("infeasible", "unbounded"):
+        raise OptimizationError(f"guaranteed-service MILP of {net.name} ended {out.status_text}",
+                                status=out.status, lp_file=out.lp_file)
+    else:
+        S, SI, obj, status = hS, hSI, h_obj, "feasible"
+    if h_obj < obj - 1e-9:
+        S, SI, obj = hS, hSI, h_obj
+    if obj <= bound * (1 + gap) + 1e-9:
+        status = "optimal"
+    return GSMSolution(net, S, SI, obj, status, float(min(bound, obj)),
+                       "milp+forest-bound", time.perf_counter() - t0)
 
 
 def _integral(net: GSMNetwork, S: np.ndarray, SI: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -135,3 +135,27 @@ def solve_tree(net: GSMNetwork) -> GSMSolution:
                          "below what the network can quote)")
     return GSMSolution(net, s_out, si_out, net.cost(s_out, si_out), "optimal", total,
                        "tree-dp", time.perf_counter() - t0)
+
+
+def tree_relaxation(net: GSMNetwork) -> tuple[float, np.ndarray, np.ndarray]:
+    """A lower bound and a feasible solution of a general network from one spanning forest.
+
+    Every stage keeps only the arc from its critical supplier (the one with the longest inbound
+    time, so no stage's time range shrinks); dropping the other arcs' constraints S_i <= SI_k is
+    a relaxation, so the forest's DP optimum is a lower bound (the idea behind Humair and
+    Willems 2011). Its service times made consistent again (SI_k = the largest S of all
+    suppliers, which only lengthens NRTs) are feasible: an upper bound.
+    Returns (bound, S, SI) of the repaired feasible solution.
+    """
+    M = net.longest_inbound()
+    sup = net.suppliers()
+    arcs = [(max(s, key=lambda i: (M[i], -i)), k) for k, s in enumerate(sup) if s]
+    forest = GSMNetwork(list(net.ids), net.T.copy(), net.h.copy(), net.sigma.copy(), net.z,
+                        arcs, list(net.max_service), net.ext_inbound.copy(), net.mean.copy(),
+                        f"{net.name} (spanning forest)")
+    sol = solve_tree(forest)
+    S = sol.S.copy()
+    SI = np.zeros(net.n)
+    for k in net.order:
+        SI[k] = max((S[i] for i in sup[k]), default=float(net.ext_inbound[k]))
+    return sol.objective, S, SI

@@ -40,5 +40,8 @@ def optimise_steering(path: str | Path, output: str | Path | None = None,
     promotions = calendar_promotions(scenario, problem, plan.calendar, inputs)
     written = None
     if output is not None:
-        written = write_steered(source, Path(output), scenario.name, promotions)
+        from supplylab.scenario.yaml_io import allowing
+
+        with allowing([source.resolve().parent]):  # OUT extends the input, wherever it is
+            written = write_steered(source, Path(output), scenario.name, promotions)
     return SteeringResult(plan, problem, promotions, source, written)

@@ -45,5 +45,7 @@ def verify_files(original: Path, steered: Path, replications: int | None = None,
                  seed: int | None = None, workers: int | None = None) -> pd.DataFrame:
     """:func:`verify_steering` on two scenario files."""
     from supplylab.scenario import load
+    from supplylab.scenario.yaml_io import allowing
 
-    return verify_steering(load(original), load(steered), replications, seed, workers)
+    with allowing([Path(original).resolve().parent]):  # the steered file extends the original
+        return verify_steering(load(original), load(steered), replications, seed, workers)

@@ -120,3 +120,22 @@ def test_scenario_multi_echelon_placement(tmp_path) -> None:
     row = st[(st["site"] == "WH-MUC") & (st["product"] == "MON-24")].iloc[0]
     pol = chosen.network.facilities["WH-MUC"].inventory.policy_for("MON-24")
     assert float(pol.S) == float(np.ceil(row["base_stock"] - 1e-9))
+
+
+@pytest.mark.parametrize("chain", sorted(WILLEMS_OPTIMA))
+def test_spanning_forest_bound_is_below_the_optimum(willems_dir, chain: str) -> None:
+    from supplylab.optimize.inventory.gsm_tree import tree_relaxation
+
+    net = read_willems(willems_dir / f"willems_{chain}.csv")
+    bound, S, SI = tree_relaxation(net)
+    assert bound <= WILLEMS_OPTIMA[chain] + 0.01
+    assert net.cost(S, SI) >= WILLEMS_OPTIMA[chain] - 0.01  # the repaired solution is feasible
+
+
+def test_spanning_forest_proves_willems_22(willems_dir) -> None:
+    """Chain 22: the forest relaxation's optimum is feasible, hence optimal (no MILP run)."""
+    net = read_willems(willems_dir / "willems_22.csv")
+    sol = solve_milp(net, time_limit_s=60)
+    assert sol.status == "optimal" and sol.method == "forest-bound"
+    assert sol.gap <= 1e-6
+    net.check(sol.S, sol.SI)
