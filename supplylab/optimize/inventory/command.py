@@ -178,24 +178,32 @@ def _willems(path: Path, method: str, time_limit: float | None, as_json: bool) -
     _print_frame(sol.table(), "committed service times")
 
 
-def _print_frame(frame: Any, title: str) -> None:
+def _print_frame(frame: Any, title: str, headers: list[str] | None = None) -> None:
+    """A frame as a compact terminal table (``headers`` replace the column names)."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title)
-    for col in frame.columns:
-        table.add_column(str(col))
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    for col in headers or [str(c) for c in frame.columns]:
+        table.add_column(col, overflow="fold")
     for row in frame.itertuples(index=False):
         table.add_row(*(Text(f"{v:.4g}" if isinstance(v, float) else str(v)) for v in row))
     Console().print(table)
 
 
+#: The policy table as printed: the columns a planner reads first, with short headers (the
+#: whole table, with demand, lead time, law and CSL, is in --json and ``result.table()``).
+_POLICY_COLUMNS = {"site": "site", "product": "product", "policy": "policy",
+                   "params": "levels", "target": "target", "safety_stock": "safety",
+                   "expected_fill_rate": "fill", "holding_cost_per_year": "hold/yr"}
+
+
 def _print_tables(res: Any) -> None:
-    cols = ["site", "product", "policy", "params", "target", "law", "demand_per_day",
-            "lead_time_days", "safety_stock", "expected_fill_rate", "expected_csl",
-            "holding_cost_per_year"]
-    _print_frame(res.table()[cols], f"inventory policies: {Path(res.scenario).name}")
+    _print_frame(res.table()[list(_POLICY_COLUMNS)],
+                 f"inventory policies: {Path(res.scenario).name} (all columns: --json)",
+                 list(_POLICY_COLUMNS.values()))
     if res.frontier is not None:
         _print_frame(res.frontier, "service-cost frontier")
     if res.stages is not None:
