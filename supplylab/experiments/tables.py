@@ -225,16 +225,21 @@ def print_results(results: Results, console: Any = None) -> None:
         con.print("[bold red]audit: units NOT conserved in some replication[/]")
 
 
-def _cells(summary: pd.DataFrame, kpis: Sequence[str], signed: bool = False) -> list[str]:
-    rows = summary.drop_duplicates("kpi").set_index("kpi")
+def _cells(frame: pd.DataFrame, kpis: Sequence[str], *, value: str = "mean",
+           signed: bool = False, mark_significant: bool = False) -> list[str]:
+    """One cell per KPI (``-`` when absent): ``value`` with its interval; with
+    ``mark_significant`` a ``*`` after a difference whose interval excludes 0."""
+    rows = frame.drop_duplicates("kpi").set_index("kpi")
     out = []
     for k in kpis:
         if k not in rows.index:
             out.append("-")
             continue
         r = rows.loc[k]
-        out.append(cell(k, r["mean"], r["ci_low"], r["ci_high"], r["half_width"],
-                        signed=signed))
+        text = cell(k, r[value], r["ci_low"], r["ci_high"], r["half_width"], signed=signed)
+        if mark_significant:
+            text += "*" if r["significant"] else " "
+        out.append(text)
     return out
 
 
@@ -252,15 +257,8 @@ def print_comparison(comparison: Comparison, console: Any = None) -> None:
     heads = header_labels(comparison.names, legend)
     columns = [(heads[0], _cells(base, kpis))]
     for head, name in zip(heads[1:], comparison.names[1:], strict=True):
-        sub = diffs[diffs["alternative"] == name].set_index("kpi")
-        vals = []
-        for k in kpis:
-            if k not in sub.index:
-                vals.append("-")
-                continue
-            r = sub.loc[k]
-            vals.append(cell(k, r["diff"], r["ci_low"], r["ci_high"], r["half_width"],
-                             signed=True) + ("*" if r["significant"] else " "))
+        vals = _cells(diffs[diffs["alternative"] == name], kpis, value="diff", signed=True,
+                      mark_significant=True)
         columns.append((f"{head} - {heads[0]}", vals))
     title = (f"paired differences to {heads[0]}: {comparison.replications} replications, "
              "common random numbers")
