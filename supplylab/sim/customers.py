@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from .result import CustomerStates
 from .stock import StockPoint
 from .streams import Uniforms
 
@@ -66,6 +67,23 @@ class Customers:
         if p > 0 and self.active[ci] and self._churn_u() < p:
             self.active[ci] = False
             self.churned_at[ci] = now
+
+    def states(self, horizon: float) -> CustomerStates:
+        """Every customer's fate at ``horizon`` (days): churn day (NaN if active), cause, failures."""
+        days, causes = [], []
+        for ci in range(len(self.active)):
+            if not self.active[ci]:
+                days.append(float(self.churned_at[ci]))
+                causes.append("service")
+            elif self.churned_at[ci] <= horizon:
+                days.append(float(self.churned_at[ci]))
+                causes.append("base")
+            else:
+                days.append(math.nan)
+                causes.append("")
+        m = self.m
+        return CustomerStates([c.id for c in m.customers], [c.tier for c in m.customers],
+                              days, causes, list(self.failures))
 
     def churned(self, ci: int, horizon: float) -> bool:
         """Has the customer left by ``horizon`` (churned after failures or its base time)?"""

@@ -230,4 +230,4 @@ def run_replication(scenario: Scenario, seed: int, replication: int, *, days: fl
     history = model.history.summary([c.id for c in model.customers], horizon)
     return ReplicationResult(seed=seed, replication=replication, kpis=kpis, by=by, audit=audit,
                              wall_seconds=time.perf_counter() - wall, events=model.events,
-                             history=history)
+                             history=history, customers=model.crm.states(horizon))

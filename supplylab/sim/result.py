@@ -50,6 +50,28 @@ class AuditReport:
 
 
 @dataclass
+class CustomerStates:
+    """Each customer's fate in one replication, aligned lists in the model's customer order.
+
+    The engine knows who really left, which no CRM system does: ``churned_day`` is the day
+    (from day 0) a customer left, NaN when it was still active at the horizon; ``cause`` is
+    ``"service"`` (after failed orders), ``"base"`` (the tier's base churn) or ``""``;
+    ``failures`` counts its failed (not on time in full) orders over the whole run. The customer
+    analytics (supplylab.customers) read it to judge an early warning against the truth.
+    """
+
+    ids: list[str]
+    tiers: list[str]
+    churned_day: list[float]
+    cause: list[str]
+    failures: list[int]
+
+    def churned(self) -> list[bool]:
+        """Whether each customer had left by the horizon."""
+        return [d == d for d in self.churned_day]
+
+
+@dataclass
 class ReplicationResult:
     """KPIs of one replication, measured after the warm-up.
 
@@ -70,6 +92,8 @@ class ReplicationResult:
     #: each customer's order history after the warm-up as ``frequency / recency / T /
     #: monetary`` in days (``supplylab.customers.CustomerSummary``; sim/history.py)
     history: Any = None
+    #: who really churned, when and why (``CustomerStates``; sim/customers.py)
+    customers: CustomerStates | None = None
 
     def rows(self) -> Iterator[tuple[str, str, str, float]]:
         """Tidy rows ``(dimension, key, kpi, value)``; the overall values have ("all", "all")."""
