@@ -103,16 +103,26 @@ class TransportDefaults(Model):
 
 
 class Allocation(Model):
-    """How open orders are served when stock is short."""
+    """How open orders are served when stock or capacity is short (docs/priority.md)."""
 
     rule: Literal["priority", "fifo", "fair_share"] = Field(
         "priority",
-        description="priority: by (tier, importance, profit grade); fifo: by arrival; "
-        "fair_share: each waiting line gets the same share of a receipt.",
+        description="priority: every shared resource (a stock point's backlog, a site's order "
+        "processing and handling, a supplier's capacity, a lane's capacity) serves by the "
+        "priority key of priority_order; fifo: by arrival; fair_share: each waiting line gets "
+        "the same share of a receipt (resources by arrival).",
     )
-    priority_order: list[Literal["tier", "importance", "profit_grade"]] = Field(
-        default_factory=lambda: ["tier", "importance", "profit_grade"],
-        description="Lexicographic order of the priority key (lower value served first).",
+    priority_order: list[Literal["tier", "score", "weighted", "importance", "profit_grade"]] = Field(
+        default_factory=lambda: ["tier", "score"], min_length=1, max_length=5,
+        description="Terms of the priority key, compared in this order (lower served first): "
+        "tier = the tier's priority; score = rank of profit_grade x importance over the "
+        "products (equal scores share a rank); weighted = tier priority ** tier_weight x "
+        "score; importance, profit_grade = the product's fields. [tier, score]: tier first; "
+        "[score, tier]: score first; [weighted, tier]: a weighted product.",
+    )
+    tier_weight: Annotated[float, Field(ge=0, le=10)] = Field(
+        1.0, description="Exponent of the tier priority in the 'weighted' term (0 = the score "
+        "alone, 1 = tier x score).",
     )
     protect_days: NonNeg = Field(
         1.0, description="priority rule: stock rationing. A class is served only from stock "
@@ -125,6 +135,14 @@ class Allocation(Model):
         description="ship_available: ship what is on hand and backorder the rest; "
         "ship_complete: hold a line until it can ship in full.",
     )
+
+    @model_validator(mode="after")
+    def _distinct_terms(self) -> Allocation:
+        seen = [t for i, t in enumerate(self.priority_order) if t in self.priority_order[:i]]
+        if seen:
+            raise ValueError(f"priority_order names {seen[0]!r} twice; give each term once, "
+                             "e.g. [tier, score]")
+        return self
 
 
 class Churn(Model):
@@ -179,7 +197,8 @@ class Product(Model):
     )
     max_backorder_days: NonNeg | None = Field(
         None, description="Longest accepted delay of a backordered line, days (default by "
-        "importance: 1 -> 0, 2 -> 3, 3 -> 30)."
+        "importance: 1 -> 0, 2 -> 3, 3 -> 30; importance 1 is never backordered, so only 0 "
+        "is allowed with it)."
     )
     substitutes: list[Substitute] = Field(default_factory=list)
     promotion_lift: dict[Annotated[float, Strict(False)], Pos] = Field(
@@ -191,6 +210,15 @@ class Product(Model):
     abc_class: Literal["A", "B", "C"] | None = Field(
         None, description="Default: derived by Pareto on expected revenue (80/15/5)."
     )
+
+    @model_validator(mode="after")
+    def _importance_one_is_never_backordered(self) -> Product:
+        if self.importance == 1 and self.max_backorder_days:
+            raise ValueError(
+                f"importance 1 means a late line is a lost sale, so it is never backordered; "
+                f"max_backorder_days: {self.max_backorder_days:g} contradicts it: drop "
+                "max_backorder_days or use importance 2 (a slight delay is accepted)")
+        return self
 
     def backorder_days(self) -> float:
         """Longest accepted delay, days."""

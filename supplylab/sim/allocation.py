@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from . import kpis as K
 from .demand import expected_units
+from .priority import INTERNAL_KEY
 from .stock import CLASSIC, Line, Order, Route, StockPoint
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ class Allocation:
         self.rule = sc.allocation.rule
         self.priority = self.rule == "priority"
         self.ship_complete = sc.allocation.partial_shipments == "ship_complete"
-        self.internal_key: tuple = (0,) * len(sc.allocation.priority_order)
+        self.internal_key: tuple = INTERNAL_KEY
         self.backorder_cost = sc.costs.backorder_cost_per_unit_day
 
     def setup_rationing(self) -> None:
@@ -154,14 +155,19 @@ class Allocation:
                 ln.dead = True
             return
         order = ln.order
-        arrive, bad = m.fulfilment.ship(ln.route, n, now, {})
+        dispatched: dict = {}
+        res = m.fulfilment.ship(ln.route, n, now, dispatched, order)
+        if res is None:  # waits at a priority station; the order waits for it
+            m.fulfilment.flush(dispatched)
         if order is not None:
             if order.counted:
                 m.k.rl[ln.route.base + K.BACKORDER_DAYS] += n * (now - ln.t0)
                 m.k.penalty += n * (now - ln.t0) * self.backorder_cost
-            order.bad |= bad
-            if arrive > order.last:
-                order.last = arrive
+            if res is not None:
+                arrive, bad = res
+                order.bad |= bad
+                if arrive > order.last:
+                    order.last = arrive
             if ln.open <= 0:
                 ln.dead = True
                 order.pending -= 1

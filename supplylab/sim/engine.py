@@ -49,6 +49,7 @@ from .fulfilment import Fulfilment
 from .history import OrderHistory
 from .orders import OrderDesk
 from .outcomes import Outcomes
+from .priority import Priority
 from .replenishment import Replenishment
 from .result import ReplicationResult
 from .returns import Returns
@@ -95,6 +96,7 @@ class Model:
         self.events = 0
         self.promo_customers: dict = {}  # customer index -> its demand stream, with promotions
         # components (order matters: each may read those built before it) --------------
+        self.priority = Priority(sc)
         self.crm = Customers(self)
         self.replenishment = Replenishment(self)
         self.sites = Sites(self)
@@ -198,7 +200,7 @@ class Model:
         charge what is linear per route."""
         for sp in self.sp.values():
             sp.touch(self.horizon)
-        self.outcomes.close_open_orders()
+        self.outcomes.close_open_orders(self.fulfilment.close_open())
         self.fulfilment.settle()
 
 

@@ -10,13 +10,34 @@ back as returns.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from .kpis import DELIVERED, DISCOUNT, ML, REVENUE
-from .stock import CLASSIC, DIRECT, Route, StockPoint
+from .priority import INTERNAL_KEY
+from .queues import Job
+from .stock import CLASSIC, DIRECT, Order, Route, StockPoint
 
 if TYPE_CHECKING:
     from .engine import Model
+
+
+class Shipment:
+    """The lines of one order leaving one priority station together (one processing job).
+
+    ``lines`` holds (route, units, order waiting for it or None, units ordered when shipped at
+    entry, else 0); ``counted`` whether it was decided inside the measured window."""
+
+    __slots__ = ("t0", "counted", "units", "key", "station", "lines", "job")
+
+    def __init__(self, t0: float, counted: bool, units: float, key: tuple, station) -> None:
+        self.t0 = t0
+        self.counted = counted
+        self.units = units
+        self.key = key
+        self.station = station
+        self.lines: list[tuple[Route, float, Order | None, float]] = []
+        self.job: Job | None = None
 
 
 class Fulfilment:
@@ -32,19 +53,41 @@ class Fulfilment:
         self._to_customers = m.ledger.to_customers
         self._rl, self._pl = k.rl, k.pl
         self._wait_sum, self._wait_n, self._transport = k.wait_sum, k.wait_n, k.transport
+        #: shipments handed to priority stations and not yet left (closed at the horizon)
+        self.open: dict[int, Shipment] = {}
 
-    def ship(self, rt: Route, units: float, now: float,
-             dispatched: dict[int, float]) -> tuple[float, bool]:
+    def ship(self, rt: Route, units: float, now: float, dispatched: dict,
+             order: Order | None = None, entry_q: float = 0.0) -> tuple[float, bool] | None:
         """Send units of a route's product from its site; (arrival time, damaged or doc error).
 
         ``dispatched`` maps the sites this order has already been processed at to the time its
         shipment leaves them (one processing job and one shipment per order and site). The
         per-unit transport cost, CO2 and handling of these shipments are linear in the units
         delivered on the route: ``settle`` charges them at the end.
+
+        At a station serving by priority the departure is not known yet: the line joins the
+        order's ``Shipment`` at that site (``dispatched[fi]``), ``flush`` hands it to the
+        station, ``order`` (if any) waits for it (``pending``) and None is returned; when it
+        leaves, ``OrderDesk.shipped`` records the line (``entry_q``: units ordered, for a line
+        shipped at entry).
         """
         m = self.m
         fi = rt.fi
         lane = rt.lane
+        st = rt.station
+        if st is not None and st.deferred:
+            shp = dispatched.get(fi)
+            if shp is None:
+                shp = dispatched[fi] = Shipment(now, m.counting, units, rt.key, st)
+                if m.counting:
+                    self._transport[fi] += lane.per_shipment
+            elif rt.key < shp.key:
+                shp.key = rt.key
+            shp.lines.append((rt, units, order, entry_q))
+            self._to_customers[rt.pi] += units
+            if order is not None:
+                order.pending += 1
+            return None
         depart = dispatched.get(fi)
         if depart is None:
             st = rt.station
@@ -77,15 +120,71 @@ class Fulfilment:
                   m.sites.site_name(fi), units, arrive)
         return arrive, bad
 
-    def delivered(self, rt: Route, units: float, now: float, arrive: float) -> None:
+    def flush(self, dispatched: dict) -> None:
+        """Hand the order's new shipments to their priority stations (key: its best line's)."""
+        m = self.m
+        for shp in dispatched.values():
+            if type(shp) is Shipment and shp.job is None:
+                m.seq += 1
+                shp.job = Job(shp.key, m.seq, shp.units, self._left, shp)
+                self.open[m.seq] = shp
+                shp.station.submit(shp.t0, shp.units, shp.job)
+
+    def _left(self, job: Job, depart: float) -> None:
+        """A shipment leaves its priority station at ``depart``: its lines travel, arrive and
+        are recorded as ``ship`` records them at a FCFS station."""
+        m = self.m
+        shp: Shipment = job.data
+        del self.open[job.seq]
+        rt0 = shp.lines[0][0]
+        fi = rt0.fi
+        if shp.counted:
+            self._wait_sum[fi] += job.start - job.t_in
+            self._wait_n[fi] += 1
+        horizon = m.horizon
+        for rt, units, order, entry_q in shp.lines:
+            lane = rt.lane
+            c = lane.const
+            arrive = depart + c if c is not None else lane.arrive(depart, units)
+            bad = False
+            q = rt.quality
+            if q is not None:
+                dmg, doc, u = q
+                if dmg > 0 and u() < dmg:
+                    bad = True
+                if doc > 0 and u() < doc:
+                    bad = True
+            if arrive > horizon:
+                self.charge_late(rt, units, arrive, shp.counted)
+            self.delivered(rt, units, shp.t0, arrive, shp.counted)
+            if m.log is not None:
+                m.log(shp.t0, "ship", m.customers[rt.ci].id, m.products[rt.pi].id,
+                      m.sites.site_name(fi), units, arrive)
+            if order is not None:
+                m.orders.shipped(order, rt, units, entry_q, arrive, bad, depart)
+
+    def close_open(self) -> list[Order]:
+        """At the horizon: charge the shipments still at their stations as late ones; the
+        orders waiting for them (to be judged as open orders)."""
+        waiting: list[Order] = []
+        for shp in self.open.values():
+            for rt, units, order, _ in shp.lines:
+                self.charge_late(rt, units, math.inf, shp.counted)
+                if order is not None:
+                    waiting.append(order)
+        return waiting
+
+    def delivered(self, rt: Route, units: float, now: float, arrive: float,
+                  counting: bool | None = None) -> None:
         """Delivered units, revenue (by period; by route it is derived at the end), promotion
         discounts, and the returns they will cause. A delivery arriving after the horizon does
-        not count (its units are still in transit when the run ends)."""
+        not count (its units are still in transit when the run ends). ``counting``: whether
+        the shipment was decided in the measured window (default: now)."""
         m = self.m
         pi = rt.pi
         if arrive > m.horizon:
             return
-        if m.counting:
+        if m.counting if counting is None else counting:
             self._rl[rt.base + DELIVERED] += units
             pb = int((now - m.warmup) / m.period_len) * ML
             pl = self._pl
@@ -101,10 +200,11 @@ class Fulfilment:
         if self.return_rate[pi] > 0:
             self.m.returns.sample(rt, units, arrive)
 
-    def charge_late(self, rt: Route, units: float, arrive: float) -> None:
+    def charge_late(self, rt: Route, units: float, arrive: float,
+                    counting: bool | None = None) -> None:
         """Per-unit transport, CO2 and handling of a shipment from stock that arrives after
         the horizon: charged now (``settle`` charges the delivered units at the end)."""
-        if not self.m.counting:
+        if not (self.m.counting if counting is None else counting):
             return
         k = self.k
         fi, lane = rt.fi, rt.lane
@@ -132,14 +232,26 @@ class Fulfilment:
         """Units from an upstream stock point to a downstream one (its replenishment)."""
         m = self.m
         sites = m.sites
-        _, depart = sites.stations[up.fi].dispatch(now, units)
         lane = down.in_lane
-        arrive = lane.arrive(depart, units)
         if m.counting:
             k = self.k
             k.transport[down.fi] += lane.unit_cost * units + lane.per_shipment
             k.co2[down.fi] += lane.co2_per_unit * units
             k.handling[up.fi] += sites.handling_cost[up.fi] * units
+        st = sites.stations[up.fi]
+        if st.deferred:  # waits at the station, ahead of every customer shipment
+            m.seq += 1
+            sid = m.seq
+            m.ledger.outstanding[sid] = (down.pi, units)
+
+            def left(_job: Job, depart: float) -> None:
+                del m.ledger.outstanding[sid]
+                m.replenishment.schedule_receipt(down, lane.arrive(depart, units), units, units)
+
+            st.submit(now, units, Job(INTERNAL_KEY, sid, units, left))
+            return
+        _, depart = st.dispatch(now, units)
+        arrive = lane.arrive(depart, units)
         m.replenishment.schedule_receipt(down, arrive, units, units)
 
     def flow_through(self, rt: Route, q: float, now: float,

@@ -105,7 +105,8 @@ class OrderDesk:
         routes = m.routing.by_customer[ci]
         if b - a == 1 and self.express and m.log is None:
             rt = routes.get(prods[a])
-            if rt is not None and rt.kind is CLASSIC and not rt.station.outage:
+            if (rt is not None and rt.kind is CLASSIC and not rt.station.outage
+                    and not rt.station.deferred):
                 sp = rt.sp
                 q = qtys[a]
                 if sp.on_hand >= q and sp.classes is None:
@@ -123,6 +124,7 @@ class OrderDesk:
         promised = now
         last = now
         first_full = True
+        held = False  # a line was backordered or lost (else the order was served at entry)
         order: Order | None = None
         bad = False
         dispatched: dict[int, float] = {}
@@ -173,25 +175,34 @@ class OrderDesk:
                 if take > 0:
                     sp.on_hand -= take
                     sp.shipped += take
-                    t_arr, is_bad = ship(rt, take, now, dispatched)
-                    bad |= is_bad
-                    if t_arr > last:
-                        last = t_arr
-                    if counting and t_arr <= cutoff:
-                        rl[rt.base + FROM_STOCK] += take
-                        pl[pb + FROM_STOCK] += take
-                        if take >= q:
-                            filled.append(rt)
+                    if rt.station.deferred:  # leaves when the priority station serves it
+                        if order is None:
+                            order = Order(ci, now, requested, promised, counting, per)
+                        ship(rt, take, now, dispatched, order, q)
+                    else:
+                        t_arr, is_bad = ship(rt, take, now, dispatched)
+                        bad |= is_bad
+                        if t_arr > last:
+                            last = t_arr
+                        if counting and t_arr <= cutoff:
+                            rl[rt.base + FROM_STOCK] += take
+                            pl[pb + FROM_STOCK] += take
+                            if take >= q:
+                                filled.append(rt)
                 if short > 0:
                     first_full = False
                     sp.stocked_out = True
                     if self.has_substitutes[pi] and reopen <= now:
                         short -= self._substitute(rt, short, now, dispatched)
                 if short <= 0:
-                    p_line = dispatched.get(rt.fi, now) + rt.lane.transit_mean
+                    if rt.station.deferred:
+                        p_line = now + rt.station.service_mean + rt.lane.transit_mean
+                    else:
+                        p_line = dispatched.get(rt.fi, now) + rt.lane.transit_mean
                 else:
                     if order is None:
                         order = Order(ci, now, requested, promised, counting, per)
+                    held = True
                     p_line = self._short(rt, sp, order, short, now, per, reopen)
                 if not sp.periodic and not sp.echelon:
                     sp.review(now)
@@ -212,24 +223,47 @@ class OrderDesk:
                     m.outcomes.lost(rt, q - shipped, now, per)
                     if order is None:
                         order = Order(ci, now, requested, promised, counting, per)
+                    held = True
                     order.lost = True
             if p_line > promised:
                 promised = p_line
         if counting:
             self._history(ci, now, value)
+        if dispatched:
+            m.fulfilment.flush(dispatched)
         if order is None:
             m.outcomes.finish(ci, now, requested, promised, last, True, True, bad, lines, filled,
                               per, counting, now)
             return
         order.promised = promised
-        order.first_full = first_full
-        order.bad = bad
+        order.first_full = first_full or not held
+        order.bad |= bad
         order.lines = lines
-        order.filled = filled
+        order.filled.extend(filled)
         if last > order.last:
             order.last = last
         if order.pending == 0:
             m.outcomes.close(order, now)
+
+    def shipped(self, order: Order, rt: Route, units: float, entry_q: float, arrive: float,
+                bad: bool, now: float) -> None:
+        """A shipment of ``order`` that waited at a priority station has left at ``now`` and
+        arrives at ``arrive``: the line is recorded as ``place`` records it at a FCFS station
+        (``entry_q`` > 0: shipped at entry, counted as filled from stock when on time)."""
+        order.bad |= bad
+        if arrive > order.last:
+            order.last = arrive
+        if entry_q > 0 and order.counted:
+            requested = order.requested
+            cutoff = requested if requested > self.m.horizon else self.m.horizon
+            if arrive <= cutoff:
+                self._rl[rt.base + FROM_STOCK] += units
+                self._pl[order.per * ML + FROM_STOCK] += units
+                if units >= entry_q:
+                    order.filled.append(rt)
+        order.pending -= 1
+        if order.pending == 0:
+            self.m.outcomes.close(order, now)
 
     def _from_stock(self, ci: int, now: float, rt: Route, sp: StockPoint, q: int) -> None:
         """The common case of ``place``: a one-line order that its stock point serves in full

@@ -102,17 +102,18 @@ class Outcomes:
             k.pl[per * K.ML + K.LOST] += units
             k.penalty += units * self.penalty_per_unit
 
-    def close_open_orders(self) -> None:
-        """Orders still open at the horizon: late if their requested date has passed."""
+    def close_open_orders(self, waiting: list[Order] | tuple[Order, ...] = ()) -> None:
+        """Orders still open at the horizon (in a backlog, or ``waiting`` for a shipment still
+        at a priority station): late if their requested date has passed."""
         m = self.m
         seen: set[int] = set()
-        for sp in m.sites.sp.values():
-            for ln in list(sp.backlog):
-                o = ln.order
-                if o is None or ln.dead or id(o) in seen:
-                    continue
-                seen.add(id(o))
-                if o.requested <= m.horizon:
-                    # late and incomplete: counted as a failed order, no cycle time
-                    self.finish(o.ci, o.t0, o.requested, o.promised, INF, False, False, o.bad,
-                                o.lines, o.filled, o.per, o.counted, m.horizon)
+        backlogged = [ln.order for sp in m.sites.sp.values() for ln in sp.backlog
+                      if not ln.dead]
+        for o in [*backlogged, *waiting]:
+            if o is None or id(o) in seen:
+                continue
+            seen.add(id(o))
+            if o.requested <= m.horizon:
+                # late and incomplete: counted as a failed order, no cycle time
+                self.finish(o.ci, o.t0, o.requested, o.promised, INF, False, False, o.bad,
+                            o.lines, o.filled, o.per, o.counted, m.horizon)

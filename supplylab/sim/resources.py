@@ -11,8 +11,11 @@ import heapq
 import math
 from typing import Any
 
+import simpy
+
 from ..scenario.network import ResolvedLane
 from .disruptions import Windows
+from .queues import Job, PriorityServer
 from .streams import Sampler, Streams, Uniforms
 
 INF = math.inf
@@ -26,7 +29,7 @@ class Station:
     """
 
     __slots__ = ("free", "service", "cap", "handling_free", "windows", "service_mean", "instant",
-                 "outage")
+                 "outage", "deferred", "_stage_a", "_stage_b")
 
     def __init__(self, servers: int, service: Sampler, cap: float | None, windows: Windows) -> None:
         self.free = [0.0] * servers
@@ -39,6 +42,59 @@ class Station:
         self.instant = service._const == 0.0 and cap is None and not windows.spans
         #: the site has outage windows: check ``closed_until`` before picking or receiving
         self.outage = any(kind == "outage" for _, _, kind, _ in windows.spans)
+        #: serves waiting shipments by priority through events (``serve_by_priority``)
+        self.deferred = False
+        self._stage_a: PriorityServer | None = None
+        self._stage_b: PriorityServer | None = None
+
+    def serve_by_priority(self, env: simpy.Environment) -> None:
+        """Serve waiting shipments by priority key (``submit``) instead of FCFS in closed form:
+        processing on the ``servers`` (when it takes time), then the handling capacity (when
+        limited), each a non-preemptive priority queue. An instant station stays instant."""
+        if self.instant or (self.service._const == 0.0 and self.cap is None):
+            return
+        self.deferred = True
+        if self.service._const != 0.0:
+            self._stage_a = PriorityServer(env, len(self.free), lambda _j, _t: self.service())
+        if self.cap is not None:
+            self._stage_b = PriorityServer(env, 1, self._handling_days)
+
+    def _handling_days(self, job: Job, start: float) -> float:
+        w = self.windows
+        rate = self.cap * (w.capacity_factor(start) if w.spans else 1.0)
+        return job.size / rate if rate > 0 else INF
+
+    def submit(self, now: float, units: float, job: Job) -> None:
+        """Hand a shipment of ``units`` to a priority station at ``now``; ``job.then(job, t)``
+        is called when it leaves (``t`` after disruption windows), ``job.data`` untouched and
+        ``job.t_in`` / ``job.start`` the arrival and start of processing (wait = difference)."""
+        job.size = units
+        final = job.then
+        b = self._stage_b
+
+        def leave(j: Job, t: float) -> None:
+            j.start, j.t_in = start_a[0], now
+            if self.windows.spans:
+                t = self.windows.available_from(t)
+            final(j, t)
+
+        start_a = [now]
+
+        def after_a(j: Job, t: float) -> None:
+            start_a[0] = j.start
+            if b is None:
+                leave(j, t)
+            else:
+                j.then = leave
+                b.arrive(j, t)
+
+        if self._stage_a is not None:
+            job.then = after_a
+            self._stage_a.arrive(job, now)
+        else:
+            job.then = leave
+            assert b is not None
+            b.arrive(job, now)
 
     def closed_until(self, t: float) -> float:
         """When the site reopens if an outage closes it at ``t``, else ``t`` (days)."""

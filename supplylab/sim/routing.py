@@ -3,8 +3,8 @@
 A route is created the first time a customer orders a product and cached; it fixes the
 customer, product and facility dimensions of everything counted on it (``Route.r`` indexes the
 route's counters in the KPI collector). The priority key of a route is the allocation class of
-its lines: the fields of ``allocation.priority_order`` (tier priority, importance, profit
-grade), lower served first.
+its lines (``priority.py``: the terms of ``allocation.priority_order`` over the tier priority
+and the product's score), lower served first.
 """
 
 from __future__ import annotations
@@ -26,11 +26,7 @@ class Routing:
         sc = m.sc
         self.by_customer: list[dict[int, Route]] = [{} for _ in m.customers]
         self.routes: list[Route] = []
-        self._keys: dict[int, dict[int, tuple]] = {}  # tier priority -> product -> key
-        self._prio_order = sc.allocation.priority_order
         self._cust_prio = [sc.tiers[c.tier].priority for c in m.customers]
-        self._importance = [p.importance for p in m.products]
-        self._grade = [p.profit_grade for p in m.products]
         self._fallbacks: dict[tuple[int, int, int], Route] = {}  # (customer, product, site)
         self._nearest: dict[tuple[int, int], list[int]] = {}  # open-site candidates by distance
 
@@ -115,13 +111,4 @@ class Routing:
 
     def key(self, ci: int, pi: int) -> tuple:
         """Priority class of a customer-product line (lower is served first)."""
-        prio = self._cust_prio[ci]
-        by_product = self._keys.get(prio)
-        if by_product is None:
-            by_product = self._keys[prio] = {}
-        key = by_product.get(pi)
-        if key is None:
-            key = by_product[pi] = tuple(
-                prio if f == "tier" else self._importance[pi] if f == "importance"
-                else self._grade[pi] for f in self._prio_order)
-        return key
+        return self.m.priority.key(self._cust_prio[ci], pi)

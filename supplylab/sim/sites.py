@@ -41,6 +41,8 @@ class Sites:
             rng = streams.rng("facility", f.id, "processing")
             self.stations.append(Station(f.order_processors, Sampler(f.order_processing_time, rng),
                                          f.capacity_units_per_day, w))
+            if m.rule == "priority":
+                self.stations[-1].serve_by_priority(m.env)
             self.quality.append((f.damage_rate, f.doc_error_rate,
                                  Uniforms(streams.rng("facility", f.id, "quality"))))
         self.dwell = [Sampler(f.dwell_time, streams.rng("facility", f.id, "dwell"))
