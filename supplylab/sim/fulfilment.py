@@ -55,6 +55,9 @@ class Fulfilment:
         self._wait_sum, self._wait_n, self._transport = k.wait_sum, k.wait_n, k.transport
         #: shipments handed to priority stations and not yet left (closed at the horizon)
         self.open: dict[int, Shipment] = {}
+        #: flow-through lines waiting for a supplier's priority capacity: (route, units,
+        #: order, counted)
+        self.flow_open: dict[int, tuple[Route, float, Order, bool]] = {}
 
     def ship(self, rt: Route, units: float, now: float, dispatched: dict,
              order: Order | None = None, entry_q: float = 0.0) -> tuple[float, bool] | None:
@@ -172,6 +175,7 @@ class Fulfilment:
                 self.charge_late(rt, units, math.inf, shp.counted)
                 if order is not None:
                     waiting.append(order)
+        waiting.extend(order for _, _, order, _ in self.flow_open.values())
         return waiting
 
     def delivered(self, rt: Route, units: float, now: float, arrive: float,
@@ -254,31 +258,53 @@ class Fulfilment:
         arrive = lane.arrive(depart, units)
         m.replenishment.schedule_receipt(down, arrive, units, units)
 
-    def flow_through(self, rt: Route, q: float, now: float,
-                     legs: set[tuple[str, int, str]]) -> tuple[float, float]:
+    def flow_through(self, rt: Route, q: float, now: float, legs: set[tuple[str, int, str]],
+                     order: Order | None = None) -> tuple[float | None, float]:
         """Cross-dock or direct: ordered to demand from the supplier; (arrival, units shipped).
 
         ``legs`` holds the legs this order has already paid a shipment on: the lines of one
-        order from one supplier travel (and are costed) as one shipment per leg.
+        order from one supplier travel (and are costed) as one shipment per leg. When the
+        supplier serves its capacity by priority the arrival is not known yet: None is returned
+        and ``order`` (which must be given) waits for the line (``OrderDesk.shipped``).
         """
         m = self.m
         sites = m.sites
         pi, fi = rt.pi, rt.fi
         src = rt.src
-        depart, shipped = src.ship(now, m.products[pi].id, q)
-        ledger = self.ledger
-        ledger.supplier_shipped[pi] += shipped
-        if rt.kind is DIRECT:
-            arrive = rt.lane.arrive(depart, shipped)
-        else:
-            inbound = rt.inbound
-            at_dock = inbound.arrive(depart, shipped)
-            ledger.cross_units[fi] += shipped
+        counted = m.counting
+
+        def travel(depart: float) -> float:
+            if rt.kind is DIRECT:
+                return rt.lane.arrive(depart, shipped)
+            at_dock = rt.inbound.arrive(depart, shipped)
             out = at_dock + sites.dwell[fi]()
             st = sites.stations[fi]
             if st.windows.spans:
                 out = st.windows.available_from(out)
-            arrive = rt.lane.arrive(out, shipped)
+            return rt.lane.arrive(out, shipped)
+
+        def later(depart: float, _shipped: float) -> None:
+            del self.flow_open[token]
+            arrive = travel(depart)
+            if shipped > 0:
+                self.delivered(rt, shipped, now, arrive, counted)
+            assert order is not None
+            m.orders.shipped(order, rt, shipped, q, arrive, False, m.env.now)
+
+        token = 0
+        depart, shipped = src.ship(now, m.products[pi].id, q, rt.key, later)
+        if depart is None:  # ``later`` runs at an event of its own, after this
+            assert order is not None
+            order.pending += 1
+            m.seq += 1
+            token = m.seq
+            self.flow_open[token] = (rt, shipped, order, counted)
+        ledger = self.ledger
+        ledger.supplier_shipped[pi] += shipped
+        arrive = travel(depart) if depart is not None else None
+        if rt.kind is not DIRECT:
+            inbound = rt.inbound
+            ledger.cross_units[fi] += shipped
             if m.counting:
                 k = self.k
                 k.transport[fi] += inbound.unit_cost * shipped
@@ -295,6 +321,6 @@ class Fulfilment:
             if ("out", fi, src.id) not in legs:  # lines of one order travel together
                 legs.add(("out", fi, src.id))
                 k.transport[fi] += rt.lane.per_shipment
-        if shipped > 0:
+        if shipped > 0 and arrive is not None:
             self.delivered(rt, shipped, now, arrive)
         return arrive, shipped

@@ -209,15 +209,20 @@ class OrderDesk:
             else:
                 if legs is None:
                     legs = set()
-                t_arr, shipped = m.fulfilment.flow_through(rt, q, now, legs)
-                if t_arr > last:
-                    last = t_arr
-                p_line = t_arr
-                if counting and t_arr <= cutoff:
-                    rl[rt.base + FROM_STOCK] += shipped
-                    pl[pb + FROM_STOCK] += shipped
-                    if shipped >= q:
-                        filled.append(rt)
+                if rt.src.deferred and order is None:  # waits for the supplier's capacity
+                    order = Order(ci, now, requested, promised, counting, per)
+                t_arr, shipped = m.fulfilment.flow_through(rt, q, now, legs, order)
+                if t_arr is None:
+                    p_line = now + self._flow_days(rt)
+                else:
+                    if t_arr > last:
+                        last = t_arr
+                    p_line = t_arr
+                    if counting and t_arr <= cutoff:
+                        rl[rt.base + FROM_STOCK] += shipped
+                        pl[pb + FROM_STOCK] += shipped
+                        if shipped >= q:
+                            filled.append(rt)
                 if shipped < q:
                     first_full = False
                     m.outcomes.lost(rt, q - shipped, now, per)
@@ -244,6 +249,13 @@ class OrderDesk:
             order.last = last
         if order.pending == 0:
             m.outcomes.close(order, now)
+
+    def _flow_days(self, rt: Route) -> float:
+        """Expected days from order to delivery of a cross-dock or direct line (promise)."""
+        days = rt.src.lead.mean + rt.lane.transit_mean
+        if rt.inbound is not None:
+            days += rt.inbound.transit_mean + self.m.sites.dwell[rt.fi].mean
+        return days
 
     def shipped(self, order: Order, rt: Route, units: float, entry_q: float, arrive: float,
                 bad: bool, now: float) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -87,3 +88,72 @@ class PriorityServer:
         if self.waiting:
             self._start(heapq.heappop(self.waiting), t)
         job.then(job, t)
+
+
+class ReleaseQueue:
+    """One fluid server whose jobs are placed in order and become ready later (a supplier's
+    capacity: an order placed now reaches it after its lead time).
+
+    At each free moment the server takes the best class (lowest key) whose first job is ready;
+    within a class jobs leave in the order they were placed and never overtake each other, as
+    under FCFS. With a single class the times are those of the FCFS recursion
+    ``begin = max(ready, previous end)`` exactly. ``days(job, ready)`` is the service time.
+    """
+
+    __slots__ = ("env", "days", "classes", "busy", "wake_at")
+
+    def __init__(self, env: simpy.Environment, days: Callable[[Job, float], float]) -> None:
+        self.env = env
+        self.days = days
+        self.classes: dict[tuple, deque[Job]] = {}
+        self.busy = False
+        self.wake_at = INF
+
+    def place(self, job: Job, ready: float, now: float) -> None:
+        """Place ``job`` at ``now``; it can start from ``ready`` (days, >= now)."""
+        job.t_in = ready
+        q = self.classes.get(job.key)
+        if q is None:
+            q = self.classes[job.key] = deque()
+        q.append(job)
+        if not self.busy and len(q) == 1:
+            self._serve(now)
+
+    def _serve(self, t: float) -> None:
+        if self.busy:
+            return
+        best: Job | None = None
+        soonest = INF
+        for q in self.classes.values():
+            if not q:
+                continue
+            head = q[0]
+            if head.t_in <= t:
+                if best is None or head.key < best.key:
+                    best = head
+            elif head.t_in < soonest:
+                soonest = head.t_in
+        if best is None:
+            if soonest < self.wake_at or self.wake_at < t:
+                self.wake_at = soonest
+                ev = self.env.timeout(soonest - self.env.now)
+                ev.callbacks.append(lambda _e, s=soonest: self._wake(s))
+            return
+        self.classes[best.key].popleft()
+        self.busy = True
+        best.start = t
+        done = t + self.days(best, best.t_in)
+        if done == INF:
+            return
+        ev = self.env.timeout(done - self.env.now)
+        ev.callbacks.append(lambda _e: self._done(best, done))
+
+    def _wake(self, t: float) -> None:
+        if self.wake_at == t:
+            self.wake_at = INF
+        self._serve(t)
+
+    def _done(self, job: Job, t: float) -> None:
+        self.busy = False
+        job.then(job, t)
+        self._serve(t)

@@ -50,14 +50,25 @@ class Replenishment:
         if src is not None:
             qty = max(qty, src.moq)
             sp.on_order += qty
-            depart, shipped = src.ship(now, m.products[pi].id, qty)
             lane = sp.in_lane
-            arrive = lane.arrive(depart, shipped)
-            ledger.supplier_shipped[pi] += shipped
+            ordered = qty
+
+            def left(t: float, units: float) -> None:  # served by a priority capacity
+                ledger.supplier_shipped[pi] += units
+                self.schedule_receipt(sp, lane.arrive(t, units), units, ordered)
+
+            depart, shipped = src.ship(now, m.products[pi].id, qty, m.priority.stock_key(pi),
+                                       left)
+            if depart is not None:
+                arrive = lane.arrive(depart, shipped)
+                ledger.supplier_shipped[pi] += shipped
             k.week_orders_up[week] += qty
             if m.counting:
                 k.transport[fi] += lane.unit_cost * shipped + lane.per_shipment
                 k.co2[fi] += lane.co2_per_unit * shipped
+            if depart is None:
+                sp.pipeline.append([now + sp.mean_lead, qty])
+                return
         elif sp.upstream is not None:
             sp.on_order += qty
             sp.pipeline.append([now + sp.mean_lead, qty])

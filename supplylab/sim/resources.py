@@ -15,7 +15,7 @@ import simpy
 
 from ..scenario.network import ResolvedLane
 from .disruptions import Windows
-from .queues import Job, PriorityServer
+from .queues import Job, PriorityServer, ReleaseQueue
 from .streams import Sampler, Streams, Uniforms
 
 INF = math.inf
@@ -136,9 +136,44 @@ class Source:
         self.cap = sup.capacity_per_day
         self.free: dict[str, float] = {}
         self.windows = windows
+        self.env: simpy.Environment | None = None  # set when its capacity serves by priority
+        #: capacity keys (a product id, or "" for a shared capacity) served by priority
+        self.by_priority: set[str] = set()
+        self._queues: dict[str, ReleaseQueue] = {}
+        self._seq = 0
 
-    def ship(self, now: float, product: str, qty: float) -> tuple[float, float]:
-        """(dispatch time, units shipped) for an order placed now."""
+    @property
+    def deferred(self) -> bool:
+        """Some of its capacity serves waiting orders by priority (``serve_by_priority``)."""
+        return bool(self.by_priority)
+
+    def serve_by_priority(self, env: simpy.Environment, keys: set[str]) -> None:
+        """Serve the capacity of ``keys`` (product ids, or "" for a capacity shared by every
+        product) by priority instead of FCFS: where orders of several classes compete."""
+        if self.cap is not None and keys:
+            self.env = env
+            self.by_priority = set(keys)
+
+    def _queue(self, key: str, rate: float) -> ReleaseQueue:
+        q = self._queues.get(key)
+        if q is None:
+            w = self.windows
+
+            def days(job: Job, ready: float) -> float:
+                r = rate * (w.capacity_factor(ready) if w.spans else 1.0)
+                return job.size / r if r > 0 else INF
+
+            assert self.env is not None
+            q = self._queues[key] = ReleaseQueue(self.env, days)
+        return q
+
+    def ship(self, now: float, product: str, qty: float, key: tuple = (),
+             then: Any = None) -> tuple[float | None, float]:
+        """(dispatch time, units shipped) for an order placed now.
+
+        When the capacity serves by priority (``deferred``) the order waits for it behind
+        better ``key``s: the dispatch time is None and ``then(dispatch, shipped)`` is called
+        when it leaves (the lead time and the reliability are drawn now, as under FCFS)."""
         w = self.windows
         lt = self.lead()
         if w.spans:
@@ -146,21 +181,37 @@ class Source:
         t = now + lt
         cap = self.cap
         if cap is not None:
-            key, rate = (product, cap.get(product)) if isinstance(cap, dict) else ("", cap)
+            ckey, rate = (product, cap.get(product)) if isinstance(cap, dict) else ("", cap)
+            if rate is not None and then is not None and ckey in self.by_priority:
+                late, shipped = self._reliability(qty)
+
+                def left(_job: Job, done: float) -> None:
+                    if w.spans:
+                        done = w.available_from(done)
+                    then(done + late, shipped)
+
+                self._seq += 1
+                self._queue(ckey, rate).place(Job(key, self._seq, qty, left), t, now)
+                return None, shipped
             if rate is not None:
+                key = ckey
                 rate *= w.capacity_factor(t) if w.spans else 1.0
                 begin = max(t, self.free.get(key, 0.0))
                 t = begin + (qty / rate if rate > 0 else INF)
                 self.free[key] = t
         if w.spans:
             t = w.available_from(t)
-        shipped = qty
+        late, shipped = self._reliability(qty)
+        return t + late, shipped
+
+    def _reliability(self, qty: float) -> tuple[float, float]:
+        """(days late, units shipped) of one order: a failure (probability 1 - reliability)
+        is late or short."""
         if self.rel < 1.0 and self.u() >= self.rel:
             if self.u() < self.failure.late_share:
-                t += self.late()
-            else:
-                shipped = math.floor(qty * self.failure.short_fill)
-        return t, shipped
+                return self.late(), qty
+            return 0.0, math.floor(qty * self.failure.short_fill)
+        return 0.0, qty
 
 
 class Lane:

@@ -60,6 +60,30 @@ class Sites:
         self.sp_by_fac: list[list[StockPoint]] = [[] for _ in m.facilities]
         for (fi, _), sp in self.sp.items():
             self.sp_by_fac[fi].append(sp)
+        if m.rule == "priority":
+            self._supplier_priority()
+
+    def _supplier_priority(self) -> None:
+        """Suppliers serve by priority the capacities that orders of several priority classes
+        reach: a capacity shared by products of different priority, or any capacity that
+        cross-dock or direct customer lines (with their tiers) may use. A capacity only one
+        class reaches keeps the FCFS recursion (the same times either way)."""
+        m = self.m
+        flow = (any(f.kind == "cross_dock" for f in m.facilities)
+                or any(c.strategy == "direct" for c in m.customers))
+        for src in self.sources.values():
+            if src.cap is None:
+                continue
+            per_product = isinstance(src.cap, dict)
+            classes: dict[str, set[tuple]] = {}
+            for sp in self.sp.values():
+                if sp.supplier is src:
+                    ck = m.products[sp.pi].id if per_product else ""
+                    classes.setdefault(ck, set()).add(m.priority.stock_key(sp.pi))
+            keys = {ck for ck, ks in classes.items() if len(ks) > 1}
+            if flow:
+                keys |= set(src.cap) if per_product else {""}
+            src.serve_by_priority(m.env, keys)
 
     def lane(self, a: str, b: str) -> Lane:
         """The runtime lane a -> b (created on first use; disruptions by lane key or id)."""
