@@ -169,6 +169,11 @@ class Tier(Model):
     patience_days: NonNeg | None = Field(
         None, description="Default patience of this tier's customers for backorders, days."
     )
+    promise_confidence: Annotated[float, Field(ge=0.5, le=0.999)] = Field(
+        0.9, description="Confidence of the promised date: each order is promised the "
+        "quantile of its delivery time at this probability (available-to-promise and "
+        "capable-to-promise; docs/promises.md), so about this share of promises is kept."
+    )
     churn: Churn = Field(default_factory=Churn)
     margin_multiplier: NonNeg = Field(1.0, description="Price multiplier for this tier.")
 

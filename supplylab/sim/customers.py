@@ -1,9 +1,9 @@
 """Customers as the engine sees them: requested dates, patience, promises and churn.
 
 Rules held here: the requested lead time of an order (the customer's, else its tier's promise,
-else 2 days); how long a customer waits for a backorder (patience); the promised date of a
-line that must wait (available-to-promise behind the backlog and the pipeline); when a customer
-leaves (a base churn time drawn at the start, and churn after a failed order).
+else 2 days); how long a customer waits for a backorder (patience); when a customer leaves (a
+base churn time drawn at the start, and churn after a failed order). Promised dates are
+``promising.py``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import math
 from typing import TYPE_CHECKING
 
 from .result import CustomerStates
-from .stock import StockPoint
 from .streams import Uniforms
 
 if TYPE_CHECKING:
@@ -88,14 +87,3 @@ class Customers:
     def churned(self, ci: int, horizon: float) -> bool:
         """Has the customer left by ``horizon`` (churned after failures or its base time)?"""
         return not self.active[ci] or self.churned_at[ci] <= horizon
-
-
-def promise_date(sp: StockPoint, need: float, now: float) -> float:
-    """Available-to-promise date of ``need`` more units behind the stock point's backlog:
-    the expected arrival of the pipeline receipt that covers them, else now + mean lead time."""
-    ahead = sp.backlog_units + need - sp.on_hand
-    for eta, qty in sp.pipeline:
-        ahead -= qty
-        if ahead <= 0:
-            return max(eta, now)
-    return now + sp.mean_lead

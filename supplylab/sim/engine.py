@@ -13,7 +13,9 @@ Each rule lives in one component (docs/engine.md, "Where each rule lives"):
 | fulfilment | ``fulfilment.py`` | shipping, flow-through, transport cost and CO2, revenue |
 | replenishment | ``replenishment.py`` | orders to sources, production, receipts |
 | returns | ``returns.py`` | returned units, restock or scrap |
-| customers | ``customers.py`` | requested dates, patience, promises, churn |
+| customers | ``customers.py`` | requested dates, patience, churn |
+| promising | ``promising.py`` | promised dates: available- and capable-to-promise at a confidence |
+| priority | ``priority.py``, ``queues.py`` | the priority table and key; priority queues |
 | outcomes | ``outcomes.py`` | the KPI record of each finished order and lost units |
 | KPI collection | ``kpis.py``, ``summary.py`` | counters while running, formulas at the end |
 | order history | ``history.py`` | each customer's purchase occasions (frequency, recency, T, value) |
@@ -50,6 +52,7 @@ from .history import OrderHistory
 from .orders import OrderDesk
 from .outcomes import Outcomes
 from .priority import Priority
+from .promising import Promising
 from .replenishment import Replenishment
 from .result import ReplicationResult
 from .returns import Returns
@@ -97,6 +100,7 @@ class Model:
         self.promo_customers: dict = {}  # customer index -> its demand stream, with promotions
         # components (order matters: each may read those built before it) --------------
         self.priority = Priority(sc)
+        self.promising = Promising(self)
         self.crm = Customers(self)
         self.replenishment = Replenishment(self)
         self.sites = Sites(self)

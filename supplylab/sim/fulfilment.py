@@ -99,6 +99,7 @@ class Fulfilment:
                 wait = 0.0
             else:
                 wait, depart = st.dispatch(now, units)
+                m.promising.observe(fi, rt.key, depart - now)
             dispatched[fi] = depart
             if m.counting:
                 self._wait_sum[fi] += wait
@@ -141,6 +142,7 @@ class Fulfilment:
         del self.open[job.seq]
         rt0 = shp.lines[0][0]
         fi = rt0.fi
+        m.promising.observe(fi, shp.key, depart - shp.t0)
         if shp.counted:
             self._wait_sum[fi] += job.start - job.t_in
             self._wait_n[fi] += 1
@@ -285,6 +287,7 @@ class Fulfilment:
 
         def later(depart: float, _shipped: float) -> None:
             del self.flow_open[token]
+            m.promising.observe_supplier(src.id, depart - now)
             arrive = travel(depart)
             if shipped > 0:
                 self.delivered(rt, shipped, now, arrive, counted)
@@ -301,7 +304,10 @@ class Fulfilment:
             self.flow_open[token] = (rt, shipped, order, counted)
         ledger = self.ledger
         ledger.supplier_shipped[pi] += shipped
-        arrive = travel(depart) if depart is not None else None
+        arrive = None
+        if depart is not None:
+            m.promising.observe_supplier(src.id, depart - now)
+            arrive = travel(depart)
         if rt.kind is not DIRECT:
             inbound = rt.inbound
             ledger.cross_units[fi] += shipped

@@ -92,6 +92,8 @@ class Collector:
         self.cc = [0] * (n_customers * NCODES)
         self.cs = [0.0] * n_customers  # cycle time sums per customer
         self.cl = [0] * n_customers  # order lines per customer (closed orders)
+        self.cpl = [0.0] * n_customers  # promised lead time sums per customer (judged orders)
+        self.clt = [0.0] * n_customers  # lateness against the promise, sums (complete orders)
         self.pl = [0.0] * (n_periods * ML)
         self.pc = [0] * (n_periods * NCODES)
         self.cycle_all = Histogram()
@@ -124,7 +126,7 @@ class Collector:
         for lst in (self.pcodes, self.fcodes, self.cc, self.cl, self.pc, self.repl_orders,
                     self.wait_n):
             lst[:] = [0] * len(lst)
-        for lst in (self.cs, self.pl, self.transport, self.handling, self.ordering, self.co2,
+        for lst in (self.cs, self.cpl, self.clt, self.pl, self.transport, self.handling, self.ordering, self.co2,
                     self.wait_sum, self.per_onhand_area, self.week_demand, self.week_orders_up,
                     *self.fac_week_in, *self.fac_week_out):
             lst[:] = [0.0] * len(lst)

@@ -14,7 +14,6 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from . import kpis as K
-from .customers import promise_date
 from .demand import CHUNK_DAYS, sample_chunk
 from .kpis import (
     COMPLETE,
@@ -61,6 +60,9 @@ class OrderDesk:
         self._failure = m.crm.failure
         self.express = True  # use the fast path (tests switch it off to compare)
         self._history = m.history.record
+        self._cpl, self._clt = k.cpl, k.clt
+        self._observe, self._ctp, self._conf = (m.promising.observe, m.promising.ctp,
+                                                m.promising.conf)
 
     def stream(self) -> Generator[Any, Any, None]:
         """Walk the merged order stream. An order needs no SimPy event of its own unless
@@ -133,6 +135,8 @@ class OrderDesk:
         value = 0.0  # what the customer pays for the order (order history)
         log = m.log
         ship = m.fulfilment.ship
+        promising = m.promising
+        conf = promising.order_confidence(ci, self._legs(ci, prods, a, b) if b - a > 1 else 1)
         legs: set[tuple[str, int, str]] | None = None
         for j in range(a, b):
             pi = prods[j]
@@ -195,15 +199,12 @@ class OrderDesk:
                     if self.has_substitutes[pi] and reopen <= now:
                         short -= self._substitute(rt, short, now, dispatched)
                 if short <= 0:
-                    if rt.station.deferred:
-                        p_line = now + rt.station.service_mean + rt.lane.transit_mean
-                    else:
-                        p_line = dispatched.get(rt.fi, now) + rt.lane.transit_mean
+                    p_line = promising.ships_now(rt, conf, now)
                 else:
                     if order is None:
                         order = Order(ci, now, requested, promised, counting, per)
                     held = True
-                    p_line = self._short(rt, sp, order, short, now, per, reopen)
+                    p_line = self._short(rt, sp, order, short, now, per, reopen, conf)
                 if not sp.periodic and not sp.echelon:
                     sp.review(now)
             else:
@@ -212,12 +213,10 @@ class OrderDesk:
                 if rt.src.deferred and order is None:  # waits for the supplier's capacity
                     order = Order(ci, now, requested, promised, counting, per)
                 t_arr, shipped = m.fulfilment.flow_through(rt, q, now, legs, order)
-                if t_arr is None:
-                    p_line = now + self._flow_days(rt)
-                else:
+                p_line = promising.flow(rt, conf, now)
+                if t_arr is not None:
                     if t_arr > last:
                         last = t_arr
-                    p_line = t_arr
                     if counting and t_arr <= cutoff:
                         rl[rt.base + FROM_STOCK] += shipped
                         pl[pb + FROM_STOCK] += shipped
@@ -250,12 +249,19 @@ class OrderDesk:
         if order.pending == 0:
             m.outcomes.close(order, now)
 
-    def _flow_days(self, rt: Route) -> float:
-        """Expected days from order to delivery of a cross-dock or direct line (promise)."""
-        days = rt.src.lead.mean + rt.lane.transit_mean
-        if rt.inbound is not None:
-            days += rt.inbound.transit_mean + self.m.sites.dwell[rt.fi].mean
-        return days
+    def _legs(self, ci: int, prods: list[int], a: int, b: int) -> int:
+        """Independent shipments of an order (for its promise): one per site it ships from
+        stock, one per cross-dock or direct line."""
+        m = self.m
+        sites: set[int] = set()
+        flows = 0
+        for j in range(a, b):
+            rt = m.routing.route(ci, prods[j])
+            if rt.kind is CLASSIC:
+                sites.add(rt.fi)
+            else:
+                flows += 1
+        return len(sites) + flows
 
     def shipped(self, order: Order, rt: Route, units: float, entry_q: float, arrive: float,
                 bad: bool, now: float) -> None:
@@ -312,6 +318,7 @@ class OrderDesk:
             wait = 0.0
         else:
             wait, depart = st.dispatch(now, q)
+            self._observe(fi, rt.key, depart - now)
         if counting:
             self._wait_sum[fi] += wait
             self._wait_n[fi] += 1
@@ -327,9 +334,7 @@ class OrderDesk:
                 bad = True
             if doc > 0 and u() < doc:
                 bad = True
-        promised = depart + lane.transit_mean
-        if promised < now:
-            promised = now
+        promised = now + self._ctp(rt, self._conf[ci])
         if arrive > m.horizon:
             m.fulfilment.charge_late(rt, q, arrive)
             requested = now + self._requested_days[ci]
@@ -370,6 +375,9 @@ class OrderDesk:
         if not counting:
             return
         kept = last <= promised + EPS
+        self._cpl[ci] += promised - now
+        if last > promised:
+            self._clt[ci] += last - promised
         code = (FIRST_FULL | on_time << 1 | kept << 2 | on_time << 3
                 | (on_time and not bad) << 4 | COMPLETE)
         self._cc[ci * NCODES + code] += 1
@@ -389,7 +397,7 @@ class OrderDesk:
         self._hist_tier[self._cust_tier[ci]][i] += 1
 
     def _short(self, rt: Route, sp: StockPoint, order: Order, short: float, now: float,
-               per: int, reopen: float) -> float:
+               per: int, reopen: float, conf: float) -> float:
         """The part of a line that stock could not serve: lost at once when no wait is allowed
         (importance 1, ``max_backorder_days: 0`` or no patience), else backordered for
         ``min(max_backorder_days, patience)``. Returns the line's promised date (not before
@@ -403,10 +411,7 @@ class OrderDesk:
             m.outcomes.lost(rt, short, now, per)
             order.lost = True
             return now
-        ready = promise_date(sp, short, now)
-        if reopen > ready:
-            ready = reopen
-        promised = ready + rt.station.service_mean + rt.lane.transit_mean
+        promised = m.promising.waits(rt, sp, conf, short, now, reopen)
         m.allocation.backorder(sp, order, rt, short, now, now + wait)
         return promised
 

@@ -37,6 +37,7 @@ class Outcomes:
         self.penalty_per_unit = m.sc.costs.stockout_penalty_per_unit
         # the collector's lists are zeroed in place at the warm-up, so they can be bound here
         self._cc, self._cl, self._cs, self._pc, self._pl = k.cc, k.cl, k.cs, k.pc, k.pl
+        self._cpl, self._clt = k.cpl, k.clt
         self._pcodes, self._fcodes, self._rl = k.pcodes, k.fcodes, k.rl
         self._hist_all = k.cycle_all.counts
         self._hist_tier = [h.counts for h in k.cycle_tier]
@@ -63,6 +64,9 @@ class Outcomes:
         if not counted:
             return
         kept = complete and last <= promised + EPS
+        self._cpl[ci] += promised - t0
+        if complete and last > promised:
+            self._clt[ci] += last - promised
         code = (first_full | on_time << 1 | kept << 2 | otif << 3 | (otif and not bad) << 4
                 | complete << 5)
         self._cc[ci * NCODES + code] += 1

@@ -139,6 +139,8 @@ class Replenishment:
         sp.on_order -= ordered
         if m.log is not None:
             m.log(now, "receive", "", m.products[sp.pi].id, m.facilities[sp.fi].id, units)
+        if sp.pipeline:  # the oldest open order's lead time (promises learn from it)
+            m.promising.observe_lead(sp, now - (sp.pipeline[0][0] - sp.mean_lead))
         need = ordered
         while need > 0 and sp.pipeline:
             head = sp.pipeline[0]

@@ -81,6 +81,8 @@ class Tables:
     r_cogs: np.ndarray
     cc: np.ndarray  # customer x NCODES
     cs: np.ndarray  # cycle time sum per customer
+    cpl: np.ndarray  # promised lead time sum per customer
+    clt: np.ndarray  # lateness against the promise, sum per customer
     c_line: np.ndarray
     c_rev: np.ndarray
     c_cogs: np.ndarray
@@ -118,7 +120,8 @@ def tables(m: Model) -> Tables:
     return Tables(
         window=window, years=window / 365.0, rl=rl, r_rev=r_rev, r_cogs=r_cogs,
         cc=np.asarray(k.cc, dtype=float).reshape(nC, K.NCODES) if nC else np.zeros((0, K.NCODES)),
-        cs=np.asarray(k.cs, dtype=float),
+        cs=np.asarray(k.cs, dtype=float), cpl=np.asarray(k.cpl, dtype=float),
+        clt=np.asarray(k.clt, dtype=float),
         c_line=_group(rl, r_ci, nC), c_rev=_group(r_rev, r_ci, nC),
         c_cogs=_group(r_cogs, r_ci, nC), c_lines=np.asarray(k.cl, dtype=float),
         p_line=_group(rl, r_pi, nP),
@@ -138,6 +141,14 @@ def by_customers(line: np.ndarray, codes: np.ndarray, lines: float, cycle: float
     row = K.service_kpis(line, codes, cycle, rev, cogs)
     row["line_fill_rate"] = K.ratio(line[K.LINES_FILLED], lines)
     return row
+
+
+def promise_kpis(codes: np.ndarray, promised: float, late: float) -> Row:
+    """Mean promised lead time (judged orders) and mean lateness against the promise
+    (complete orders; 0 for a kept promise), days."""
+    o = codes @ K.DECODE
+    return {"promised_lead_time_mean": K.ratio(promised, o[0]),
+            "promise_lateness_days_mean": K.ratio(late, o[6])}
 
 
 def by_routes(line: np.ndarray, codes: np.ndarray, rev: float, cogs: float) -> Row:
@@ -211,6 +222,7 @@ def overall(m: Model, t: Tables, st: Stock) -> Row:
                       rev, cogs)
     kp["order_cycle_time_p50"] = k.cycle_all.percentile(50)
     kp["order_cycle_time_p95"] = k.cycle_all.percentile(95)
+    kp.update(promise_kpis(t.cc.sum(axis=0), float(t.cpl.sum()), float(t.clt.sum())))
     kp.update(inventory(t, st.onhand_p.sum(), st.value_p.sum(), st.backlog_p.sum(),
                         total_line[K.DEMAND], cogs, st.cyc_p.sum(axis=0)))
     kp["pipeline_units_avg"] = float(st.pipe_p.sum())
@@ -289,6 +301,7 @@ def by_tier(m: Model, t: Tables, cb: CustomerBase) -> dict[str, Row]:
                                 _group(t.c_lines, t_of_c, nT))
     t_cycle, t_rev, t_cogs = (_group(t.cs, t_of_c, nT), _group(t.c_rev, t_of_c, nT),
                               _group(t.c_cogs, t_of_c, nT))
+    t_promised, t_late = _group(t.cpl, t_of_c, nT), _group(t.clt, t_of_c, nT)
     tier_count = np.bincount(t_of_c, minlength=nT)
     out = {}
     for ti, name in enumerate(m.tiers):
@@ -296,6 +309,7 @@ def by_tier(m: Model, t: Tables, cb: CustomerBase) -> dict[str, Row]:
                            t_cogs[ti])
         row["order_cycle_time_p50"] = m.k.cycle_tier[ti].percentile(50)
         row["order_cycle_time_p95"] = m.k.cycle_tier[ti].percentile(95)
+        row.update(promise_kpis(t_codes[ti], float(t_promised[ti]), float(t_late[ti])))
         row["target_fill_rate"] = m.sc.tiers[name].target_fill_rate
         row["churned_customers"] = float(cb.churned[ti])
         row["churn_rate"] = cb.churned[ti] / tier_count[ti] if tier_count[ti] else math.nan

@@ -22,7 +22,8 @@ RATES = ("fill_rate", "line_fill_rate", "order_fill_rate", "cycle_service_level"
          "lost_sales_rate", "return_rate", "churn_rate")
 #: KPIs that may be NaN: ratios whose denominator can be zero
 RATIOS = RATES + ("order_cycle_time_mean", "order_cycle_time_p50", "order_cycle_time_p95",
-                  "inventory_turns", "days_of_supply", "order_wait_days_mean", "bullwhip_ratio")
+                  "inventory_turns", "days_of_supply", "order_wait_days_mean", "bullwhip_ratio",
+                  "promised_lead_time_mean", "promise_lateness_days_mean")
 
 policies = st.one_of(
     st.builds(lambda s, d: {"policy": "sS", "s": s, "S": s + d},
