@@ -67,6 +67,11 @@ class Simulation(Model):
     period: Literal["week", "month"] = Field(
         "week", description="Period of the KPI time series (timeseries.csv)."
     )
+    perfect_order_on_time: Literal["requested", "promised"] = Field(
+        "requested", description="A perfect order is delivered complete, undamaged, with "
+        "correct documents and on time against this date: the customer's requested date or "
+        "the date promised at order entry."
+    )
 
 
 class Costs(Model):
@@ -256,6 +261,10 @@ class Supplier(Model):
     reliability: Prob = Field(1, description="Probability a shipment is complete and on time.")
     failure: SupplierFailure = Field(default_factory=SupplierFailure)
     min_order_qty: NonNeg = Field(0, description="Minimum order quantity, units.")
+    damage_rate: Prob = Field(0, description="Share of its direct shipments to customers "
+                              "damaged (one draw per shipment of an order).")
+    doc_error_rate: Prob = Field(0, description="Share of its direct shipments to customers "
+                                 "with document errors (one draw per shipment of an order).")
     cost_per_unit: dict[str, NonNeg] = Field(
         default_factory=dict, description="Price per product (default: the product's unit_cost)."
     )
@@ -349,8 +358,11 @@ class Facility(Model):
     handling_cost_per_unit: NonNeg = Field(0, description="Cost per unit handled.")
     order_processors: int = Field(1, ge=1, description="Parallel order-processing servers.")
     order_processing_time: Dist = Field(0, description="Per order, days.")
-    damage_rate: Prob = Field(0, description="Share of shipped lines damaged.")
-    doc_error_rate: Prob = Field(0, description="Share of shipped orders with document errors.")
+    damage_rate: Prob = Field(0, description="Share of its shipments to customers damaged "
+                              "(one draw per shipment: an order's lines from this site, a "
+                              "backorder fill, a cross-dock leg).")
+    doc_error_rate: Prob = Field(0, description="Share of its shipments to customers with "
+                                 "document errors (one draw per shipment).")
     replenish_from: Id | dict[str, Id] | None = Field(
         None, description="Supplier or facility id (or a map product -> id, key 'default' "
         "for the rest); absent: a supplier that makes the product.",

@@ -11,7 +11,7 @@ back as returns.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .kpis import DELIVERED, DISCOUNT, ML, REVENUE
 from .priority import INTERNAL_KEY
@@ -20,6 +20,22 @@ from .stock import CLASSIC, DIRECT, Order, Route, StockPoint
 
 if TYPE_CHECKING:
     from .engine import Model
+
+
+DAMAGED, DOC_ERROR = 1, 2  # quality failures of a shipment (bits of an order's ``bad``)
+
+
+def quality(q: tuple[float, float, Any] | None) -> int:
+    """Draw the quality of one shipment: DAMAGED and/or DOC_ERROR bits (0 = perfect)."""
+    if q is None:
+        return 0
+    dmg, doc, u = q
+    bad = 0
+    if dmg > 0 and u() < dmg:
+        bad = DAMAGED
+    if doc > 0 and u() < doc:
+        bad |= DOC_ERROR
+    return bad
 
 
 class Shipment:
@@ -60,8 +76,11 @@ class Fulfilment:
         self.flow_open: dict[int, tuple[Route, float, Order, bool]] = {}
 
     def ship(self, rt: Route, units: float, now: float, dispatched: dict,
-             order: Order | None = None, entry_q: float = 0.0) -> tuple[float, bool] | None:
-        """Send units of a route's product from its site; (arrival time, damaged or doc error).
+             order: Order | None = None, entry_q: float = 0.0) -> tuple[float, int] | None:
+        """Send units of a route's product from its site; (arrival time, quality bits).
+
+        Damage and document errors are drawn once per shipment (the order's lines from one
+        site), on the first line: the others return 0.
 
         ``dispatched`` maps the sites this order has already been processed at to the time its
         shipment leaves them (one processing job and one shipment per order and site). The
@@ -92,7 +111,9 @@ class Fulfilment:
                 order.pending += 1
             return None
         depart = dispatched.get(fi)
-        if depart is None:
+        bad = 0
+        if depart is None:  # the order's shipment from this site: one quality draw
+            bad = quality(rt.quality)
             st = rt.station
             if st.instant:
                 depart = now
@@ -108,14 +129,6 @@ class Fulfilment:
         c = lane.const
         arrive = depart + c if c is not None else lane.arrive(depart, units)
         self._to_customers[rt.pi] += units
-        bad = False
-        q = rt.quality
-        if q is not None:
-            dmg, doc, u = q
-            if dmg > 0 and u() < dmg:
-                bad = True
-            if doc > 0 and u() < doc:
-                bad = True
         if arrive > m.horizon:
             self.charge_late(rt, units, arrive)
         self.delivered(rt, units, now, arrive)
@@ -147,18 +160,11 @@ class Fulfilment:
             self._wait_sum[fi] += job.start - job.t_in
             self._wait_n[fi] += 1
         horizon = m.horizon
+        bad = quality(rt0.quality)  # one draw for the shipment
         for rt, units, order, entry_q in shp.lines:
             lane = rt.lane
             c = lane.const
             arrive = depart + c if c is not None else lane.arrive(depart, units)
-            bad = False
-            q = rt.quality
-            if q is not None:
-                dmg, doc, u = q
-                if dmg > 0 and u() < dmg:
-                    bad = True
-                if doc > 0 and u() < doc:
-                    bad = True
             if arrive > horizon:
                 self.charge_late(rt, units, arrive, shp.counted)
             self.delivered(rt, units, shp.t0, arrive, shp.counted)
@@ -261,8 +267,10 @@ class Fulfilment:
         m.replenishment.schedule_receipt(down, arrive, units, units)
 
     def flow_through(self, rt: Route, q: float, now: float, legs: set[tuple[str, int, str]],
-                     order: Order | None = None) -> tuple[float | None, float]:
-        """Cross-dock or direct: ordered to demand from the supplier; (arrival, units shipped).
+                     order: Order | None = None) -> tuple[float | None, float, int]:
+        """Cross-dock or direct: ordered to demand from the supplier; (arrival, units shipped,
+        quality bits of the shipment: drawn on its first line, from the dock's or the
+        supplier's rates).
 
         ``legs`` holds the legs this order has already paid a shipment on: the lines of one
         order from one supplier travel (and are costed) as one shipment per leg. When the
@@ -274,6 +282,8 @@ class Fulfilment:
         pi, fi = rt.pi, rt.fi
         src = rt.src
         counted = m.counting
+        leg = ("out", fi, src.id)
+        bad = quality(rt.quality) if leg not in legs else 0
 
         def travel(depart: float) -> float:
             if rt.kind is DIRECT:
@@ -292,7 +302,7 @@ class Fulfilment:
             if shipped > 0:
                 self.delivered(rt, shipped, now, arrive, counted)
             assert order is not None
-            m.orders.shipped(order, rt, shipped, q, arrive, False, m.env.now)
+            m.orders.shipped(order, rt, shipped, q, arrive, bad, m.env.now)
 
         token = 0
         depart, shipped = src.ship(now, m.products[pi].id, q, rt.key, later)
@@ -324,9 +334,9 @@ class Fulfilment:
             k = self.k
             k.transport[fi] += rt.lane.unit_cost * shipped
             k.co2[fi] += rt.lane.co2_per_unit * shipped
-            if ("out", fi, src.id) not in legs:  # lines of one order travel together
-                legs.add(("out", fi, src.id))
+            if leg not in legs:  # lines of one order travel together
                 k.transport[fi] += rt.lane.per_shipment
+        legs.add(leg)
         if shipped > 0 and arrive is not None:
             self.delivered(rt, shipped, now, arrive)
-        return arrive, shipped
+        return arrive, shipped, bad

@@ -94,6 +94,10 @@ class Collector:
         self.cl = [0] * n_customers  # order lines per customer (closed orders)
         self.cpl = [0.0] * n_customers  # promised lead time sums per customer (judged orders)
         self.clt = [0.0] * n_customers  # lateness against the promise, sums (complete orders)
+        # orders damaged / with document errors (2 slots each) by customer, facility, period
+        self.cq = [0] * (2 * n_customers)
+        self.fq = [0] * (2 * (n_facilities + 1))
+        self.pq = [0] * (2 * n_periods)
         self.pl = [0.0] * (n_periods * ML)
         self.pc = [0] * (n_periods * NCODES)
         self.cycle_all = Histogram()
@@ -124,7 +128,7 @@ class Collector:
         """Zero every counter in place (components hold references to these lists)."""
         self.rl[:] = array("d", bytes(8 * len(self.rl)))
         for lst in (self.pcodes, self.fcodes, self.cc, self.cl, self.pc, self.repl_orders,
-                    self.wait_n):
+                    self.wait_n, self.cq, self.fq, self.pq):
             lst[:] = [0] * len(lst)
         for lst in (self.cs, self.cpl, self.clt, self.pl, self.transport, self.handling, self.ordering, self.co2,
                     self.wait_sum, self.per_onhand_area, self.week_demand, self.week_orders_up,

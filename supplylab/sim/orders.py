@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import kpis as K
 from .demand import CHUNK_DAYS, sample_chunk
+from .fulfilment import quality
 from .kpis import (
     COMPLETE,
     CYCLE_SUM,
@@ -61,6 +62,7 @@ class OrderDesk:
         self.express = True  # use the fast path (tests switch it off to compare)
         self._history = m.history.record
         self._cpl, self._clt = k.cpl, k.clt
+        self._against_promise = m.sc.simulation.perfect_order_on_time == "promised"
         self._observe, self._ctp, self._conf = (m.promising.observe, m.promising.ctp,
                                                 m.promising.conf)
 
@@ -128,7 +130,7 @@ class OrderDesk:
         first_full = True
         held = False  # a line was backordered or lost (else the order was served at entry)
         order: Order | None = None
-        bad = False
+        bad = 0  # quality bits of the order's shipments (fulfilment.DAMAGED, DOC_ERROR)
         dispatched: dict[int, float] = {}
         lines: list[Route] = []
         filled: list[Route] = []
@@ -197,7 +199,9 @@ class OrderDesk:
                     first_full = False
                     sp.stocked_out = True
                     if self.has_substitutes[pi] and reopen <= now:
-                        short -= self._substitute(rt, short, now, dispatched)
+                        took, sbad = self._substitute(rt, short, now, dispatched)
+                        short -= took
+                        bad |= sbad
                 if short <= 0:
                     p_line = promising.ships_now(rt, conf, now)
                 else:
@@ -212,7 +216,9 @@ class OrderDesk:
                     legs = set()
                 if rt.src.deferred and order is None:  # waits for the supplier's capacity
                     order = Order(ci, now, requested, promised, counting, per)
-                t_arr, shipped = m.fulfilment.flow_through(rt, q, now, legs, order)
+                t_arr, shipped, fbad = m.fulfilment.flow_through(rt, q, now, legs, order)
+                if t_arr is not None:
+                    bad |= fbad
                 p_line = promising.flow(rt, conf, now)
                 if t_arr is not None:
                     if t_arr > last:
@@ -264,7 +270,7 @@ class OrderDesk:
         return len(sites) + flows
 
     def shipped(self, order: Order, rt: Route, units: float, entry_q: float, arrive: float,
-                bad: bool, now: float) -> None:
+                bad: int, now: float) -> None:
         """A shipment of ``order`` that waited at a priority station has left at ``now`` and
         arrives at ``arrive``: the line is recorded as ``place`` records it at a FCFS station
         (``entry_q`` > 0: shipped at entry, counted as filled from stock when on time)."""
@@ -326,14 +332,7 @@ class OrderDesk:
         c = lane.const
         arrive = depart + c if c is not None else lane.arrive(depart, q)
         self._to_customers[rt.pi] += q
-        bad = False
-        quality = rt.quality
-        if quality is not None:
-            dmg, doc, u = quality
-            if dmg > 0 and u() < dmg:
-                bad = True
-            if doc > 0 and u() < doc:
-                bad = True
+        bad = quality(rt.quality)
         promised = now + self._ctp(rt, self._conf[ci])
         if arrive > m.horizon:
             m.fulfilment.charge_late(rt, q, arrive)
@@ -378,8 +377,10 @@ class OrderDesk:
         self._cpl[ci] += promised - now
         if last > promised:
             self._clt[ci] += last - promised
-        code = (FIRST_FULL | on_time << 1 | kept << 2 | on_time << 3
-                | (on_time and not bad) << 4 | COMPLETE)
+        perfect = (kept if self._against_promise else on_time) and not bad
+        code = (FIRST_FULL | on_time << 1 | kept << 2 | on_time << 3 | perfect << 4 | COMPLETE)
+        if bad:
+            m.outcomes.quality_failed(ci, bad, (rt,), per)
         self._cc[ci * NCODES + code] += 1
         self._cl[ci] += 1
         self._pcodes[rt.pbase + code] += 1
@@ -416,10 +417,12 @@ class OrderDesk:
         return promised
 
     def _substitute(self, rt: Route, short: float, now: float,
-                    dispatched: dict[int, float]) -> float:
-        """Serve part of a shortfall with substitutes in stock at the same site; units served."""
+                    dispatched: dict[int, float]) -> tuple[float, int]:
+        """Serve part of a shortfall with substitutes in stock at the same site; (units
+        served, quality bits of a shipment they started)."""
         m = self.m
         taken = 0.0
+        bad = 0
         fi = rt.fi
         for sub in m.products[rt.pi].substitutes:
             if short - taken <= 0:
@@ -433,9 +436,11 @@ class OrderDesk:
             ssp.on_hand -= n
             ssp.shipped += n
             taken += n
-            m.fulfilment.ship(m.routing.route(rt.ci, spi), n, now, dispatched)
+            res = m.fulfilment.ship(m.routing.route(rt.ci, spi), n, now, dispatched)
+            if res is not None:
+                bad |= res[1]
             if m.counting:
                 m.k.rl[rt.base + K.SUBST] += n
             if not ssp.periodic and not ssp.echelon:
                 ssp.review(now)
-        return taken
+        return taken, bad

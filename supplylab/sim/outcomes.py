@@ -38,6 +38,8 @@ class Outcomes:
         # the collector's lists are zeroed in place at the warm-up, so they can be bound here
         self._cc, self._cl, self._cs, self._pc, self._pl = k.cc, k.cl, k.cs, k.pc, k.pl
         self._cpl, self._clt = k.cpl, k.clt
+        self._cq, self._fq, self._pq = k.cq, k.fq, k.pq
+        self.against_promise = m.sc.simulation.perfect_order_on_time == "promised"
         self._pcodes, self._fcodes, self._rl = k.pcodes, k.fcodes, k.rl
         self._hist_all = k.cycle_all.counts
         self._hist_tier = [h.counts for h in k.cycle_tier]
@@ -67,8 +69,11 @@ class Outcomes:
         self._cpl[ci] += promised - t0
         if complete and last > promised:
             self._clt[ci] += last - promised
-        code = (first_full | on_time << 1 | kept << 2 | otif << 3 | (otif and not bad) << 4
+        perfect = (first_full and kept if self.against_promise else otif) and not bad
+        code = (first_full | on_time << 1 | kept << 2 | otif << 3 | perfect << 4
                 | complete << 5)
+        if bad:
+            self.quality_failed(ci, bad, lines, per)
         self._cc[ci * NCODES + code] += 1
         self._cl[ci] += len(lines)
         pcodes, fcodes = self._pcodes, self._fcodes
@@ -92,6 +97,21 @@ class Outcomes:
                 i = HIST_BINS
             self._hist_all[i] += 1
             self._hist_tier[self.cust_tier[ci]][i] += 1
+
+    def quality_failed(self, ci: int, bad: int, lines: list[Route] | tuple[Route, ...],
+                       per: int) -> None:
+        """Count an order damaged (bit 1) and/or with document errors (bit 2) by customer,
+        by each line's facility (as the outcome codes) and by period."""
+        dmg, doc = bad & 1, bad >> 1 & 1
+        cq, fq = self._cq, self._fq
+        cq[2 * ci] += dmg
+        cq[2 * ci + 1] += doc
+        for rt in lines:
+            fq[2 * rt.fi] += dmg
+            fq[2 * rt.fi + 1] += doc
+        if per >= 0:
+            self._pq[2 * per] += dmg
+            self._pq[2 * per + 1] += doc
 
     def lost(self, rt: Route, units: float, now: float, per: int) -> None:
         """Units of a line that will never ship (no wait allowed, patience ran out, short

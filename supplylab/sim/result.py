@@ -15,7 +15,9 @@ from typing import Any
 #: engine's output.
 KPI_NAMES: tuple[str, ...] = (
     "fill_rate", "line_fill_rate", "order_fill_rate", "cycle_service_level", "on_time_rate",
-    "promise_kept_rate", "promised_lead_time_mean", "promise_lateness_days_mean", "otif_rate", "perfect_order_rate", "order_cycle_time_mean",
+    "promise_kept_rate", "promised_lead_time_mean", "promise_lateness_days_mean", "otif_rate",
+    "perfect_order_rate", "orders_incomplete", "orders_late", "orders_damaged",
+    "orders_doc_error", "order_cycle_time_mean",
     "order_cycle_time_p50", "order_cycle_time_p95", "backorder_units_avg", "lost_sales_units",
     "lost_sales_rate", "returned_units", "return_rate", "substituted_units", "on_hand_units_avg",
     "inventory_value_avg", "inventory_turns", "days_of_supply", "pipeline_units_avg",

@@ -105,8 +105,10 @@ class Routing:
         rt.key = self.key(rt.ci, rt.pi)
         if rt.fi < len(m.facilities):
             rt.station = m.sites.stations[rt.fi]
-            dmg, doc, _ = q = m.sites.quality[rt.fi]
-            rt.quality = q if dmg > 0 or doc > 0 else None
+            q = m.sites.quality[rt.fi]
+        else:  # direct from a supplier
+            q = m.sites.supplier_quality[rt.src.id]
+        rt.quality = q if q[0] > 0 or q[1] > 0 else None
         rt.promo = m.promo_customers.get(rt.ci)
 
     def key(self, ci: int, pi: int) -> tuple:

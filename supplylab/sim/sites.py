@@ -33,6 +33,10 @@ class Sites:
         self.sources = {s.id: Source(s, streams, windows.get(s.id, NO_WINDOWS))
                         for s in sc.suppliers}
         self.supplier_lead_mean = {s.id: s.lead_time.mean() for s in sc.suppliers}
+        #: per supplier shipping direct to customers: (damage, document errors, uniforms)
+        self.supplier_quality = {s.id: (s.damage_rate, s.doc_error_rate,
+                                        Uniforms(streams.rng("supplier", s.id, "quality")))
+                                 for s in sc.suppliers}
         self.stations: list[Station] = []
         #: per facility: (damage probability, document error probability, uniforms)
         self.quality: list[tuple[float, float, Uniforms]] = []

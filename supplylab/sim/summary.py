@@ -81,6 +81,9 @@ class Tables:
     r_cogs: np.ndarray
     cc: np.ndarray  # customer x NCODES
     cs: np.ndarray  # cycle time sum per customer
+    cq: np.ndarray  # customer x (orders damaged, orders with document errors)
+    fq: np.ndarray  # facility x (damaged, document errors), by each line's facility
+    pq: np.ndarray  # period x (damaged, document errors)
     cpl: np.ndarray  # promised lead time sum per customer
     clt: np.ndarray  # lateness against the promise, sum per customer
     c_line: np.ndarray
@@ -121,6 +124,9 @@ def tables(m: Model) -> Tables:
         window=window, years=window / 365.0, rl=rl, r_rev=r_rev, r_cogs=r_cogs,
         cc=np.asarray(k.cc, dtype=float).reshape(nC, K.NCODES) if nC else np.zeros((0, K.NCODES)),
         cs=np.asarray(k.cs, dtype=float), cpl=np.asarray(k.cpl, dtype=float),
+        cq=np.asarray(k.cq, dtype=float).reshape(nC, 2) if nC else np.zeros((0, 2)),
+        fq=np.asarray(k.fq, dtype=float).reshape(nF + 1, 2),
+        pq=np.asarray(k.pq, dtype=float).reshape(-1, 2),
         clt=np.asarray(k.clt, dtype=float),
         c_line=_group(rl, r_ci, nC), c_rev=_group(r_rev, r_ci, nC),
         c_cogs=_group(r_cogs, r_ci, nC), c_lines=np.asarray(k.cl, dtype=float),
@@ -149,6 +155,16 @@ def promise_kpis(codes: np.ndarray, promised: float, late: float) -> Row:
     o = codes @ K.DECODE
     return {"promised_lead_time_mean": K.ratio(promised, o[0]),
             "promise_lateness_days_mean": K.ratio(late, o[6])}
+
+
+def perfect_reasons(codes: np.ndarray, quality: np.ndarray, promised: bool) -> Row:
+    """Orders failing each test of a perfect order (one order may fail several): not in full
+    (first shipment incomplete), late (against the requested date, or the promise when
+    ``simulation.perfect_order_on_time: promised``), damaged, document errors."""
+    o = codes @ K.DECODE
+    return {"orders_incomplete": float(o[0] - o[1]),
+            "orders_late": float(o[0] - (o[3] if promised else o[2])),
+            "orders_damaged": float(quality[0]), "orders_doc_error": float(quality[1])}
 
 
 def by_routes(line: np.ndarray, codes: np.ndarray, rev: float, cogs: float) -> Row:
@@ -223,6 +239,7 @@ def overall(m: Model, t: Tables, st: Stock) -> Row:
     kp["order_cycle_time_p50"] = k.cycle_all.percentile(50)
     kp["order_cycle_time_p95"] = k.cycle_all.percentile(95)
     kp.update(promise_kpis(t.cc.sum(axis=0), float(t.cpl.sum()), float(t.clt.sum())))
+    kp.update(perfect_reasons(t.cc.sum(axis=0), t.cq.sum(axis=0), _against_promise(m)))
     kp.update(inventory(t, st.onhand_p.sum(), st.value_p.sum(), st.backlog_p.sum(),
                         total_line[K.DEMAND], cogs, st.cyc_p.sum(axis=0)))
     kp["pipeline_units_avg"] = float(st.pipe_p.sum())
@@ -302,6 +319,7 @@ def by_tier(m: Model, t: Tables, cb: CustomerBase) -> dict[str, Row]:
     t_cycle, t_rev, t_cogs = (_group(t.cs, t_of_c, nT), _group(t.c_rev, t_of_c, nT),
                               _group(t.c_cogs, t_of_c, nT))
     t_promised, t_late = _group(t.cpl, t_of_c, nT), _group(t.clt, t_of_c, nT)
+    t_quality = _group(t.cq, t_of_c, nT)
     tier_count = np.bincount(t_of_c, minlength=nT)
     out = {}
     for ti, name in enumerate(m.tiers):
@@ -310,6 +328,7 @@ def by_tier(m: Model, t: Tables, cb: CustomerBase) -> dict[str, Row]:
         row["order_cycle_time_p50"] = m.k.cycle_tier[ti].percentile(50)
         row["order_cycle_time_p95"] = m.k.cycle_tier[ti].percentile(95)
         row.update(promise_kpis(t_codes[ti], float(t_promised[ti]), float(t_late[ti])))
+        row.update(perfect_reasons(t_codes[ti], t_quality[ti], _against_promise(m)))
         row["target_fill_rate"] = m.sc.tiers[name].target_fill_rate
         row["churned_customers"] = float(cb.churned[ti])
         row["churn_rate"] = cb.churned[ti] / tier_count[ti] if tier_count[ti] else math.nan
@@ -367,6 +386,7 @@ def by_facility(m: Model, t: Tables, st: Stock) -> dict[str, Row]:
         row["handling_cost"] = k.handling[fi]
         row["facility_fixed_cost"] = st.fixed_f[fi]
         row["co2_kg"] = k.co2[fi]
+        row.update(perfect_reasons(t.f_codes[fi], t.fq[fi], _against_promise(m)))
         if fi < nF:
             row["order_wait_days_mean"] = (k.wait_sum[fi] / k.wait_n[fi]) if k.wait_n[fi] \
                 else math.nan
@@ -401,10 +421,17 @@ def by_operator(m: Model, t: Tables, st: Stock) -> dict[str, Row]:
     return out
 
 
+REASONS = ("orders_incomplete", "orders_late", "orders_damaged", "orders_doc_error")
 CUSTOMER_KPIS = ("fill_rate", "otif_rate", "on_time_rate", "order_cycle_time_mean", "orders",
-                 "demand_units", "lost_sales_units", "revenue", "gross_margin")
+                 "demand_units", "lost_sales_units", "revenue", "gross_margin",
+                 "perfect_order_rate", "promise_kept_rate", *REASONS)
 PERIOD_KPIS = ("fill_rate", "otif_rate", "on_time_rate", "order_fill_rate", "orders",
-               "demand_units", "lost_sales_units", "revenue", "on_hand_units_avg")
+               "demand_units", "lost_sales_units", "revenue", "on_hand_units_avg",
+               "perfect_order_rate", *REASONS)
+
+
+def _against_promise(m: Model) -> bool:
+    return m.sc.simulation.perfect_order_on_time == "promised"
 
 
 def by_customer(m: Model, t: Tables) -> dict[str, Row]:
@@ -415,6 +442,7 @@ def by_customer(m: Model, t: Tables) -> dict[str, Row]:
             continue
         row = by_customers(t.c_line[ci], t.cc[ci], t.c_lines[ci], t.cs[ci], t.c_rev[ci],
                            t.c_cogs[ci])
+        row.update(perfect_reasons(t.cc[ci], t.cq[ci], _against_promise(m)))
         out[c.id] = _clean({key: row[key] for key in CUSTOMER_KPIS})
     return out
 
@@ -425,6 +453,7 @@ def by_period(m: Model, t: Tables) -> dict[str, Row]:
     for i in range(t.pl.shape[0]):
         row = K.service_kpis(t.pl[i], t.pc[i], t.pl[i, K.CYCLE_SUM], t.pl[i, K.REVENUE], 0.0)
         row["on_hand_units_avg"] = m.k.per_onhand_area[i] / m.period_len
+        row.update(perfect_reasons(t.pc[i], t.pq[i], _against_promise(m)))
         out[str(i)] = _clean({key: row[key] for key in PERIOD_KPIS})
     return out
 
