@@ -150,6 +150,23 @@ class Allocation(Model):
         return self
 
 
+class Defection(Model):
+    """Partial defection: a customer orders less for a while after a backordered order.
+
+    Defaults from Bhan and Anderson (2023), a B2B distributor's data: a backorder delay cuts the
+    customer's orders of the next year by about 2.1%, a delay of more than 10 days by about
+    6.1% (docs/engine.md, "Customers: churn and lifetime value")."""
+
+    after_backorder: Prob = Field(0.021, description="Cut of the order rate after an order "
+                                  "with a backordered line delivered within long_delay_days.")
+    after_long_delay: Prob = Field(0.061, description="Cut of the order rate after an order "
+                                   "delivered more than long_delay_days after its request.")
+    long_delay_days: Annotated[float, Field(ge=0, le=365)] = Field(
+        10, description="Days late beyond which a delay counts as long, days.")
+    lasts_days: Annotated[float, Field(gt=0, le=3650)] = Field(
+        365, description="How long a cut lasts, days (cuts multiply while they last).")
+
+
 class Churn(Model):
     """Customer attrition of a tier."""
 
@@ -159,6 +176,18 @@ class Churn(Model):
     )
     at_risk_threshold: Prob = Field(
         0.5, description="A customer whose churn probability exceeds this is 'at risk'."
+    )
+    hazard_per_failure_per_year: Annotated[float, Field(ge=0, le=1000)] = Field(
+        0.0, description="Churn with memory: each failed order (not OTIF) adds this to the "
+        "customer's churn hazard, per year, decaying with failure_memory_days (0 = off)."
+    )
+    failure_memory_days: Annotated[float, Field(gt=0, le=3650)] = Field(
+        90, description="Time constant of the failure memory, days: a failure's extra hazard "
+        "falls by a factor e every failure_memory_days."
+    )
+    defection: Defection | None = Field(
+        None, description="Partial defection after backorders (absent = off; {} = the "
+        "defaults of Bhan and Anderson 2023)."
     )
 
 
@@ -180,6 +209,11 @@ class Tier(Model):
         "capable-to-promise; docs/promises.md), so about this share of promises is kept."
     )
     churn: Churn = Field(default_factory=Churn)
+    acquisition_per_year: Annotated[float, Field(ge=0, le=100_000)] = Field(
+        0.0, description="New customers of this tier per year (a Poisson process over the "
+        "horizon); each is a copy of one of the tier's customers, chosen at random, with its "
+        "own id '<copied id>~new<n>' and its own random streams."
+    )
     margin_multiplier: NonNeg = Field(1.0, description="Price multiplier for this tier.")
 
 

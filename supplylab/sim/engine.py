@@ -44,7 +44,7 @@ from . import kpis as K
 from .allocation import Allocation
 from .audit import Ledger
 from .audit import audit as check_units
-from .customers import Customers
+from .customers import Customers, acquired_customers
 from .demand import build_demand
 from .disruptions import build_windows
 from .fulfilment import Fulfilment
@@ -83,7 +83,11 @@ class Model:
         self.pidx = {p.id: i for i, p in enumerate(self.products)}
         self.facilities = list(sc.facilities)
         self.fidx = {f.id: i for i, f in enumerate(self.facilities)}
-        self.customers: list[Customer] = net.customers
+        new, joined = acquired_customers(sc, net.customers, horizon, self.streams)
+        self.customers: list[Customer] = net.customers + new
+        #: day each customer joins (acquired customers later) and whose lanes it uses
+        self.joined = [0.0] * len(net.customers) + joined
+        self.lane_of = [c.id for c in net.customers] + [c.id.rsplit("~new", 1)[0] for c in new]
         self.tiers = list(sc.tiers)
         self.tidx = {t: i for i, t in enumerate(self.tiers)}
         self.period_len = 7.0 if sc.simulation.period == "week" else 365.0 / 12.0

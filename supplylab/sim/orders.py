@@ -74,6 +74,8 @@ class OrderDesk:
         horizon = m.horizon
         active = m.crm.active
         churned_at = m.crm.churned_at
+        joined = m.crm.joined
+        defecting, keeps = m.crm.defecting, m.crm.keeps_order
         place = self.place
         peek = env.peek
         t0 = 0.0
@@ -94,6 +96,8 @@ class OrderDesk:
                 if t >= churned_at[ci]:
                     active[ci] = False
                     continue
+                if t < joined[ci] or (defecting and not keeps(ci, t)):
+                    continue  # not a customer yet, or ordering less after backorders
                 place(ci, t, prods, qtys, starts[i], starts[i + 1])
             t0 = t1
 

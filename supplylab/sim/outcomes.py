@@ -33,6 +33,7 @@ class Outcomes:
         k = self.k = m.k
         self.cust_tier = m.crm.tier
         self.failure = m.crm.failure
+        self.defecting = m.crm.defecting
         self.horizon = m.horizon
         self.penalty_per_unit = m.sc.costs.stockout_penalty_per_unit
         # the collector's lists are zeroed in place at the warm-up, so they can be bound here
@@ -63,6 +64,8 @@ class Outcomes:
         otif = on_time and first_full
         if not otif:
             self.failure(ci, now)
+            if complete and not first_full and self.defecting:
+                self.m.crm.backordered(ci, now, last - requested)
         if not counted:
             return
         kept = complete and last <= promised + EPS

@@ -58,7 +58,8 @@ class CustomerStates:
     The engine knows who really left, which no CRM system does: ``churned_day`` is the day
     (from day 0) a customer left, NaN when it was still active at the horizon; ``cause`` is
     ``"service"`` (after failed orders), ``"base"`` (the tier's base churn) or ``""``;
-    ``failures`` counts its failed (not on time in full) orders over the whole run. The customer
+    ``failures`` counts its failed (not on time in full) orders over the whole run (a churn
+    after failures through the hazard with memory is ``"service"`` too). The customer
     analytics (supplylab.customers) read it to judge an early warning against the truth.
     """
 
@@ -67,6 +68,13 @@ class CustomerStates:
     churned_day: list[float]
     cause: list[str]
     failures: list[int]
+    #: day each customer joined (0 for the scenario's customers; acquired ones later)
+    joined_day: list[float] = field(default_factory=list)
+    #: failure memory at the horizon (sum of exp(-age / failure_memory_days) over failures;
+    #: 0 when the tier churns without memory)
+    failure_memory: list[float] = field(default_factory=list)
+    #: share of its normal order rate the customer keeps at the horizon (partial defection)
+    order_rate_multiplier: list[float] = field(default_factory=list)
 
     def churned(self) -> list[bool]:
         """Whether each customer had left by the horizon."""

@@ -60,5 +60,5 @@ class Returns:
             m.allocation.allocate(sp, now)
         ledger.returns_scrapped[pi] += n - keep
         if m.counting and fi < len(m.facilities):
-            ln = m.sites.lane(m.customers[rt.ci].id, m.facilities[fi].id)
+            ln = m.sites.lane(m.lane_of[rt.ci], m.facilities[fi].id)
             m.k.transport[fi] += ln.unit_cost * n + ln.per_shipment

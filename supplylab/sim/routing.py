@@ -40,7 +40,7 @@ class Routing:
         c = m.customers[ci]
         pid = m.products[pi].id
         site = m.net.serving_site(c.strategy, c.served_by, pid, c.location)
-        lane = sites.lane(site, c.id)
+        lane = sites.lane(site, m.lane_of[ci])
         r = m.k.add_route()
         if site in sites.sources:
             rt = Route(r, ci, pi, DIRECT, m.outside, None, lane, sites.sources[site], None)
@@ -71,10 +71,9 @@ class Routing:
         if fb == "nearest":
             order = self._nearest.get((ci, pi))
             if order is None:
-                c = m.customers[ci]
                 cands = [fi for (fi, p) in m.sites.sp if p == pi and fi != rt.fi]
                 order = sorted(cands, key=lambda fi: (
-                    m.net.lane(m.facilities[fi].id, c.id).distance_km, fi))
+                    m.net.lane(m.facilities[fi].id, m.lane_of[ci]).distance_km, fi))
                 self._nearest[(ci, pi)] = order
             stations = m.sites.stations
             for fi in order:
@@ -92,7 +91,7 @@ class Routing:
         if rt is None:
             m = self.m
             sites = m.sites
-            lane = sites.lane(m.facilities[fi].id, m.customers[ci].id)
+            lane = sites.lane(m.facilities[fi].id, m.lane_of[ci])
             rt = Route(m.k.add_route(), ci, pi, CLASSIC, fi, sites.sp[(fi, pi)], lane, None, None)
             self._finish(rt)
             self._fallbacks[(ci, pi, fi)] = rt
