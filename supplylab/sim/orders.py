@@ -30,6 +30,7 @@ from .kpis import (
     REVENUE,
 )
 from .outcomes import EPS
+from .promising import REFRESH
 from .stock import CLASSIC, Order, Route, StockPoint
 from .streams import Uniforms
 
@@ -336,8 +337,14 @@ class OrderDesk:
         c = lane.const
         arrive = depart + c if c is not None else lane.arrive(depart, q)
         self._to_customers[rt.pi] += q
-        bad = quality(rt.quality)
-        promised = now + self._ctp(rt, self._conf[ci])
+        bad = 0 if rt.quality is None else quality(rt.quality)
+        q_conf = self._conf[ci]
+        c = rt.ctp  # Promising.ctp's answer kept on the route, inlined while it is valid
+        if c is not None and c[2] == q_conf and (
+                (c[3] is None and st.instant) or (c[3] is not None and c[3].n - c[1] < REFRESH)):
+            promised = now + c[0]
+        else:
+            promised = now + self._ctp(rt, q_conf)
         if arrive > m.horizon:
             m.fulfilment.charge_late(rt, q, arrive)
             requested = now + self._requested_days[ci]

@@ -133,13 +133,25 @@ class Promising:
 
     # ------------------------------------------------------------------ CTP
     def ctp(self, rt: Route, q: float) -> float:
-        """Days from hand-over at the site to delivery, ``q``-quantile (processing + lane)."""
+        """Days from hand-over at the site to delivery, ``q``-quantile (processing + lane).
+
+        The route keeps its last answer (``Route.ctp``: quantile, sojourns seen, confidence,
+        their record), valid until ``REFRESH`` more sojourns of its class were seen."""
+        c = rt.ctp
+        if c is not None and c[2] == q:
+            obs = c[3]
+            if obs is None:
+                if rt.station is None or rt.station.instant:  # nothing to learn: fixed
+                    return c[0]
+            elif obs.n - c[1] < REFRESH:
+                return c[0]
         fi, key = rt.fi, (rt.key if self.by_class else ())
         ck = (fi, key, id(rt.lane), q)
         obs = self.sojourn.get((fi, key))
         n = obs.n if obs is not None else 0
         c = self._ctp.get(ck)
         if c is not None and (n - c[1] < REFRESH or n == c[1]):
+            rt.ctp = (c[0], c[1], q, obs)
             return c[0]
         transit = self.law_sample(rt.lane.res.transit_time)
         if obs is not None and obs.buf:
@@ -149,6 +161,7 @@ class Promising:
             soj = self.law_sample(st.service._law) if st is not None else np.zeros(1)
         v = _sum_quantile(soj, transit, q)
         self._ctp[ck] = [v, n]
+        rt.ctp = (v, n, q, obs)
         return v
 
     def ships_now(self, rt: Route, q: float, now: float) -> float:

@@ -52,7 +52,7 @@ class Route:
     """
 
     __slots__ = ("r", "base", "pbase", "fbase", "ci", "pi", "kind", "fi", "sp", "lane", "src",
-                 "inbound", "key", "station", "quality", "promo")
+                 "inbound", "key", "station", "quality", "promo", "ctp")
 
     def __init__(self, r: int, ci: int, pi: int, kind: str, fi: int, sp: StockPoint | None,
                  lane: Lane, src: Source | None, inbound: Lane | None) -> None:
@@ -66,6 +66,7 @@ class Route:
         self.station: Any = None  # the serving site's processing station (None: supplier)
         self.quality: tuple[float, float, Any] | None = None  # damage, doc errors, uniforms
         self.promo: Any = None  # the customer's demand stream when it has promotions
+        self.ctp: Any = None  # its last capable-to-promise answer (promising.Promising.ctp)
 
 
 class Order:
