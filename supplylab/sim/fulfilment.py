@@ -44,7 +44,7 @@ class Shipment:
     ``lines`` holds (route, units, order waiting for it or None, units ordered when shipped at
     entry, else 0); ``counted`` whether it was decided inside the measured window."""
 
-    __slots__ = ("t0", "counted", "units", "key", "station", "lines", "job")
+    __slots__ = ("t0", "counted", "units", "key", "station", "lines", "job", "travelling")
 
     def __init__(self, t0: float, counted: bool, units: float, key: tuple, station) -> None:
         self.t0 = t0
@@ -54,6 +54,7 @@ class Shipment:
         self.station = station
         self.lines: list[tuple[Route, float, Order | None, float]] = []
         self.job: Job | None = None
+        self.travelling = 0  # lines left the station and not yet arrived
 
 
 class Fulfilment:
@@ -97,7 +98,7 @@ class Fulfilment:
         fi = rt.fi
         lane = rt.lane
         st = rt.station
-        if st is not None and st.deferred:
+        if st is not None and (st.deferred or lane.deferred):
             shp = dispatched.get(fi)
             if shp is None:
                 shp = dispatched[fi] = Shipment(now, m.counting, units, rt.key, st)
@@ -143,36 +144,63 @@ class Fulfilment:
         for shp in dispatched.values():
             if type(shp) is Shipment and shp.job is None:
                 m.seq += 1
-                shp.job = Job(shp.key, m.seq, shp.units, self._left, shp)
+                shp.job = job = Job(shp.key, m.seq, shp.units, self._left, shp)
                 self.open[m.seq] = shp
-                shp.station.submit(shp.t0, shp.units, shp.job)
+                st = shp.station
+                if st.deferred:
+                    st.submit(shp.t0, shp.units, job)
+                else:  # a FCFS station before a priority lane: it leaves now
+                    now = shp.t0
+                    if st.instant:
+                        wait, depart = 0.0, now
+                    else:
+                        wait, depart = st.dispatch(now, shp.units)
+                    job.t_in, job.start = now, now + wait
+                    self._left(job, depart, now)
 
-    def _left(self, job: Job, depart: float) -> None:
-        """A shipment leaves its priority station at ``depart``: its lines travel, arrive and
-        are recorded as ``ship`` records them at a FCFS station."""
+    def _left(self, job: Job, depart: float, now: float | None = None) -> None:
+        """A shipment leaves its station at ``depart`` (decided at ``now``, default the
+        clock): its lines travel (a priority lane carries them by priority), arrive and are
+        recorded as ``ship`` records them at a FCFS station."""
         m = self.m
         shp: Shipment = job.data
-        del self.open[job.seq]
+        now = m.env.now if now is None else now
         rt0 = shp.lines[0][0]
         fi = rt0.fi
         m.promising.observe(fi, shp.key, depart - shp.t0)
         if shp.counted:
             self._wait_sum[fi] += job.start - job.t_in
             self._wait_n[fi] += 1
-        horizon = m.horizon
         bad = quality(rt0.quality)  # one draw for the shipment
-        for rt, units, order, entry_q in shp.lines:
+        shp.travelling = len(shp.lines)
+        for i, (rt, units, _, _) in enumerate(shp.lines):
             lane = rt.lane
-            c = lane.const
-            arrive = depart + c if c is not None else lane.arrive(depart, units)
-            if arrive > horizon:
-                self.charge_late(rt, units, arrive, shp.counted)
-            self.delivered(rt, units, shp.t0, arrive, shp.counted)
-            if m.log is not None:
-                m.log(shp.t0, "ship", m.customers[rt.ci].id, m.products[rt.pi].id,
-                      m.sites.site_name(fi), units, arrive)
-            if order is not None:
-                m.orders.shipped(order, rt, units, entry_q, arrive, bad, depart)
+            if lane.deferred:
+                lane.arrive_later(depart, units, rt.key, now,
+                                  lambda a, i=i, shp=shp, bad=bad, seq=job.seq:
+                                  self._arrived(shp, seq, i, a, bad, m.env.now))
+            else:
+                c = lane.const
+                arrive = depart + c if c is not None else lane.arrive(depart, units)
+                self._arrived(shp, job.seq, i, arrive, bad, depart)
+
+    def _arrived(self, shp: Shipment, seq: int, i: int, arrive: float, bad: int,
+                 now: float) -> None:
+        """Line ``i`` of a shipment arrives at ``arrive`` (known at ``now``)."""
+        m = self.m
+        rt, units, order, entry_q = shp.lines[i]
+        shp.lines[i] = (rt, 0.0, None, 0.0)  # arrived: nothing left to close at the horizon
+        shp.travelling -= 1
+        if shp.travelling == 0:
+            del self.open[seq]
+        if arrive > m.horizon:
+            self.charge_late(rt, units, arrive, shp.counted)
+        self.delivered(rt, units, shp.t0, arrive, shp.counted)
+        if m.log is not None:
+            m.log(shp.t0, "ship", m.customers[rt.ci].id, m.products[rt.pi].id,
+                  m.sites.site_name(rt.fi), units, arrive)
+        if order is not None:
+            m.orders.shipped(order, rt, units, entry_q, arrive, bad, now)
 
     def close_open(self) -> list[Order]:
         """At the horizon: charge the shipments still at their stations as late ones; the
@@ -180,6 +208,8 @@ class Fulfilment:
         waiting: list[Order] = []
         for shp in self.open.values():
             for rt, units, order, _ in shp.lines:
+                if units <= 0 and order is None:  # this line has arrived
+                    continue
                 self.charge_late(rt, units, math.inf, shp.counted)
                 if order is not None:
                     waiting.append(order)

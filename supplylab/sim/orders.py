@@ -115,7 +115,7 @@ class OrderDesk:
         if b - a == 1 and self.express and m.log is None:
             rt = routes.get(prods[a])
             if (rt is not None and rt.kind is CLASSIC and not rt.station.outage
-                    and not rt.station.deferred):
+                    and not rt.station.deferred and not rt.lane.deferred):
                 sp = rt.sp
                 q = qtys[a]
                 if sp.on_hand >= q and sp.classes is None:
@@ -186,7 +186,7 @@ class OrderDesk:
                 if take > 0:
                     sp.on_hand -= take
                     sp.shipped += take
-                    if rt.station.deferred:  # leaves when the priority station serves it
+                    if rt.station.deferred or rt.lane.deferred:  # served by priority later
                         if order is None:
                             order = Order(ci, now, requested, promised, counting, per)
                         ship(rt, take, now, dispatched, order, q)

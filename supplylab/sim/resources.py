@@ -218,7 +218,7 @@ class Lane:
     """A resolved lane with its transit sampler and disruption windows."""
 
     __slots__ = ("res", "transit", "windows", "unit_cost", "per_shipment", "co2_per_unit",
-                 "transit_mean", "const", "cap", "free")
+                 "transit_mean", "const", "cap", "free", "queue", "_seq")
 
     def __init__(self, res: ResolvedLane, streams: Streams, windows: Windows) -> None:
         self.res = res
@@ -234,6 +234,44 @@ class Lane:
         # constant transit, no capacity, no disruption: arrival = departure + const
         self.const = (self.transit._const if not windows.spans and self.cap is None
                       else None)
+        self.queue: ReleaseQueue | None = None  # its capacity, served by priority
+        self._seq = 0
+
+    @property
+    def deferred(self) -> bool:
+        """Its capacity serves loads by priority (``serve_by_priority``)."""
+        return self.queue is not None
+
+    def serve_by_priority(self, env: simpy.Environment) -> None:
+        """Serve the capacity by priority key: a load handed over at ``depart`` waits behind
+        better classes' loads (within a class in the order handed over, as under FCFS)."""
+        if self.cap is None:
+            return
+        w = self.windows
+
+        def days(job: Job, ready: float) -> float:
+            rate = self.cap * (w.capacity_factor(ready) if w.spans else 1.0)
+            return job.size / rate if rate > 0 else INF
+
+        self.queue = ReleaseQueue(env, days)
+
+    def arrive_later(self, depart: float, units: float, key: tuple, now: float,
+                     then: Any) -> None:
+        """Hand ``units`` to a priority lane at ``depart`` (decided at ``now``);
+        ``then(arrival)`` is called when they have been carried and travelled."""
+        w = self.windows
+        if w.spans:
+            depart = w.available_from(depart)
+
+        def carried(_job: Job, done: float) -> None:
+            if w.spans:
+                then(done + self.transit() * w.lead_time_factor(done))
+            else:
+                then(done + self.transit())
+
+        self._seq += 1
+        assert self.queue is not None
+        self.queue.place(Job(key, self._seq, units, carried), depart, now)
 
     def arrive(self, depart: float, units: float = 0.0) -> float:
         """Arrival time of ``units`` handed to the lane at ``depart`` (days).

@@ -101,6 +101,8 @@ class Sites:
             if explicit is not None and explicit.id:
                 w = m.windows.get(explicit.id, w)
             ln = Lane(res, m.streams, w)
+            if m.rule == "priority":
+                ln.serve_by_priority(m.env)
             self.lanes[key] = ln
         return ln
 

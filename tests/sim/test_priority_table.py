@@ -228,3 +228,43 @@ def test_shared_supplier_capacity_serves_by_priority():
     mean, hw = interval([gap(a) - gap(b) for a, b in zip(prio, fifo, strict=True)])
     assert mean - hw > 0, (mean, hw)
     assert abs(sum(gap(r) for r in fifo) / len(fifo)) < 0.1
+
+
+def lane_bound(rule: str) -> Any:
+    """Ample stock, instant processing; the lane to the customer carries 100 units a day and
+    80 one-unit orders a day of the ten products arrive: an M/D/1 queue at the lane."""
+    data = {
+        "name": "lane-bound", "simulation": {"horizon_days": 300, "warmup_days": 20},
+        "allocation": {"rule": rule},
+        "products": [{"id": p, "price": 10, "unit_cost": 4, "profit_grade": g,
+                      "importance": i} for p, g, i, _ in TABLE],
+        "suppliers": [{"id": "S", "location": HERE, "products": [p for p, *_ in TABLE]}],
+        "facilities": [{"id": "W", "location": HERE, "inventory": {
+            "default": {"policy": "sS", "s": 0, "S": 10_000_000}}}],
+        "lanes": [{"from": "W", "to": "CUST", "capacity_units_per_day": 100,
+                   "transit_time": 0}],
+        "customers": [{"id": "CUST", "tier": "standard", "location": HERE,
+                       "orders_per_day": RATE, "product_mix": {p: 1 for p, *_ in TABLE}}],
+    }
+    return build(yaml.safe_load(yaml.safe_dump(data)), {}, "<test>")
+
+
+def test_lane_capacity_serves_by_priority_as_cobham():
+    """Non-preemptive priority M/D/1 at the lane: W_k = W0 / ((1 - s_{k-1})(1 - s_k)) with
+    W0 = lambda S^2 / 2; under fifo every product waits the Pollaczek-Khinchine W0 / (1 - rho)."""
+    s = 0.01  # days per unit at 100 units/day
+    lam_p = RATE / len(TABLE)
+    w0 = RATE * s**2 / 2
+    ranks = sorted({p for *_, p in TABLE})
+    upto = {r: sum(lam_p * s for *_, p in TABLE if p <= r) for r in ranks}
+    prio = [run_replication(lane_bound("priority"), 8, k) for k in range(3)]
+    fifo = [run_replication(lane_bound("fifo"), 8, k) for k in range(3)]
+    for pid, *_, r in TABLE:
+        before = max((upto[q] for q in ranks if q < r), default=0.0)
+        wk = w0 / ((1 - before) * (1 - upto[r]))
+        cycle = [x.by["product"][pid]["order_cycle_time_mean"] for x in prio]
+        assert_covers(cycle, wk + s, floor=0.1 * wk)
+        fcycle = [x.by["product"][pid]["order_cycle_time_mean"] for x in fifo]
+        assert_covers(fcycle, w0 / (1 - RATE * s) + s, floor=0.004)
+    for x in prio:
+        assert x.audit.units_conserved
