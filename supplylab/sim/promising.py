@@ -146,22 +146,38 @@ class Promising:
             elif obs.n - c[1] < REFRESH:
                 return c[0]
         fi, key = rt.fi, (rt.key if self.by_class else ())
-        ck = (fi, key, id(rt.lane), q)
         obs = self.sojourn.get((fi, key))
         n = obs.n if obs is not None else 0
+        law = rt.lane.res.transit_time
+        if law.is_constant:  # the sojourn's quantile (shared by the site's class) + transit
+            v = self._sojourn_quantile(rt, fi, key, q, obs, n) + max(float(law.mean()), 0.0)
+            rt.ctp = (v, n, q, obs)
+            return v
+        ck = (fi, key, id(rt.lane), q)
         c = self._ctp.get(ck)
         if c is not None and (n - c[1] < REFRESH or n == c[1]):
             rt.ctp = (c[0], c[1], q, obs)
             return c[0]
-        transit = self.law_sample(rt.lane.res.transit_time)
-        if obs is not None and obs.buf:
-            soj = np.asarray(obs.buf)
-        else:
-            st = rt.station
-            soj = self.law_sample(st.service._law) if st is not None else np.zeros(1)
-        v = _sum_quantile(soj, transit, q)
+        v = _sum_quantile(self._sojourns(rt, obs), self.law_sample(law), q)
         self._ctp[ck] = [v, n]
         rt.ctp = (v, n, q, obs)
+        return v
+
+    def _sojourns(self, rt: Route, obs: Sojourns | None) -> np.ndarray:
+        """The recent sojourns of the route's class, else the processing law's sample."""
+        if obs is not None and obs.buf:
+            return np.asarray(obs.buf)
+        st = rt.station
+        return self.law_sample(st.service._law) if st is not None else np.zeros(1)
+
+    def _sojourn_quantile(self, rt: Route, fi: int, key: tuple, q: float,
+                          obs: Sojourns | None, n: int) -> float:
+        ck = (fi, key, -1, q)
+        c = self._ctp.get(ck)
+        if c is not None and (n - c[1] < REFRESH or n == c[1]):
+            return c[0]
+        v = float(np.quantile(self._sojourns(rt, obs), q))
+        self._ctp[ck] = [v, n]
         return v
 
     def ships_now(self, rt: Route, q: float, now: float) -> float:
