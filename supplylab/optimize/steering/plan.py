@@ -355,8 +355,9 @@ def extract(ctx: BuildContext, x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFram
     on = promo.sum(axis=2) > 0.5 if nl else np.zeros((n, t), bool)
     if nl:
         level[on] = promo.argmax(axis=2)[on]
-    disc = np.where(level >= 0, np.take_along_axis(np.nan_to_num(pb.discount), np.maximum(level, 0),
-                                                   axis=1), 0.0)
+    disc = np.where(level >= 0, np.take_along_axis(np.nan_to_num(pb.discount),
+                                                   np.maximum(level, 0), axis=1),
+                    0.0) if nl else np.zeros((n, t))
     sold_promo = np.where(on, sold, 0.0)
     sale_reg = sold - sold_promo
     ids = np.repeat(np.asarray(pb.product_ids, dtype=object), t)
