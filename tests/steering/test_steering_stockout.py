@@ -9,6 +9,8 @@ customers makes ``min(a D, a (D - S) / (1 - (1 - a) w))`` units substituted (w =
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -77,3 +79,16 @@ def test_fast_path_matches_the_reference_path(seed: int) -> None:
     assert fast.size["parts"] > 1 and ref.size["parts"] == 1
     assert fast.objective == pytest.approx(ref.objective, rel=1e-7)
     assert fast.status == ref.status == "optimal"
+
+
+@pytest.mark.parametrize(("field", "value", "needle"), [
+    ("waiting", [1.5, 0.0], "waiting shares must be in [0, 1]"),
+    ("order_cost", [-1.0, 0.0], "order_cost must be finite and >= 0"),
+])
+def test_bad_shares_are_input_errors(field: str, value: list[float], needle: str) -> None:
+    from dataclasses import replace
+
+    from supplylab.errors import InputError
+
+    with pytest.raises(InputError, match=re.escape(needle)):
+        replace(pair(0.3, 1.0, 30.0), **{field: value}).check()

@@ -2,8 +2,10 @@
 
 ``solve_steering`` follows the staged shape of the other optimisers: check -> build (one
 builder per family) -> optional hook -> solve -> extract. With ``integrality="auto"`` the LP
-relaxation is solved first; when its promotion variables are integral it is the MILP's optimum
-(proven: the relaxation bounds the MILP and is feasible for it) and no branching is needed.
+relaxation is solved first; when its integer variables are integral it is the MILP's optimum
+(proven: the relaxation bounds the MILP and is feasible for it) and no branching is needed;
+otherwise it is rounded (``rounding.py``) and parts are branched on, worst gap first, only
+until the whole plan is within the relative gap of the sum of the parts' bounds.
 """
 
 from __future__ import annotations
