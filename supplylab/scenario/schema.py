@@ -189,6 +189,10 @@ class Churn(Model):
         None, description="Partial defection after backorders (absent = off; {} = the "
         "defaults of Bhan and Anderson 2023)."
     )
+    win_back_per_year: Annotated[float, Field(ge=0, le=1000)] = Field(
+        0.0, description="Win-back: a customer who left comes back after an exponential "
+        "time of this rate per year (0 = never), with a new lifetime."
+    )
 
 
 class Tier(Model):

@@ -65,6 +65,12 @@ class Customers:
         self.defecting = any(d is not None for d in self.defection_rule)
         self.cuts: list[Defection | None] = [None] * n
         self._keep_u: dict[int, Uniforms] = {}
+        # win-back (tiers with win_back_per_year > 0)
+        self.win_back = [sc.tiers[c.tier].churn.win_back_per_year for c in customers]
+        self.winning_back = any(r > 0 for r in self.win_back)
+        self.back_at = [INF] * n  # when a customer who left comes back (drawn when it left)
+        self.won_back = [0] * n
+        self._winback_rngs: dict[int, object] = {}
 
     def _base_churn_time(self, c) -> float:
         """When the customer leaves regardless of service (days after it joined): exponential
@@ -78,12 +84,13 @@ class Customers:
         rng = self.m.streams.rng("customer", c.id, "churn")
         return float(rng.exponential(365.0 / -math.log1p(-p)))
 
-    def _memory(self, ci: int, c, ch) -> Memory:
+    def _memory(self, ci: int, c, ch, start: float | None = None) -> Memory:
         """The hazard state of a customer whose tier churns with memory; its threshold is the
         base churn's own draw (E = base time x rate), so both models share one random number."""
         p = ch.base_rate_per_year
         r = -math.log1p(-p) / 365.0 if 0 < p < 1 else (INF if p >= 1 else 0.0)
-        base = self.churned_at[ci] - self.joined[ci]
+        start = self.joined[ci] if start is None else start
+        base = self.churned_at[ci] - start
         if 0 < r < INF:
             threshold = base * r
         elif r == 0:
@@ -92,7 +99,7 @@ class Customers:
             threshold = 0.0
         mem = Memory(r, ch.hazard_per_failure_per_year / 365.0, ch.failure_memory_days,
                      threshold)
-        mem.t = self.joined[ci]
+        mem.t = start
         return mem
 
     def failure(self, ci: int, now: float) -> None:
@@ -111,6 +118,44 @@ class Customers:
             if t < self.churned_at[ci]:
                 self.churned_at[ci] = max(t, now)
                 self.service_churn[ci] = True
+
+    def comes_back(self, ci: int, now: float) -> bool:
+        """A customer who left (found at its order at ``now``) is back by now? The return
+        time is drawn once per departure (its own stream); back, it starts a new lifetime."""
+        rate = self.win_back[ci]
+        if rate <= 0:
+            return False
+        if self.back_at[ci] == INF:
+            left = self.churned_at[ci]
+            rng = self._winback_rng(ci)
+            self.back_at[ci] = left + float(rng.exponential(365.0 / rate))
+        if now < self.back_at[ci]:
+            return False
+        c = self.m.customers[ci]
+        self.active[ci] = True
+        self.won_back[ci] += 1
+        self.service_churn[ci] = False
+        self.back_at[ci] = INF
+        self.churned_at[ci] = now + self._lifetime(ci, c)
+        if self.memory[ci] is not None:
+            self.memory[ci] = self._memory(ci, c, self.m.sc.tiers[c.tier].churn, now)
+        return True
+
+    def _winback_rng(self, ci: int):
+        rng = self._winback_rngs.get(ci)
+        if rng is None:
+            c = self.m.customers[ci]
+            rng = self._winback_rngs[ci] = self.m.streams.rng("customer", c.id, "winback")
+        return rng
+
+    def _lifetime(self, ci: int, c) -> float:
+        """A new base lifetime after a win-back, days (the customer's win-back stream)."""
+        p = self.m.sc.tiers[c.tier].churn.base_rate_per_year
+        if p <= 0:
+            return INF
+        if p >= 1:
+            return 0.0
+        return float(self._winback_rng(ci).exponential(365.0 / -math.log1p(-p)))
 
     def backordered(self, ci: int, now: float, days_late: float) -> None:
         """An order with a backordered line was delivered ``days_late`` after its requested
@@ -165,7 +210,8 @@ class Customers:
                               days, causes, list(self.failures), joined_day=list(self.joined),
                               failure_memory=memory,
                               order_rate_multiplier=[self.order_rate_multiplier(ci, horizon)
-                                                     for ci in range(len(self.active))])
+                                                     for ci in range(len(self.active))],
+                              won_back=list(self.won_back))
 
     def churned(self, ci: int, horizon: float) -> bool:
         """Has the customer left by ``horizon`` (churned after failures or its base time)?"""

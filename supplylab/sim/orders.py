@@ -76,6 +76,7 @@ class OrderDesk:
         active = m.crm.active
         churned_at = m.crm.churned_at
         joined = m.crm.joined
+        winning_back = m.crm.winning_back
         defecting, keeps = m.crm.defecting, m.crm.keeps_order
         place = self.place
         peek = env.peek
@@ -92,10 +93,9 @@ class OrderDesk:
                 if peek() <= t:
                     yield env.timeout(t - env.now)
                 ci = cust[i]
-                if not active[ci]:
-                    continue
-                if t >= churned_at[ci]:
-                    active[ci] = False
+                if (not active[ci] or t >= churned_at[ci]) and (
+                        not winning_back or not m.crm.comes_back(ci, t)):
+                    active[ci] = False  # left (and not back)
                     continue
                 if t < joined[ci] or (defecting and not keeps(ci, t)):
                     continue  # not a customer yet, or ordering less after backorders

@@ -75,6 +75,8 @@ class CustomerStates:
     failure_memory: list[float] = field(default_factory=list)
     #: share of its normal order rate the customer keeps at the horizon (partial defection)
     order_rate_multiplier: list[float] = field(default_factory=list)
+    #: times each customer came back after leaving (``churn.win_back_per_year``)
+    won_back: list[int] = field(default_factory=list)
 
     def churned(self) -> list[bool]:
         """Whether each customer had left by the horizon."""

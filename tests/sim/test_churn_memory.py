@@ -136,3 +136,15 @@ def test_acquired_customers_join_and_are_reported():
     assert any(c in hist.ids for c in late_joiners)
     again = run_replication(sc, 4, 0)
     assert again.kpis == r.kpis  # reproducible
+
+
+def test_win_back_brings_customers_back():
+    churn = {"base_rate_per_year": 0.9}
+    lost = run_replication(base(churn, customers=80, horizon=500), 6, 0)
+    back = run_replication(base(churn | {"win_back_per_year": 6}, customers=80, horizon=500),
+                           6, 0)
+    assert sum(back.customers.won_back) > 10
+    assert sum(lost.customers.won_back) == 0
+    assert back.kpis["orders"] > lost.kpis["orders"]
+    assert back.kpis["active_customers_end"] > lost.kpis["active_customers_end"]
+    assert back.audit.units_conserved
