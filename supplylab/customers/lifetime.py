@@ -15,9 +15,12 @@ transaction x yearly frequency x expected lifetime, discounted. On a gross-margi
   horizon, so that a tier nobody left and a zero discount rate still give a finite value);
 - ``clv`` = the product: what the customer is worth while it stays.
 
-A customer that really churned (``CustomerStates``) brings no more: its ``clv`` is counted as
-``clv_lost`` (by cause, ``service`` or ``base``), that of an active one as ``clv_active``.
-Because the hazard is measured, worse service shows up as shorter lifetimes and lower value.
+``clv_active`` is the ``clv`` of the customers still active at the horizon. A customer that
+really churned (``CustomerStates``) brings no more; ``clv_lost`` values it at what it would
+have been worth served well: its yearly value x ``lost_lifetime_years``, the discounted
+lifetime at the tier's *base* hazard (customers who left for the base cause / customer-years;
+``cause`` tells ``service`` from ``base``). Because the hazards are measured, worse service
+shows up as shorter lifetimes, lower ``clv_active`` and more ``clv_lost``.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ import pandas as pd
 #: Per-customer value columns (one row per customer of a replication).
 VALUE_COLUMNS = ["replication", "customer", "tier", "churned", "churned_day", "cause",
                  "failures", "orders", "revenue", "gross_margin", "exposure_years",
-                 "avg_order_margin", "orders_per_year", "lifetime_years", "clv", "clv_active",
-                 "clv_lost"]
+                 "avg_order_margin", "orders_per_year", "lifetime_years", "lost_lifetime_years",
+                 "clv", "clv_active", "clv_lost"]
 
 
 def discounted_lifetime(retention: float, discount_rate: float, years: int) -> float:
@@ -63,13 +66,16 @@ def customer_values(rep: Any, *, horizon_days: float, warmup_days: float,
     churned = np.isfinite(churn_day) & (churn_day <= horizon_days)
     end = np.where(churned, churn_day, horizon_days)
     tiers = np.asarray(st.tiers, dtype=object)
-    lifetime = np.full(n, math.nan)
+    base = churned & (np.asarray(st.cause, dtype=object) == "base")
+    lifetime, served_well = np.full(n, math.nan), np.full(n, math.nan)
     for tier in dict.fromkeys(st.tiers):
         sel = tiers == tier
         at_risk_years = float(np.clip(end[sel] - joined[sel], 0, None).sum()) / 365.0
         if at_risk_years > 0:
             hazard = float(churned[sel].sum()) / at_risk_years
             lifetime[sel] = discounted_lifetime(math.exp(-hazard), discount_rate, years)
+            hazard = float(base[sel].sum()) / at_risk_years
+            served_well[sel] = discounted_lifetime(math.exp(-hazard), discount_rate, years)
     window = max(horizon_days - warmup_days, 0.0)
     measured = np.clip(end - np.maximum(joined, warmup_days), 0, None)
     exposure = np.maximum(measured, min(min_exposure_days, window)) / 365.0
@@ -82,6 +88,7 @@ def customer_values(rep: Any, *, horizon_days: float, warmup_days: float,
         avg = np.where(orders > 0, margin / np.where(orders > 0, orders, 1.0), 0.0)
         per_year = np.where(exposure > 0, orders / np.where(exposure > 0, exposure, 1.0), 0.0)
     clv = np.nan_to_num(avg * per_year * lifetime)
+    lost = np.nan_to_num(avg * per_year * served_well)
     frame = pd.DataFrame({
         "replication": int(rep.replication), "customer": list(st.ids), "tier": list(st.tiers),
         "churned": churned, "churned_day": np.where(churned, churn_day, math.nan),
@@ -89,6 +96,6 @@ def customer_values(rep: Any, *, horizon_days: float, warmup_days: float,
         "failures": np.asarray(st.failures, dtype="int64"), "orders": orders,
         "revenue": revenue, "gross_margin": margin, "exposure_years": exposure,
         "avg_order_margin": avg, "orders_per_year": per_year, "lifetime_years": lifetime,
-        "clv": clv, "clv_active": np.where(churned, 0.0, clv),
-        "clv_lost": np.where(churned, clv, 0.0)})
+        "lost_lifetime_years": served_well, "clv": clv, "clv_active": np.where(churned, 0.0, clv),
+        "clv_lost": np.where(churned, lost, 0.0)})
     return frame[VALUE_COLUMNS]

@@ -18,13 +18,13 @@ if TYPE_CHECKING:
 #: How many at-risk customers the terminal shows.
 TOP_AT_RISK = 10
 TERM_LABELS = {"fill_rate": "fill %", "otif_rate": "OTIF %",
-               "order_cycle_time_mean": "cycle days"}
+               "order_cycle_time_mean": "lead days"}
 
 
 SHORT_VERDICT = {"met (interval spans target)": "met?", "missed (interval spans target)":
                  "missed?"}
 VALUE_LABELS = {"customers": "customers", "churned": "churned", "churned_service":
-                "churned (service)", "clv_active": "CLV active", "clv_lost": "CLV lost",
+                "churned (service)", "clv_active": "CLV of active", "clv_lost": "CLV lost",
                 "clv_lost_service": "CLV lost (service)", "lifetime_years": "lifetime years",
                 "at_risk": "at risk", "value_at_risk": "value at risk"}
 
@@ -72,17 +72,17 @@ def print_contracts(ca: CustomerAnalytics, con: Any) -> None:
     if tiers.empty:
         return
     cust = c[c["scope"] == "customer"]
-    labels, cols = [], {k: [] for k in ("target", "achieved", "margin", "verdict",
-                                        "cust. missed")}
+    labels, cols = [], {k: [] for k in ("target", "got", "margin", "verdict",
+                                        "missed")}
     for r in tiers.itertuples(index=False):
         mine = cust[(cust["tier"] == r.key) & (cust["kpi"] == r.kpi)]
         missed = int(sum(1 for m in mine["met"] if m is False or m == False))  # noqa: E712
         labels.append(f"{r.key} {TERM_LABELS.get(r.kpi, r.kpi)}")
         cols["target"].append(_value(r.kpi, r.target))
-        cols["achieved"].append(_value(r.kpi, r.achieved))
+        cols["got"].append(_value(r.kpi, r.achieved))
         cols["margin"].append(_margin(r.kpi, r.margin, r.margin_low, r.margin_high))
         cols["verdict"].append(SHORT_VERDICT.get(r.verdict, r.verdict))
-        cols["cust. missed"].append(f"{missed}/{len(mine)}")
+        cols["missed"].append(f"{missed}/{len(mine)}")
     notes = ["margin [95% interval] = achieved - target (rates: percentage points) or "
              "promised - achieved (days); negative = missed; ? = the interval spans the "
              "target; cust. missed = customers of the tier whose own margin is negative"]

@@ -12,6 +12,7 @@ import numpy as np
 
 from .bgnbd import BGNBD
 from .gamma_gamma import GammaGamma
+from .history import average_ranks
 
 
 def discounted_purchases(bgnbd: BGNBD, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, *,
@@ -70,12 +71,10 @@ def abc_classes(values: np.ndarray, a_share: float = 0.8, b_share: float = 0.95)
 
 def _quintile(values: np.ndarray) -> np.ndarray:
     """Scores 1..5 by rank (ties share the average rank); larger value, larger score."""
-    from scipy.stats import rankdata
-
     n = len(values)
     if n == 0:
         return np.zeros(0, dtype=int)
-    ranks = rankdata(values, method="average")
+    ranks = average_ranks(values)
     return np.clip(np.ceil(ranks / n * 5.0), 1, 5).astype(int)
 
 
