@@ -225,6 +225,8 @@ class CustomerAnalytics:
         columns ``replication, tier, metric, value``; ``lifetime_years`` is the tier's
         discounted expected lifetime (the customers' mean for ``all``)."""
         rows = []
+        if self.customers.empty:
+            return pd.DataFrame(rows, columns=["replication", "tier", "metric", "value"])
         for rep, frame in self.customers.groupby("replication", sort=True):
             groups = [("all", frame)] + [(t, frame[frame["tier"] == t]) for t in self.tiers]
             for tier, sub in groups:

@@ -103,7 +103,11 @@ def print_value(ca: CustomerAnalytics, con: Any) -> None:
         vals = []
         for metric in VALUE_LABELS:
             r = cells[(t, metric)]
-            vals.append(cell(metric, r.mean, r.ci_low, r.ci_high, r.half_width))
+            whole = math.isfinite(r.mean) and float(r.mean).is_integer()
+            if whole and not (math.isfinite(r.half_width) and r.half_width > 0):
+                vals.append(f"{int(r.mean):,}")  # a count without spread
+            else:
+                vals.append(cell(metric, r.mean, r.ci_low, r.ci_high, r.half_width))
         columns.append((t, vals))
     _print_grid(con, f"customer value (gross margin, {ca.years} years, discounted): mean "
                      "[95% interval]", list(VALUE_LABELS.values()), columns, {})
