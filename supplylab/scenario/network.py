@@ -396,7 +396,8 @@ class Network:
                 for a, b in zip(chain, chain[1:], strict=False):
                     if not g.has_edge(a, b):
                         self._edge(g, a, b, "replenishment")
-                self._edge(g, chain[-1], c.id, "delivery")
+                if not g.has_edge(chain[-1], c.id):  # one edge per site, however many products
+                    self._edge(g, chain[-1], c.id, "delivery")
         return g
 
     def _edge(self, g: nx.DiGraph, a: str, b: str, kind: str) -> None:
