@@ -9,6 +9,15 @@ orders (``frequency / recency / T / monetary``), and the same functions read a r
 - :mod:`.gamma_gamma`: Gamma-Gamma spend model (Fader, Hardie & Lee 2005; Fader & Hardie 2013).
 - :mod:`.value`: lifetime value per customer (discounted), value segments (ABC, RFM).
 - :mod:`.warning`: the early-warning list and how well it separates real churners (ROC AUC).
+
+What a simulation run reports about its customers (``Results.customers``) is built on these:
+
+- :mod:`.analytics`: :class:`~.analytics.CustomerAnalytics`, the tables and files of a run;
+- :mod:`.contracts`: each tier's and customer's contract terms judged;
+- :mod:`.lifetime`: lifetime value per customer, value lost to churn;
+- :mod:`.early_warning`: BG/NBD and Gamma-Gamma fitted to a run's order histories;
+- :mod:`.comparison`: customer value paired across scenarios (``supplylab compare``);
+- :mod:`.tables`: the terminal tables.
 """
 
 from __future__ import annotations

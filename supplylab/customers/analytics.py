@@ -189,6 +189,7 @@ class CustomerAnalytics:
         at["at_risk"] = at["p_alive"] < limit  # NaN (not scored) is never at risk
         row["at_risk"] = int(at["at_risk"].sum())
         at = at.reset_index()
+        at = at[["replication", *[c for c in at.columns if c != "replication"]]]
         at[["R", "F", "M", "rfm"]] = at[["R", "F", "M", "rfm"]].astype("int64")
         return at, hist, row
 
