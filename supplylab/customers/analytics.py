@@ -78,6 +78,20 @@ def _interval_doc(values: Sequence[float], metric: str) -> dict[str, Any]:
             "values": [_num(float(v)) for v in values]}
 
 
+def _history_frame(rep: Any, tier_of: Mapping[str, str]) -> pd.DataFrame:
+    """The replication's order histories as rows of :data:`HISTORY_COLUMNS` (known customers)."""
+    h = rep.history
+    if h is None or not len(h.ids):
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+    keep = np.asarray([c in tier_of for c in h.ids], dtype=bool)
+    ids = [c for c in h.ids if c in tier_of]
+    return pd.DataFrame({
+        "replication": int(rep.replication), "customer_id": ids,
+        "tier": [tier_of[c] for c in ids], "frequency": h.frequency[keep].astype("int64"),
+        "recency": h.recency[keep], "T": h.T[keep], "monetary": h.monetary[keep],
+        "time_unit": "days"}, columns=HISTORY_COLUMNS)
+
+
 class CustomerAnalytics:
     """Customer analytics of the replications of one scenario (see the module docstring).
 
@@ -131,21 +145,12 @@ class CustomerAnalytics:
         self.notes = list(dict.fromkeys(self.notes))
 
     def _replication(self, rep: Any) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+        """(customer rows, order history rows, early-warning row) of one replication."""
         frame = customer_values(rep, horizon_days=self.horizon_days,
                                 warmup_days=self.warmup_days, discount_rate=self.discount_rate,
                                 years=self.years, min_exposure_days=self.min_exposure_days)
         frame["abc"] = abc_classes(frame["clv_active"].to_numpy())
-        h = rep.history
-        tier_of = dict(zip(frame["customer"], frame["tier"], strict=True))
-        ids = [c for c in (h.ids if h is not None else []) if c in tier_of]
-        keep = np.asarray([c in tier_of for c in (h.ids if h is not None else [])], dtype=bool)
-        hist = pd.DataFrame({
-            "replication": int(rep.replication), "customer_id": ids,
-            "tier": [tier_of[c] for c in ids],
-            "frequency": h.frequency[keep].astype("int64") if ids else [],
-            "recency": h.recency[keep] if ids else [], "T": h.T[keep] if ids else [],
-            "monetary": h.monetary[keep] if ids else [],
-            "time_unit": "days"}, columns=HISTORY_COLUMNS)
+        hist = _history_frame(rep, dict(zip(frame["customer"], frame["tier"], strict=True)))
         at = frame.set_index("customer")
         for col in ("frequency", "recency", "T", "monetary", "p_alive", "expected_purchases",
                     "clv_predicted"):
@@ -155,35 +160,8 @@ class CustomerAnalytics:
         row: dict[str, Any] = {"replication": int(rep.replication), "scored": 0,
                                "churned": 0, "at_risk": 0, "auc": math.nan,
                                "auc_recency": math.nan}
-        if ids:
-            x, t_x, T, m = (hist[c].to_numpy(dtype=float)
-                            for c in ("frequency", "recency", "T", "monetary"))
-            rfm = rfm_scores(x, t_x, T, m)
-            for col in ("R", "F", "M", "rfm"):
-                at.loc[ids, col] = rfm[col]
-            at.loc[ids, ["frequency", "recency", "T", "monetary"]] = np.column_stack([x, t_x, T, m])
-            from .history import CustomerSummary
-
-            fit = score(CustomerSummary(ids, x, t_x, T, m, 1.0),
-                        horizon_days=self.warning_horizon_days, years=self.years,
-                        discount_rate=self.discount_rate)
-            self.notes += [f"replication {rep.replication}: {n}" for n in fit.notes]
-            row.update(fit.parameters())
-            rev = at.loc[ids, "revenue"].to_numpy(dtype=float)
-            gm = at.loc[ids, "gross_margin"].to_numpy(dtype=float)
-            overall = gm.sum() / rev.sum() if rev.sum() > 0 else 0.0
-            share = np.divide(gm, rev, out=np.full(len(ids), overall), where=rev > 0)
-            at.loc[ids, "p_alive"] = fit.p_alive
-            at.loc[ids, "expected_purchases"] = fit.expected_purchases
-            at.loc[ids, "clv_predicted"] = fit.clv_predicted * share
-            truth = at.loc[ids, "churned"].to_numpy(dtype=bool)
-            if fit.model is not None:
-                row.update(scored=len(ids), churned=int(truth.sum()),
-                           auc=roc_auc(1.0 - fit.p_alive, truth),
-                           auc_recency=roc_auc(T - t_x, truth))
-                if truth.all() or not truth.any():
-                    self.notes.append(f"replication {rep.replication}: AUC undefined (every "
-                                      "scored customer churned, or none did)")
+        if not hist.empty:
+            self._warn(at, hist, row)
         at["value_at_risk"] = at["clv"] * (1.0 - at["p_alive"])
         limit = at["tier"].map(self._threshold)
         at["at_risk"] = at["p_alive"] < limit  # NaN (not scored) is never at risk
@@ -192,6 +170,41 @@ class CustomerAnalytics:
         at = at[["replication", *[c for c in at.columns if c != "replication"]]]
         at[["R", "F", "M", "rfm"]] = at[["R", "F", "M", "rfm"]].astype("int64")
         return at, hist, row
+
+    def _warn(self, at: pd.DataFrame, hist: pd.DataFrame, row: dict[str, Any]) -> None:
+        """RFM scores and the early warning of the customers in ``hist`` (rows of ``at``,
+        indexed by customer, are filled in place) and the replication's AUC in ``row``."""
+        from .history import CustomerSummary
+
+        ids = list(hist["customer_id"])
+        x, t_x, T, m = (hist[c].to_numpy(dtype=float)
+                        for c in ("frequency", "recency", "T", "monetary"))
+        rfm = rfm_scores(x, t_x, T, m)
+        for col in ("R", "F", "M", "rfm"):
+            at.loc[ids, col] = rfm[col]
+        at.loc[ids, ["frequency", "recency", "T", "monetary"]] = np.column_stack([x, t_x, T, m])
+        fit = score(CustomerSummary(ids, x, t_x, T, m, 1.0),
+                    horizon_days=self.warning_horizon_days, years=self.years,
+                    discount_rate=self.discount_rate)
+        rep = row["replication"]
+        self.notes += [f"replication {rep}: {n}" for n in fit.notes]
+        row.update(fit.parameters())
+        # the predicted value on the gross-margin basis: spend x the customer's margin share
+        rev = at.loc[ids, "revenue"].to_numpy(dtype=float)
+        gm = at.loc[ids, "gross_margin"].to_numpy(dtype=float)
+        overall = gm.sum() / rev.sum() if rev.sum() > 0 else 0.0
+        share = np.divide(gm, rev, out=np.full(len(ids), overall), where=rev > 0)
+        at.loc[ids, "p_alive"] = fit.p_alive
+        at.loc[ids, "expected_purchases"] = fit.expected_purchases
+        at.loc[ids, "clv_predicted"] = fit.clv_predicted * share
+        if fit.model is None:
+            return
+        truth = at.loc[ids, "churned"].to_numpy(dtype=bool)
+        row.update(scored=len(ids), churned=int(truth.sum()),
+                   auc=roc_auc(1.0 - fit.p_alive, truth), auc_recency=roc_auc(T - t_x, truth))
+        if truth.all() or not truth.any():
+            self.notes.append(f"replication {rep}: AUC undefined (every scored customer "
+                              "churned, or none did)")
 
     # ------------------------------------------------------------------ tables
     @cached_property
