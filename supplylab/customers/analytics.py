@@ -31,7 +31,6 @@ import pandas as pd
 from supplylab.experiments.stats import clip_interval, t_interval
 
 from .contracts import contract_terms, judge_contracts
-from .early_warning import score
 from .lifetime import customer_values
 from .value import abc_classes, rfm_scores
 from .warning import roc_auc
@@ -113,7 +112,30 @@ class CustomerAnalytics:
         self.min_exposure_days = float(min_exposure_days)
         self.warning_horizon_days = float(warning_horizon_days)
         self.notes: list[str] = []
-        self._build()
+        self.fitted = False
+        self._build(fit=False)
+
+    def fit(self) -> CustomerAnalytics:
+        """Run the early warning (BG/NBD and Gamma-Gamma per replication) if not yet done.
+
+        Contracts, values, segments and histories need only numpy; the fits load scipy, so
+        they run when a table that needs them is first asked for (``customers``, ``warning``,
+        ``at_risk``, the JSON document, the files) -- not for the terminal summary alone.
+        """
+        if not self.fitted:
+            self._build(fit=True)
+            self.fitted = True
+        return self
+
+    @property
+    def customers(self) -> pd.DataFrame:
+        """One row per replication x customer: value, segments, early warning, the truth."""
+        return self.fit()._customers
+
+    @property
+    def warning(self) -> pd.DataFrame:
+        """Per replication: the fitted parameters and the AUC (:data:`WARNING_COLUMNS`)."""
+        return self.fit()._warning
 
     @classmethod
     def from_results(cls, results: Any, scenario: Any, **options: Any) -> CustomerAnalytics:
@@ -131,21 +153,26 @@ class CustomerAnalytics:
         churn = getattr(self.tiers.get(tier), "churn", None)
         return 1.0 - float(getattr(churn, "at_risk_threshold", 0.5))
 
-    def _build(self) -> None:
+    def _build(self, fit: bool) -> None:
         frames, histories, warnings_ = [], [], []
+        self.notes = []
         for rep in self.replications:
-            frame, history, row = self._replication(rep)
+            frame, history, row = self._replication(rep, fit)
             frames.append(frame)
             histories.append(history)
             warnings_.append(row)
-        self.customers = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
+        self._customers = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
         self.history = (pd.concat(histories, ignore_index=True) if histories
                         else pd.DataFrame(columns=HISTORY_COLUMNS))
-        self.warning = pd.DataFrame(warnings_, columns=WARNING_COLUMNS)
+        self._warning = pd.DataFrame(warnings_, columns=WARNING_COLUMNS)
+        if fit and self.replications and not self.churn_possible:
+            self.notes.append("early warning not run: no tier can churn and nobody left")
         self.notes = list(dict.fromkeys(self.notes))
 
-    def _replication(self, rep: Any) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-        """(customer rows, order history rows, early-warning row) of one replication."""
+    def _replication(self, rep: Any, fit: bool
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+        """(customer rows, order history rows, early-warning row) of one replication; the
+        warning's columns stay empty (NaN, not at risk) unless ``fit``."""
         frame = customer_values(rep, horizon_days=self.horizon_days,
                                 warmup_days=self.warmup_days, discount_rate=self.discount_rate,
                                 years=self.years, min_exposure_days=self.min_exposure_days)
@@ -161,7 +188,9 @@ class CustomerAnalytics:
                                "churned": 0, "at_risk": 0, "auc": math.nan,
                                "auc_recency": math.nan}
         if not hist.empty:
-            self._warn(at, hist, row)
+            self._scores(at, hist)
+            if fit and self.churn_possible:
+                self._warn(at, hist, row)
         at["value_at_risk"] = at["clv"] * (1.0 - at["p_alive"])
         limit = at["tier"].map(self._threshold)
         at["at_risk"] = at["p_alive"] < limit  # NaN (not scored) is never at risk
@@ -171,18 +200,38 @@ class CustomerAnalytics:
         at[["R", "F", "M", "rfm"]] = at[["R", "F", "M", "rfm"]].astype("int64")
         return at, hist, row
 
+    @staticmethod
+    def _scores(at: pd.DataFrame, hist: pd.DataFrame) -> None:
+        """The order history and RFM scores of the customers in ``hist`` into ``at``."""
+        ids = list(hist["customer_id"])
+        cols = ["frequency", "recency", "T", "monetary"]
+        values = hist[cols].to_numpy(dtype=float)
+        rfm = rfm_scores(*values.T)
+        for col in ("R", "F", "M", "rfm"):
+            at.loc[ids, col] = rfm[col]
+        at.loc[ids, cols] = values
+
+    @cached_property
+    def churn_possible(self) -> bool:
+        """Whether a customer can leave: a tier has a churn rate, or someone did leave. Without
+        churn the early warning is not run (nobody can slip away, every alarm would be false;
+        and a short run then needs no scipy)."""
+        for tier in self.tiers.values():
+            churn = getattr(tier, "churn", None)
+            if any(float(getattr(churn, f, 0) or 0) > 0 for f in ("base_rate_per_year",
+                                                                  "per_failure")):
+                return True
+        return any(d == d for r in self.replications for d in r.customers.churned_day)
+
     def _warn(self, at: pd.DataFrame, hist: pd.DataFrame, row: dict[str, Any]) -> None:
-        """RFM scores and the early warning of the customers in ``hist`` (rows of ``at``,
-        indexed by customer, are filled in place) and the replication's AUC in ``row``."""
+        """The early warning of the customers in ``hist`` (rows of ``at``, indexed by
+        customer, are filled in place) and the replication's AUC in ``row``."""
+        from .early_warning import score
         from .history import CustomerSummary
 
         ids = list(hist["customer_id"])
         x, t_x, T, m = (hist[c].to_numpy(dtype=float)
                         for c in ("frequency", "recency", "T", "monetary"))
-        rfm = rfm_scores(x, t_x, T, m)
-        for col in ("R", "F", "M", "rfm"):
-            at.loc[ids, col] = rfm[col]
-        at.loc[ids, ["frequency", "recency", "T", "monetary"]] = np.column_stack([x, t_x, T, m])
         fit = score(CustomerSummary(ids, x, t_x, T, m, 1.0),
                     horizon_days=self.warning_horizon_days, years=self.years,
                     discount_rate=self.discount_rate)
@@ -216,7 +265,7 @@ class CustomerAnalytics:
     def at_risk(self) -> pd.DataFrame:
         """The at-risk customers of each replication, most value at risk first."""
         if self.customers.empty:
-            return pd.DataFrame(columns=AT_RISK_COLUMNS)
+            return pd.DataFrame(columns=AT_RISK_COLUMNS)  # (self.customers ran the fits)
         rows = self.customers[self.customers["at_risk"]]
         rows = rows.sort_values(["replication", "value_at_risk", "customer"],
                                 ascending=[True, False, True], kind="stable")
@@ -224,24 +273,27 @@ class CustomerAnalytics:
 
     def _totals(self, frame: pd.DataFrame) -> dict[str, float]:
         service = frame["cause"] == "service"
-        return {"customers": float(len(frame)), "churned": float(frame["churned"].sum()),
+        out = {"customers": float(len(frame)), "churned": float(frame["churned"].sum()),
                 "churned_service": float(service.sum()),
                 "clv_active": float(frame["clv_active"].sum()),
                 "clv_lost": float(frame["clv_lost"].sum()),
                 "clv_lost_service": float(frame.loc[service, "clv_lost"].sum()),
-                "lifetime_years": float(frame["lifetime_years"].mean()),
-                "at_risk": float(frame["at_risk"].sum()),
-                "value_at_risk": float(frame.loc[frame["at_risk"], "value_at_risk"].sum())}
+                "lifetime_years": float(frame["lifetime_years"].mean())}
+        if self.fitted:
+            out["at_risk"] = float(frame["at_risk"].sum())
+            out["value_at_risk"] = float(frame.loc[frame["at_risk"], "value_at_risk"].sum())
+        return out
 
-    @cached_property
+    @property
     def value(self) -> pd.DataFrame:
         """Per replication, the totals of :data:`VALUE_METRICS` per tier and for ``all``:
         columns ``replication, tier, metric, value``; ``lifetime_years`` is the tier's
-        discounted expected lifetime (the customers' mean for ``all``)."""
-        rows = []
-        if self.customers.empty:
+        discounted expected lifetime (the customers' mean for ``all``); ``at_risk`` and
+        ``value_at_risk`` only once the early warning has run (:meth:`fit`)."""
+        rows: list[tuple] = []
+        if self._customers.empty:
             return pd.DataFrame(rows, columns=["replication", "tier", "metric", "value"])
-        for rep, frame in self.customers.groupby("replication", sort=True):
+        for rep, frame in self._customers.groupby("replication", sort=True):
             groups = [("all", frame)] + [(t, frame[frame["tier"] == t]) for t in self.tiers]
             for tier, sub in groups:
                 for metric, v in self._totals(sub).items():
@@ -274,6 +326,7 @@ class CustomerAnalytics:
     # ------------------------------------------------------------------ outputs
     def to_document(self) -> dict[str, Any]:
         """The ``customers`` section of the ``run --json`` document (docs/customers.md)."""
+        self.fit()
         contracts: dict[str, Any] = {"tier": {}, "customer": {}}
         for r in self.contracts.itertuples(index=False):
             contracts[r.scope].setdefault(r.key, {})[r.kpi] = {
@@ -305,6 +358,7 @@ class CustomerAnalytics:
         customer_value.csv into ``out_dir`` (atomically; text cells made spreadsheet-safe)."""
         from supplylab.experiments import _io
 
+        self.fit()
         out = Path(out_dir)
         _io.write_csv(out / "customers.csv", self.customers)
         self.write_history(out / "order_history.csv")

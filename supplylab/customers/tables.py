@@ -98,10 +98,11 @@ def print_value(ca: CustomerAnalytics, con: Any) -> None:
         return
     cells = {(r.tier, r.metric): r for r in s.itertuples(index=False)}
     tiers = [t for t in ["all", *ca.tiers] if (t, "customers") in cells]
+    shown = [m for m in VALUE_LABELS if (tiers[0], m) in cells]
     columns = []
     for t in tiers:
         vals = []
-        for metric in VALUE_LABELS:
+        for metric in shown:
             r = cells[(t, metric)]
             whole = math.isfinite(r.mean) and float(r.mean).is_integer()
             if whole and not (math.isfinite(r.half_width) and r.half_width > 0):
@@ -110,10 +111,15 @@ def print_value(ca: CustomerAnalytics, con: Any) -> None:
                 vals.append(cell(metric, r.mean, r.ci_low, r.ci_high, r.half_width))
         columns.append((t, vals))
     _print_grid(con, f"customer value (gross margin, {ca.years} years, discounted): mean "
-                     "[95% interval]", list(VALUE_LABELS.values()), columns, {})
+                     "[95% interval]", [VALUE_LABELS[m] for m in shown], columns, {})
 
 
 def print_warning(ca: CustomerAnalytics, con: Any) -> None:
+    if not ca.fitted:
+        con.print("early warning (BG/NBD, its AUC against who really churned, the at-risk "
+                  "list): in --json and --out DIR (at_risk.csv)", markup=False,
+                  highlight=False)
+        return
     w = ca.warning
     if w.empty:
         return

@@ -8,11 +8,15 @@ gives revenue value, a gross-margin share gives profit value (supplylab uses gro
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from .bgnbd import BGNBD
-from .gamma_gamma import GammaGamma
 from .history import average_ranks
+
+if TYPE_CHECKING:  # the models import scipy, which a short run does not need
+    from .bgnbd import BGNBD
+    from .gamma_gamma import GammaGamma
 
 
 def discounted_purchases(bgnbd: BGNBD, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, *,

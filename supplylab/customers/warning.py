@@ -3,10 +3,14 @@ that guess separates the customers who really churned (known only to a simulatio
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from .bgnbd import BGNBD
 from .history import CustomerSummary, average_ranks
+
+if TYPE_CHECKING:  # the model imports scipy, which roc_auc does not need
+    from .bgnbd import BGNBD
 
 
 def roc_auc(risk: np.ndarray, churned: np.ndarray) -> float:
