@@ -68,15 +68,16 @@ class CustomerStates:
     churned_day: list[float]
     cause: list[str]
     failures: list[int]
-    #: day each customer joined (0 for the scenario's customers; acquired ones later)
-    joined_day: list[float] = field(default_factory=list)
+    #: day each customer joined (0 for the scenario's customers; acquired ones later); the
+    #: engine fills this and the fields below, None in states built by hand (= not known)
+    joined_day: list[float] | None = None
     #: failure memory at the horizon (sum of exp(-age / failure_memory_days) over failures;
     #: 0 when the tier churns without memory)
-    failure_memory: list[float] = field(default_factory=list)
+    failure_memory: list[float] | None = None
     #: share of its normal order rate the customer keeps at the horizon (partial defection)
-    order_rate_multiplier: list[float] = field(default_factory=list)
+    order_rate_multiplier: list[float] | None = None
     #: times each customer came back after leaving (``churn.win_back_per_year``)
-    won_back: list[int] = field(default_factory=list)
+    won_back: list[int] | None = None
 
     def churned(self) -> list[bool]:
         """Whether each customer had left by the horizon."""
