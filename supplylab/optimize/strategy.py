@@ -30,11 +30,12 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from supplylab.errors import InputError
+from supplylab.optimize.branching import branch_and_bound
 from supplylab.optimize.cuts import valid_rows
 from supplylab.optimize.fixing import count_window, fix_arcs, fix_sites
 from supplylab.optimize.formulation import BuildContext, build_model
 from supplylab.optimize.heuristics import Incumbent, local_search
-from supplylab.optimize.lagrangian import FacilityData, subgradient
+from supplylab.optimize.lagrangian import FacilityData, SubgradientResult, subgradient
 from supplylab.optimize.linear import LinearModel
 from supplylab.optimize.problem import NetworkDesignProblem, NetworkOptions, site_mask
 from supplylab.optimize.solver import SolveOutcome, solve
@@ -52,6 +53,8 @@ AUTO_PROBE_S = 5.0
 AUTO_PROBE_SHARE = 0.1
 #: the reduced MIP adds its x_ij <= y_i rows lazily from this many arcs of free sites
 LAZY_MIN_ARCS = 20_000
+#: the branch-and-bound stops this long (s) before the time limit, for the answer's assembly
+BRANCH_MARGIN_S = 0.5
 #: share of the time limit for the first subgradient pass, and its cap without a limit (s)
 LAGRANGIAN_SHARE = 0.35
 LAGRANGIAN_DEFAULT_S = 40.0
@@ -175,6 +178,8 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
     lower_bound = first.best.bound
     iterations = first.iterations
     lo, up = fix_sites(data, first.best, inc.value)
+    if not data.single_source and inc.y is not None:
+        return _branch(model, ctx, data, inc, first, (lo, up), gap, limit, t0)
     fixed, point = data, first.best
     if (up & ~lo).any() and inc.value - lower_bound > gap * abs(inc.value):
         fixed = data.with_bounds(lo, up)
@@ -233,6 +238,37 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
                          bound, rel, out.x, out.build_time_s, time.perf_counter() - t0,
                          out.solver, "lagrangian")
     return _finish(extract(reduced, rctx, final, 0.0), stats)
+
+
+def _branch(model: LinearModel, ctx: BuildContext, data: FacilityData, inc: Incumbent,
+            first: SubgradientResult, bounds: tuple[np.ndarray, np.ndarray], gap: float,
+            limit: float | None, t0: float) -> NetworkSolution:
+    """Multi-source: the Lagrangian branch-and-bound on the sites left free by fixing, for the
+    rest of the time. Its bound covers the fixed problem; what fixing removed costs more than
+    the incumbent then, so ``max(L*, min(search bound, incumbent at fixing))`` is exact."""
+    from supplylab.optimize.network import extract
+
+    lo, up = bounds
+    ub_at_fixing = inc.value
+    lag_s = time.perf_counter() - t0
+    lower_bound = first.best.bound
+    stats: dict[str, float] = {
+        "lagrangian_bound": lower_bound, "iterations": first.iterations,
+        "fixed_open": int((lo & ~data.open_lower).sum()),
+        "fixed_closed": int((~up & data.open_upper).sum()),
+        "free_sites": int((up & ~lo).sum()), "lagrangian_s": lag_s}
+    if inc.y is not None and inc.value - lower_bound > gap * max(abs(inc.value), 1e-9):
+        rest = None if limit is None else max(0.5, limit - lag_s - BRANCH_MARGIN_S)
+        res = branch_and_bound(data.with_bounds(lo, up), inc, first.best, time_limit_s=rest,
+                               rel_gap=gap)
+        lower_bound = max(lower_bound, min(res.bound, ub_at_fixing))
+        stats.update(branch_nodes=res.nodes, branch_open_nodes=res.open_nodes,
+                     branch_complete=int(res.complete), iterations=first.iterations
+                     + res.iterations, branch_s=res.seconds)
+    stats["heuristic_evaluations"] = inc.evaluated
+    out = _outcome(model, ctx, inc, lower_bound, gap, time.perf_counter() - t0)
+    out = replace(out, status_text="lagrangian branch-and-bound")
+    return _finish(extract(model, ctx, out, 0.0), stats)
 
 
 def _outcome(model: LinearModel, ctx: BuildContext, inc: Incumbent, bound: float, gap: float,
