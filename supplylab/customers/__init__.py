@@ -13,13 +13,22 @@ orders (``frequency / recency / T / monetary``), and the same functions read a r
 
 from __future__ import annotations
 
-from .bgnbd import BGNBD, fit_bgnbd
-from .gamma_gamma import GammaGamma, fit_gamma_gamma
-from .history import CustomerSummary, summarise_transactions
-from .value import abc_classes, clv_bgnbd_gg, rfm_scores
-from .warning import at_risk, roc_auc
+import importlib
+from typing import Any
 
-__all__ = [
-    "BGNBD", "CustomerSummary", "GammaGamma", "abc_classes", "at_risk", "clv_bgnbd_gg",
-    "fit_bgnbd", "fit_gamma_gamma", "rfm_scores", "roc_auc", "summarise_transactions",
-]
+#: public name -> submodule; loaded on first use, so that the engine's export of order
+#: histories (``CustomerSummary``) does not pull scipy into every run's start-up
+_WHERE = {
+    "BGNBD": "bgnbd", "fit_bgnbd": "bgnbd", "GammaGamma": "gamma_gamma",
+    "fit_gamma_gamma": "gamma_gamma", "CustomerSummary": "history",
+    "summarise_transactions": "history", "abc_classes": "value", "clv_bgnbd_gg": "value",
+    "rfm_scores": "value", "at_risk": "warning", "roc_auc": "warning",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)

@@ -22,8 +22,11 @@ import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
+
+from .tdist import t_ppf
 
 LEVEL = 0.95
 
@@ -94,9 +97,7 @@ def _finite(values: Iterable[float]) -> np.ndarray:
 
 def t_quantile(n: int, level: float = LEVEL) -> float:
     """The Student-t quantile t(1 - alpha/2, n - 1) used for a sample of size ``n >= 2``."""
-    from scipy import stats as sps  # imported when first needed: it costs ~0.5 s to load
-
-    return float(sps.t.ppf(0.5 + level / 2.0, n - 1))
+    return t_ppf(0.5 + level / 2.0, n - 1)
 
 
 def t_interval(values: Iterable[float], level: float = LEVEL) -> Interval:
@@ -150,9 +151,7 @@ def unpaired_difference(alternative: Sequence[float], baseline: Sequence[float],
     if se == 0.0:
         return PairedDifference(mean, mean, mean, 0.0, n, mean != 0.0)
     df = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
-    from scipy import stats as sps
-
-    half = float(sps.t.ppf(0.5 + level / 2.0, df)) * se
+    half = t_ppf(0.5 + level / 2.0, df) * se
     return PairedDifference(mean, mean - half, mean + half, half, n,
                             bool(mean - half > 0.0 or mean + half < 0.0))
 
@@ -172,9 +171,7 @@ def replications_needed(values: Sequence[float], half_width: float,
     if s == 0.0:
         return n
     # t > z, so the normal-theory size is a lower bound to start the search from.
-    from scipy import stats as sps
-
-    z = float(sps.norm.ppf(0.5 + level / 2.0))
+    z = NormalDist().inv_cdf(0.5 + level / 2.0)
     i = max(n, math.ceil((z * s / half_width) ** 2))
     if i > cap:
         return cap

@@ -11,8 +11,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import networkx as nx
-
 from . import limits
 from .errors import suggest
 from .schema import RQ, RS, SS, BaseStock, Customer, CustomerGroup, Location, ScenarioModel
@@ -160,15 +158,39 @@ def check_references(sc: ScenarioModel) -> list[Finding]:
     return out
 
 
+def _has_cycle(edges: dict[str, set[str]]) -> bool:
+    """Whether the directed graph ``edges`` (node -> successors) has a cycle (Kahn's algorithm)."""
+    indeg: dict[str, int] = {}
+    for a, bs in edges.items():
+        indeg.setdefault(a, 0)
+        for b in bs:
+            indeg[b] = indeg.get(b, 0) + 1
+    ready = [n for n, d in indeg.items() if d == 0]
+    seen = 0
+    while ready:
+        n = ready.pop()
+        seen += 1
+        for b in edges.get(n, ()):
+            indeg[b] -= 1
+            if indeg[b] == 0:
+                ready.append(b)
+    return seen < len(indeg)
+
+
 def check_replenishment_cycles(sc: ScenarioModel) -> list[Finding]:
     """Replenishment flows downstream: no facility (indirectly) replenishes from itself."""
-    g = nx.DiGraph()
     facilities = {f.id for f in sc.facilities}
+    edges: dict[str, set[str]] = {}
     for f in sc.facilities:
         rf = f.replenish_from
         for src in (rf.values() if isinstance(rf, dict) else [rf]):
             if src in facilities and src != f.id:
-                g.add_edge(src, f.id)
+                edges.setdefault(src, set()).add(f.id)
+    if not _has_cycle(edges):
+        return []
+    import networkx as nx  # only to name the cycles of a scenario that has one
+
+    g = nx.DiGraph((a, b) for a, bs in edges.items() for b in bs)
     order = {f.id: i for i, f in enumerate(sc.facilities)}
     out = []
     for cycle in nx.simple_cycles(g):

@@ -12,9 +12,8 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 
 from .distributions import Dist, constant
@@ -27,6 +26,10 @@ from .schema import (
     ScenarioModel,
     Supplier,
 )
+
+if TYPE_CHECKING:
+    import networkx as nx
+
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -367,6 +370,8 @@ class Network:
         derived from routing; each edge has ``distance_km``, ``transit_days`` (mean),
         ``cost_per_unit`` and ``kind`` ('replenishment' | 'delivery').
         """
+        import networkx as nx  # only graph users pay for it (~0.15 s to import)
+
         g = nx.DiGraph()
         for s in self.sc.suppliers:
             g.add_node(s.id, kind="supplier", lat=s.location.lat, lon=s.location.lon)
@@ -391,7 +396,8 @@ class Network:
                 for a, b in zip(chain, chain[1:], strict=False):
                     if not g.has_edge(a, b):
                         self._edge(g, a, b, "replenishment")
-                self._edge(g, chain[-1], c.id, "delivery")
+                if not g.has_edge(chain[-1], c.id):  # one edge per site, however many products
+                    self._edge(g, chain[-1], c.id, "delivery")
         return g
 
     def _edge(self, g: nx.DiGraph, a: str, b: str, kind: str) -> None:

@@ -12,9 +12,8 @@ import hashlib
 import json
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 from pydantic import PrivateAttr, ValidationError
 
 from ..errors import Issue, ScenarioError
@@ -34,6 +33,10 @@ from .yaml_io import (
     parse_yaml,
     read_yaml,
 )
+
+if TYPE_CHECKING:
+    import networkx as nx
+
 
 MAX_EXTENDS_DEPTH = 16
 

@@ -18,6 +18,7 @@ sum_i pi_i(k) = k, which holds exactly.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -35,14 +36,23 @@ def _law_pmf(law: _Law, top: int) -> np.ndarray:
         out[min(max(int(np.rint(law.mean())), 0), top)] = 1.0
         return out
     if isinstance(law, Poisson):
-        from scipy.stats import poisson  # lazy: only scenarios with promotions need it
-
-        out = poisson.pmf(np.arange(top + 1), law.mean_)
-        out[top] = poisson.sf(top - 1, law.mean_)
-        return out
+        return _poisson_pmf(law.mean_, top)
     draws = np.rint(law.sample(np.random.default_rng(20240601), MC_DRAWS))
     draws = np.clip(draws, 0, top).astype(int)
     return np.bincount(draws, minlength=top + 1) / MC_DRAWS
+
+
+def _poisson_pmf(lam: float, top: int) -> np.ndarray:
+    """Poisson(lam) P(M = m) for m < top and P(M >= top) last, in logs (no scipy at start-up)."""
+    m = np.arange(top + 1, dtype=float)
+    if lam <= 0:
+        out = np.zeros(top + 1)
+        out[0] = 1.0
+        return out
+    lg = np.array([math.lgamma(k + 1.0) for k in range(top + 1)])
+    out = np.exp(m * math.log(lam) - lam - lg)
+    out[top] = max(0.0, 1.0 - float(out[:top].sum()))
+    return out
 
 
 def line_count_pmf(law: _Law, n: int) -> np.ndarray:
