@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from supplylab.optimize.knapsack import binary_knapsack, continuous_knapsacks, covering_knapsack
+from supplylab.optimize.knapsack import binary_knapsacks, continuous_knapsacks, covering_knapsack
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,13 +82,11 @@ def site_values(data: FacilityData, lam: np.ndarray) -> tuple[np.ndarray, np.nda
         val[rows], x[rows] = continuous_knapsacks(data.cost[rows] - lam[None, :], data.demand,
                                                   data.capacity[rows])
         return data.fixed + val, x
-    reduced = data.cost - lam[None, :]
+    rows = np.flatnonzero(data.open_upper)
     x = np.zeros((data.m, data.n))
     val = np.zeros(data.m)
-    for i in range(data.m):
-        if data.open_upper[i]:
-            val[i], xi = binary_knapsack(reduced[i], data.demand, float(data.capacity[i]))
-            x[i] = xi
+    val[rows], x[rows] = binary_knapsacks(data.cost[rows] - lam[None, :], data.demand,
+                                          data.capacity[rows])
     return data.fixed + val, x
 
 
