@@ -130,7 +130,8 @@ def test_version_through_the_real_cli() -> None:
 
 
 @pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["compare", "--help"],
-                                  ["sweep", "--help"], ["--version"]])
+                                  ["sweep", "--help"], ["--version"], ["optimize", "--help"],
+                                  ["optimize", "steering", "--help"]])
 def test_help_loads_no_heavy_module(args: list[str]) -> None:
     """Start-up cost: help imports neither the numerical stack nor the scenario language
     (pydantic may load: typer itself uses it)."""

@@ -6,12 +6,24 @@ business rules), :func:`solve_steering` (the MILP), :func:`steering_problem` (fr
 scenario) and :func:`optimise_steering` (scenario file in, steered scenario file out).
 """
 
-from supplylab.optimize.steering.plan import SteeringPlan, planned_demand, solve_steering
-from supplylab.optimize.steering.problem import SteeringOptions, SteeringProblem, SupplyPool
-from supplylab.optimize.steering.scenario_input import SteeringInputs, steering_problem
-from supplylab.optimize.steering.study import SteeringResult, optimise_steering
-from supplylab.optimize.steering.verify import verify_steering
+from __future__ import annotations
 
-__all__ = ["SteeringInputs", "SteeringOptions", "SteeringPlan", "SteeringProblem",
-           "SteeringResult", "SupplyPool", "optimise_steering", "planned_demand", "solve_steering",
-           "steering_problem", "verify_steering"]
+import importlib
+from typing import Any
+
+#: public name -> submodule, loaded on first use: ``supplylab optimize --help`` reaches this
+#: package through the command module and must not pay for pandas, PuLP and HiGHS
+_WHERE = {
+    "SteeringPlan": "plan", "planned_demand": "plan", "solve_steering": "plan",
+    "SteeringOptions": "problem", "SteeringProblem": "problem", "SupplyPool": "problem",
+    "SteeringInputs": "scenario_input", "steering_problem": "scenario_input",
+    "SteeringResult": "study", "optimise_steering": "study", "verify_steering": "verify",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)

@@ -91,7 +91,8 @@ def steering(
         budget=budget, price_floor_share=price_floor, fixed_cost_per_promotion=fixed_cost,
         integrality="mip" if mip else "auto",
         solver=SolverOptions(solver="cbc" if solver == "cbc" else "highs", mip_rel_gap=gap,
-                             time_limit_s=time_limit))
+                             time_limit_s=time_limit,
+                             path="pulp" if solver == "cbc" else "matrix"))
     inputs = SteeringInputs(weeks=weeks, window_days=_window(window),
                             targets=tuple(target or ()), cross_effects=_cross(cross_effect),
                             pull_forward=_pairs(pull_forward, "--pull-forward", float),

@@ -62,5 +62,7 @@ def subset(problem: SteeringProblem, idx: np.ndarray) -> SteeringProblem:
         backorder_cost=problem.backorder_cost[idx], backorder_weeks=problem.backorder_weeks[idx],
         allowed=problem.allowed[idx], committed=problem.committed[idx],
         committed_events=problem.committed_events[idx], cross=problem.cross[nn],
-        substitution=problem.substitution[nn], pull_forward=problem.pull_forward[idx],
+        substitution=problem.substitution[nn], waiting=problem.waiting[idx],
+        order_cost=problem.order_cost[idx],
+        pull_forward=problem.pull_forward[idx],
         dip_weeks=problem.dip_weeks[idx])

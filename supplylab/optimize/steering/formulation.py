@@ -3,14 +3,18 @@
 Variables (all >= 0): ``promo[i, t, l]`` binary, product i is on discount level l in week t;
 ``start[i, t, l]`` in [0, 1], an event at level l begins in week t (integral whenever promo
 is); ``both[(p, q), t, l, l']`` in [0, 1], p and q (a cross-effect pair) both promoted;
-``short[i, t]`` units demanded and not sold from i's stock (sold = demand - short); ``sub[k, t]`` units of the k-th substitute pair's unmet demand served by the
-substitute (``sub_promo[k, t, l]`` the part sold while the substitute is at level l); ``lost[i, t]``; ``back[i, t]`` units backordered one week; ``supply[a, t]`` units
-received on supply arc a (pool x product); ``stock[i, t]`` end-of-week stock.
+``short[i, t]`` units demanded and not sold from i's stock (sold = demand - short);
+``sub[k, t]`` units of the k-th substitute pair's unmet demand served by the substitute
+(``sub_promo[k, t, l]`` the part sold while the substitute is at level l); ``lost[i, t]``;
+``back[i, t]`` units backordered one week; ``supply[a, t]`` units received on supply arc a
+(pool x product); ``stock[i, t]`` end-of-week stock; ``out[h, t]`` binary, week t of a
+product whose stock could be held back has short units (then it has no stock left).
 
 Families (rows): demand (conservation: demand = sales + substituted + lost + backordered),
 sold, both_upper/both_lower, one_level, start, count, gap, length, substitution,
-no_substitution_on_promotion, substitute_price, stock,
-capacity, budget. docs/steering.md writes them out.
+substitution_demand, no_withholding_short/_stock/_supply,
+no_substitution_on_promotion, substitute_price, stock, capacity, budget. docs/steering.md
+writes them out.
 """
 
 from __future__ import annotations
@@ -35,6 +39,11 @@ class BuildContext:
     pairs: np.ndarray  # (K, 2) substitute pairs (i short, j serves)
     arcs: list[tuple[int, int, int, float]]  # (pool, product, lead weeks, yield)
     both: np.ndarray  # (C, 2) cross-effect pairs (p, q) whose products may both be promoted
+    reach: np.ndarray  # (K,) substituted units per unit short: s_ij / (1 - (1 - A_i) w_i)
+    sub_big: np.ndarray  # (K, T) upper bound of a substitution flow (s_ij x demand bound)
+    no_withhold: np.ndarray  # (H,) products whose stock the plan could otherwise withhold
+    short_big: np.ndarray  # (N, T) upper bound of short units
+    stock_big: np.ndarray  # (N, T) upper bound of end-of-week stock
     blocks: dict[str, np.ndarray] = field(default_factory=dict)
 
 
@@ -65,7 +74,48 @@ def context(problem: SteeringProblem, options: SteeringOptions) -> BuildContext:
     promotable = usable.any(axis=(1, 2))
     both = np.array([(p, q) for p, q in np.argwhere(problem.cross != 0)
                      if promotable[p] and promotable[q]], dtype=int).reshape(-1, 2)
-    return BuildContext(problem, options, usable, extra, dmax, pairs, arcs, both)
+    share = problem.substitution
+    total = share.sum(axis=1)
+    # short units per unit of demand meeting the empty shelf (1 without substitutes)
+    stay = np.where(total > 0, 1.0 - (1.0 - total) * problem.waiting, 1.0)
+    reach = share[pairs[:, 0], pairs[:, 1]] / stay[pairs[:, 0]]
+    sub_big = share[pairs[:, 0], pairs[:, 1]][:, None] * dmax[pairs[:, 0]]
+    short_big = dmax + (extra.max(axis=2) if nl else 0.0)
+    m = problem.margin()
+    gain = np.zeros(n)  # profit of holding one unit back from i's own customers
+    for (i, j), r in zip(pairs, reach, strict=True):
+        gain[i] += r * m[j]
+    gain -= (1.0 - total / stay) * problem.lost_penalty + m
+    no_withhold = np.flatnonzero((gain > 1e-9 * np.maximum(m, 1.0)) & (total > 0))
+    return BuildContext(problem, options, usable, extra, dmax, pairs, arcs, both, reach,
+                        sub_big, no_withhold, short_big, _stock_bound(problem, arcs, short_big))
+
+
+def _supply_bounds(problem: SteeringProblem,
+                   arcs: list[tuple[int, int, int, float]]) -> np.ndarray:
+    """(A, T) most units received on each supply arc per week (inf: unlimited)."""
+    t = problem.weeks
+    up = np.full((len(arcs), t), INF)
+    for k, (g, _, lead, y) in enumerate(arcs):
+        cap = problem.pools[g].capacity
+        up[k, :lead] = 0.0
+        if lead < t:
+            up[k, lead:] = cap[:t - lead] * y
+    return up
+
+
+def _stock_bound(problem: SteeringProblem, arcs: list[tuple[int, int, int, float]],
+                 short_big: np.ndarray) -> np.ndarray:
+    """(N, T) bound of end-of-week stock: initial stock and receipts so far plus the most the
+    suppliers can deliver, an unlimited arc counting as all the demand the plan could meet
+    (more stock than that earns nothing, so the bound cuts off no better plan)."""
+    inflow = problem.receipts.copy()
+    up = _supply_bounds(problem, arcs)
+    for k, (_, p, _, _) in enumerate(arcs):
+        inflow[p] += np.where(np.isfinite(up[k]), up[k], 0.0)
+        if not np.isfinite(up[k]).all():
+            inflow[p, 0] += short_big[p].sum() + problem.base[p].sum()
+    return problem.initial_stock[:, None] + np.cumsum(inflow, axis=1) + 1.0
 
 
 def _near_commitments(committed: np.ndarray, gap: int) -> np.ndarray:
@@ -98,14 +148,15 @@ def _demand_terms(ctx: BuildContext, row: np.ndarray, sign: float) -> list[tuple
 
 def promo_profit(ctx: BuildContext) -> np.ndarray:
     """(N, T, L) profit of promoting i at level l in week t with every unit demanded sold:
-    the lift's margin, minus the discount on the targeted demand, plus the cross effects'
-    units at the other products' list margin, minus the dip's units at the list margin."""
+    the lift's margin (less the extra orders' ``order_cost``), minus the discount on the
+    targeted demand, plus the cross effects' units at the other products' list margin, minus
+    the dip's units at the list margin."""
     pb = ctx.problem
     n, t, nl = pb.n, pb.weeks, pb.levels
     m = pb.margin()
     disc = np.nan_to_num(pb.discount)
     e = ctx.extra
-    out = m[:, None, None] * e - pb.price[:, None, None] * disc[:, None, :] * (
+    out = (m - pb.order_cost)[:, None, None] * e - pb.price[:, None, None] * disc[:, None, :] * (
         pb.target_base[:, :, None] + e)
     out = out + (pb.cross @ m)[:, None, None] * e
     for i in np.flatnonzero((pb.pull_forward > 0) & (pb.dip_weeks > 0)):
@@ -116,16 +167,11 @@ def promo_profit(ctx: BuildContext) -> np.ndarray:
 
 
 def substitute_credit(pb: SteeringProblem, pairs: np.ndarray) -> np.ndarray:
-    """Credit per unit of i's shortage served by j: j's list margin, capped at
-    ``(m_i + (1 - a) x penalty_i) / a`` (less 1e-6) so that withholding i to push its buyers
-    to j never pays in the plan (customers buy what is on the shelf)."""
+    """Credit per unit of i's shortage served by j: j's list margin (what the simulation
+    earns on it; held-back stock is excluded by the ``no_withholding`` rows instead)."""
     if not len(pairs):
         return np.zeros(0)
-    i, j = pairs[:, 0], pairs[:, 1]
-    m = pb.margin()
-    a = pb.substitution[i, j]
-    cap = (m[i] + (1.0 - a) * pb.lost_penalty[i]) / a * (1.0 - 1e-6)
-    return np.minimum(m[j], cap)
+    return pb.margin()[pairs[:, 1]]
 
 
 def add_variables(model: LinearModel, ctx: BuildContext) -> None:
@@ -170,15 +216,10 @@ def add_variables(model: LinearModel, ctx: BuildContext) -> None:
     b["back"] = model.add_vars("back", (n, t), upper=back_up,
                                cost=-np.broadcast_to((margin - 7.0 * pb.backorder_cost)[:, None],
                                                      (n, t)))
-    a = len(ctx.arcs)
-    sup_up = np.full((a, t), INF)
-    for k_, (g, _, lead, y) in enumerate(ctx.arcs):
-        cap = pb.pools[g].capacity
-        sup_up[k_, :lead] = 0.0
-        if lead < t:
-            sup_up[k_, lead:] = cap[:t - lead] * y
-    b["supply"] = model.add_vars("supply", (a, t), upper=sup_up)
+    b["supply"] = model.add_vars("supply", (len(ctx.arcs), t),
+                                 upper=_supply_bounds(pb, ctx.arcs))
     b["stock"] = model.add_vars("stock", (n, t), cost=np.broadcast_to(pb.holding[:, None], (n, t)))
+    b["out"] = model.add_vars("out", (len(ctx.no_withhold), t), upper=1.0, integer=True)
 
 
 def _rows(model: LinearModel, family: str, parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
@@ -275,26 +316,74 @@ def add_calendar(model: LinearModel, ctx: BuildContext) -> None:
 
 
 def add_substitution(model: LinearModel, ctx: BuildContext) -> None:
-    """sub[(i, j), t] <= a_ij x short[i, t]: a share of the customers who find i out of stock
-    take j instead."""
+    """What the simulation does at a stock-out: a share s_ij of the customers who meet i's
+    empty shelf take j. ``substitution``: sub_ij <= s_ij / (1 - (1 - A_i) w_i) x short_i
+    (customers who wait are served from later receipts, so each short unit stands for more
+    than one meeting with the empty shelf); ``substitution_demand`` (w_i > 0): sub_ij <=
+    s_ij x demand_i (at most every customer meets it)."""
     pb, b = ctx.problem, ctx.blocks
     k, t = len(ctx.pairs), pb.weeks
     if k == 0:
         return
     row = np.arange(k * t).reshape(k, t)
-    a = pb.substitution[ctx.pairs[:, 0], ctx.pairs[:, 1]]
     parts = [(row, b["sub"], 1.0), (row, b["short"][ctx.pairs[:, 0]],
-                                    -np.broadcast_to(a[:, None], (k, t)))]
+                                    -np.broadcast_to(ctx.reach[:, None], (k, t)))]
     _rows(model, "substitution", parts, k * t, -INF, 0.0)
+    wait = np.flatnonzero(pb.waiting[ctx.pairs[:, 0]] > 0)
+    if wait.size:
+        rows = np.arange(wait.size * t).reshape(wait.size, t)
+        parts = [(rows, b["sub"][wait], 1.0)]
+        for r, kk in enumerate(wait):
+            i, j = ctx.pairs[kk]
+            only = np.full((pb.n, t), -1, dtype=np.int64)
+            only[i] = rows[r]
+            for rr, cc, vv in _demand_terms(ctx, only, -pb.substitution[i, j]):
+                rr = np.asarray(rr)
+                keep = rr >= 0
+                parts.append((rr[keep], np.asarray(cc)[keep],
+                              np.broadcast_to(vv, rr.shape)[keep]))
+        pairs = ctx.pairs[wait]
+        rhs = pb.substitution[pairs[:, 0], pairs[:, 1]][:, None] * pb.base[pairs[:, 0]]
+        _rows(model, "substitution_demand", parts, wait.size * t, -INF, rhs.reshape(-1))
     if pb.levels:
         # customers drawn by a discount on i do not take j at its own price: no substitution
-        # out of a product in its promoted weeks (sub + D_max sum_l promo[i] <= D_max)
+        # out of a product in its promoted weeks (sub + M sum_l promo[i] <= M)
         nl = pb.levels
-        big = ctx.dmax[ctx.pairs[:, 0]]
+        big = ctx.sub_big
         parts = [(row, b["sub"], 1.0),
                  (np.broadcast_to(row[:, :, None], (k, t, nl)), b["promo"][ctx.pairs[:, 0]],
                   np.broadcast_to(big[:, :, None], (k, t, nl)))]
         _rows(model, "no_substitution_on_promotion", parts, k * t, -INF, big.reshape(-1))
+
+
+def add_no_withholding(model: LinearModel, ctx: BuildContext) -> None:
+    """Customers buy what is on the shelf: where a substitute earns more than the product's
+    own sale, out[i, t] = 1 marks a week with short units, and then no stock is left
+    (short <= S_max out, stock <= K_max (1 - out)); without these binaries the plan would
+    hold i back to sell j, which the simulation never does."""
+    pb, b = ctx.problem, ctx.blocks
+    h, t = len(ctx.no_withhold), pb.weeks
+    if h == 0:
+        return
+    idx = ctx.no_withhold
+    row = np.arange(h * t).reshape(h, t)
+    _rows(model, "no_withholding_short",
+          [(row, b["short"][idx], 1.0), (row, b["out"], -ctx.short_big[idx])], h * t, -INF, 0.0)
+    _rows(model, "no_withholding_stock",
+          [(row, b["stock"][idx], 1.0), (row, b["out"], ctx.stock_big[idx])], h * t, -INF,
+          ctx.stock_big[idx].reshape(-1))
+    # nor is supply held back: a week with short units receives all its own supplier can
+    # send (supply >= capacity x out; pools shared with other products are left free)
+    pos = {int(i): r for r, i in enumerate(idx)}
+    up = _supply_bounds(pb, ctx.arcs)
+    parts, nrows = [], 0
+    for k, (g, p, _, _) in enumerate(ctx.arcs):
+        if p in pos and len(pb.pools[g].products) == 1 and np.isfinite(up[k]).all():
+            rows = nrows + np.arange(t)
+            parts += [(rows, b["supply"][k], 1.0), (rows, b["out"][pos[p]], -up[k])]
+            nrows += t
+    if nrows:
+        _rows(model, "no_withholding_supply", parts, nrows, 0.0, INF)
 
 
 def add_substitute_price(model: LinearModel, ctx: BuildContext) -> None:
@@ -305,7 +394,7 @@ def add_substitute_price(model: LinearModel, ctx: BuildContext) -> None:
     k, t, nl = len(ctx.pairs), pb.weeks, pb.levels
     if k == 0 or nl == 0:
         return
-    big = ctx.dmax[ctx.pairs[:, 0]]  # (K, T)
+    big = ctx.sub_big  # (K, T)
     row = np.arange(k * t * nl).reshape(k, t, nl)
     big3 = np.broadcast_to(big[:, :, None], (k, t, nl))
     parts = [(row, np.broadcast_to(b["sub"][:, :, None], (k, t, nl)), 1.0),
@@ -374,7 +463,7 @@ def add_budget(model: LinearModel, ctx: BuildContext) -> None:
 
 
 BUILDERS = (add_variables, add_demand, add_both, add_calendar, add_substitution,
-            add_substitute_price, add_stock, add_capacity, add_budget)
+            add_no_withholding, add_substitute_price, add_stock, add_capacity, add_budget)
 
 
 def build_model(problem: SteeringProblem, options: SteeringOptions) -> tuple[LinearModel,

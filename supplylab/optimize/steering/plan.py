@@ -2,8 +2,10 @@
 
 ``solve_steering`` follows the staged shape of the other optimisers: check -> build (one
 builder per family) -> optional hook -> solve -> extract. With ``integrality="auto"`` the LP
-relaxation is solved first; when its promotion variables are integral it is the MILP's optimum
-(proven: the relaxation bounds the MILP and is feasible for it) and no branching is needed.
+relaxation is solved first; when its integer variables are integral it is the MILP's optimum
+(proven: the relaxation bounds the MILP and is feasible for it) and no branching is needed;
+otherwise it is rounded (``rounding.py``) and parts are branched on, worst gap first, only
+until the whole plan is within the relative gap of the sum of the parts' bounds.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from supplylab.optimize.linear import LinearModel
 from supplylab.optimize.solver import SolveOutcome, solve
 from supplylab.optimize.steering.formulation import BuildContext, build_model
 from supplylab.optimize.steering.problem import SteeringOptions, SteeringProblem
+from supplylab.optimize.steering.rounding import rounded as rounded_plan
 
 INTEGRAL_TOL = 1e-6
 PLAN_COLUMNS = ["product", "week", "start_day", "discount", "base_demand", "demand",
@@ -34,8 +37,8 @@ CALENDAR_COLUMNS = ["product", "first_week", "last_week", "start_day", "end_day"
 class SteeringPlan:
     """The answer: promotion calendar, weekly plan per product and the objective's parts.
 
-    ``objective`` is the planned profit (margin - promotion cost - lost-sale penalty - holding
-    - backorder cost), currency; ``best_bound`` an upper bound of it; ``gap`` relative.
+    ``objective`` is the planned profit (margin - promotion cost - extra orders' cost -
+    lost-sale penalty - holding - backorder cost), currency; ``best_bound`` an upper bound of it; ``gap`` relative.
     ``method`` says how optimality was reached: ``lp`` (the relaxation was integral),
     ``round`` (its rounded calendar is within the gap of the relaxation's bound) or ``mip``.
     ``baseline_objective`` is the planned profit without new promotions (same supply model),
@@ -94,8 +97,11 @@ def solve_steering(problem: SteeringProblem, options: SteeringOptions | None = N
     """Plan promotions that maximise profit under supply (see docs/steering.md).
 
     Products that do not interact (no cross effect, substitute or shared supply pool between
-    them) are planned as separate MILPs unless a budget couples them or a ``hook`` wants the
-    whole model. ``baseline`` also plans without new promotions (``baseline_objective``).
+    them) are planned as separate models unless a budget couples them or a ``hook`` wants the
+    whole model. Each part's LP relaxation is solved and its calendar rounded first; parts are
+    then branched on (worst absolute gap first) only until the plan as a whole is within the
+    relative gap ``options.solver.mip_rel_gap`` of the sum of the parts' bounds.
+    ``baseline`` also plans without new promotions (``baseline_objective``).
     Raises InputError on bad data and OptimizationError (exit 3) when the solver stops
     without a plan.
     """
@@ -103,12 +109,16 @@ def solve_steering(problem: SteeringProblem, options: SteeringOptions | None = N
 
     options = options or SteeringOptions()
     problem.check()
-    parts = _batches(components(problem), options.batch_products)
-    if hook is not None or options.budget is not None or len(parts) == 1:
-        plans = [_solve_whole(problem, options, hook)]
+    groups = _batches(components(problem), options.batch_products)
+    if hook is not None or options.budget is not None or len(groups) == 1:
+        part = _relax(problem, options, hook)
+        if part.gap() > options.solver.mip_rel_gap:
+            _branch(part, options)
+        plan = _plan(part, options.solver.mip_rel_gap)
     else:
-        plans = [_solve_whole(subset(problem, idx), options, None) for idx in parts]
-    plan = _combine(plans, problem) if len(plans) > 1 else plans[0]
+        parts = [_relax(subset(problem, idx), options, None) for idx in groups]
+        _close_gap(parts, options)
+        plan = _combine([_plan(p, None) for p in parts], problem, options.solver.mip_rel_gap)
     if baseline:
         none = replace(problem, allowed=np.zeros_like(problem.allowed))
         plan.baseline_objective = solve_steering(none, options, hook, baseline=False).objective
@@ -129,15 +139,30 @@ def _batches(parts: list[np.ndarray], size: int) -> list[np.ndarray]:
     return [np.sort(np.concatenate(g)) for g in out if g]
 
 
-def _combine(plans: list[SteeringPlan], problem: SteeringProblem) -> SteeringPlan:
-    """One plan from the plans of independent parts (sums; the worst status; the gap of
-    the sums), with the products in the problem's order."""
+def _close_gap(parts: list[_Part], options: SteeringOptions) -> None:
+    """Branch on parts, largest absolute gap first, until sum(bound) - sum(value) is within
+    the relative gap of sum(value) (each branched part is then within it too, so the loop
+    ends at the latest when every part has been branched on)."""
+    tol = options.solver.mip_rel_gap
+    todo = sorted((p for p in parts if p.gap() > tol), key=lambda p: p.bound - p.value,
+                  reverse=True)
+    for part in todo:
+        value = sum(p.value for p in parts)
+        bound = sum(p.bound for p in parts)
+        if np.isfinite(value) and bound - value <= tol * max(abs(value), 1e-9):
+            return
+        _branch(part, options)
+
+
+def _combine(plans: list[SteeringPlan], problem: SteeringProblem, tol: float) -> SteeringPlan:
+    """One plan from the plans of independent parts (sums; the gap of the sums, optimal when
+    it is within ``tol``), with the products in the problem's order."""
     order = {p: k for k, p in enumerate(problem.product_ids)}
     obj = sum(p.objective for p in plans)
     bounds = [p.best_bound for p in plans]
     bound = None if any(b is None for b in bounds) else float(sum(bounds))  # type: ignore[arg-type]
     gap = None if bound is None else max(0.0, (bound - obj) / max(abs(obj), 1e-9))
-    status = "optimal" if all(p.status == "optimal" for p in plans) else "feasible"
+    status = "optimal" if gap is not None and gap <= tol * (1 + 1e-9) else "feasible"
     methods = {p.method for p in plans}
     method = "mip" if "mip" in methods else "round" if "round" in methods else "lp"
     integral = all(bool(p.relaxation_integral) for p in plans) if all(
@@ -158,83 +183,116 @@ def _combine(plans: list[SteeringPlan], problem: SteeringProblem) -> SteeringPla
                         size, {k: v for p in plans for k, v in p.initial_stock.items()})
 
 
-def _solve_whole(problem: SteeringProblem, options: SteeringOptions,
-                 hook: Callable[[LinearModel, BuildContext], None] | None) -> SteeringPlan:
-    """Build and solve one MILP (LP relaxation first with ``integrality="auto"``)."""
+@dataclass
+class _Part:
+    """One model on its way through the stages: relaxation, rounding, branching.
+
+    ``value`` is the profit of the best integral plan found (-inf: none yet), ``bound`` an
+    upper bound of the part's optimum (the relaxation's, then branch and bound's)."""
+
+    problem: SteeringProblem
+    model: LinearModel
+    ctx: BuildContext
+    build_s: float
+    integ: np.ndarray
+    out: SolveOutcome | None = None
+    method: str = "mip"
+    integral: bool | None = None
+    value: float = -np.inf
+    bound: float = np.inf
+    solve_s: float = 0.0
+
+    def gap(self) -> float:
+        """Relative gap of the part (inf without an integral plan)."""
+        if not np.isfinite(self.value):
+            return np.inf
+        return max(0.0, (self.bound - self.value) / max(abs(self.value), 1e-9))
+
+
+def _relax(problem: SteeringProblem, options: SteeringOptions,
+           hook: Callable[[LinearModel, BuildContext], None] | None) -> _Part:
+    """Build the model; with ``integrality="auto"`` solve its LP relaxation (integral: the
+    optimum, method ``lp``) and round it (method ``round``, the relaxation's bound)."""
     t0 = time.perf_counter()
     model, ctx = build_model(problem, options)
     if hook is not None:
         hook(model, ctx)
-    build = time.perf_counter() - t0
-    integ = model.column_arrays()[3] > 0
-    integral: bool | None = None
-    method = "mip"
-    out: SolveOutcome | None = None
-    if options.integrality == "auto" and model.is_mip():
-        out_lp = solve(_relaxed(model), replace(options.solver, mip_rel_gap=0.0))
-        if out_lp.has_solution and out_lp.x is not None:
-            xs = out_lp.x[integ]
-            integral = bool(np.all(np.abs(xs - np.round(xs)) <= INTEGRAL_TOL))
-            if integral:
-                out, method = out_lp, "lp"
-            else:
-                out = _rounded(model, ctx, out_lp, options)
-                method = "round" if out is not None else "mip"
-        elif out_lp.status == "infeasible":
-            out = out_lp
-    if out is None:
-        out = solve(model, options.solver)
-    if not out.has_solution or out.x is None or out.objective is None:
-        raise OptimizationError(f"the solver stopped without a plan: {out.status_text}",
-                                status=out.status, lp_file=out.lp_file)
+    part = _Part(problem, model, ctx, time.perf_counter() - t0, model.column_arrays()[3] > 0)
+    if options.integrality != "auto":
+        return part
+    lp = solve(_relaxed(model), replace(options.solver, mip_rel_gap=0.0))
+    part.build_s += lp.build_time_s
+    part.solve_s += lp.solve_time_s
+    if lp.status == "infeasible":
+        part.out = lp
+        return part
+    if not lp.has_solution or lp.x is None or lp.objective is None:
+        return part
+    part.bound = -float(lp.objective)
+    xs = lp.x[part.integ]
+    part.integral = bool(np.all(np.abs(xs - np.round(xs)) <= INTEGRAL_TOL))
+    if part.integral:
+        part.out, part.method, part.value = lp, "lp", part.bound
+        return part
+    rounded = rounded_plan(model, ctx, lp, options)
+    if rounded is not None and rounded.objective is not None:
+        part.build_s += rounded.build_time_s
+        part.solve_s += rounded.solve_time_s
+        part.out, part.method, part.value = rounded, "round", -float(rounded.objective)
+    return part
+
+
+def _branch(part: _Part, options: SteeringOptions) -> None:
+    """Branch and bound on the part (the rounded plan as the first incumbent); keeps the
+    better of its answer and the rounded plan, and the tighter bound."""
+    if part.out is not None and part.out.status == "infeasible":
+        return
+    start = part.out.x if part.method == "round" and part.out is not None else None
+    if start is not None and options.solver.path == "matrix":
+        start = start.copy()
+        start[part.integ] = np.round(start[part.integ])
+    out = solve(part.model, options.solver,
+                start=start if options.solver.path == "matrix" else None)
+    part.build_s += out.build_time_s
+    part.solve_s += out.solve_time_s
+    if out.status == "infeasible":
+        part.out, part.value = out, -np.inf
+        return
+    if out.best_bound is not None:
+        part.bound = min(part.bound, -float(out.best_bound))
+    if out.has_solution and out.objective is not None and -float(out.objective) >= part.value:
+        part.out, part.method, part.value = out, "mip", -float(out.objective)
+    elif part.out is None:
+        part.out = out
+
+
+def _plan(part: _Part, tol: float | None) -> SteeringPlan:
+    """The part's plan (calendar, weekly table, parts); status from ``tol`` when given."""
+    out = part.out
+    if out is None or not out.has_solution or out.x is None or out.objective is None:
+        status = out.status_text if out is not None else "no solution"
+        raise OptimizationError(f"the solver stopped without a plan: {status}",
+                                status=out.status if out is not None else "not_solved",
+                                lp_file=out.lp_file if out is not None else None)
     x = out.x.copy()
-    if method == "lp":
-        x[integ] = np.round(x[integ])
-    obj = -float(out.objective)
-    bound = obj if method == "lp" else (
-        None if out.best_bound is None else -float(out.best_bound))
-    if method == "round":
-        x[integ] = np.round(x[integ])
-    gap = 0.0 if method == "lp" else (
-        None if bound is None else max(0.0, (bound - obj) / max(abs(obj), 1e-9)))
-    calendar, weekly, parts = extract(ctx, x)
+    x[part.integ] = np.round(x[part.integ])
+    obj = part.value
+    bound = part.bound if np.isfinite(part.bound) else None
+    gap = None if bound is None else max(0.0, (bound - obj) / max(abs(obj), 1e-9))
+    status = out.status if part.method == "mip" else "optimal"
+    if tol is not None and part.method != "lp":
+        status = "optimal" if gap is not None and gap <= tol * (1 + 1e-9) else "feasible"
+    calendar, weekly, parts = extract(part.ctx, x)
     parts["approximation"] = obj - (parts["margin"] - parts["promotion_cost"]
-                                    - parts["lost_sale_penalty"] - parts["holding_cost"]
-                                    - parts["backorder_cost"])
+                                    - parts["order_cost"] - parts["lost_sale_penalty"]
+                                    - parts["holding_cost"] - parts["backorder_cost"])
+    model = part.model
     size = {"variables": model.ncols, "rows": model.nrows,
-            "binaries": int(model.column_arrays()[2][integ].sum()), "parts": 1}
-    return SteeringPlan(out.status, obj, bound, gap, method, integral, calendar, weekly, parts,
-                        build + out.build_time_s, out.solve_time_s, size,
-                        dict(zip(problem.product_ids, map(float, problem.initial_stock),
+            "binaries": int(model.column_arrays()[2][part.integ].sum()), "parts": 1}
+    return SteeringPlan(status, obj, bound, gap, part.method, part.integral, calendar, weekly,
+                        parts, part.build_s, part.solve_s, size,
+                        dict(zip(part.problem.product_ids, map(float, part.problem.initial_stock),
                                  strict=True)))
-
-
-def _rounded(model: LinearModel, ctx: BuildContext, lp: SolveOutcome,
-             options: SteeringOptions) -> SolveOutcome | None:
-    """Relax and round: the LP relaxation's calendar rounded (the likeliest level of each
-    week, where the week's promotion share is >= 1/2), the rest re-optimised as an LP. Kept
-    when it is within the relative gap of the relaxation's bound (a proven gap), else None
-    and the MILP is solved. Deterministic, and far cheaper than branching."""
-    assert lp.x is not None and lp.objective is not None
-    x = lp.x[ctx.blocks["promo"]]
-    on = x.sum(axis=2) >= 0.5
-    pick = np.zeros_like(x)
-    if x.size:
-        best = x.argmax(axis=2)
-        n_, t_ = np.nonzero(on)
-        pick[n_, t_, best[on]] = 1.0
-    fixed = _relaxed(model)
-    blk = fixed.blocks["promo"]
-    fixed.blocks["promo"] = replace(blk, lower=pick.reshape(-1).copy(), upper=pick.reshape(-1).copy())
-    out = solve(fixed, replace(options.solver, mip_rel_gap=0.0))
-    if not out.has_solution or out.objective is None:
-        return None
-    value, bound = -float(out.objective), -float(lp.objective)
-    gap = max(0.0, (bound - value) / max(abs(value), 1e-9))
-    if gap > options.solver.mip_rel_gap:
-        return None
-    return replace(out, best_bound=lp.objective, gap=gap, status="optimal",
-                   status_text=f"rounded LP relaxation within gap {gap:.2e}")
 
 
 def _relaxed(model: LinearModel) -> LinearModel:
@@ -292,14 +350,16 @@ def extract(ctx: BuildContext, x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFram
         sub_in[j] += sub[r]
     demand = planned_demand(pb, promo)
     sold = np.maximum(demand - x[b["short"]], 0.0)
+    extra_units = (ctx.extra * promo).sum(axis=2) if nl else np.zeros((n, t))
     backlog = np.zeros((n, t))
     backlog[:, 1:] = back[:, :-1]
     level = np.full((n, t), -1)
     on = promo.sum(axis=2) > 0.5 if nl else np.zeros((n, t), bool)
     if nl:
         level[on] = promo.argmax(axis=2)[on]
-    disc = np.where(level >= 0, np.take_along_axis(np.nan_to_num(pb.discount), np.maximum(level, 0),
-                                                   axis=1), 0.0)
+    disc = np.where(level >= 0, np.take_along_axis(np.nan_to_num(pb.discount),
+                                                   np.maximum(level, 0), axis=1),
+                    0.0) if nl else np.zeros((n, t))
     sold_promo = np.where(on, sold, 0.0)
     sale_reg = sold - sold_promo
     ids = np.repeat(np.asarray(pb.product_ids, dtype=object), t)
@@ -337,6 +397,7 @@ def extract(ctx: BuildContext, x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFram
         "promotion_cost": float((pb.price[:, None] * disc * sold_promo).sum()
                                 + _sub_discount(ctx, x)
                                 + ctx.options.fixed_cost_per_promotion * len(calendar)),
+        "order_cost": float((pb.order_cost[:, None] * extra_units).sum()),
         "lost_sale_penalty": float((pb.lost_penalty[:, None] * lost).sum()),
         "holding_cost": float((pb.holding[:, None] * stock).sum()),
         "backorder_cost": float((7.0 * pb.backorder_cost[:, None] * back).sum()),

@@ -45,9 +45,16 @@ class SteeringProblem:
     * ``cross[p, q]``: share of the extra units of a promotion of p moved to q (negative: taken
       from q, Cohen-Kalas-Perakis pairwise cross effects);
     * ``pull_forward[i]``: share of the extra units borrowed from the next ``dip_weeks[i]``;
-    * ``substitution[i, j]``: share of i's unmet demand that j serves, if j has stock;
+    * ``substitution[i, j]``: share of the customers who find i out of stock that take j,
+      if j has stock (``A_i = sum_j substitution[i, j]``);
+    * ``waiting[i]`` in [0, 1]: share of i's demand from customers who wait for a backorder
+      (the simulation serves them from the next receipts ahead of new arrivals, who then meet
+      the empty shelf in turn): of D units demanded and S sold from stock, up to
+      ``min(A_i D, A_i (D - S) / (1 - (1 - A_i) waiting_i))`` are substituted;
     * ``backorder_weeks[i]`` 0 or 1: unmet demand may wait one week (then served first);
     * supply: ``initial_stock[i]``, ``receipts[i, t]`` (scheduled), ``pools``;
+    * ``order_cost[i]``: cost per extra unit a promotion of i brings beyond ``unit_cost``
+      (the simulation adds single-line orders, each paying a shipment), currency per unit;
     * money: ``price`` and ``unit_cost`` per unit, ``holding`` per unit-week, ``lost_penalty``
       per lost unit, ``backorder_cost`` per unit-week waiting.
     """
@@ -71,6 +78,8 @@ class SteeringProblem:
     committed_events: np.ndarray | None = None
     cross: np.ndarray | None = None
     substitution: np.ndarray | None = None
+    waiting: np.ndarray | None = None
+    order_cost: np.ndarray | None = None
     pull_forward: np.ndarray | None = None
     dip_weeks: np.ndarray | None = None
     name: str = "steering"
@@ -106,6 +115,9 @@ class SteeringProblem:
         self.cross = nn.copy() if self.cross is None else np.asarray(self.cross, float)
         self.substitution = nn.copy() if self.substitution is None \
             else np.asarray(self.substitution, float)
+        self.waiting = np.zeros(n) if self.waiting is None else np.asarray(self.waiting, float)
+        self.order_cost = np.zeros(n) if self.order_cost is None \
+            else np.asarray(self.order_cost, float)
         self.pull_forward = np.zeros(n) if self.pull_forward is None \
             else np.asarray(self.pull_forward, float)
         self.dip_weeks = np.zeros(n, int) if self.dip_weeks is None \
@@ -148,7 +160,8 @@ class SteeringProblem:
                   "lost_penalty": (n,), "receipts": (n, t), "target_base": (n, t),
                   "allowed": (n, t), "committed": (n, t), "cross": (n, n),
                   "substitution": (n, n), "pull_forward": (n,), "dip_weeks": (n,),
-                  "backorder_weeks": (n,), "backorder_cost": (n,), "committed_events": (n,)}
+                  "backorder_weeks": (n,), "backorder_cost": (n,), "committed_events": (n,),
+                  "waiting": (n,), "order_cost": (n,)}
         for attr, shape in shapes.items():
             need(np.shape(getattr(self, attr)) == shape,
                  f"{attr} has shape {np.shape(getattr(self, attr))}, expected {shape}")
@@ -156,7 +169,7 @@ class SteeringProblem:
         if bad:
             raise InputError("; ".join(bad), file)
         for attr in ("price", "unit_cost", "base", "target_base", "initial_stock", "receipts",
-                     "holding", "lost_penalty", "backorder_cost"):
+                     "holding", "lost_penalty", "backorder_cost", "order_cost"):
             arr = getattr(self, attr)
             need(bool(np.isfinite(arr).all() and (arr >= 0).all()),
                  f"{attr} must be finite and >= 0")
@@ -179,6 +192,9 @@ class SteeringProblem:
         need(bool(np.isfinite(s).all() and (s >= 0).all() and (s.sum(axis=1) <= 1 + 1e-9).all()),
              "substitution shares must be >= 0 and add up to at most 1 per product")
         need(bool((np.diag(s) == 0).all()), "a product cannot substitute itself")
+        need(bool(np.isfinite(self.waiting).all() and ((self.waiting >= 0)
+                                                        & (self.waiting <= 1)).all()),
+             "waiting shares must be in [0, 1]")
         need(bool(((self.pull_forward >= 0) & (self.pull_forward <= 1)).all()),
              "pull_forward must be in [0, 1]")
         need(bool((self.dip_weeks >= 0).all()), "dip_weeks must be >= 0")
@@ -210,7 +226,10 @@ class SteeringOptions:
     * ``batch_products``: independent groups of products (no cross effect, substitute or shared
       pool between them) are packed into MILPs of about this many products.
     * ``integrality``: ``"auto"`` solves the LP relaxation first and stops when its optimum
-      is integral (then status optimal, gap 0); ``"mip"`` goes straight to branch and bound.
+      is integral (then status optimal, gap 0), rounds it otherwise and branches only where
+      the gap requires; ``"mip"`` goes straight to branch and bound.
+    * ``solver``: HiGHS through the matrix path by default (the model handed over as one
+      sparse matrix); ``path="pulp"`` builds the same model in PuLP (the reference path).
     """
 
     max_promotions: int | None = None
@@ -222,7 +241,8 @@ class SteeringOptions:
     fixed_cost_per_promotion: float = 0.0
     integrality: str = "auto"
     batch_products: int = 1
-    solver: SolverOptions = field(default_factory=lambda: SolverOptions(mip_rel_gap=1e-6))
+    solver: SolverOptions = field(
+        default_factory=lambda: SolverOptions(mip_rel_gap=1e-6, path="matrix"))
 
     def __post_init__(self) -> None:
         bad = []

@@ -12,7 +12,13 @@ What is taken from the scenario (units in brackets):
   the scenario's first promotion of p that states some; likewise pull-forward and dip;
 * substitution: ``products[].substitutes`` in order, share ``a_k x prod_{m<k} (1 - a_m)``;
 * backorders: a product whose longest accepted delay is at least 7 days may wait one week;
-* money: price x the demand-weighted tier ``margin_multiplier``; unit cost; holding =
+  ``waiting`` is the share of a product's demand from customers whose wait
+  ``min(max_backorder_days, patience)`` is positive (the engine backorders their shortfall and
+  serves it from the next receipts first, so more of the shortfall meets the substitute);
+* money: price x the demand-weighted tier ``margin_multiplier``; unit cost plus the variable
+  logistics cost of a unit delivered (transport per unit along its replenishment chain and to
+  the customer, handling at each facility; demand-weighted over customers), so that the
+  plan's margin is what the simulation's profit earns per unit; holding =
   ``holding_rate_per_year x unit_cost / 52.14`` [per unit-week]; lost-sale penalty =
   ``stockout_penalty_per_unit``; backorder cost per unit-day;
 * supply: stock on hand at day 0 in all facilities (``inventory.initial``, else the policy's
@@ -266,19 +272,23 @@ def steering_problem(scenario: Any, inputs: SteeringInputs | None = None) -> Ste
                         1.0) if len(customers) else np.ones(n)
     price = np.array([p.price for p in products]) * avg_mult
     unit_cost = np.array([p.unit_cost for p in products])
+    logistics, order_cost = logistics_cost(scenario, customers, units, pidx)
     subst = np.zeros((n, n))
     for i, p in enumerate(products):
         left = 1.0
         for s in p.substitutes:
             subst[i, pidx[s.product]] += left * s.acceptance
             left *= 1.0 - s.acceptance
+    waits = np.array([[min(p.backorder_days(), _patience(scenario, c)) > 0 for p in products]
+                      for c in customers], float).reshape(len(customers), n)
+    waiting = np.where(tot > 0, (units * waits).sum(axis=0) / np.where(tot > 0, tot, 1), 0.0)
     costs = scenario.costs
     receipts = np.zeros((n, weeks))
     for p, byweek in inputs.receipts.items():
         for w, q in byweek.items():
             receipts[pidx[p], int(w)] += float(q)
     return SteeringProblem(
-        tuple(p.id for p in products), price, unit_cost, base, discount, lift,
+        tuple(p.id for p in products), price, unit_cost + logistics, base, discount, lift,
         initial_stock(scenario, pidx), supply_pools(scenario, pidx, weeks, end),
         target_base=target, receipts=receipts,
         holding=costs.holding_rate_per_year * unit_cost / WEEKS_PER_YEAR,
@@ -286,7 +296,53 @@ def steering_problem(scenario: Any, inputs: SteeringInputs | None = None) -> Ste
         backorder_cost=np.full(n, float(costs.backorder_cost_per_unit_day)),
         backorder_weeks=np.array([1 if p.backorder_days() >= 7 else 0 for p in products]),
         allowed=allowed, committed=committed, committed_events=events, cross=cross,
-        substitution=subst, pull_forward=pull, dip_weeks=dip, name=scenario.name)
+        substitution=subst, waiting=waiting, order_cost=order_cost, pull_forward=pull, dip_weeks=dip,
+        name=scenario.name)
+
+
+def logistics_cost(scenario: Any, customers: list[Any], units: np.ndarray,
+                   pidx: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Per product, weighted by each customer's expected units [currency/unit]: (a) the
+    variable cost of delivering a unit: transport per unit on every lane of its replenishment
+    chain (origin first) and on the lane to the customer, plus handling per unit at each
+    facility passed; (b) the order cost of a promotion's extra unit: the engine brings the
+    extra units as single-line orders, each paying the shipment cost of the customer's lane,
+    so ``cost_per_shipment / E[quantity]`` (customers with a daily quantity, form (b): 0)."""
+    net = scenario.network
+    facilities = {f.id: f for f in scenario.facilities}
+    cost, extra, weight = np.zeros(len(pidx)), np.zeros(len(pidx)), np.zeros(len(pidx))
+    memo: dict[tuple[tuple[str, ...], str], float] = {}
+    for k, c in enumerate(customers):
+        for p, i in pidx.items():
+            if units[k, i] <= 0:
+                continue
+            try:
+                chain = tuple(net.source_chain(c.strategy, c.served_by, p, c.location))
+            except LookupError:
+                continue
+            per = memo.get((chain, p))
+            if per is None:
+                per = sum(net.lane(a, b).unit_cost() for a, b in zip(chain, chain[1:],
+                                                                     strict=False))
+                per += sum(facilities[s].handling_cost_per_unit for s in chain
+                           if s in facilities)
+                memo[(chain, p)] = per
+            last = net.lane(chain[-1], c.id)
+            cost[i] += units[k, i] * (per + last.unit_cost())
+            if c.demand is None:
+                law = c.quantity.get(p, 1) if isinstance(c.quantity, dict) else c.quantity
+                extra[i] += units[k, i] * last.cost_per_shipment / max(1.0, _mean(law))
+            weight[i] += units[k, i]
+    safe = np.where(weight > 0, weight, 1.0)
+    return np.where(weight > 0, cost / safe, 0.0), np.where(weight > 0, extra / safe, 0.0)
+
+
+def _patience(scenario: Any, c: Any) -> float:
+    """Days a customer waits for a backorder (the customer's, else its tier's; none: no
+    limit), as the engine reads it."""
+    pat = c.patience_days if c.patience_days is not None else \
+        scenario.tiers[c.tier].patience_days
+    return math.inf if pat is None else float(pat)
 
 
 def _check_maps(inputs: SteeringInputs, pidx: dict[str, int], issues: _Issues,

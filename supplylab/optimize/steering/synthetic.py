@@ -2,8 +2,8 @@
 
 Products come in pairs: an even product is short (its supplier delivers 60-90% of its mean
 demand, with a 4-week capacity cut somewhere), the odd one after it is its plentiful
-substitute (acceptance 0.3-0.7), whose promotion moves 30-60% of its extra units away from the
-short one. Every product has two discount levels; a third of them pull demand forward. Every
+substitute (acceptance 0.3-0.7; priced 0.9-1.4 x the short one, like the 17-inch monitor for
+the 15-inch), whose promotion moves 30-60% of its extra units away from the short one. Every product has two discount levels; a third of them pull demand forward. Every
 fifth pair shares one supplier pool. Demand is seasonal (a yearly sine, +-20%).
 """
 
@@ -24,6 +24,7 @@ def synthetic_problem(products: int = 200, weeks: int = 52, seed: int = 0) -> St
     season = 1.0 + 0.2 * np.sin(2 * np.pi * (np.arange(t) / 52.0 + rng.uniform(0, 1, n)[:, None]))
     base = mean[:, None] * season
     price = rng.uniform(20, 400, n)
+    price[1::2] = price[0::2] * rng.uniform(0.9, 1.4, n // 2)  # a similar, upmarket substitute
     unit_cost = price * rng.uniform(0.5, 0.8, n)
     d1, d2 = rng.uniform(0.05, 0.15, n), rng.uniform(0.2, 0.3, n)
     l1 = 1.0 + d1 * rng.uniform(3, 8, n)
