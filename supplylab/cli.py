@@ -174,7 +174,7 @@ def run(
     seed: Annotated[int | None, typer.Option(min=0, metavar="SEED", help="Root seed (default: the scenario's).")] = None,
     days: Annotated[float | None, typer.Option(min=0.001, metavar="DAYS", help="Horizon in days (default: the scenario's).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", metavar="PATH=VALUE", help="Override a field (repeatable).")] = None,
-    out: Annotated[Path | None, typer.Option(metavar="DIR", help="Write results.json, summary.csv, kpis.csv and timeseries.csv here.")] = None,
+    out: Annotated[Path | None, typer.Option(metavar="DIR", help="Write results.json, summary.csv, kpis.csv, timeseries.csv and the customer files (docs/customers.md) here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results document as JSON.")] = False,
     workers: Annotated[int | None, typer.Option(min=1, metavar="N", help="Local processes (default: all cores).")] = None,
     dask: Annotated[str | None, typer.Option(metavar="ADDRESS", help="Dask scheduler address, or 'local'.")] = None,

@@ -42,6 +42,20 @@ class CustomerSummary:
                                          self.monetary, strict=True)]
 
 
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks 1..n of ``values``, ties sharing their average rank (``scipy.stats.rankdata``
+    with ``method="average"``, without importing scipy.stats, which is slow to load)."""
+    v = np.asarray(values, dtype=float)
+    order = np.argsort(v, kind="stable")
+    sorted_v = v[order]
+    starts = np.flatnonzero(np.concatenate([[True], sorted_v[1:] != sorted_v[:-1]]))
+    ends = np.concatenate([starts[1:], [v.size]])
+    mean_rank = (starts + ends + 1) / 2.0  # ranks starts+1 .. ends averaged
+    ranks = np.empty(v.size)
+    ranks[order] = np.repeat(mean_rank, ends - starts)
+    return ranks
+
+
 def summarise_transactions(transactions: Iterable[tuple[str, float, float]], end_day: float,
                            unit_days: float = 1.0, bucket_days: float = 1.0) -> CustomerSummary:
     """Summarise ``(customer, day, value)`` transactions observed up to ``end_day`` (inclusive).

@@ -8,10 +8,32 @@ gives revenue value, a gross-margin share gives profit value (supplylab uses gro
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from .bgnbd import BGNBD
-from .gamma_gamma import GammaGamma
+from .history import average_ranks
+
+if TYPE_CHECKING:  # the models import scipy, which a short run does not need
+    from .bgnbd import BGNBD
+    from .gamma_gamma import GammaGamma
+
+
+def discounted_purchases(bgnbd: BGNBD, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, *,
+                         periods: int, period_length: float,
+                         discount_rate: float) -> np.ndarray:
+    """Expected purchases of each customer in each of ``periods`` future periods, discounted
+    at ``discount_rate`` per period (a period's purchases at its end) and summed."""
+    if periods < 1 or period_length <= 0 or discount_rate < 0:
+        raise ValueError("periods >= 1, period_length > 0, discount_rate >= 0")
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    prev = np.zeros_like(x)
+    total = np.zeros_like(x)
+    for k in range(1, periods + 1):
+        cum = bgnbd.conditional_expected_purchases(k * period_length, x, t_x, T)
+        total += (cum - prev) / (1.0 + discount_rate) ** k
+        prev = cum
+    return total
 
 
 def clv_bgnbd_gg(bgnbd: BGNBD, spend: GammaGamma, x: np.ndarray, t_x: np.ndarray, T: np.ndarray,
@@ -22,15 +44,10 @@ def clv_bgnbd_gg(bgnbd: BGNBD, spend: GammaGamma, x: np.ndarray, t_x: np.ndarray
     ``period_length`` is in the summary's time unit; ``discount_rate`` is per period (e.g. 0.01
     per month); ``margin`` is the share of spend that counts as value. Returns currency units.
     """
-    if periods < 1 or period_length <= 0 or discount_rate < 0 or not 0 <= margin <= 1:
+    if not 0 <= margin <= 1:
         raise ValueError("periods >= 1, period_length > 0, discount_rate >= 0, 0 <= margin <= 1")
-    x, t_x, T, zbar = (np.asarray(v, dtype=float) for v in (x, t_x, T, zbar))
-    prev = np.zeros_like(x)
-    total = np.zeros_like(x)
-    for k in range(1, periods + 1):
-        cum = bgnbd.conditional_expected_purchases(k * period_length, x, t_x, T)
-        total += (cum - prev) / (1.0 + discount_rate) ** k
-        prev = cum
+    total = discounted_purchases(bgnbd, x, t_x, T, periods=periods, period_length=period_length,
+                                 discount_rate=discount_rate)
     return margin * spend.conditional_expected_value(x, zbar) * total
 
 
@@ -58,12 +75,10 @@ def abc_classes(values: np.ndarray, a_share: float = 0.8, b_share: float = 0.95)
 
 def _quintile(values: np.ndarray) -> np.ndarray:
     """Scores 1..5 by rank (ties share the average rank); larger value, larger score."""
-    from scipy.stats import rankdata
-
     n = len(values)
     if n == 0:
         return np.zeros(0, dtype=int)
-    ranks = rankdata(values, method="average")
+    ranks = average_ranks(values)
     return np.clip(np.ceil(ranks / n * 5.0), 1, 5).astype(int)
 
 

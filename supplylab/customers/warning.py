@@ -3,10 +3,14 @@ that guess separates the customers who really churned (known only to a simulatio
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from .bgnbd import BGNBD
-from .history import CustomerSummary
+from .history import CustomerSummary, average_ranks
+
+if TYPE_CHECKING:  # the model imports scipy, which roc_auc does not need
+    from .bgnbd import BGNBD
 
 
 def roc_auc(risk: np.ndarray, churned: np.ndarray) -> float:
@@ -15,14 +19,12 @@ def roc_auc(risk: np.ndarray, churned: np.ndarray) -> float:
     The Mann-Whitney form: the probability that a random churner scores above a random stayer,
     ties counting one half. NaN when either class is empty.
     """
-    from scipy.stats import rankdata
-
     risk = np.asarray(risk, dtype=float)
     y = np.asarray(churned, dtype=bool)
     n_pos, n_neg = int(y.sum()), int((~y).sum())
     if n_pos == 0 or n_neg == 0:
         return float("nan")
-    ranks = rankdata(risk, method="average")
+    ranks = average_ranks(risk)
     return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 

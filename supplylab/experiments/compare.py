@@ -120,11 +120,23 @@ class Comparison:
             diffs.setdefault(row.alternative, {})[row.kpi] = {
                 "diff": _num(row.diff), "ci95": [_num(row.ci_low), _num(row.ci_high)],
                 "significant": bool(row.significant)}
-        return {"baseline": self.baseline, "seed": self.seed, "replications": self.replications,
-                "common_random_numbers": True,
-                "alternatives": {n: r.to_document() for n, r in zip(self.names, self.results,
-                                                                    strict=True)},
-                "differences": diffs}
+        doc = {"baseline": self.baseline, "seed": self.seed, "replications": self.replications,
+               "common_random_numbers": True,
+               "alternatives": {n: r.to_document() for n, r in zip(self.names, self.results,
+                                                                   strict=True)},
+               "differences": diffs}
+        if not self.customer_differences.empty:  # docs/customers.md
+            from supplylab.customers.comparison import differences_document
+
+            doc["customer_differences"] = differences_document(self.customer_differences)
+        return doc
+
+    @property
+    def customer_differences(self) -> pd.DataFrame:
+        """Paired differences of the customer-value totals (supplylab.customers.comparison)."""
+        from supplylab.customers.comparison import value_differences
+
+        return value_differences(self.names, [r.customers for r in self.results])
 
     def to_json(self) -> str:
         return json.dumps(self.to_document(), indent=2, allow_nan=False)
@@ -142,6 +154,11 @@ class Comparison:
         from .tables import print_comparison
 
         print_comparison(self, console)
+        if not self.customer_differences.empty:
+            from supplylab.customers.comparison import print_value_differences
+
+            tiers = list(self.results[0].customers.tiers)
+            print_value_differences(self.customer_differences, tiers, console)
 
 
 def compare(scenarios: Sequence[Any], replications: int | None = None, seed: int | None = None,
@@ -194,7 +211,7 @@ def compare(scenarios: Sequence[Any], replications: int | None = None, seed: int
         results.append(Results(reps, scenario_name=str(getattr(sc, "name", "") or names[i]),
                                scenario_sha256=scenario_sha(sc),
                                seed=seed, horizon_days=horizon,
-                               warmup_days=sim_setting(sc, "warmup_days")))
+                               warmup_days=sim_setting(sc, "warmup_days"), scenario=sc))
     return Comparison(names, results, seed, n)
 
 

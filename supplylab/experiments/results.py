@@ -87,6 +87,8 @@ class Results:
     horizon_days: float | None = None
     warmup_days: float | None = None
     version: str = field(default_factory=supplylab_version)
+    #: the scenario run, for the customer analytics (contracts, tiers, discount rate)
+    scenario: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.replications = sorted(self.replications, key=lambda r: r.replication)
@@ -131,6 +133,18 @@ class Results:
         return out[["dimension", "key", *SUMMARY_COLUMNS]]
 
     @property
+    def customers(self) -> Any:
+        """The customer analytics (docs/customers.md): contracts, CLV, the early warning;
+        None without the scenario or the customers' states."""
+        if "_customers" not in self.__dict__:
+            from supplylab.customers.analytics import CustomerAnalytics
+
+            ok = self.scenario is not None and any(r.customers is not None
+                                                   for r in self.replications)
+            self._customers = CustomerAnalytics.from_results(self, self.scenario) if ok else None
+        return self._customers
+
+    @property
     def units_conserved(self) -> bool:
         return all(r.audit.units_conserved for r in self.replications)
 
@@ -149,10 +163,13 @@ class Results:
             for row in self.summary(dim).itertuples(index=False):
                 keys.setdefault(row.key, {})[row.kpi] = {
                     "mean": _num(row.mean), "ci95": [_num(row.ci_low), _num(row.ci_high)]}
-        return {"scenario": self.scenario_name, "scenario_sha256": self.scenario_sha256,
-                "version": self.version, "seed": self.seed, "replications": self.n,
-                "horizon_days": self.horizon_days, "warmup_days": self.warmup_days,
-                "kpis": kpis, "by": by, "audit": {"units_conserved": self.units_conserved}}
+        doc = {"scenario": self.scenario_name, "scenario_sha256": self.scenario_sha256,
+               "version": self.version, "seed": self.seed, "replications": self.n,
+               "horizon_days": self.horizon_days, "warmup_days": self.warmup_days,
+               "kpis": kpis, "by": by, "audit": {"units_conserved": self.units_conserved}}
+        if self.customers is not None:
+            doc["customers"] = self.customers.to_document()
+        return doc
 
     def to_json(self) -> str:
         """The document as strict JSON text (no NaN)."""
@@ -168,14 +185,17 @@ class Results:
     def write(self, out_dir: str | Path) -> Path:
         """Write ``results.json``, ``summary.csv``, ``kpis.csv`` and ``timeseries.csv``
         atomically; returns the dir. ``kpis.csv`` holds the rows of :attr:`kpis` except the
-        period rows, which are in ``timeseries.csv`` (each row is written once). The folder is
-        marked ``INCOMPLETE`` until every file is written."""
+        period rows, which are in ``timeseries.csv`` (each row is written once); the customer
+        analytics add their CSV files (docs/customers.md). The folder is marked
+        ``INCOMPLETE`` until every file is written."""
         with _io.output_folder(out_dir) as out:
             _io.write_text(out / "results.json", self.to_json() + "\n")
             _io.write_csv(out / "summary.csv", self.summary_table())
             periods = self.kpis["dimension"].isin(PERIOD_DIMENSIONS)
             _io.write_csv(out / "kpis.csv", self.kpis[~periods])
             _io.write_csv(out / "timeseries.csv", self.timeseries)
+            if self.customers is not None:
+                self.customers.write(out)
         return out
 
     def print_table(self, console: Any = None) -> None:
@@ -183,6 +203,8 @@ class Results:
         from .tables import print_results
 
         print_results(self, console)
+        if self.customers is not None:
+            self.customers.print_tables(console)
 
 
 def _raise_failures(failures: Sequence[RunOutcome], name: str) -> None:
@@ -258,4 +280,4 @@ def replicate(scenario: Any, replications: int | None = None, seed: int | None =
     horizon = days if days is not None else sim_setting(scenario, "horizon_days")
     return Results(done, scenario_name=str(getattr(scenario, "name", "")),
                    scenario_sha256=scenario_sha(scenario), seed=seed, horizon_days=horizon,
-                   warmup_days=sim_setting(scenario, "warmup_days"))
+                   warmup_days=sim_setting(scenario, "warmup_days"), scenario=scenario)

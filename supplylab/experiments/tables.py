@@ -54,16 +54,22 @@ def fmt(x: float, decimals: int | None = None) -> str:
         return "-"
     if decimals is None:
         decimals = 3 - int(math.floor(math.log10(abs(x)))) if x else 0
+        if x and abs(round(x, decimals)) >= 10.0 ** (4 - decimals):
+            decimals -= 1  # rounding carried into a new digit (9,999.6 -> 10,000)
+    r = round(x, decimals)
     suffix, shift = "", 0
-    if abs(x) >= 1e6:
+    if abs(r) >= 1e6:  # the suffix follows the rounded value: 999,999.6 is 1.000M, not 1,000k
         suffix, shift = "M", 6
-    elif abs(x) >= 1e4:
+    elif abs(r) >= 1e4:
         suffix, shift = "k", 3
     places = min(decimals + shift, 6)  # rounding to 10**-decimals, in units of 10**shift
-    v = x / 10.0**shift
+    v = r / 10.0**shift
     if places < 0:
         v = round(v, places)
-    return f"{v:,.{max(places, 0)}f}{suffix}"
+    text = f"{v:,.{max(places, 0)}f}"
+    if text.startswith("-") and not text.strip("-0.,"):
+        text = text[1:]  # a small negative that rounds to zero is 0, not -0
+    return text + suffix
 
 
 def decimals_for(half_width: float, mean: float) -> int:

@@ -378,4 +378,8 @@ def json_schema() -> dict[str, Any]:
     schema.setdefault("properties", {})["extends"] = {
         "type": "string", "description": "A base scenario file whose keys this one overrides "
         "(lists merge by id)."}
+    required = schema.pop("required", None)
+    if required:  # a file that extends a base leaves the required keys to it
+        schema["if"] = {"not": {"required": ["extends"]}}
+        schema["then"] = {"required": required}
     return schema

@@ -144,6 +144,8 @@ class Tier(Model):
 
     priority: int = Field(1, ge=1, description="1 = served first under shortage.")
     target_fill_rate: Prob = Field(0.95, description="Contracted fill rate (reported against).")
+    target_otif_rate: Prob | None = Field(None, description="Contracted OTIF rate, judged in "
+                                          "the customer analytics (absent: not a contract term).")
     promised_lead_time_days: NonNeg | None = Field(
         None, description="Contracted delivery lead time of this tier, days: the requested "
         "date of its customers' orders unless a customer sets its own."

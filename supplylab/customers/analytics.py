@@ -1,0 +1,379 @@
+"""What a run tells about its customers: contracts judged, lifetime value, the early warning.
+
+:class:`CustomerAnalytics` reads the replications of one scenario (each one's order histories,
+per-customer KPIs and the customers' true fates) and builds the tables of docs/customers.md:
+
+- :attr:`~CustomerAnalytics.customers`: one row per replication x customer -- value
+  (:mod:`.lifetime`), segments (ABC on CLV, RFM on the order history), the early warning
+  (:mod:`.early_warning`) and the truth;
+- :attr:`~CustomerAnalytics.contracts`: each tier's and customer's contract judged
+  (:mod:`.contracts`);
+- :attr:`~CustomerAnalytics.at_risk`: the early-warning list;
+- :attr:`~CustomerAnalytics.warning`: per replication, the fitted parameters and how well the
+  warning separates the customers who really churned (ROC AUC);
+- :attr:`~CustomerAnalytics.history`: the order histories in the layout CLV tools read.
+
+``Results.customers`` (``supplylab run``) builds it with the defaults; build one directly for
+other settings.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from supplylab.experiments.stats import clip_interval, t_interval
+
+from .contracts import contract_terms, judge_contracts
+from .lifetime import customer_values
+from .value import abc_classes, rfm_scores
+from .warning import roc_auc
+
+#: Columns of the order-history export (order_history.csv); times in days.
+HISTORY_COLUMNS = ["replication", "customer_id", "tier", "frequency", "recency", "T", "monetary",
+                   "time_unit"]
+#: Columns of the at-risk list (at_risk.csv), most value at risk first within a replication.
+AT_RISK_COLUMNS = ["replication", "customer", "tier", "p_alive", "expected_purchases",
+                   "failures", "clv", "value_at_risk", "churned"]
+#: Columns of the per-replication early-warning table.
+WARNING_COLUMNS = ["replication", "scored", "churned", "at_risk", "auc", "auc_recency", "r",
+                   "alpha", "a", "b", "p", "q", "gamma"]
+#: Totals of the value table (per tier and for all customers), per replication.
+VALUE_METRICS = ["customers", "churned", "churned_service", "clv_active", "clv_lost",
+                 "clv_lost_service", "lifetime_years", "at_risk", "value_at_risk"]
+
+
+def _num(x: Any) -> Any:
+    """JSON has no NaN: undefined numbers become null; numpy scalars become Python ones."""
+    if isinstance(x, bool | np.bool_):
+        return bool(x)
+    if isinstance(x, int | np.integer):
+        return int(x)
+    if isinstance(x, float | np.floating):
+        return float(x) if math.isfinite(x) else None
+    return x
+
+
+#: The range each total lies in (intervals are kept inside it, as the KPIs' are).
+METRIC_RANGES = {"clv_active": (-math.inf, math.inf), "clv_lost": (-math.inf, math.inf),
+                 "clv_lost_service": (-math.inf, math.inf), "auc": (0.0, 1.0),
+                 "auc_recency": (0.0, 1.0)}
+
+
+def metric_interval(values: Sequence[float], metric: str) -> Any:
+    """Student-t interval over replications, kept inside the metric's range (default >= 0)."""
+    return clip_interval(t_interval(values), *METRIC_RANGES.get(metric, (0.0, math.inf)))
+
+
+def _interval_doc(values: Sequence[float], metric: str) -> dict[str, Any]:
+    iv = metric_interval(values, metric)
+    return {"mean": _num(iv.mean), "ci95": [_num(iv.ci_low), _num(iv.ci_high)], "n": iv.n,
+            "values": [_num(float(v)) for v in values]}
+
+
+def _history_frame(rep: Any, tier_of: Mapping[str, str]) -> pd.DataFrame:
+    """The replication's order histories as rows of :data:`HISTORY_COLUMNS` (known customers)."""
+    h = rep.history
+    if h is None or not len(h.ids):
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+    keep = np.asarray([c in tier_of for c in h.ids], dtype=bool)
+    ids = [c for c in h.ids if c in tier_of]
+    return pd.DataFrame({
+        "replication": int(rep.replication), "customer_id": ids,
+        "tier": [tier_of[c] for c in ids], "frequency": h.frequency[keep].astype("int64"),
+        "recency": h.recency[keep], "T": h.T[keep], "monetary": h.monetary[keep],
+        "time_unit": "days"}, columns=HISTORY_COLUMNS)
+
+
+class CustomerAnalytics:
+    """Customer analytics of the replications of one scenario (see the module docstring).
+
+    ``tiers`` are the scenario's tiers (contract targets, ``churn.at_risk_threshold``);
+    ``discount_rate`` is yearly; ``years`` the CLV horizon; ``min_exposure_days`` the shortest
+    exposure a customer's yearly frequency is measured over (:mod:`.lifetime`).
+    """
+
+    def __init__(self, replications: Sequence[Any], tiers: Mapping[str, Any], *,
+                 horizon_days: float, warmup_days: float, discount_rate: float,
+                 years: int = 5, min_exposure_days: float = 90.0,
+                 warning_horizon_days: float = 365.0) -> None:
+        self.replications = [r for r in replications if getattr(r, "customers", None) is not None]
+        self.tiers = dict(tiers)
+        self.horizon_days = float(horizon_days)
+        self.warmup_days = float(warmup_days)
+        self.discount_rate = float(discount_rate)
+        self.years = int(years)
+        self.min_exposure_days = float(min_exposure_days)
+        self.warning_horizon_days = float(warning_horizon_days)
+        self.notes: list[str] = []
+        self.fitted = False
+        self._build(fit=False)
+
+    def fit(self) -> CustomerAnalytics:
+        """Run the early warning (BG/NBD and Gamma-Gamma per replication) if not yet done.
+
+        Contracts, values, segments and histories need only numpy; the fits load scipy, so
+        they run when a table that needs them is first asked for (``customers``, ``warning``,
+        ``at_risk``, the JSON document, the files) -- not for the terminal summary alone.
+        """
+        if not self.fitted:
+            self._build(fit=True)
+            self.fitted = True
+        return self
+
+    @property
+    def customers(self) -> pd.DataFrame:
+        """One row per replication x customer: value, segments, early warning, the truth."""
+        return self.fit()._customers
+
+    @property
+    def warning(self) -> pd.DataFrame:
+        """Per replication: the fitted parameters and the AUC (:data:`WARNING_COLUMNS`)."""
+        return self.fit()._warning
+
+    @classmethod
+    def from_results(cls, results: Any, scenario: Any, **options: Any) -> CustomerAnalytics:
+        """Analytics of a :class:`~supplylab.experiments.results.Results` of ``scenario``."""
+        sim = scenario.simulation
+        horizon = results.horizon_days if results.horizon_days is not None else sim.horizon_days
+        warmup = results.warmup_days if results.warmup_days is not None else sim.warmup_days
+        return cls(results.replications, scenario.tiers, horizon_days=horizon,
+                   warmup_days=min(float(warmup), float(horizon)),
+                   discount_rate=scenario.costs.discount_rate_per_year, **options)
+
+    # ------------------------------------------------------------------ building
+    def _threshold(self, tier: str) -> float:
+        """P(alive) below which a customer of ``tier`` is at risk: 1 - at_risk_threshold."""
+        churn = getattr(self.tiers.get(tier), "churn", None)
+        return 1.0 - float(getattr(churn, "at_risk_threshold", 0.5))
+
+    def _build(self, fit: bool) -> None:
+        frames, histories, warnings_ = [], [], []
+        self.notes = []
+        for rep in self.replications:
+            frame, history, row = self._replication(rep, fit)
+            frames.append(frame)
+            histories.append(history)
+            warnings_.append(row)
+        self._customers = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
+        self.history = (pd.concat(histories, ignore_index=True) if histories
+                        else pd.DataFrame(columns=HISTORY_COLUMNS))
+        self._warning = pd.DataFrame(warnings_, columns=WARNING_COLUMNS)
+        if fit and self.replications and not self.churn_possible:
+            self.notes.append("early warning not run: no tier can churn and nobody left")
+        self.notes = list(dict.fromkeys(self.notes))
+
+    def _replication(self, rep: Any, fit: bool
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+        """(customer rows, order history rows, early-warning row) of one replication; the
+        warning's columns stay empty (NaN, not at risk) unless ``fit``."""
+        frame = customer_values(rep, horizon_days=self.horizon_days,
+                                warmup_days=self.warmup_days, discount_rate=self.discount_rate,
+                                years=self.years, min_exposure_days=self.min_exposure_days)
+        frame["abc"] = abc_classes(frame["clv_active"].to_numpy())
+        hist = _history_frame(rep, dict(zip(frame["customer"], frame["tier"], strict=True)))
+        at = frame.set_index("customer")
+        for col in ("frequency", "recency", "T", "monetary", "p_alive", "expected_purchases",
+                    "clv_predicted"):
+            at[col] = math.nan
+        for col in ("R", "F", "M", "rfm"):
+            at[col] = 0
+        row: dict[str, Any] = {"replication": int(rep.replication), "scored": 0,
+                               "churned": 0, "at_risk": 0, "auc": math.nan,
+                               "auc_recency": math.nan}
+        if not hist.empty:
+            self._scores(at, hist)
+            if fit and self.churn_possible:
+                self._warn(at, hist, row)
+        at["value_at_risk"] = at["clv"] * (1.0 - at["p_alive"])
+        limit = at["tier"].map(self._threshold)
+        at["at_risk"] = at["p_alive"] < limit  # NaN (not scored) is never at risk
+        row["at_risk"] = int(at["at_risk"].sum())
+        at = at.reset_index()
+        at = at[["replication", *[c for c in at.columns if c != "replication"]]]
+        at[["R", "F", "M", "rfm"]] = at[["R", "F", "M", "rfm"]].astype("int64")
+        return at, hist, row
+
+    @staticmethod
+    def _scores(at: pd.DataFrame, hist: pd.DataFrame) -> None:
+        """The order history and RFM scores of the customers in ``hist`` into ``at``."""
+        ids = list(hist["customer_id"])
+        cols = ["frequency", "recency", "T", "monetary"]
+        values = hist[cols].to_numpy(dtype=float)
+        rfm = rfm_scores(*values.T)
+        for col in ("R", "F", "M", "rfm"):
+            at.loc[ids, col] = rfm[col]
+        at.loc[ids, cols] = values
+
+    @cached_property
+    def churn_possible(self) -> bool:
+        """Whether a customer can leave: a tier has a churn rate, or someone did leave. Without
+        churn the early warning is not run (nobody can slip away, every alarm would be false;
+        and a short run then needs no scipy)."""
+        for tier in self.tiers.values():
+            churn = getattr(tier, "churn", None)
+            if any(float(getattr(churn, f, 0) or 0) > 0 for f in ("base_rate_per_year",
+                                                                  "per_failure")):
+                return True
+        return any(d == d for r in self.replications for d in r.customers.churned_day)
+
+    def _warn(self, at: pd.DataFrame, hist: pd.DataFrame, row: dict[str, Any]) -> None:
+        """The early warning of the customers in ``hist`` (rows of ``at``, indexed by
+        customer, are filled in place) and the replication's AUC in ``row``."""
+        from .early_warning import score
+        from .history import CustomerSummary
+
+        ids = list(hist["customer_id"])
+        x, t_x, T, m = (hist[c].to_numpy(dtype=float)
+                        for c in ("frequency", "recency", "T", "monetary"))
+        fit = score(CustomerSummary(ids, x, t_x, T, m, 1.0),
+                    horizon_days=self.warning_horizon_days, years=self.years,
+                    discount_rate=self.discount_rate)
+        rep = row["replication"]
+        self.notes += [f"replication {rep}: {n}" for n in fit.notes]
+        row.update(fit.parameters())
+        # the predicted value on the gross-margin basis: spend x the customer's margin share
+        rev = at.loc[ids, "revenue"].to_numpy(dtype=float)
+        gm = at.loc[ids, "gross_margin"].to_numpy(dtype=float)
+        overall = gm.sum() / rev.sum() if rev.sum() > 0 else 0.0
+        share = np.divide(gm, rev, out=np.full(len(ids), overall), where=rev > 0)
+        at.loc[ids, "p_alive"] = fit.p_alive
+        at.loc[ids, "expected_purchases"] = fit.expected_purchases
+        at.loc[ids, "clv_predicted"] = fit.clv_predicted * share
+        if fit.model is None:
+            return
+        truth = at.loc[ids, "churned"].to_numpy(dtype=bool)
+        row.update(scored=len(ids), churned=int(truth.sum()),
+                   auc=roc_auc(1.0 - fit.p_alive, truth), auc_recency=roc_auc(T - t_x, truth))
+        if truth.all() or not truth.any():
+            self.notes.append(f"replication {rep}: AUC undefined (every scored customer "
+                              "churned, or none did)")
+
+    # ------------------------------------------------------------------ tables
+    @cached_property
+    def contracts(self) -> pd.DataFrame:
+        """Each tier's and customer's contract terms judged (:mod:`.contracts`)."""
+        return judge_contracts(self.replications, contract_terms(self.tiers))
+
+    @property
+    def at_risk(self) -> pd.DataFrame:
+        """The at-risk customers of each replication, most value at risk first."""
+        if self.customers.empty:
+            return pd.DataFrame(columns=AT_RISK_COLUMNS)  # (self.customers ran the fits)
+        rows = self.customers[self.customers["at_risk"]]
+        rows = rows.sort_values(["replication", "value_at_risk", "customer"],
+                                ascending=[True, False, True], kind="stable")
+        return rows[AT_RISK_COLUMNS].reset_index(drop=True)
+
+    def _totals(self, frame: pd.DataFrame) -> dict[str, float]:
+        service = frame["cause"] == "service"
+        out = {"customers": float(len(frame)), "churned": float(frame["churned"].sum()),
+                "churned_service": float(service.sum()),
+                "clv_active": float(frame["clv_active"].sum()),
+                "clv_lost": float(frame["clv_lost"].sum()),
+                "clv_lost_service": float(frame.loc[service, "clv_lost"].sum()),
+                "lifetime_years": float(frame["lifetime_years"].mean())}
+        if self.fitted:
+            out["at_risk"] = float(frame["at_risk"].sum())
+            out["value_at_risk"] = float(frame.loc[frame["at_risk"], "value_at_risk"].sum())
+        return out
+
+    @property
+    def value(self) -> pd.DataFrame:
+        """Per replication, the totals of :data:`VALUE_METRICS` per tier and for ``all``:
+        columns ``replication, tier, metric, value``; ``lifetime_years`` is the tier's
+        discounted expected lifetime (the customers' mean for ``all``); ``at_risk`` and
+        ``value_at_risk`` only once the early warning has run (:meth:`fit`)."""
+        rows: list[tuple] = []
+        if self._customers.empty:
+            return pd.DataFrame(rows, columns=["replication", "tier", "metric", "value"])
+        for rep, frame in self._customers.groupby("replication", sort=True):
+            groups = [("all", frame)] + [(t, frame[frame["tier"] == t]) for t in self.tiers]
+            for tier, sub in groups:
+                for metric, v in self._totals(sub).items():
+                    rows.append((int(rep), tier, metric, v))
+        return pd.DataFrame(rows, columns=["replication", "tier", "metric", "value"])
+
+    def value_summary(self) -> pd.DataFrame:
+        """Mean and 95% interval over the replications of each total: ``tier, metric, mean,
+        ci_low, ci_high, half_width, n``."""
+        rows = []
+        for (tier, metric), sub in self.value.groupby(["tier", "metric"], sort=False):
+            iv = metric_interval(sub["value"].to_numpy(), metric)
+            rows.append((tier, metric, iv.mean, iv.ci_low, iv.ci_high, iv.half_width, iv.n))
+        return pd.DataFrame(rows, columns=["tier", "metric", "mean", "ci_low", "ci_high",
+                                           "half_width", "n"])
+
+    def per_customer(self) -> pd.DataFrame:
+        """Each customer's means over the replications (``churned`` and ``at_risk`` become
+        the share of replications), with ``abc`` from the mean CLV of the active ones."""
+        if self.customers.empty:
+            return pd.DataFrame()
+        cols = ["churned", "failures", "clv", "clv_active", "clv_lost", "p_alive",
+                "expected_purchases", "clv_predicted", "value_at_risk", "at_risk"]
+        data = self.customers.assign(churned=self.customers["churned"].astype(float),
+                                     at_risk=self.customers["at_risk"].astype(float))
+        out = data.groupby(["customer", "tier"], sort=False)[cols].mean().reset_index()
+        out["abc"] = abc_classes(out["clv_active"].to_numpy())
+        return out
+
+    # ------------------------------------------------------------------ outputs
+    def to_document(self) -> dict[str, Any]:
+        """The ``customers`` section of the ``run --json`` document (docs/customers.md)."""
+        self.fit()
+        contracts: dict[str, Any] = {"tier": {}, "customer": {}}
+        for r in self.contracts.itertuples(index=False):
+            contracts[r.scope].setdefault(r.key, {})[r.kpi] = {
+                "target": _num(r.target), "achieved": _num(r.achieved), "margin": _num(r.margin),
+                "margin_ci95": [_num(r.margin_low), _num(r.margin_high)], "n": _num(r.n),
+                "met": None if r.met is None or r.met != r.met else bool(r.met),
+                "verdict": r.verdict}
+        value: dict[str, Any] = {}
+        for r in self.value_summary().itertuples(index=False):
+            value.setdefault(r.tier, {})[r.metric] = {
+                "mean": _num(r.mean), "ci95": [_num(r.ci_low), _num(r.ci_high)]}
+        warning = {"auc": _interval_doc(self.warning["auc"], "auc"),
+                   "auc_recency": _interval_doc(self.warning["auc_recency"], "auc_recency"),
+                   "at_risk": _interval_doc(self.warning["at_risk"], "at_risk"),
+                   "fits": [{k: _num(v) for k, v in row.items()}
+                            for row in self.warning.to_dict("records")]}
+        per = {row.pop("customer"): {k: _num(v) for k, v in row.items()}
+               for row in self.per_customer().to_dict("records")}
+        at_risk = [{k: _num(v) for k, v in row.items()}
+                   for row in self.at_risk.to_dict("records")]
+        return {"basis": "gross margin", "time_unit": "days", "clv_years": self.years,
+                "discount_rate_per_year": self.discount_rate,
+                "replications": len(self.replications), "notes": self.notes,
+                "contracts": contracts, "value": value, "warning": warning,
+                "per_customer": per, "at_risk": at_risk}
+
+    def write(self, out_dir: str | Path) -> None:
+        """Write customers.csv, order_history.csv, at_risk.csv, contracts.csv and
+        customer_value.csv into ``out_dir`` (atomically; text cells made spreadsheet-safe)."""
+        from supplylab.experiments import _io
+
+        self.fit()
+        out = Path(out_dir)
+        _io.write_csv(out / "customers.csv", self.customers)
+        self.write_history(out / "order_history.csv")
+        _io.write_csv(out / "at_risk.csv", self.at_risk)
+        _io.write_csv(out / "contracts.csv", self.contracts)
+        _io.write_csv(out / "customer_value.csv", self.value_summary())
+
+    def write_history(self, path: str | Path) -> None:
+        """The order histories as CSV (:data:`HISTORY_COLUMNS`, times in days)."""
+        from supplylab.experiments import _io
+
+        _io.write_csv(Path(path), self.history)
+
+    def print_tables(self, console: Any = None) -> None:
+        """Contracts, value and the early warning as terminal tables (rich)."""
+        from .tables import print_customer_tables
+
+        print_customer_tables(self, console)
