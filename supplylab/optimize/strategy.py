@@ -219,27 +219,20 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
     if inc.y is not None and inc.value - lower_bound <= gap * max(abs(inc.value), 1e-9):
         out = _outcome(model, ctx, inc, lower_bound, gap, lag_s)
         return _finish(extract(model, ctx, out, 0.0), stats)
-    base_problem = problem
-
-    def run(lo: np.ndarray, up: np.ndarray, arcs: np.ndarray, window: tuple[int, int],
-            seconds: float | None) -> tuple[SolveOutcome, LinearModel, BuildContext]:
-        ids = base_problem.site_ids
-        lazy = int((up & ~lo).sum()) * base_problem.n >= LAZY_MIN_ARCS
-        opts = replace(options, hook=valid_rows(window), lazy_linking=lazy,
-                       forced_open=tuple(sorted(set(options.forced_open)
-                                                | {ids[i] for i in np.flatnonzero(lo)})),
-                       forced_closed=tuple(sorted(set(options.forced_closed)
-                                                  | {ids[i] for i in np.flatnonzero(~up)})),
-                       solver=replace(sopts, path="matrix", time_limit_s=seconds))
-        prob = base_problem
-        if data.single_source:
-            allowed = arcs if prob.allowed is None else arcs & prob.allowed.astype(bool)
-            prob = replace(prob, allowed=allowed)
-        reduced, rctx = build_model(prob, opts)
-        start = None if inc.y is None else _start_vector(reduced, rctx, inc)
-        return solve(reduced, opts.solver, start=start), reduced, rctx
-
-    out, reduced, rctx = run(lo, up, arcs, window, _remaining(limit, t0))
+    ids = problem.site_ids
+    lazy = int((up & ~lo).sum()) * problem.n >= LAZY_MIN_ARCS
+    opts = replace(options, hook=valid_rows(window), lazy_linking=lazy,
+                   forced_open=tuple(sorted(set(options.forced_open)
+                                            | {ids[i] for i in np.flatnonzero(lo)})),
+                   forced_closed=tuple(sorted(set(options.forced_closed)
+                                              | {ids[i] for i in np.flatnonzero(~up)})),
+                   solver=replace(sopts, path="matrix", time_limit_s=_remaining(limit, t0)))
+    if data.single_source:
+        allowed = arcs if problem.allowed is None else arcs & problem.allowed.astype(bool)
+        problem = replace(problem, allowed=allowed)
+    reduced, rctx = build_model(problem, opts)
+    start = None if inc.y is None else _start_vector(reduced, rctx, inc)
+    out = solve(reduced, opts.solver, start=start)
     stats["mip_s"] = out.solve_time_s
     if inc.y is None and not out.has_solution:
         return None
