@@ -18,16 +18,28 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Pages whose snippets have a test of their own that also checks what they print.
 OWN_TESTS = {"README.md": "tests/test_first_hour.py",
              "docs/network_design.md": "tests/optimize/test_docs.py"}
-_BLOCK = re.compile(r"(<!-- not a script -->\s*)?```python\n(.*?)```", re.S)
+_BLOCK = re.compile(r"(<!-- (not a script|a script of its own) -->\s*)?```python\n(.*?)```",
+                    re.S)
 
 
 def _pages() -> list[tuple[str, str]]:
+    """(test id, code): a page's blocks run in order as one script; a block marked
+    ``<!-- a script of its own -->`` (e.g. one that starts worker processes, which re-import
+    the script) runs alone; ``<!-- not a script -->`` marks a fragment."""
     out = []
     for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
-        blocks = [m.group(2) for m in _BLOCK.finditer(doc.read_text(encoding="utf-8"))
-                  if not m.group(1)]
-        if blocks and str(doc.relative_to(ROOT)) not in OWN_TESTS:
-            out.append((str(doc.relative_to(ROOT)), "\n".join(blocks)))
+        page = str(doc.relative_to(ROOT))
+        if page in OWN_TESTS:
+            continue
+        shared, own = [], []
+        for m in _BLOCK.finditer(doc.read_text(encoding="utf-8")):
+            if m.group(2) == "a script of its own":
+                own.append(m.group(3))
+            elif not m.group(1):
+                shared.append(m.group(3))
+        if shared:
+            out.append((page, "\n".join(shared)))
+        out.extend((f"{page}#script{k + 1}", code) for k, code in enumerate(own))
     return out
 
 

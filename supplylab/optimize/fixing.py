@@ -25,6 +25,16 @@ from supplylab.optimize.lagrangian import FacilityData, LagrangianPoint, bound_w
 FIX_TOL = 1e-9
 
 
+def flip_bounds(data: FacilityData, point: LagrangianPoint) -> np.ndarray:
+    """Per site, ``L(lam)`` at the point's multipliers with the site flipped from its state in
+    ``point.y`` (forced closed if open there, open if closed); ``-inf`` for sites already fixed.
+    """
+    out = np.full(data.m, -np.inf)
+    for i in np.flatnonzero(data.open_upper & ~data.open_lower):
+        out[i] = bound_with_site(data, point, int(i), not bool(point.y[i]))
+    return out
+
+
 def fix_sites(data: FacilityData, point: LagrangianPoint,
               upper_bound: float) -> tuple[np.ndarray, np.ndarray]:
     """New (open_lower, open_upper) with every provably decided free site fixed.
@@ -37,10 +47,8 @@ def fix_sites(data: FacilityData, point: LagrangianPoint,
     if not math.isfinite(upper_bound):
         return lower, upper
     cutoff = upper_bound + FIX_TOL * max(abs(upper_bound), 1.0)
-    for i in np.flatnonzero(data.open_upper & ~data.open_lower):
-        state = bool(point.y[i])
-        if bound_with_site(data, point, int(i), not state) > cutoff:
-            lower[i] = upper[i] = state
+    fix = flip_bounds(data, point) > cutoff
+    lower[fix] = upper[fix] = point.y[fix]
     return lower, upper
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from supplylab.optimize.knapsack import binary_knapsack, continuous_knapsacks, covering_knapsack
+from supplylab.optimize.knapsack import binary_knapsacks, continuous_knapsacks, covering_knapsack
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,16 +76,17 @@ class LagrangianPoint:
 
 def site_values(data: FacilityData, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """v_i(lam) and the knapsack solutions x (m, n) of every site, taken as open."""
-    reduced = data.cost - lam[None, :]
-    if not data.single_source:
-        val, x = continuous_knapsacks(reduced, data.demand, data.capacity)
+    if not data.single_source:  # sites fixed closed are skipped (value 0, never chosen)
+        rows = np.flatnonzero(data.open_upper)
+        val, x = np.zeros(data.m), np.zeros((data.m, data.n))
+        val[rows], x[rows] = continuous_knapsacks(data.cost[rows] - lam[None, :], data.demand,
+                                                  data.capacity[rows])
         return data.fixed + val, x
+    rows = np.flatnonzero(data.open_upper)
     x = np.zeros((data.m, data.n))
     val = np.zeros(data.m)
-    for i in range(data.m):
-        if data.open_upper[i]:
-            val[i], xi = binary_knapsack(reduced[i], data.demand, float(data.capacity[i]))
-            x[i] = xi
+    val[rows], x[rows] = binary_knapsacks(data.cost[rows] - lam[None, :], data.demand,
+                                          data.capacity[rows])
     return data.fixed + val, x
 
 

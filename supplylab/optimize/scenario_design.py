@@ -365,12 +365,13 @@ class ScenarioDesign:
 
 
 def study_options(options: NetworkOptions, solver_settings: Mapping[str, Any] | None = None,
-                  single_source: bool | None = None) -> NetworkOptions:
+                  single_source: bool | None = None, method: str | None = None
+                  ) -> NetworkOptions:
     """The scenario's options with only the given settings replaced.
 
     ``solver_settings``: fields of :class:`SolverOptions` (solver, mip_rel_gap, time_limit_s,
     path, threads); ``path="matrix"`` also turns on lazy linking rows. ``single_source``: None
-    keeps the scenario's ``sourcing``.
+    keeps the scenario's ``sourcing``; ``method`` (auto | mip | lagrangian): None keeps auto.
     """
     if solver_settings:
         settings = dict(solver_settings)
@@ -381,23 +382,27 @@ def study_options(options: NetworkOptions, solver_settings: Mapping[str, Any] | 
             options = replace(options, lazy_linking=True)
     if single_source is not None:
         options = replace(options, single_source=single_source)
+    if method is not None:
+        options = replace(options, method=method)  # type: ignore[arg-type]
     return options
 
 
 def optimise_scenario(path: str | Path, output: str | Path | None = None, *,
                       solver_settings: Mapping[str, Any] | None = None,
-                      single_source: bool | None = None) -> ScenarioDesign:
+                      single_source: bool | None = None,
+                      method: str | None = None) -> ScenarioDesign:
     """Load a scenario, solve its network design, and write the chosen scenario to ``output``.
 
     The scenario's ``network_design`` section gives the settings; ``solver_settings`` and
-    ``single_source`` replace only what they name (see :func:`study_options`). The written
+    ``single_source`` and ``method`` replace only what they name (see :func:`study_options`).
+    The written
     file is validated by loading it back.
     """
     from supplylab.scenario import load
 
     scenario = load(path)
     problem, options, _ = scenario_problem(scenario)
-    options = study_options(options, solver_settings, single_source)
+    options = study_options(options, solver_settings, single_source, method)
     solution = solve_network(problem, options)
     if output is None:
         return ScenarioDesign(scenario, problem, options, solution, None)

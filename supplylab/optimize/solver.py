@@ -220,7 +220,7 @@ def _solve_pulp(model: LinearModel, options: SolverOptions) -> SolveOutcome:
     t1 = time.perf_counter()
     prob.solve(_pulp_solver(options))
     t2 = time.perf_counter()
-    status, text, bound = _pulp_status(prob, options, model.is_mip())
+    status, text, bound = _pulp_status(prob, options, model.is_mip(), model.offset)
     x = None
     obj = None
     if status in ("optimal", "feasible"):
@@ -235,8 +235,10 @@ def _solve_pulp(model: LinearModel, options: SolverOptions) -> SolveOutcome:
                         options.solver, "pulp", lp_file)
 
 
-def _pulp_status(prob: pulp.LpProblem, options: SolverOptions,
-                 mip: bool) -> tuple[Status, str, float | None]:
+def _pulp_status(prob: pulp.LpProblem, options: SolverOptions, mip: bool,
+                 offset: float = 0.0) -> tuple[Status, str, float | None]:
+    """Status, solver text and proven bound of a PuLP solve; the bound is in the model's terms
+    (``offset`` included, whether or not PuLP handed the objective constant to HiGHS)."""
     bound: float | None = None
     text = pulp.LpStatus[prob.status]
     if options.solver == "highs" and getattr(prob, "solverModel", None) is not None:
@@ -245,6 +247,8 @@ def _pulp_status(prob: pulp.LpProblem, options: SolverOptions,
         text = h.modelStatusToString(hstatus)
         status = _highs_status(h, hstatus)
         bound = _highs_bound(h, mip, status)
+        if bound is not None:
+            bound += float(offset) - float(h.getLp().offset_)
         return status, text, bound
     sol = prob.sol_status
     if sol == pulp.LpSolutionOptimal:

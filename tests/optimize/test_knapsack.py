@@ -10,7 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from supplylab.optimize.knapsack import binary_knapsack, continuous_knapsacks, covering_knapsack
+from supplylab.optimize.knapsack import (
+    binary_knapsack,
+    binary_knapsacks,
+    continuous_knapsacks,
+    covering_knapsack,
+)
 
 small = st.integers(min_value=1, max_value=6)
 
@@ -30,6 +35,24 @@ def test_binary_knapsack_is_the_enumerated_optimum(seed: int, k: int) -> None:
     best = min(float(cost[s].sum()) for s in _subsets(k) if weight[s].sum() <= cap)
     assert value == pytest.approx(best)
     assert float(cost[x].sum()) == pytest.approx(value) and weight[x].sum() <= cap
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), small, small)
+def test_binary_knapsacks_of_all_rows_are_the_enumerated_optima(seed: int, m: int,
+                                                                k: int) -> None:
+    """One DP over the shared items for every row (site): each row's value and choice is its
+    enumerated optimum (capacities differ per row; weightless items included)."""
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(-20, 10, (m, k)).astype(float)
+    weight = rng.integers(0, 8, k).astype(float)
+    cap = rng.integers(0, 15, m).astype(float)
+    value, x = binary_knapsacks(cost, weight, cap)
+    for i in range(m):
+        best = min(float(cost[i, s].sum()) for s in _subsets(k) if weight[s].sum() <= cap[i])
+        assert value[i] == pytest.approx(best)
+        assert float(cost[i, x[i]].sum()) == pytest.approx(value[i])
+        assert weight[x[i]].sum() <= cap[i]
 
 
 @settings(max_examples=40, deadline=None)

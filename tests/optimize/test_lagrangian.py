@@ -2,8 +2,11 @@
 
 Properties: every Lagrangian value is a lower bound on the optimum (any multipliers, and the
 subgradient's best); reduced-cost fixing against the optimum itself (the most aggressive
-upper bound) never removes it; the heuristics return feasible costs at or above it; the whole
-pipeline (method 'lagrangian') proves the enumerated optimum and passes the audit.
+upper bound) never removes it; the heuristics return feasible costs at or above it; the
+multi-source branch-and-bound, from a poor incumbent (every site open) and with very short node
+runs so that it really branches down to leaves, never reports a bound above the optimum and
+ends with the optimum; the whole pipeline (method 'lagrangian') proves the enumerated optimum
+and passes the audit.
 """
 
 from __future__ import annotations
@@ -17,9 +20,15 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from supplylab.optimize import NetworkDesignProblem, NetworkOptions, check_solution, solve_network
+from supplylab.optimize.branching import branch_and_bound
 from supplylab.optimize.fixing import count_window, fix_arcs, fix_sites
 from supplylab.optimize.heuristics import Incumbent, local_search
-from supplylab.optimize.lagrangian import FacilityData, evaluate, subgradient
+from supplylab.optimize.lagrangian import (
+    FacilityData,
+    evaluate,
+    initial_multipliers,
+    subgradient,
+)
 from supplylab.optimize.strategy import choose_method
 
 
@@ -194,3 +203,33 @@ def test_auto_returns_what_the_probe_proves_and_says_so() -> None:
     assert sol.summary()["method"] == sol.method and sol.summary()["proven"] is True
     plain = solve_network(problem, NetworkOptions(method="mip"))
     assert sol.objective == pytest.approx(plain.objective, rel=1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(instances(), st.sampled_from([1, 3, 30]))
+def test_branch_and_bound_bound_and_result_against_enumeration(data: FacilityData,
+                                                     node_iterations: int) -> None:
+    if data.single_source:
+        data = FacilityData(data.fixed, data.capacity, data.demand, data.cost, data.open_lower,
+                            data.open_upper, False)
+    opt, _ = enumerate_optimum(data)
+    if not np.isfinite(opt):
+        return
+    inc = Incumbent(data)
+    inc.offer(data.open_upper.copy(), force=True)  # all open: feasible, usually poor
+    root = evaluate(data, initial_multipliers(data))
+    res = branch_and_bound(data, inc, root, time_limit_s=None, rel_gap=1e-9,
+                           node_iterations=node_iterations)
+    assert res.complete and res.open_nodes == 0
+    assert inc.value == pytest.approx(opt, rel=1e-7, abs=1e-7)
+    assert res.bound <= opt + 1e-7 * max(abs(opt), 1.0)
+    assert res.bound >= opt - 1e-9 * max(abs(opt), 1.0) - 1e-7
+
+
+def test_branch_and_bound_refuses_single_source() -> None:
+    data = FacilityData(np.ones(2), np.full(2, 5.0), np.ones(2), np.ones((2, 2)),
+                        np.zeros(2, bool), np.ones(2, bool), True)
+    inc = Incumbent(data)
+    with pytest.raises(ValueError, match="multi-source"):
+        branch_and_bound(data, inc, evaluate(data, initial_multipliers(data)),
+                         time_limit_s=None)
