@@ -43,6 +43,23 @@ class Windows:
         """Share of capacity left at t."""
         return self.factor("capacity", t)
 
+    def produced_by(self, begin: float, qty: float, rate: float) -> float:
+        """When ``qty`` units started at ``begin`` are done at ``rate`` units per day times
+        the capacity share in force at each moment (a cut slows only the days it lasts)."""
+        if qty <= 0:
+            return begin
+        cuts = sorted({b for s, e, k, _ in self.spans if k == "capacity"
+                       for b in (s, e) if b > begin})
+        t, left = begin, qty
+        for b in [*cuts, float("inf")]:
+            r = rate * self.capacity_factor(t)
+            if r > 0 and t + left / r <= b:
+                return t + left / r
+            if r > 0:
+                left -= r * (b - t)
+            t = b
+        return float("inf")
+
     def lead_time_factor(self, t: float) -> float:
         """Multiplier of lead and transit times at t."""
         return self.factor("lead_time", t)

@@ -160,8 +160,9 @@ class Source:
             w = self.windows
 
             def days(job: Job, ready: float) -> float:
-                r = rate * (w.capacity_factor(ready) if w.spans else 1.0)
-                return job.size / r if r > 0 else INF
+                if w.spans:  # a capacity cut slows only the production days it covers
+                    return w.produced_by(ready, job.size, rate) - ready
+                return job.size / rate if rate > 0 else INF
 
             assert self.env is not None
             q = self._queues[key] = ReleaseQueue(self.env, days)
@@ -195,9 +196,11 @@ class Source:
                 return None, shipped
             if rate is not None:
                 key = ckey
-                rate *= w.capacity_factor(t) if w.spans else 1.0
                 begin = max(t, self.free.get(key, 0.0))
-                t = begin + (qty / rate if rate > 0 else INF)
+                if w.spans:  # a capacity cut slows only the production days it covers
+                    t = w.produced_by(begin, qty, rate)
+                else:
+                    t = begin + (qty / rate if rate > 0 else INF)
                 self.free[key] = t
         if w.spans:
             t = w.available_from(t)
