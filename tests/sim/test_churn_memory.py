@@ -89,16 +89,19 @@ def test_constant_hazard_lifetime_is_one_over_the_rate():
 def test_worse_service_churns_more_under_crn():
     churn = {"base_rate_per_year": 0.1, "hazard_per_failure_per_year": 1,
              "failure_memory_days": 30}
-    diffs = []
+    diffs, clv = [], []
     for k in range(4):
         good = run_replication(base(churn, level=40), 5, k)
         bad = run_replication(base(churn, level=16), 5, k)
         assert bad.kpis["otif_rate"] < good.kpis["otif_rate"]
         diffs.append(bad.kpis["churned_customers"] - good.kpis["churned_customers"])
+        clv.append(bad.kpis["clv_total"] - good.kpis["clv_total"])
         causes = bad.customers.cause
         assert causes.count("service") > 0
     mean, hw = interval(diffs)
     assert mean - hw > 0, (diffs, mean, hw)
+    mean, hw = interval(clv)  # and the customer base is worth significantly less
+    assert mean + hw < 0, (clv, mean, hw)
 
 
 def test_partial_defection_cuts_orders_after_backorders():
