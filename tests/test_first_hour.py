@@ -129,18 +129,23 @@ def test_version_through_the_real_cli() -> None:
     assert done.stdout.strip() == f"supplylab {sl.__version__}"
 
 
+def _heavy_loaded(args: list[str], modules: tuple[str, ...]) -> str:
+    """``HEAVY <exit code> <modules of MODULES loaded>`` after ``supplylab ARGS`` in a fresh
+    interpreter."""
+    code = ("import sys\nfrom supplylab.cli import main\nrc = main(sys.argv[1:])\n"
+            f"heavy = sorted(m for m in {modules!r} if m in sys.modules)\n"
+            "print('HEAVY', rc, ' '.join(heavy))\n")
+    return _python(code, ROOT, *args).stdout.strip().splitlines()[-1]
+
+
 @pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["compare", "--help"],
                                   ["sweep", "--help"], ["--version"], ["optimize", "--help"],
                                   ["optimize", "steering", "--help"]])
 def test_help_loads_no_heavy_module(args: list[str]) -> None:
     """Start-up cost: help imports neither the numerical stack nor the scenario language
     (pydantic may load: typer itself uses it)."""
-    code = ("import sys\nfrom supplylab.cli import main\nrc = main(sys.argv[1:])\n"
-            "heavy = sorted(m for m in ('pandas', 'scipy', 'numpy', 'networkx', 'pulp', 'simpy',"
-            " 'highspy', 'supplylab.scenario', 'supplylab.sim') if m in sys.modules)\n"
-            "print('HEAVY', rc, ' '.join(heavy))\n")
-    done = _python(code, ROOT, *args)
-    last = done.stdout.strip().splitlines()[-1]
+    last = _heavy_loaded(args, ("pandas", "scipy", "numpy", "networkx", "pulp", "simpy",
+                                "highspy", "supplylab.scenario", "supplylab.sim"))
     assert last == "HEAVY 0", last
 
 
@@ -150,12 +155,7 @@ def test_help_loads_no_heavy_module(args: list[str]) -> None:
 def test_short_commands_load_no_scipy_or_networkx(args: list[str]) -> None:
     """Start-up cost: a validation or a short run (with a promotion inside the horizon and
     t intervals) needs neither scipy (~0.8 s to import) nor networkx (~0.15 s)."""
-    code = ("import sys\nfrom supplylab.cli import main\nrc = main(sys.argv[1:])\n"
-            "heavy = sorted(m for m in ('scipy', 'networkx', 'pulp', 'highspy')"
-            " if m in sys.modules)\n"
-            "print('HEAVY', rc, ' '.join(heavy))\n")
-    done = _python(code, ROOT, *args)
-    last = done.stdout.strip().splitlines()[-1]
+    last = _heavy_loaded(args, ("scipy", "networkx", "pulp", "highspy"))
     assert last == "HEAVY 0", last
 
 
