@@ -3,7 +3,9 @@
 The policy family of every (site, product) is the one the scenario already uses there, so the
 written scenario changes only numbers (a readable diff); the parameters come from:
 
-* (s,S) and (r,Q): Q = EOQ from ``costs.ordering_cost_per_order`` and the holding cost
+* (s,S) and (r,Q): Q = EOQ from the fixed cost of one replenishment, K =
+  ``costs.ordering_cost_per_order`` plus the inbound lane's ``cost_per_shipment`` (the engine
+  charges both on every replenishment), and the holding cost
   ``holding_rate_per_year x unit_cost / 365`` per unit-day (at least 1 unit); the reorder point
   meets the target over the lead time (plus the review period, if any) with the (r,Q) formulas:
   CSL = P(D <= r), fill rate = 1 - [n(r) - n(r+Q)] / Q; S = s + Q;
@@ -173,7 +175,7 @@ def choose_policy(scenario: Any, site: str, product: str, flow: Flow, lt: LeadTi
     over_l = _protection_law(name, flow, lt, 0.0)
     over_rl = over_l if review == 0 else _protection_law(name, flow, lt, review)
     h_day = scenario.costs.holding_rate_per_year * prod.unit_cost / DAYS
-    k = scenario.costs.ordering_cost_per_order
+    k = order_fixed_cost(scenario, site, product)
     q_eoq = max(1.0, math.ceil(eoq(k, h_day, flow.mean)[0])) if h_day > 0 else max(
         1.0, math.ceil(flow.mean * max(review, 1.0)))
     line = max(1.0, flow.mean / flow.lines_per_day) if flow.lines_per_day > 0 else 1.0
@@ -213,6 +215,22 @@ def choose_policy(scenario: Any, site: str, product: str, flow: Flow, lt: LeadTi
                       review, pm, math.sqrt(pv), ss, fill, csl, on_hand,
                       on_hand * prod.unit_cost * scenario.costs.holding_rate_per_year,
                       dict(flow.by_tier))
+
+
+def order_fixed_cost(scenario: Any, site: str, product: str) -> float:
+    """Fixed cost of one replenishment order of ``product`` at ``site`` (currency/order).
+
+    What the engine charges per order: ``costs.ordering_cost_per_order`` plus the inbound
+    lane's ``cost_per_shipment`` (supplier or upstream site -> ``site``; plant production has
+    no lane). Leaving the lane's part out would make the EOQ 1 unit whenever no ordering cost is
+    given, although every shipment of that unit pays the lane's fixed cost.
+    """
+    net = scenario.network
+    k = float(scenario.costs.ordering_cost_per_order)
+    src = net.upstream(site, product)
+    if src is not None:
+        k += float(net.lane(src, site).cost_per_shipment)
+    return k
 
 
 def _protection_law(name: str, flow: Flow, lt: LeadTime, review: float) -> Law | Mixture:

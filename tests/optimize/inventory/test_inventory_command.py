@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import supplylab
@@ -132,3 +133,25 @@ def test_replenishment_cycle_in_scenario_is_located_error(capsys, tmp_path: Path
     code, out, err = _main(capsys, str(path), "--json")
     assert code == 2 and out == ""
     assert "facilities.DC-KS.replenish_from" in err and "cycle" in err
+
+
+@pytest.mark.parametrize("order_cost, lane_cost", [(10.0, 40.0), (0.0, 50.0), (0.0, 0.0)])
+def test_eoq_prices_every_fixed_cost_of_an_order(tmp_path: Path, order_cost: float,
+                                                  lane_cost: float) -> None:
+    """Q = sqrt(2 K lambda / h) with K = ordering cost + the inbound lane's cost per shipment.
+
+    The engine charges both on every replenishment; K = 0 (both zero) gives one-unit orders.
+    """
+    from supplylab.optimize.inventory.site_policies import optimise_policies
+
+    text = SINGLE.read_text().replace("{policy: RS, R: 7, S: 150}",
+                                      "{policy: rQ, r: 40, Q: 100}")
+    text = text.replace("transit_time: 0}", f"transit_time: 0, cost_per_shipment: {lane_cost}}}")
+    text += f"costs: {{ordering_cost_per_order: {order_cost}}}\n"
+    path = tmp_path / "rq.yaml"
+    path.write_text(text)
+    (pol,) = optimise_policies(supplylab.load(path))
+    h = 0.25 * 10 / 365.0
+    k = order_cost + lane_cost
+    expected = max(1.0, float(np.ceil(np.sqrt(2 * k * 10 / h))))
+    assert pol.params["Q"] == expected
