@@ -194,7 +194,33 @@ def _document(result: Any, checked: Any) -> dict[str, Any]:
     return doc
 
 
+def _summary_value(key: str, value: Any) -> str:
+    """One value of the plan's summary as a planner reads it: the gap in percent, seconds to
+    2 decimals, money and units to 4 significant digits with k / M."""
+    from rich.markup import escape
+
+    from supplylab.experiments.tables import fmt
+
+    if isinstance(value, bool) or not isinstance(value, float):
+        return escape(str(value))
+    if key == "gap":
+        return f"{value:.2%}"
+    if key.endswith("_s"):
+        return f"{value:.2f}"
+    return fmt(value)
+
+
+def _units(value: float) -> str:
+    """Units for the 80-column plan table: whole units below 10,000, else 3 significant digits
+    with k / M (10.6k, 1.23M)."""
+    from supplylab.experiments.tables import fmt
+
+    big = abs(value) >= 1e4
+    return fmt(value, 2 - int(math.floor(math.log10(abs(value)))) if big else 0)
+
+
 def _print(result: Any, checked: Any, plan_csv: Path | None) -> None:
+    from rich import box
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -205,7 +231,7 @@ def _print(result: Any, checked: Any, plan_csv: Path | None) -> None:
     table.add_column("field")
     table.add_column("value", justify="right")
     for key, val in plan.summary().items():
-        table.add_row(key, f"{val:,.6g}" if isinstance(val, float) else escape(str(val)))
+        table.add_row(key, _summary_value(key, val))
     if result.output is not None:
         table.add_row("output", escape(str(result.output)))
     console.print(table)
@@ -216,16 +242,23 @@ def _print(result: Any, checked: Any, plan_csv: Path | None) -> None:
         cal.add_row(escape(str(row.product)), f"{row.start_day:g}", f"{row.end_day:g}",
                     f"{row.discount:.0%}", f"{row.lift:g}")
     console.print(cal if len(plan.calendar) else "no new promotion pays for itself")
-    totals = plan.weekly.groupby("product", sort=False)[
-        ["base_demand", "demand", "sold_regular", "sold_promo", "substituted_out",
-         "substituted_in", "lost", "backordered", "supply"]].sum()
-    tot = Table(title="plan per product (units over the plan; weekly rows: --plan or --json)")
-    tot.add_column("product")
+    columns = {"base_demand": "base\ndemand", "demand": "demand", "sold_regular": "sold\nregular",
+               "sold_promo": "sold\npromo", "substituted_out": "subst\nout",
+               "substituted_in": "subst\nin", "lost": "lost", "backordered": "back-\norder",
+               "supply": "supply"}
+    totals = plan.weekly.groupby("product", sort=False)[list(columns)].sum()
+    tot = Table(title="plan per product (units over the plan; weekly rows: --plan or --json)",
+                box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0, 0, 1))
+    tot.add_column("product", overflow="fold", min_width=6)
     for col in totals.columns:
-        tot.add_column(col, justify="right")
+        head = columns[col]
+        tot.add_column(head, justify="right", min_width=max(map(len, head.split())))
     for pid, row in totals.iterrows():
-        tot.add_row(escape(str(pid)), *(f"{v:,.0f}" for v in row))
+        tot.add_row(escape(str(pid)), *(_units(v) for v in row))
     console.print(tot)
+    console.print("base demand = before promotions; subst out / in = units a shortage moved to / "
+                  "from a substitute; back-order = units served late; supply = receipts",
+                  highlight=False)
     if plan_csv is not None:
         console.print(f"weekly plan written to {escape(str(plan_csv))}")
     if checked is not None:
