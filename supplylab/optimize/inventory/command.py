@@ -185,11 +185,18 @@ def _print_frame(frame: Any, title: str, headers: list[str] | None = None) -> No
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-    for col in headers or [str(c) for c in frame.columns]:
-        table.add_column(col, overflow="fold")
-    for row in frame.itertuples(index=False):
-        table.add_row(*(Text(f"{v:.4g}" if isinstance(v, float) else str(v)) for v in row))
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False,
+                  padding=(0, 0, 0, 1))
+    rows = [[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row]
+            for row in frame.itertuples(index=False)]
+    for i, col in enumerate(headers or [str(c) for c in frame.columns]):
+        # wide enough for its longest word, so that a narrow terminal wraps at spaces
+        # rather than inside a name ("fill_rat/e"); fold only what is longer than 16
+        words = [w for text in [col, *(r[i] for r in rows)] for w in text.split()]
+        table.add_column(col, overflow="fold", min_width=min(16, max(map(len, words),
+                                                                     default=1)))
+    for row in rows:
+        table.add_row(*(Text(v) for v in row))
     Console().print(table)
 
 

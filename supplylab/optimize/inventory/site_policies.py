@@ -8,7 +8,8 @@ written scenario changes only numbers (a readable diff); the parameters come fro
   charges both on every replenishment), and the holding cost
   ``holding_rate_per_year x unit_cost / 365`` per unit-day (at least 1 unit); the reorder point
   meets the target over the lead time (plus the review period, if any) with the (r,Q) formulas:
-  CSL = P(D <= r), fill rate = 1 - [n(r) - n(r+Q)] / Q; S = s + Q;
+  CSL = P(D <= r), fill rate = 1 - [n(r) - n(r+Q)] / Q; S = s + Q; the reorder point is at
+  least 0 (a negative one waits for a backlog that lost or cancelled demand never builds);
 * base stock, continuous review: one-for-one, the level is r + q with q the mean line size and
   r the (r,Q) reorder point for Q = q; with a review period it is an order-up-to level;
 * RS and periodic base stock: CSL = P(D_{L+R} <= S), fill rate
@@ -199,7 +200,10 @@ def choose_policy(scenario: Any, site: str, product: str, flow: Flow, lt: LeadTi
             r = ltd.quantile(target)
         else:
             r = rq_reorder_for_fill(ltd, q, target)
-        r = float(math.ceil(r - 1e-9))
+        # at least 0: a negative reorder point triggers only on a backlog, and the engine loses
+        # late demand (importance 1) or cancels it after the customer's patience, so the
+        # backlog the formula relies on may never build up and the site would not reorder
+        r = max(0.0, float(math.ceil(r - 1e-9)))
         fill = rq_fill_rate(r, q, ltd)
         csl = rq_csl(r, ltd)
         ss = r - ltd.mean

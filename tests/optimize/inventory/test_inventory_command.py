@@ -155,3 +155,20 @@ def test_eoq_prices_every_fixed_cost_of_an_order(tmp_path: Path, order_cost: flo
     k = order_cost + lane_cost
     expected = max(1.0, float(np.ceil(np.sqrt(2 * k * 10 / h))))
     assert pol.params["Q"] == expected
+
+
+def test_reorder_point_is_never_negative(tmp_path: Path) -> None:
+    """A large Q meets the fill rate with a negative r under backorders; the site then orders
+    only on a backlog, which lost or cancelled demand never builds: r is held at 0."""
+    from supplylab.optimize.inventory.site_policies import Targets, optimise_policies
+
+    text = SINGLE.read_text().replace("{policy: RS, R: 7, S: 150}", "{policy: rQ, r: 40, Q: 100}")
+    text += "costs: {ordering_cost_per_order: 100000}\n"
+    path = tmp_path / "big_q.yaml"
+    path.write_text(text)
+    (pol,) = optimise_policies(supplylab.load(path), Targets("fill_rate", 0.9))
+    assert pol.params["Q"] > 10_000  # EOQ with K = 100,000
+    assert pol.params["r"] == 0.0
+    assert pol.expected_fill_rate >= 0.9
+    for p in optimise_policies(supplylab.load(REGIONAL)):
+        assert min(p.params.get("s", 0.0), p.params.get("r", 0.0)) >= 0.0, (p.site, p.product)
