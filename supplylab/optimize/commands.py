@@ -234,7 +234,10 @@ def _print(sol: NetworkSolution, name: str, as_json: bool, written: Path | None 
            extra: dict[str, Any] | None = None) -> None:
     """The solution summary, then any alternatives (N best, Pareto): tables, or one JSON."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
+
+    from supplylab.optimize.display import summary_value
 
     summary = {"instance": name, **sol.summary()}
     if written is not None:
@@ -244,22 +247,22 @@ def _print(sol: NetworkSolution, name: str, as_json: bool, written: Path | None 
             summary["alternatives"] = {k: v.to_dict(orient="records") for k, v in extra.items()}
         typer.echo(json.dumps(summary, indent=2, default=float))
         return
-    table = Table(title=f"network design: {name}")
+    table = Table(title=f"network design: {escape(str(name))}")
     table.add_column("field")
     table.add_column("value")
     for key in ("objective", "status", "gap", "best_bound", "method", "proven", "model_time_s",
                 "build_time_s", "solve_time_s", "solver"):
         val = summary[key]
-        table.add_row(key, f"{val:.6g}" if isinstance(val, float) else str(val))
-    table.add_row("open_facilities", " ".join(sol.open_site_ids))
+        table.add_row(key, summary_value(key, val))
+    table.add_row("open_facilities", escape(" ".join(sol.open_site_ids)))
     if written is not None:
-        table.add_row("output", str(written))
+        table.add_row("output", escape(str(written)))
     console = Console()
     console.print(table)
     for title, frame in (extra or {}).items():
         alt = Table(title=title)
         for col in frame.columns:
-            alt.add_column(str(col))
+            alt.add_column(escape(str(col)))
         for row in frame.itertuples(index=False):
-            alt.add_row(*(f"{v:.6g}" if isinstance(v, float) else str(v) for v in row))
+            alt.add_row(*(f"{v:.6g}" if isinstance(v, float) else escape(str(v)) for v in row))
         console.print(alt)

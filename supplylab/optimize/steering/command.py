@@ -194,22 +194,6 @@ def _document(result: Any, checked: Any) -> dict[str, Any]:
     return doc
 
 
-def _summary_value(key: str, value: Any) -> str:
-    """One value of the plan's summary as a planner reads it: the gap in percent, seconds to
-    2 decimals, money and units to 4 significant digits with k / M."""
-    from rich.markup import escape
-
-    from supplylab.experiments.tables import fmt
-
-    if isinstance(value, bool) or not isinstance(value, float):
-        return escape(str(value))
-    if key == "gap":
-        return f"{value:.2%}"
-    if key.endswith("_s"):
-        return f"{value:.2f}"
-    return fmt(value)
-
-
 def _units(value: float) -> str:
     """Units for the 80-column plan table: whole units below 10,000, else 3 significant digits
     with k / M (10.6k, 1.23M)."""
@@ -225,13 +209,15 @@ def _print(result: Any, checked: Any, plan_csv: Path | None) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from supplylab.optimize.display import summary_value
+
     console = Console()
     plan = result.plan
     table = Table(title=f"demand steering: {escape(str(result.source))}")
     table.add_column("field")
     table.add_column("value", justify="right")
     for key, val in plan.summary().items():
-        table.add_row(key, _summary_value(key, val))
+        table.add_row(key, summary_value(key, val))
     if result.output is not None:
         table.add_row("output", escape(str(result.output)))
     console.print(table)
