@@ -49,11 +49,40 @@ def rings_in(extent: tuple[float, float, float, float]) -> list[np.ndarray]:
     return out
 
 
+#: Widest and tallest frame drawn, as projected width / height: a network spread along one
+#: direction (a coast, two continents) otherwise becomes a thin strip in the page.
+MAX_ASPECT, MIN_ASPECT = 2.0, 0.6
+
+
 def extent_of(lons: np.ndarray, lats: np.ndarray) -> tuple[float, float, float, float]:
-    """A frame around the points: 12% margin, at least 1 degree, clipped to the globe."""
+    """A frame around the points: 12% margin, at least 1 degree, widened along the short side
+    to a projected aspect between ``MIN_ASPECT`` and ``MAX_ASPECT``, clipped to the globe."""
     x0, x1, y0, y1 = float(lons.min()), float(lons.max()), float(lats.min()), float(lats.max())
     dx, dy = max((x1 - x0) * 0.12, 1.0), max((y1 - y0) * 0.12, 1.0)
-    return (max(x0 - dx, -180.0), min(x1 + dx, 180.0), max(y0 - dy, -90.0), min(y1 + dy, 90.0))
+    x0, x1 = max(x0 - dx, -180.0), min(x1 + dx, 180.0)
+    y0, y1 = max(y0 - dy, -90.0), min(y1 + dy, 90.0)
+    for _ in range(50):  # widening moves the mid latitude, hence the scale: repeat
+        scale = max(math.cos(math.radians((y0 + y1) / 2)), 0.2)  # projected / degree east
+        width, height = (x1 - x0) * scale, y1 - y0
+        if width > MAX_ASPECT * height * 1.00001:
+            y0, y1 = _widen(y0, y1, width / MAX_ASPECT, -90.0, 90.0)
+        elif width < MIN_ASPECT * height * 0.99999:
+            x0, x1 = _widen(x0, x1, MIN_ASPECT * height / scale, -180.0, 180.0)
+        else:
+            break
+    return (x0, x1, y0, y1)
+
+
+def _widen(lo: float, hi: float, span: float, floor: float, ceil: float) -> tuple[float, float]:
+    """``[lo, hi]`` grown to ``span`` around its middle, shifted to stay within the limits."""
+    span = min(span, ceil - floor)
+    mid = (lo + hi) / 2
+    lo, hi = mid - span / 2, mid + span / 2
+    if lo < floor:
+        lo, hi = floor, floor + span
+    if hi > ceil:
+        lo, hi = ceil - span, ceil
+    return lo, hi
 
 
 def network_map(network: dict[str, Any], customer_units: pd.Series | None = None,
