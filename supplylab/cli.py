@@ -3,8 +3,9 @@
 Exit codes: 0 success; 1 internal error (one line, `--debug` for the trace); 2 bad input
 (usage, validation, unreadable file); 3 optimisation infeasible or not solved within limits.
 
-Start-up stays fast (``supplylab --help`` takes about 0.15 s of CPU; bench/startup.py): this
-module imports only typer and rich; each command imports what it needs when it runs, and the
+Start-up stays fast (``supplylab --help`` takes about 0.1 s of CPU; bench/startup.py): this
+module imports only typer (rich when a message is printed); each command imports what it
+needs when it runs, and the
 commands of other layers (``register(app)`` in the modules of :data:`LAYER_COMMANDS`) are
 imported only when the command line names them; until then stand-ins carry their help,
 read from the modules' source.
@@ -22,7 +23,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from .errors import InputError, SupplylabError
 
@@ -89,6 +89,21 @@ def listing_help(module: str, name: str) -> str | None:
 _state: dict[str, Any] = {"debug": False}
 
 
+class Stderr:
+    """Messages on stderr through a rich console created at the first message, so a command
+    that prints none (``--json``, a valid file) does not import rich."""
+
+    def __init__(self) -> None:
+        self._console: Any = None
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True, highlight=False, soft_wrap=True)
+        self._console.print(*objects, **options)
+
+
 def _click_exception_types() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
     """(Exit, Abort, ClickException) classes: typer's own, and those of the click it uses
     (a copy bundled inside newer typer, the click package with older ones)."""
@@ -145,7 +160,7 @@ def validate(
 
     overrides = parse_assignments(set_)
     bad = 0
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err = Stderr()
     for f in files:
         try:
             sc = load(f, overrides)
@@ -316,7 +331,7 @@ def plain_help(command: Any) -> None:
             param.display_type_rich = lambda ctx=None: None
 
 
-def _interrupted(err: Console, exc: BaseException | None) -> int:
+def _interrupted(err: Stderr, exc: BaseException | None) -> int:
     """Ctrl-C: say so, with what was kept and how to resume when the command knows (exit 130)."""
     detail = str(exc or "")
     err.print("interrupted" + (f": {detail}" if detail else ""), markup=False)
@@ -330,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     app = build_app([word] if word in LAYER_COMMANDS else [])
     command = typer.main.get_command(app)
     plain_help(command)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err = Stderr()
     exit_types, abort_types, usage_types = _click_exception_types()
     try:
         rv = command.main(args=args, prog_name="supplylab", standalone_mode=False)

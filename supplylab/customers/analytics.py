@@ -23,15 +23,14 @@ import math
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-import pandas as pd
 
 from supplylab.experiments.stats import clip_interval, t_interval
 
-from .contracts import contract_terms, judge_contracts
-from .lifetime import customer_values
+from .contracts import ContractRow, contract_rows, contract_terms, judge_contracts
+from .lifetime import customer_columns, customer_values
 from .value import abc_classes, rfm_scores
 from .warning import roc_auc
 
@@ -44,9 +43,46 @@ AT_RISK_COLUMNS = ["replication", "customer", "tier", "p_alive", "expected_purch
 #: Columns of the per-replication early-warning table.
 WARNING_COLUMNS = ["replication", "scored", "churned", "at_risk", "auc", "auc_recency", "r",
                    "alpha", "a", "b", "p", "q", "gamma"]
+if TYPE_CHECKING:  # the tables are built on demand: a terminal summary needs no pandas
+    import pandas as pd
+
 #: Totals of the value table (per tier and for all customers), per replication.
 VALUE_METRICS = ["customers", "churned", "churned_service", "clv_active", "clv_lost",
                  "clv_lost_service", "lifetime_years", "at_risk", "value_at_risk"]
+
+
+class ValueTotal(NamedTuple):
+    """One total of one replication (a row of :attr:`CustomerAnalytics.value`)."""
+
+    replication: int
+    tier: str
+    metric: str
+    value: float
+
+
+class ValueSummary(NamedTuple):
+    """Mean and 95% interval of one total (a row of :meth:`CustomerAnalytics.value_summary`)."""
+
+    tier: str
+    metric: str
+    mean: float
+    ci_low: float
+    ci_high: float
+    half_width: float
+    n: int
+
+
+def _nansum(values: Any) -> float:
+    """Sum leaving out NaN, as a pandas column's ``sum()`` adds (NaN as 0, same order)."""
+    a = np.asarray(values, dtype=float)
+    return float(np.where(np.isnan(a), 0.0, a).sum())
+
+
+def _nanmean(values: Any) -> float:
+    """Mean leaving out NaN, as a pandas column's ``mean()`` (NaN when nothing is left)."""
+    a = np.asarray(values, dtype=float)
+    count = int((~np.isnan(a)).sum())
+    return _nansum(a) / float(count) if count else math.nan
 
 
 def _num(x: Any) -> Any:
@@ -79,6 +115,8 @@ def _interval_doc(values: Sequence[float], metric: str) -> dict[str, Any]:
 
 def _history_frame(rep: Any, tier_of: Mapping[str, str]) -> pd.DataFrame:
     """The replication's order histories as rows of :data:`HISTORY_COLUMNS` (known customers)."""
+    import pandas as pd
+
     h = rep.history
     if h is None or not len(h.ids):
         return pd.DataFrame(columns=HISTORY_COLUMNS)
@@ -113,7 +151,13 @@ class CustomerAnalytics:
         self.warning_horizon_days = float(warning_horizon_days)
         self.notes: list[str] = []
         self.fitted = False
-        self._build(fit=False)
+        self._built = False
+
+    def _tables(self) -> CustomerAnalytics:
+        """Build the tables (without the early warning) if not yet done."""
+        if not self._built:
+            self._build(fit=False)
+        return self
 
     def fit(self) -> CustomerAnalytics:
         """Run the early warning (BG/NBD and Gamma-Gamma per replication) if not yet done.
@@ -126,6 +170,11 @@ class CustomerAnalytics:
             self._build(fit=True)
             self.fitted = True
         return self
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """The order histories (:data:`HISTORY_COLUMNS`), in the layout CLV tools read."""
+        return self._tables()._history
 
     @property
     def customers(self) -> pd.DataFrame:
@@ -154,6 +203,8 @@ class CustomerAnalytics:
         return 1.0 - float(getattr(churn, "at_risk_threshold", 0.5))
 
     def _build(self, fit: bool) -> None:
+        import pandas as pd
+
         frames, histories, warnings_ = [], [], []
         self.notes = []
         for rep in self.replications:
@@ -162,12 +213,13 @@ class CustomerAnalytics:
             histories.append(history)
             warnings_.append(row)
         self._customers = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
-        self.history = (pd.concat(histories, ignore_index=True) if histories
-                        else pd.DataFrame(columns=HISTORY_COLUMNS))
+        self._history = (pd.concat(histories, ignore_index=True) if histories
+                         else pd.DataFrame(columns=HISTORY_COLUMNS))
         self._warning = pd.DataFrame(warnings_, columns=WARNING_COLUMNS)
         if fit and self.replications and not self.churn_possible:
             self.notes.append("early warning not run: no tier can churn and nobody left")
         self.notes = list(dict.fromkeys(self.notes))
+        self._built = True
 
     def _replication(self, rep: Any, fit: bool
                      ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
@@ -261,28 +313,70 @@ class CustomerAnalytics:
         """Each tier's and customer's contract terms judged (:mod:`.contracts`)."""
         return judge_contracts(self.replications, contract_terms(self.tiers))
 
+    @cached_property
+    def contract_rows(self) -> list[ContractRow]:
+        """The rows of :attr:`contracts` as plain tuples (no pandas)."""
+        return contract_rows(self.replications, contract_terms(self.tiers))
+
     @property
     def at_risk(self) -> pd.DataFrame:
         """The at-risk customers of each replication, most value at risk first."""
         if self.customers.empty:
+            import pandas as pd
+
             return pd.DataFrame(columns=AT_RISK_COLUMNS)  # (self.customers ran the fits)
         rows = self.customers[self.customers["at_risk"]]
         rows = rows.sort_values(["replication", "value_at_risk", "customer"],
                                 ascending=[True, False, True], kind="stable")
         return rows[AT_RISK_COLUMNS].reset_index(drop=True)
 
-    def _totals(self, frame: pd.DataFrame) -> dict[str, float]:
-        service = frame["cause"] == "service"
-        out = {"customers": float(len(frame)), "churned": float(frame["churned"].sum()),
-                "churned_service": float(service.sum()),
-                "clv_active": float(frame["clv_active"].sum()),
-                "clv_lost": float(frame["clv_lost"].sum()),
-                "clv_lost_service": float(frame.loc[service, "clv_lost"].sum()),
-                "lifetime_years": float(frame["lifetime_years"].mean())}
+    def _totals(self, cols: Mapping[str, Any], rows: np.ndarray) -> dict[str, float]:
+        """The totals of the customers ``rows`` (a mask) of one replication's columns."""
+        service = (np.asarray(cols["cause"], dtype=object) == "service")[rows]
+        clv_lost = np.asarray(cols["clv_lost"], dtype=float)[rows]
+        out = {"customers": float(rows.sum()),
+               "churned": float(np.asarray(cols["churned"])[rows].sum()),
+               "churned_service": float(service.sum()),
+               "clv_active": _nansum(np.asarray(cols["clv_active"], dtype=float)[rows]),
+               "clv_lost": _nansum(clv_lost), "clv_lost_service": _nansum(clv_lost[service]),
+               "lifetime_years": _nanmean(np.asarray(cols["lifetime_years"], dtype=float)[rows])}
         if self.fitted:
-            out["at_risk"] = float(frame["at_risk"].sum())
-            out["value_at_risk"] = float(frame.loc[frame["at_risk"], "value_at_risk"].sum())
+            at_risk = np.asarray(cols["at_risk"], dtype=bool)[rows]
+            out["at_risk"] = float(at_risk.sum())
+            out["value_at_risk"] = _nansum(
+                np.asarray(cols["value_at_risk"], dtype=float)[rows][at_risk])
         return out
+
+    def _value_columns(self) -> list[tuple[int, Mapping[str, Any]]]:
+        """(replication, its customers' columns) of the replications that have customers, in
+        replication order: the fitted table's, else the values' (no pandas needed)."""
+        if self.fitted:
+            frame = self._customers
+            if frame.empty:
+                return []
+            return [(int(rep), {c: sub[c].to_numpy() for c in sub.columns})
+                    for rep, sub in frame.groupby("replication", sort=True)]
+        out = []
+        for rep in sorted(self.replications, key=lambda r: int(r.replication)):
+            cols = customer_columns(rep, horizon_days=self.horizon_days,
+                                    warmup_days=self.warmup_days,
+                                    discount_rate=self.discount_rate, years=self.years,
+                                    min_exposure_days=self.min_exposure_days)
+            if len(cols["customer"]):
+                out.append((int(rep.replication), cols))
+        return out
+
+    def value_rows(self) -> list[ValueTotal]:
+        """The rows of :attr:`value` as plain tuples (no pandas)."""
+        rows: list[ValueTotal] = []
+        for rep, cols in self._value_columns():
+            tiers = np.asarray(cols["tier"], dtype=object)
+            groups = [("all", np.ones(len(tiers), dtype=bool))]
+            groups += [(t, tiers == t) for t in self.tiers]
+            for tier, mask in groups:
+                for metric, v in self._totals(cols, mask).items():
+                    rows.append(ValueTotal(rep, tier, metric, v))
+        return rows
 
     @property
     def value(self) -> pd.DataFrame:
@@ -290,30 +384,35 @@ class CustomerAnalytics:
         columns ``replication, tier, metric, value``; ``lifetime_years`` is the tier's
         discounted expected lifetime (the customers' mean for ``all``); ``at_risk`` and
         ``value_at_risk`` only once the early warning has run (:meth:`fit`)."""
-        rows: list[tuple] = []
-        if self._customers.empty:
-            return pd.DataFrame(rows, columns=["replication", "tier", "metric", "value"])
-        for rep, frame in self._customers.groupby("replication", sort=True):
-            groups = [("all", frame)] + [(t, frame[frame["tier"] == t]) for t in self.tiers]
-            for tier, sub in groups:
-                for metric, v in self._totals(sub).items():
-                    rows.append((int(rep), tier, metric, v))
-        return pd.DataFrame(rows, columns=["replication", "tier", "metric", "value"])
+        import pandas as pd
+
+        return pd.DataFrame(self.value_rows(), columns=list(ValueTotal._fields))
+
+    def value_summary_rows(self) -> list[ValueSummary]:
+        """The rows of :meth:`value_summary` as plain tuples (no pandas)."""
+        groups: dict[tuple[str, str], list[float]] = {}
+        for r in self.value_rows():
+            groups.setdefault((r.tier, r.metric), []).append(r.value)
+        out = []
+        for (tier, metric), values in groups.items():
+            iv = metric_interval(values, metric)
+            out.append(ValueSummary(tier, metric, iv.mean, iv.ci_low, iv.ci_high, iv.half_width,
+                                    iv.n))
+        return out
 
     def value_summary(self) -> pd.DataFrame:
         """Mean and 95% interval over the replications of each total: ``tier, metric, mean,
         ci_low, ci_high, half_width, n``."""
-        rows = []
-        for (tier, metric), sub in self.value.groupby(["tier", "metric"], sort=False):
-            iv = metric_interval(sub["value"].to_numpy(), metric)
-            rows.append((tier, metric, iv.mean, iv.ci_low, iv.ci_high, iv.half_width, iv.n))
-        return pd.DataFrame(rows, columns=["tier", "metric", "mean", "ci_low", "ci_high",
-                                           "half_width", "n"])
+        import pandas as pd
+
+        return pd.DataFrame(self.value_summary_rows(), columns=list(ValueSummary._fields))
 
     def per_customer(self) -> pd.DataFrame:
         """Each customer's means over the replications (``churned`` and ``at_risk`` become
         the share of replications), with ``abc`` from the mean CLV of the active ones."""
         if self.customers.empty:
+            import pandas as pd
+
             return pd.DataFrame()
         cols = ["churned", "failures", "clv", "clv_active", "clv_lost", "p_alive",
                 "expected_purchases", "clv_predicted", "value_at_risk", "at_risk"]

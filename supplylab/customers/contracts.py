@@ -21,15 +21,33 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from supplylab.experiments.stats import clip_interval, t_interval
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class ContractRow(NamedTuple):
+    """One judged term (a row of the contracts table)."""
+
+    scope: str
+    key: str
+    tier: str
+    kpi: str
+    target: float
+    achieved: float
+    margin: float
+    margin_low: float
+    margin_high: float
+    n: int
+    met: bool | None
+    verdict: str
+
+
 #: Columns of the contracts table (``CustomerAnalytics.contracts``, contracts.csv).
-CONTRACT_COLUMNS = ["scope", "key", "tier", "kpi", "target", "achieved", "margin",
-                    "margin_low", "margin_high", "n", "met", "verdict"]
+CONTRACT_COLUMNS = list(ContractRow._fields)
 
 
 @dataclass(frozen=True)
@@ -86,6 +104,15 @@ def verdict(margins: Sequence[float], margin_range: tuple[float, float] = (-math
 
 def judge_contracts(replications: Sequence[Any], terms: Mapping[str, Sequence[Term]]
                     ) -> pd.DataFrame:
+    """The rows of :func:`contract_rows` as a table (columns :data:`CONTRACT_COLUMNS`)."""
+    import pandas as pd
+
+    rows = contract_rows(replications, terms)
+    return pd.DataFrame(rows, columns=CONTRACT_COLUMNS).astype({"n": "int64"})
+
+
+def contract_rows(replications: Sequence[Any], terms: Mapping[str, Sequence[Term]]
+                  ) -> list[ContractRow]:
     """Judge every tier's and every customer's contract over the replications.
 
     Reads ``by["tier"]`` and ``by["customer"]`` of each replication (a customer's tier from its
@@ -93,7 +120,7 @@ def judge_contracts(replications: Sequence[Any], terms: Mapping[str, Sequence[Te
     (no orders) does not count for it. One row per (scope, key, term), columns
     :data:`CONTRACT_COLUMNS`; ``achieved`` is the mean over the replications that measured it.
     """
-    rows: list[tuple] = []
+    rows: list[ContractRow] = []
     tier_of: dict[str, str] = {}
     for r in replications:
         states = getattr(r, "customers", None)
@@ -110,6 +137,6 @@ def judge_contracts(replications: Sequence[Any], terms: Mapping[str, Sequence[Te
             margins = [term.margin(v) for v in values]
             mean, low, high, n, met, word = verdict(margins, term.margin_range())
             achieved = sum(values) / len(values) if values else math.nan
-            rows.append((scope, key, tier, term.kpi, term.target, achieved, mean, low, high, n,
-                         met, word))
-    return pd.DataFrame(rows, columns=CONTRACT_COLUMNS).astype({"n": "int64"})
+            rows.append(ContractRow(scope, key, tier, term.kpi, term.target, achieved, mean, low,
+                                    high, n, met, word))
+    return rows

@@ -26,10 +26,12 @@ shows up as shorter lifetimes, lower ``clv_active`` and more ``clv_lost``.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # the table is built on demand; a terminal summary needs only the columns
+    import pandas as pd
 
 #: Per-customer value columns (one row per customer of a replication).
 VALUE_COLUMNS = ["replication", "customer", "tier", "churned", "churned_day", "cause",
@@ -49,7 +51,20 @@ def discounted_lifetime(retention: float, discount_rate: float, years: int) -> f
 def customer_values(rep: Any, *, horizon_days: float, warmup_days: float,
                     discount_rate: float, years: int = 5,
                     min_exposure_days: float = 90.0) -> pd.DataFrame:
-    """Every customer's lifetime value in one replication (columns :data:`VALUE_COLUMNS`).
+    """Every customer's lifetime value in one replication (columns :data:`VALUE_COLUMNS`):
+    the table of :func:`customer_columns`."""
+    import pandas as pd
+
+    return pd.DataFrame(customer_columns(
+        rep, horizon_days=horizon_days, warmup_days=warmup_days, discount_rate=discount_rate,
+        years=years, min_exposure_days=min_exposure_days))[VALUE_COLUMNS]
+
+
+def customer_columns(rep: Any, *, horizon_days: float, warmup_days: float,
+                     discount_rate: float, years: int = 5,
+                     min_exposure_days: float = 90.0) -> dict[str, Any]:
+    """Every customer's lifetime value in one replication, as columns (name -> array, list or,
+    for ``replication``, one number): the columns of :data:`VALUE_COLUMNS`.
 
     ``rep`` is a ``ReplicationResult`` with ``customers`` (the states) and ``by["customer"]``
     (orders, revenue, gross margin). A customer's optional ``joined_day`` (acquired during the
@@ -89,7 +104,7 @@ def customer_values(rep: Any, *, horizon_days: float, warmup_days: float,
         per_year = np.where(exposure > 0, orders / np.where(exposure > 0, exposure, 1.0), 0.0)
     clv = np.nan_to_num(avg * per_year * lifetime)
     lost = np.nan_to_num(avg * per_year * served_well)
-    frame = pd.DataFrame({
+    return {
         "replication": int(rep.replication), "customer": list(st.ids), "tier": list(st.tiers),
         "churned": churned, "churned_day": np.where(churned, churn_day, math.nan),
         "cause": [c if ch else "" for c, ch in zip(st.cause, churned, strict=True)],
@@ -97,5 +112,4 @@ def customer_values(rep: Any, *, horizon_days: float, warmup_days: float,
         "revenue": revenue, "gross_margin": margin, "exposure_years": exposure,
         "avg_order_margin": avg, "orders_per_year": per_year, "lifetime_years": lifetime,
         "lost_lifetime_years": served_well, "clv": clv, "clv_active": np.where(churned, 0.0, clv),
-        "clv_lost": np.where(churned, lost, 0.0)})
-    return frame[VALUE_COLUMNS]
+        "clv_lost": np.where(churned, lost, 0.0)}

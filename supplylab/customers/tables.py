@@ -67,16 +67,16 @@ def print_contracts(ca: CustomerAnalytics, con: Any) -> None:
     """Rows: each tier's terms; columns: target, achieved, margin, verdict, customers missed."""
     from supplylab.experiments.tables import _print_grid
 
-    c = ca.contracts
-    tiers = c[c["scope"] == "tier"]
-    if tiers.empty:
+    rows = ca.contract_rows
+    tiers = [r for r in rows if r.scope == "tier"]
+    if not tiers:
         return
-    cust = c[c["scope"] == "customer"]
+    cust = [r for r in rows if r.scope == "customer"]
     labels, cols = [], {k: [] for k in ("target", "got", "margin", "verdict",
                                         "missed")}
-    for r in tiers.itertuples(index=False):
-        mine = cust[(cust["tier"] == r.key) & (cust["kpi"] == r.kpi)]
-        missed = int(sum(1 for m in mine["met"] if m is False or m == False))  # noqa: E712
+    for r in tiers:
+        mine = [c for c in cust if c.tier == r.key and c.kpi == r.kpi]
+        missed = sum(1 for m in mine if m.met is False)
         labels.append(f"{r.key} {TERM_LABELS.get(r.kpi, r.kpi)}")
         cols["target"].append(_value(r.kpi, r.target))
         cols["got"].append(_value(r.kpi, r.achieved))
@@ -93,10 +93,10 @@ def print_value(ca: CustomerAnalytics, con: Any) -> None:
     """Rows: the value totals; columns: all customers and each tier."""
     from supplylab.experiments.tables import _print_grid, cell
 
-    s = ca.value_summary()
-    if s.empty:
+    s = ca.value_summary_rows()
+    if not s:
         return
-    cells = {(r.tier, r.metric): r for r in s.itertuples(index=False)}
+    cells = {(r.tier, r.metric): r for r in s}
     tiers = [t for t in ["all", *ca.tiers] if (t, "customers") in cells]
     shown = [m for m in VALUE_LABELS if (tiers[0], m) in cells]
     columns = []

@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from supplylab.io import OutputError, atomic_path, check_output_dir, output_folder
+
+if TYPE_CHECKING:  # pandas loads when a table is written, not when this module is imported
+    import pandas as pd
 
 #: First characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -47,6 +49,8 @@ def neutralise(value: object) -> object:
 
 def for_spreadsheets(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with every text cell neutralised (numbers untouched); a copy if needed."""
+    import pandas as pd
+
     text_cols = [c for c in frame.columns if frame[c].dtype == object
                  or pd.api.types.is_string_dtype(frame[c].dtype)]
     risky = [c for c in text_cols

@@ -9,18 +9,20 @@ and returns :class:`Results`. Column schema of the tables (docs/experiments.md):
   ``key`` as the integer period number counted from the end of the warm-up.
 * ``Results.summary(dim)``: ``[key,] kpi, mean, ci_low, ci_high, half_width, n`` (95%
   interval, kept inside the KPI's range: docs/kpis.md).
+
+The intervals, the JSON document and the terminal table are computed from plain lists; the
+pandas tables are built only when first asked for (``kpis``, ``timeseries``, ``summary()``,
+``write``), so a ``supplylab run`` without ``--out`` never imports pandas (start-up).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from supplylab.errors import ExperimentError, SupplylabError
 from supplylab.sim.result import ReplicationResult
@@ -29,7 +31,10 @@ from . import _io
 from ._types import RunFn, scenario_sha, sim_setting, supplylab_version
 from .progress import Progress
 from .runners import RunOutcome, RunPlan, execute
-from .stats import bounded_interval, precision_shortfall, replications_needed, t_interval
+from .stats import Interval, bounded_interval, precision_shortfall, replications_needed, t_interval
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Breakdown dimensions reported in the JSON document's ``by`` section.
 DOCUMENT_DIMENSIONS = ("tier", "product", "facility", "operator", "abc_class", "customer",
@@ -41,13 +46,43 @@ SUMMARY_COLUMNS = ["kpi", "mean", "ci_low", "ci_high", "half_width", "n"]
 MAIN_KPIS = ("fill_rate", "otif_rate", "order_cycle_time_mean", "lost_sales_rate",
              "inventory_turns", "total_cost", "profit", "co2_kg")
 
+#: groups of values: group keys -> the values in row order (groups in first-appearance order)
+Groups = dict[tuple[Hashable, ...], list[float]]
+
 
 def tidy_rows(results: Sequence[ReplicationResult]) -> pd.DataFrame:
     """One row per replication x dimension x key x KPI, in replication then engine order."""
+    import pandas as pd
+
     rows = [(r.replication, dim, key, kpi, float(value))
             for r in results for dim, key, kpi, value in r.rows()]
     frame = pd.DataFrame(rows, columns=KPI_COLUMNS)
     return frame.astype({"replication": "int64", "value": "float64"})
+
+
+def group_values(results: Sequence[ReplicationResult]) -> dict[str, Groups]:
+    """The values of :func:`tidy_rows` without pandas: dimension -> (key, kpi) -> values in
+    replication order; dimensions and groups in first-appearance order (as the table's)."""
+    out: dict[str, Groups] = {}
+    for r in results:
+        for dim, key, kpi, value in r.rows():
+            out.setdefault(dim, {}).setdefault((key, kpi), []).append(float(value))
+    return out
+
+
+def group_intervals(groups: Mapping[tuple[Hashable, ...], Iterable[float]], kpi_at: int | None,
+              only: str | None = None) -> list[tuple[Any, ...]]:
+    """``(*keys, mean, ci_low, ci_high, half_width, n)`` per group, in the groups' order.
+
+    Each interval is kept inside its KPI's range: the KPI is ``keys[kpi_at]``, else ``only``
+    (the one KPI of all the groups); without either the plain t interval is given.
+    """
+    out = []
+    for keys, values in groups.items():
+        kpi = str(keys[kpi_at]) if kpi_at is not None else only
+        iv = bounded_interval(values, kpi) if kpi is not None else t_interval(values)
+        out.append((*keys, iv.mean, iv.ci_low, iv.ci_high, iv.half_width, iv.n))
+    return out
 
 
 def summarize(frame: pd.DataFrame, group: Sequence[str]) -> pd.DataFrame:
@@ -56,19 +91,23 @@ def summarize(frame: pd.DataFrame, group: Sequence[str]) -> pd.DataFrame:
     Each interval is kept inside its KPI's range: the KPI is the group's ``kpi`` key, else the
     frame's one ``kpi`` value; rows of several KPIs grouped together get the plain t interval.
     """
-    out = []
     at = list(group).index("kpi") if "kpi" in group else None
     only = None
     if at is None and "kpi" in frame.columns and frame["kpi"].nunique() == 1:
         only = str(frame["kpi"].iloc[0])
+    groups: Groups = {}
     for keys, sub in frame.groupby(list(group), sort=False):
-        keys = keys if isinstance(keys, tuple) else (keys,)
-        kpi = str(keys[at]) if at is not None else only
-        values = sub["value"].to_numpy()
-        iv = bounded_interval(values, kpi) if kpi is not None else t_interval(values)
-        out.append((*keys, iv.mean, iv.ci_low, iv.ci_high, iv.half_width, iv.n))
+        groups[keys if isinstance(keys, tuple) else (keys,)] = sub["value"].to_numpy()
+    return summary_frame(group_intervals(groups, at, only), list(group))
+
+
+def summary_frame(rows: Sequence[tuple[Any, ...]], group: Sequence[str]) -> pd.DataFrame:
+    """The rows of :func:`group_intervals` as a table: ``*group, mean, ci_low, ci_high,
+    half_width, n``."""
+    import pandas as pd
+
     cols = [*group, "mean", "ci_low", "ci_high", "half_width", "n"]
-    return pd.DataFrame(out, columns=cols).astype({"n": "int64"})
+    return pd.DataFrame(rows, columns=cols).astype({"n": "int64"})
 
 
 def _num(x: float) -> float | None:
@@ -93,6 +132,8 @@ class Results:
     def __post_init__(self) -> None:
         self.replications = sorted(self.replications, key=lambda r: r.replication)
         self._kpis: pd.DataFrame | None = None
+        self._groups: dict[str, Groups] | None = None
+        self._intervals: dict[str, list[tuple[Any, ...]]] = {}
 
     @property
     def n(self) -> int:
@@ -110,25 +151,48 @@ class Results:
             self._kpis = tidy_rows(self.replications)
         return self._kpis
 
+    @property
+    def dimensions(self) -> list[str]:
+        """The dimensions present (``"all"`` first), in the order of :attr:`kpis`."""
+        return list(self._grouped())
+
+    def _grouped(self) -> dict[str, Groups]:
+        if self._groups is None:
+            self._groups = group_values(self.replications)
+        return self._groups
+
     def values(self, kpi: str) -> list[float]:
         """Overall value of ``kpi`` per replication, in replication order (NaN if missing)."""
         return [float(r.kpis.get(kpi, math.nan)) for r in self.replications]
 
+    def intervals(self, dimension: str = "all") -> list[tuple[Any, Interval]]:
+        """``(key, kpi) -> interval`` pairs of :meth:`summary` as plain Python: ``((key,
+        kpi), Interval)`` in the table's row order (``key`` is ``"all"`` for the overall
+        values; as in the engine's records, a string for the period dimensions too)."""
+        return [((key, kpi), Interval(*stats)) for key, kpi, *stats in self._rows(dimension)]
+
+    def _rows(self, dimension: str) -> list[tuple[Any, ...]]:
+        if dimension not in self._intervals:
+            groups = self._grouped().get(dimension, {})
+            self._intervals[dimension] = group_intervals(groups, 1)
+        return self._intervals[dimension]
+
     def summary(self, dimension: str = "all") -> pd.DataFrame:
         """Mean and 95% interval per KPI (per key and KPI for a breakdown dimension)."""
-        sub = self.kpis[self.kpis["dimension"] == dimension]
+        rows = self._rows(dimension)
         if dimension == "all":
-            return summarize(sub, ["kpi"])
-        out = summarize(sub, ["key", "kpi"])
+            return summary_frame([row[1:] for row in rows], ["kpi"])
+        out = summary_frame(rows, ["key", "kpi"])
         return out.astype({"key": "int64"}) if dimension in PERIOD_DIMENSIONS else out
 
     def summary_table(self) -> pd.DataFrame:
         """Every interval in one table: ``dimension, key, kpi, mean, ci_low, ci_high,
         half_width, n`` -- the overall values (``dimension == key == "all"``) first, then each
         breakdown (summary.csv)."""
+        import pandas as pd
+
         frames = [self.summary().assign(dimension="all", key="all")]
-        present = list(dict.fromkeys(self.kpis["dimension"]))
-        frames += [self.summary(d).assign(dimension=d) for d in present if d != "all"]
+        frames += [self.summary(d).assign(dimension=d) for d in self.dimensions if d != "all"]
         out = pd.concat([f.astype({"key": "object"}) for f in frames], ignore_index=True)
         return out[["dimension", "key", *SUMMARY_COLUMNS]]
 
@@ -151,18 +215,19 @@ class Results:
     def to_document(self) -> dict[str, Any]:
         """The ``run --json`` document of docs/results.md (NaN written as null)."""
         kpis: dict[str, Any] = {}
-        for row in self.summary().itertuples(index=False):
-            kpis[row.kpi] = {"mean": _num(row.mean), "ci95": [_num(row.ci_low), _num(row.ci_high)],
-                             "values": [_num(v) for v in self.values(row.kpi)]}
+        for (_, kpi), iv in self.intervals():
+            kpis[kpi] = {"mean": _num(iv.mean), "ci95": [_num(iv.ci_low), _num(iv.ci_high)],
+                         "values": [_num(v) for v in self.values(kpi)]}
         by: dict[str, Any] = {}
-        present = set(self.kpis["dimension"].unique())
+        present = set(self.dimensions)
         for dim in DOCUMENT_DIMENSIONS:
             if dim not in present:
                 continue
             keys: dict[str, Any] = by.setdefault(dim, {})
-            for row in self.summary(dim).itertuples(index=False):
-                keys.setdefault(row.key, {})[row.kpi] = {
-                    "mean": _num(row.mean), "ci95": [_num(row.ci_low), _num(row.ci_high)]}
+            for (key, kpi), iv in self.intervals(dim):
+                key = int(key) if dim in PERIOD_DIMENSIONS else key
+                keys.setdefault(key, {})[kpi] = {
+                    "mean": _num(iv.mean), "ci95": [_num(iv.ci_low), _num(iv.ci_high)]}
         doc = {"scenario": self.scenario_name, "scenario_sha256": self.scenario_sha256,
                "version": self.version, "seed": self.seed, "replications": self.n,
                "horizon_days": self.horizon_days, "warmup_days": self.warmup_days,

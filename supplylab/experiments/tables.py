@@ -11,14 +11,16 @@ CSV files.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+import numpy as np
 
 from .stats import kpi_range
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .compare import Comparison
     from .results import Results
 
@@ -206,23 +208,27 @@ TIER_KPIS = ("fill_rate", "otif_rate", "order_cycle_time_mean", "lost_sales_rate
 
 
 def print_results(results: Results, console: Any = None) -> None:
-    """Main KPIs (rows) with 95% intervals, then the service KPIs by customer tier (columns)."""
+    """Main KPIs (rows) with 95% intervals, then the service KPIs by customer tier (columns).
+
+    Reads the intervals as plain Python (:meth:`Results.intervals`), so printing a run's
+    table needs no pandas."""
     from .results import MAIN_KPIS
 
     con = _console(console)
-    summary = results.summary()
-    kpis = _shown_kpis(list(summary["kpi"]), MAIN_KPIS)
+    overall = _records(results.intervals())
+    kpis = _shown_kpis(list(overall), MAIN_KPIS)
     legend: dict[str, str] = {}
     labels = [kpi_label(k, legend) for k in kpis]
     reps = f"{results.n} replication{'s' if results.n != 1 else ''}"
     _print_grid(con, f"{results.scenario_name}: mean [95% interval], {reps}, seed "
-                     f"{results.seed}", labels, [("all customers", _cells(summary, kpis))], {})
-    tiers = results.summary("tier")
-    if not tiers.empty:
-        tier_kpis = [k for k in TIER_KPIS if k in set(tiers["kpi"])]
-        names = list(dict.fromkeys(tiers["key"]))
+                     f"{results.seed}", labels, [("all customers", _cells(overall, kpis))], {})
+    tiers = results.intervals("tier")
+    if tiers:
+        present = {kpi for (_, kpi), _ in tiers}
+        tier_kpis = [k for k in TIER_KPIS if k in present]
+        names = list(dict.fromkeys(key for (key, _), _ in tiers))
         heads = header_labels(names, legend, prefix="T")
-        columns = [(head, _cells(tiers[tiers["key"] == name], tier_kpis))
+        columns = [(head, _cells(_records([t for t in tiers if t[0][0] == name]), tier_kpis))
                    for head, name in zip(heads, names, strict=True)]
         _print_grid(con, "by tier", [kpi_label(k, legend) for k in tier_kpis], columns, {})
     if legend:
@@ -231,17 +237,32 @@ def print_results(results: Results, console: Any = None) -> None:
         con.print("[bold red]audit: units NOT conserved in some replication[/]")
 
 
-def _cells(frame: pd.DataFrame, kpis: Sequence[str], *, value: str = "mean",
-           signed: bool = False, mark_significant: bool = False) -> list[str]:
-    """One cell per KPI (``-`` when absent): ``value`` with its interval; with
-    ``mark_significant`` a ``*`` after a difference whose interval excludes 0."""
+def _records(intervals: Sequence[tuple[tuple[Any, str], Any]]) -> dict[str, dict[str, Any]]:
+    """KPI -> ``mean, ci_low, ci_high, half_width`` of its first interval, the numbers as
+    numpy floats: the type a summary table's row gives, so :func:`fmt` rounds them alike."""
+    out: dict[str, dict[str, Any]] = {}
+    for (_, kpi), iv in intervals:
+        out.setdefault(kpi, {name: np.float64(getattr(iv, name))
+                             for name in ("mean", "ci_low", "ci_high", "half_width")})
+    return out
+
+
+def _frame_records(frame: pd.DataFrame) -> Mapping[str, Any]:
+    """KPI -> the first row of ``frame`` with that ``kpi`` (a row of the table)."""
     rows = frame.drop_duplicates("kpi").set_index("kpi")
+    return {k: rows.loc[k] for k in rows.index}
+
+
+def _cells(rows: Mapping[str, Any], kpis: Sequence[str], *, value: str = "mean",
+           signed: bool = False, mark_significant: bool = False) -> list[str]:
+    """One cell per KPI (``-`` when absent from ``rows``, KPI -> record): ``value`` with its
+    interval; with ``mark_significant`` a ``*`` after a difference whose interval excludes 0."""
     out = []
     for k in kpis:
-        if k not in rows.index:
+        if k not in rows:
             out.append("-")
             continue
-        r = rows.loc[k]
+        r = rows[k]
         text = cell(k, r[value], r["ci_low"], r["ci_high"], r["half_width"], signed=signed)
         if mark_significant:
             text += "*" if r["significant"] else " "
@@ -261,10 +282,10 @@ def print_comparison(comparison: Comparison, console: Any = None) -> None:
     legend: dict[str, str] = {}
     labels = [kpi_label(k, legend) for k in kpis]
     heads = header_labels(comparison.names, legend)
-    columns = [(heads[0], _cells(base, kpis))]
+    columns = [(heads[0], _cells(_frame_records(base), kpis))]
     for head, name in zip(heads[1:], comparison.names[1:], strict=True):
-        vals = _cells(diffs[diffs["alternative"] == name], kpis, value="diff", signed=True,
-                      mark_significant=True)
+        vals = _cells(_frame_records(diffs[diffs["alternative"] == name]), kpis, value="diff",
+                      signed=True, mark_significant=True)
         columns.append((f"{head} - {heads[0]}", vals))
     title = (f"paired differences to {heads[0]}: {comparison.replications} replications, "
              "common random numbers")

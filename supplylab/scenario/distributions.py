@@ -28,7 +28,8 @@ NonNeg = Annotated[float, Field(ge=0)]
 
 
 class _Law(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False,
+                              defer_build=True)
 
     def mean(self) -> float:
         raise NotImplementedError

@@ -42,10 +42,12 @@ DistOrPerProduct = Annotated[
 class Model(BaseModel):
     """Base of every scenario model: unknown keys are errors, and every number is a finite
     number written as one (``strict``: ``'180'`` or ``true`` is not a price; ``.inf`` and
-    ``.nan`` are refused; see docs/robustness.md)."""
+    ``.nan`` are refused; see docs/robustness.md). Validators are built at first use
+    (``defer_build``): the scenario's one validator covers the whole tree, and importing the
+    module does not build one per model (start-up)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True,
-                              strict=True, allow_inf_nan=False)
+                              strict=True, allow_inf_nan=False, defer_build=True)
 
 
 class Location(Model):

@@ -10,6 +10,11 @@ Guards (shared by scenario and experiment files, and ``--set`` values): files ov
 that expand (through aliases) to more than ``MAX_NODES`` nodes (YAML bombs), recursive aliases,
 duplicate keys and object-building tags are clean ``InputError``s (exit 2), never a traceback.
 Numbers follow YAML 1.2: ``1e3`` is a number (PyYAML's YAML 1.1 reads it as text).
+
+Documents are composed by libyaml (PyYAML's C parser, about ten times faster) when it is
+installed and the document is one that composes cleanly; any other document (a syntax error,
+control characters, several documents, nesting that might be too deep) is composed again by
+the pure-Python parser, so every message and position is the same with or without libyaml.
 """
 
 from __future__ import annotations
@@ -214,10 +219,80 @@ class SafeLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
-SafeLoader.add_implicit_resolver(  # 1e3, -2.5E-4: numbers without a dot (YAML 1.2)
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"))
+CLoader: type[yaml.CSafeLoader] | None = None
+if getattr(yaml, "__with_libyaml__", False):
+    class CLoader(yaml.CSafeLoader):  # type: ignore[no-redef]
+        """libyaml's safe loader with the resolver of :class:`SafeLoader` (see
+        :func:`compose`; the nesting limit is checked on its node tree)."""
+
+
+for _loader in (SafeLoader, CLoader):  # 1e3, -2.5E-4: numbers without a dot (YAML 1.2)
+    if _loader is not None:
+        _loader.add_implicit_resolver(
+            "tag:yaml.org,2002:float",
+            re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+            list("-+0123456789"))
+
+#: What libyaml reads where the pure-Python parser refuses it or counts columns otherwise (a
+#: tab between tokens; ``?`` inside a plain scalar or a ``!`` tag in a flow mapping; a
+#: byte-order mark; a block scalar header followed by a comment without a space): documents
+#: holding one are composed by the pure-Python parser.
+PYTHON_ONLY = re.compile(r"[\t?!\ufeff]|[|>][-+0-9]*[^\s\-+0-9]")
+#: Documents whose nesting bound (:func:`_nesting_bound`) is above this are not given to
+#: libyaml, whose composer recurses in C without a limit.
+C_NESTING_BOUND = 1000
+
+
+def _nesting_bound(text: str) -> int:
+    """An upper bound of how deeply ``text``'s nodes can nest: a block collection inside
+    another starts further right (or, a list in a mapping, at the same column), so block
+    nesting is at most twice the widest line prefix of spaces and ``-``/``?``/``:``
+    indicators; each flow level opens a bracket (a flow list item can be a one-pair mapping
+    without braces)."""
+    prefix = max((len(line) - len(line.lstrip(" -?:")) for line in text.splitlines()),
+                 default=0)
+    return 2 * (prefix + 2) + 2 * text.count("[") + text.count("{")
+
+
+def _too_deep(root: yaml.Node) -> bool:
+    """Whether composing ``root`` would pass ``MAX_DEPTH`` (the root at depth 1, an alias
+    counting where it stands), walked without recursion."""
+    seen: set[int] = set()
+    todo: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while todo:
+        node, depth = todo.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            todo.extend((c, depth + 1) for c in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            todo.extend((n, depth + 1) for pair in node.value for n in pair)
+    return False
+
+
+def _compose_fast(text: str) -> yaml.Node | None:
+    """The document's node tree composed by libyaml, or None when the pure-Python parser
+    must compose it (no libyaml; control characters or :data:`PYTHON_ONLY` ones; possibly
+    deep; any error; not exactly one document; nested deeper than ``MAX_DEPTH``): that
+    parser gives every message."""
+    if CLoader is None or yaml.reader.Reader.NON_PRINTABLE.search(text) \
+            or PYTHON_ONLY.search(text) or _nesting_bound(text) > C_NESTING_BOUND:
+        return None
+    loader = CLoader(text)
+    try:
+        nodes = []
+        while loader.check_node():
+            nodes.append(loader.get_node())
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+    if len(nodes) != 1 or nodes[0] is None or _too_deep(nodes[0]):
+        return None
+    return nodes[0]
 
 
 def read_text(path: str | Path, *, what: str = "a scenario", max_bytes: int | None = None,
@@ -254,6 +329,10 @@ def compose(text: str, file: str = "<string>", *, what: str = "a scenario needs 
             "`products`", error: type[InputError] = ScenarioError) -> yaml.Node:
     """The node tree of one YAML document, with every guard applied (syntax, one document,
     not empty, nesting depth, alias expansion). ``what`` completes "the file is empty: ..."."""
+    root = _compose_fast(text)
+    if root is not None:
+        _check_expansion(root, file, error)
+        return root
     loader = None
     try:
         loader = SafeLoader(text)  # refuses control characters already

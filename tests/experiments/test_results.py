@@ -39,6 +39,25 @@ def test_summary_overall_and_by_dimension(res: Results) -> None:
     assert list(tiers.columns[:2]) == ["key", "kpi"] and set(tiers["key"]) == {"gold", "silver"}
 
 
+def test_plain_intervals_equal_the_pandas_summary_of_the_tidy_table(res: Results) -> None:
+    """The intervals computed from plain lists (document, terminal table) are those the
+    generic pandas grouping of the tidy table gives, in the same order, bit for bit."""
+    from supplylab.experiments.results import summarize
+
+    for dim in res.dimensions:
+        plain = res.summary(dim)
+        sub = res.kpis[res.kpis["dimension"] == dim]
+        grouped = summarize(sub, ["kpi"] if dim == "all" else ["key", "kpi"])
+        if dim in ("week", "month"):
+            grouped = grouped.astype({"key": "int64"})
+        pd.testing.assert_frame_equal(plain, grouped)
+        pairs = res.intervals(dim)
+        assert [kpi for (_, kpi), _ in pairs] == list(plain["kpi"])
+        assert [iv.half_width for _, iv in pairs] == pytest.approx(
+            list(plain["half_width"]), nan_ok=True, abs=0, rel=0)
+    assert res.dimensions[0] == "all" and "tier" in res.dimensions
+
+
 def test_document_follows_results_md(res: Results) -> None:
     doc = json.loads(res.to_json())
     assert set(doc) == {"scenario", "scenario_sha256", "version", "seed", "replications",
