@@ -153,26 +153,37 @@ def _main(
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario files to check.", metavar="FILE")],
     set_: Annotated[list[str] | None, typer.Option("--set", metavar="PATH=VALUE", help="Override a field (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document: per file valid, counts or issues (file, line, col, path, message).")] = False,
 ) -> None:
     """Check scenario files; list every problem as FILE:LINE:COL: path: message (exit 2)."""
+    from dataclasses import asdict
+
     from .scenario import load, parse_assignments
     from .scenario.network import describe
 
     overrides = parse_assignments(set_)
-    bad = 0
+    results: list[dict[str, Any]] = []
     err = Stderr()
     for f in files:
         try:
             sc = load(f, overrides)
         except InputError as exc:
-            bad += 1
-            for issue in exc.issues:
-                err.print(str(issue), markup=False)
+            results.append({"file": str(f), "valid": False,
+                            "issues": [asdict(i) for i in exc.issues]})
+            if not as_json:
+                for issue in exc.issues:
+                    err.print(str(issue), markup=False)
             continue
-        counts = ", ".join(f"{v} {k}" for k, v in describe(sc).items())
-        typer.echo(f"{f}: valid ({counts})")
-    if bad:
+        counts = describe(sc)
+        results.append({"file": str(f), "valid": True, "counts": counts})
+        if not as_json:
+            typer.echo(f"{f}: valid ({', '.join(f'{v} {k}' for k, v in counts.items())})")
+    bad = sum(not r["valid"] for r in results)
+    if as_json:
+        typer.echo(json.dumps({"valid": not bad, "files": results}, indent=2))
+    elif bad:
         err.print(f"{bad} of {len(files)} file(s) invalid", markup=False)
+    if bad:
         raise typer.Exit(2)
 
 

@@ -98,6 +98,29 @@ def test_console_script_exit_codes(write: Write) -> None:
     assert f"{bad}:2:1: foo: unknown key 'foo'" in proc.stderr
 
 
+def test_validate_json_is_pure_and_locates_every_issue(write: Write) -> None:
+    """`validate --json` through a real subprocess: one JSON document on stdout with the
+    located issues of each invalid file and the counts of each valid one; exit 2."""
+    bad = write(mutate("reliability: 0.9", "reliability: 1.5"), "bad.yaml")
+    good = write(BASE, "good.yaml")
+    proc = subprocess.run([sys.executable, "-m", "supplylab", "validate", str(good), str(bad),
+                           "--json"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr == ""
+    doc = json.loads(proc.stdout)
+    assert doc["valid"] is False
+    ok, wrong = doc["files"]
+    assert ok == {"file": str(good), "valid": True,
+                  "counts": {"products": 2, "suppliers": 1, "facilities": 2, "customers": 1,
+                             "lanes": 0}}
+    assert wrong["valid"] is False
+    assert wrong["issues"] == [{"file": str(bad), "line": 18, "col": 5,
+                                "path": "suppliers.SUP.reliability",
+                                "message": "Input should be less than or equal to 1 (got 1.5)"}]
+    only_good = subprocess.run([sys.executable, "-m", "supplylab", "validate", str(good),
+                                "--json"], capture_output=True, text=True, timeout=120)
+    assert only_good.returncode == 0 and json.loads(only_good.stdout)["valid"] is True
+
+
 # ------------------------------------------------------------------ schema
 def test_schema_command_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema"]) == 0
