@@ -244,19 +244,22 @@ class OrderDesk:
                 promised = p_line
         if counting:
             self._history(ci, now, value)
+        if order is not None:
+            order.promised = promised
+            order.first_full = first_full or not held
+            order.bad |= bad
+            order.lines = lines
+            order.filled.extend(filled)
+            if last > order.last:
+                order.last = last
+            order.pending += 1  # shipments whose departure is known in ``flush`` leave it open
         if dispatched:
             m.fulfilment.flush(dispatched)
         if order is None:
             m.outcomes.finish(ci, now, requested, promised, last, True, True, bad, lines, filled,
                               per, counting, now)
             return
-        order.promised = promised
-        order.first_full = first_full or not held
-        order.bad |= bad
-        order.lines = lines
-        order.filled.extend(filled)
-        if last > order.last:
-            order.last = last
+        order.pending -= 1
         if order.pending == 0:
             m.outcomes.close(order, now)
 
