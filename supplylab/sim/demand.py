@@ -60,15 +60,14 @@ class CustomerDemand:
     trend_per_year: float = 0.0
     promos: list[PromoEffect] = field(default_factory=list)
     time_of_day: float | None = None  # (b) fixed order time within the day
-    _log_weights: np.ndarray | None = field(default=None, init=False, repr=False)
+    _cum_weights: np.ndarray | None = field(default=None, init=False, repr=False)
 
     @property
-    def log_weights(self) -> np.ndarray:
-        """log of the mix weights (the keys of the Gumbel top-k line sampler), cached."""
-        if self._log_weights is None:
-            with np.errstate(divide="ignore"):
-                self._log_weights = np.log(self.weights)
-        return self._log_weights
+    def cum_weights(self) -> np.ndarray:
+        """Cumulative mix weights (the inverse CDF of the line sampler), cached."""
+        if self._cum_weights is None:
+            self._cum_weights = np.cumsum(self.weights)
+        return self._cum_weights
 
     def discount(self, pi: int, now: float) -> float:
         """Share of the price taken off product ``pi`` at ``now`` by a running promotion."""
@@ -193,26 +192,48 @@ def sample_customer(cd: CustomerDemand, t0: float, t1: float
     if nprod == 1:
         flat = np.zeros(n, dtype=int)
     elif (k == 1).all():
-        cum = np.cumsum(cd.weights)
+        cum = cd.cum_weights
         flat = np.searchsorted(cum, rng.random(n) * cum[-1], side="right")
     else:
-        logw = np.broadcast_to(cd.log_weights, (n, nprod))
-        # Gumbel top-k: the k largest of log w + Gumbel noise are a weighted sample without
-        # replacement (successive sampling); only the top kmax need ordering
-        keys = logw + rng.gumbel(size=(n, nprod))
-        kmax = int(k.max())
-        if kmax < nprod:
-            top = np.argpartition(-keys, kmax - 1, axis=1)[:, :kmax]
-            order = np.take_along_axis(top, np.argsort(-np.take_along_axis(keys, top, 1), 1), 1)
-        else:
-            order = np.argsort(-keys, axis=1)
-        mask = np.arange(order.shape[1])[None, :] < k[:, None]
-        flat = order[mask]
+        flat = distinct_lines(cd.cum_weights, k, rng)
     flat_p = cd.products[flat]
     q = _quantities(cd, rng, flat_p)
     if cd.promos:
         return promote(cd, rng, times, k, flat_p, q)
     return times, k, flat_p, q
+
+
+def distinct_lines(cum: np.ndarray, k: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Product positions of ``k[i]`` distinct lines for each order ``i`` (flat, order by order,
+    in the order drawn), given the cumulative mix weights ``cum`` (all weights > 0, ``k`` at
+    most their number).
+
+    Successive sampling: each line is a product not yet in the order, with probability
+    proportional to its weight among those. Drawing with replacement by the inverse CDF and
+    skipping a product the order already has is exactly that law, and costs about ``k`` uniform
+    draws per order (not one random key per product, as a Gumbel top-k does). An order that
+    has not yet found ``k`` distinct products draws more, continuing its own sequence.
+    """
+    n = len(k)
+    width = int(k.max()) + 2
+    total = cum[-1]
+    cand = np.searchsorted(cum, rng.random((n, width)) * total, side="right")
+    earlier = np.tri(width, width, -1, dtype=bool)  # earlier[j, i]: draw i came before draw j
+    first = ~((cand[:, :, None] == cand[:, None, :]) & earlier).any(axis=2)
+    got = first.cumsum(axis=1)
+    take = first & (got <= k[:, None])
+    starts = np.concatenate([[0], np.cumsum(k)])
+    out = np.empty(int(starts[-1]), dtype=cand.dtype)
+    rows = np.nonzero(take)[0]
+    out[starts[rows] + got[take] - 1] = cand[take]
+    for r in np.flatnonzero(got[:, -1] < k).tolist():  # rare: the sequence goes on
+        have = list(dict.fromkeys(cand[r].tolist()))
+        while len(have) < k[r]:
+            for c in np.searchsorted(cum, rng.random(width) * total, side="right").tolist():
+                if c not in have and len(have) < k[r]:
+                    have.append(c)
+        out[starts[r]:starts[r + 1]] = have
+    return out
 
 
 def _quantities(cd: CustomerDemand, rng: np.random.Generator, flat_p: np.ndarray) -> np.ndarray:
