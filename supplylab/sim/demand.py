@@ -151,11 +151,14 @@ class Chunk:
     line_qty: list[int]
 
 
+_EMPTY = (np.empty(0), np.empty(0, int), np.empty(0, int), np.empty(0, int))  # no orders
+
+
 def sample_customer(cd: CustomerDemand, t0: float, t1: float
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One customer's orders in [t0, t1): (times, lines per order, flat products, flat qty)."""
     rng = cd.rng
-    empty = (np.empty(0), np.empty(0, int), np.empty(0, int), np.empty(0, int))
+    empty = _EMPTY
     if cd.form == "daily":
         days = np.arange(math.ceil(t0), math.ceil(t1), dtype=float)
         if len(days) == 0:
@@ -180,8 +183,7 @@ def sample_customer(cd: CustomerDemand, t0: float, t1: float
     if n == 0:
         return empty
     times = np.sort(rng.uniform(t0, t1, n))
-    f = cd.base_factor(times)
-    accept = rng.random(n) * peak < f
+    accept = rng.random(n) * peak < (cd.base_factor(times) if cd.modulated else 1.0)
     times = times[accept]
     n = len(times)
     if n == 0:

@@ -143,14 +143,18 @@ class OrderDesk:
         log = m.log
         ship = m.fulfilment.ship
         promising = m.promising
-        conf = promising.order_confidence(ci, self._legs(ci, prods, a, b) if b - a > 1 else 1)
+        route = m.routing.route
+        if b - a > 1:  # the routes first: the order's promise depends on its shipments
+            rts = [routes.get(pi) or route(ci, pi) for pi in prods[a:b]]
+            conf = promising.order_confidence(ci, independent_legs(rts))
+        else:
+            rts = None
+            conf = promising.order_confidence(ci, 1)
         legs: set[tuple[str, int, str]] | None = None
         for j in range(a, b):
             pi = prods[j]
             q = qtys[j]
-            rt = routes.get(pi)
-            if rt is None:
-                rt = m.routing.route(ci, pi)
+            rt = rts[j - a] if rts is not None else (routes.get(pi) or route(ci, pi))
             reopen = now
             if rt.kind is CLASSIC and rt.station.outage:
                 reopen = rt.station.closed_until(now)
@@ -262,20 +266,6 @@ class OrderDesk:
         order.pending -= 1
         if order.pending == 0:
             m.outcomes.close(order, now)
-
-    def _legs(self, ci: int, prods: list[int], a: int, b: int) -> int:
-        """Independent shipments of an order (for its promise): one per site it ships from
-        stock, one per cross-dock or direct line."""
-        m = self.m
-        sites: set[int] = set()
-        flows = 0
-        for j in range(a, b):
-            rt = m.routing.route(ci, prods[j])
-            if rt.kind is CLASSIC:
-                sites.add(rt.fi)
-            else:
-                flows += 1
-        return len(sites) + flows
 
     def shipped(self, order: Order, rt: Route, units: float, entry_q: float, arrive: float,
                 bad: int, now: float) -> None:
@@ -458,3 +448,10 @@ class OrderDesk:
             if not ssp.periodic and not ssp.echelon:
                 ssp.review(now)
         return taken, bad
+
+
+def independent_legs(rts: list[Route]) -> int:
+    """Independent shipments of an order's lines (for its promise): one per site it ships from
+    stock, one per cross-dock or direct line."""
+    sites = {rt.fi for rt in rts if rt.kind is CLASSIC}
+    return len(sites) + sum(1 for rt in rts if rt.kind is not CLASSIC)

@@ -74,6 +74,10 @@ class Station:
         final = job.then
         b = self._stage_b
         windows = self.windows
+        if b is None and not windows.spans:  # processing only: its arrival and start are the job's
+            assert self._stage_a is not None
+            self._stage_a.arrive(job, now)
+            return
         start_a = now
 
         def leave(j: Job, t: float) -> None:
