@@ -11,6 +11,7 @@ rate(t) / peak.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,7 @@ from ..scenario.schema import Customer, Product, Promotion, ScenarioModel
 from .streams import Streams
 
 CHUNK_DAYS = 28.0
+SMALL_BATCH = 16  # orders up to which ``distinct_lines`` works one order at a time
 DAYS_PER_MONTH = 365.0 / 12.0
 
 
@@ -219,7 +221,10 @@ def distinct_lines(cum: np.ndarray, k: np.ndarray, rng: np.random.Generator) -> 
     n = len(k)
     width = int(k.max()) + 2
     total = cum[-1]
-    cand = np.searchsorted(cum, rng.random((n, width)) * total, side="right")
+    draws = rng.random((n, width)) * total
+    if n <= SMALL_BATCH:  # a few orders: the same arithmetic without array set-up
+        return _distinct_lines_few(cum, k, draws, rng)
+    cand = np.searchsorted(cum, draws, side="right")
     earlier = np.tri(width, width, -1, dtype=bool)  # earlier[j, i]: draw i came before draw j
     first = ~((cand[:, :, None] == cand[:, None, :]) & earlier).any(axis=2)
     got = first.cumsum(axis=1)
@@ -236,6 +241,31 @@ def distinct_lines(cum: np.ndarray, k: np.ndarray, rng: np.random.Generator) -> 
                     have.append(c)
         out[starts[r]:starts[r + 1]] = have
     return out
+
+
+def _distinct_lines_few(cum: np.ndarray, k: np.ndarray, draws: np.ndarray,
+                        rng: np.random.Generator) -> np.ndarray:
+    """``distinct_lines`` for a few orders, given its first ``draws`` (weights x uniforms):
+    the same products from the same random numbers, one order at a time."""
+    cl = cum.tolist()
+    total = cl[-1]
+    width = draws.shape[1]
+    out: list[int] = []
+    for row, kr in zip(draws.tolist(), k.tolist(), strict=True):
+        have: list[int] = []
+        for x in row:
+            c = bisect_right(cl, x)
+            if c not in have:
+                have.append(c)
+        if len(have) > kr:
+            del have[kr:]
+        while len(have) < kr:  # rare: the sequence goes on, as in ``distinct_lines``
+            for x in (rng.random(width) * total).tolist():
+                c = bisect_right(cl, x)
+                if c not in have and len(have) < kr:
+                    have.append(c)
+        out.extend(have)
+    return np.asarray(out, dtype=np.intp)
 
 
 def _quantities(cd: CustomerDemand, rng: np.random.Generator, flat_p: np.ndarray) -> np.ndarray:

@@ -41,3 +41,17 @@ def test_every_product_when_an_order_takes_them_all():
     k = np.full(500, len(W))
     flat = distinct_lines(np.cumsum(W), k, rng).reshape(500, len(W))
     assert (np.sort(flat, axis=1) == np.arange(len(W))).all()
+
+
+def test_a_few_orders_one_at_a_time_give_the_same_lines(monkeypatch):
+    """Up to ``SMALL_BATCH`` orders the lines are found order by order: the same products
+    from the same random numbers as the array version (including orders that draw more)."""
+    import supplylab.sim.demand as D
+
+    for seed in range(40):
+        k = np.random.default_rng(seed).integers(1, len(W) + 1, D.SMALL_BATCH)
+        few = distinct_lines(np.cumsum(W), k, np.random.default_rng(100 + seed))
+        monkeypatch.setattr(D, "SMALL_BATCH", 0)
+        arrays = distinct_lines(np.cumsum(W), k, np.random.default_rng(100 + seed))
+        monkeypatch.undo()
+        assert few.tolist() == arrays.tolist()
