@@ -79,7 +79,7 @@ class OrderDesk:
         winning_back = m.crm.winning_back
         defecting, keeps = m.crm.defecting, m.crm.keeps_order
         place = self.place
-        peek = env.peek
+        queue = env._queue  # SimPy's event heap: (time, priority, id, event); peek() inlined
         t0 = 0.0
         while t0 < horizon:
             t1 = t0 + CHUNK_DAYS
@@ -90,7 +90,7 @@ class OrderDesk:
                 t = times[i]
                 if t >= horizon:
                     return
-                if peek() <= t:
+                if queue and queue[0][0] <= t:
                     yield env.timeout(t - env.now)
                 ci = cust[i]
                 if (not active[ci] or t >= churned_at[ci]) and (
@@ -114,8 +114,7 @@ class OrderDesk:
         routes = m.routing.by_customer[ci]
         if b - a == 1 and self.express and m.log is None:
             rt = routes.get(prods[a])
-            if (rt is not None and rt.kind is CLASSIC and not rt.station.outage
-                    and not rt.station.deferred and not rt.lane.deferred):
+            if rt is not None and rt.express:
                 sp = rt.sp
                 q = qtys[a]
                 if sp.on_hand >= q and sp.classes is None:

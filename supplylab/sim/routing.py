@@ -117,6 +117,9 @@ class Routing:
             q = m.sites.supplier_quality[rt.src.id]
         rt.quality = q if q[0] > 0 or q[1] > 0 else None
         rt.promo = m.promo_customers.get(rt.ci)
+        st = rt.station
+        rt.express = (rt.kind is CLASSIC and not st.outage and not st.deferred
+                      and not rt.lane.deferred)
 
     def key(self, ci: int, pi: int) -> tuple:
         """Priority class of a customer-product line (lower is served first)."""
