@@ -78,7 +78,9 @@ class OrderDesk:
         joined = m.crm.joined
         winning_back = m.crm.winning_back
         defecting, keeps = m.crm.defecting, m.crm.keeps_order
-        place = self.place
+        place, from_stock = self.place, self._from_stock
+        by_customer = m.routing.by_customer
+        express = self.express and m.log is None
         queue = env._queue  # SimPy's event heap: (time, priority, id, event); peek() inlined
         t0 = 0.0
         while t0 < horizon:
@@ -99,7 +101,16 @@ class OrderDesk:
                     continue
                 if t < joined[ci] or (defecting and not keeps(ci, t)):
                     continue  # not a customer yet, or ordering less after backorders
-                place(ci, t, prods, qtys, starts[i], starts[i + 1])
+                a, b = starts[i], starts[i + 1]
+                if express and b - a == 1:  # one line: served in full at entry takes the fast path
+                    rt = by_customer[ci].get(prods[a])
+                    if rt is not None and rt.express:
+                        sp = rt.sp
+                        q = qtys[a]
+                        if sp.on_hand >= q and sp.classes is None:
+                            from_stock(ci, t, rt, sp, q)
+                            continue
+                place(ci, t, prods, qtys, a, b)
             t0 = t1
 
     def place(self, ci: int, now: float, prods: list[int], qtys: list[int], a: int,
@@ -112,14 +123,6 @@ class OrderDesk:
         """
         m = self.m
         routes = m.routing.by_customer[ci]
-        if b - a == 1 and self.express and m.log is None:
-            rt = routes.get(prods[a])
-            if rt is not None and rt.express:
-                sp = rt.sp
-                q = qtys[a]
-                if sp.on_hand >= q and sp.classes is None:
-                    self._from_stock(ci, now, rt, sp, q)
-                    return
         counting = m.counting
         crm = m.crm
         requested = now + crm.requested_days[ci]
@@ -287,8 +290,8 @@ class OrderDesk:
             self.m.outcomes.close(order, now)
 
     def _from_stock(self, ci: int, now: float, rt: Route, sp: StockPoint, q: int) -> None:
-        """The common case of ``place``: a one-line order that its stock point serves in full
-        at entry. The rules and the arithmetic of the general path (``place``,
+        """The common case of ``place`` (chosen by ``stream``): a one-line order that its stock
+        point serves in full at entry. The rules and the arithmetic of the general path (``place``,
         ``Fulfilment.ship``, ``Outcomes.finish``) inlined, without their bookkeeping of several
         lines, sites and shortfalls; ``tests/sim/test_express.py`` checks both give identical
         results. A delivery after the horizon (rare) goes through the general functions."""
