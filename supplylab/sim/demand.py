@@ -11,6 +11,7 @@ rate(t) / peak.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,7 @@ from ..scenario.schema import Customer, Product, Promotion, ScenarioModel
 from .streams import Streams
 
 CHUNK_DAYS = 28.0
+SMALL_BATCH = 16  # orders up to which ``distinct_lines`` works one order at a time
 DAYS_PER_MONTH = 365.0 / 12.0
 
 
@@ -60,15 +62,14 @@ class CustomerDemand:
     trend_per_year: float = 0.0
     promos: list[PromoEffect] = field(default_factory=list)
     time_of_day: float | None = None  # (b) fixed order time within the day
-    _log_weights: np.ndarray | None = field(default=None, init=False, repr=False)
+    _cum_weights: np.ndarray | None = field(default=None, init=False, repr=False)
 
     @property
-    def log_weights(self) -> np.ndarray:
-        """log of the mix weights (the keys of the Gumbel top-k line sampler), cached."""
-        if self._log_weights is None:
-            with np.errstate(divide="ignore"):
-                self._log_weights = np.log(self.weights)
-        return self._log_weights
+    def cum_weights(self) -> np.ndarray:
+        """Cumulative mix weights (the inverse CDF of the line sampler), cached."""
+        if self._cum_weights is None:
+            self._cum_weights = np.cumsum(self.weights)
+        return self._cum_weights
 
     def discount(self, pi: int, now: float) -> float:
         """Share of the price taken off product ``pi`` at ``now`` by a running promotion."""
@@ -152,11 +153,14 @@ class Chunk:
     line_qty: list[int]
 
 
+_EMPTY = (np.empty(0), np.empty(0, int), np.empty(0, int), np.empty(0, int))  # no orders
+
+
 def sample_customer(cd: CustomerDemand, t0: float, t1: float
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One customer's orders in [t0, t1): (times, lines per order, flat products, flat qty)."""
     rng = cd.rng
-    empty = (np.empty(0), np.empty(0, int), np.empty(0, int), np.empty(0, int))
+    empty = _EMPTY
     if cd.form == "daily":
         days = np.arange(math.ceil(t0), math.ceil(t1), dtype=float)
         if len(days) == 0:
@@ -181,8 +185,7 @@ def sample_customer(cd: CustomerDemand, t0: float, t1: float
     if n == 0:
         return empty
     times = np.sort(rng.uniform(t0, t1, n))
-    f = cd.base_factor(times)
-    accept = rng.random(n) * peak < f
+    accept = rng.random(n) * peak < (cd.base_factor(times) if cd.modulated else 1.0)
     times = times[accept]
     n = len(times)
     if n == 0:
@@ -193,26 +196,76 @@ def sample_customer(cd: CustomerDemand, t0: float, t1: float
     if nprod == 1:
         flat = np.zeros(n, dtype=int)
     elif (k == 1).all():
-        cum = np.cumsum(cd.weights)
+        cum = cd.cum_weights
         flat = np.searchsorted(cum, rng.random(n) * cum[-1], side="right")
     else:
-        logw = np.broadcast_to(cd.log_weights, (n, nprod))
-        # Gumbel top-k: the k largest of log w + Gumbel noise are a weighted sample without
-        # replacement (successive sampling); only the top kmax need ordering
-        keys = logw + rng.gumbel(size=(n, nprod))
-        kmax = int(k.max())
-        if kmax < nprod:
-            top = np.argpartition(-keys, kmax - 1, axis=1)[:, :kmax]
-            order = np.take_along_axis(top, np.argsort(-np.take_along_axis(keys, top, 1), 1), 1)
-        else:
-            order = np.argsort(-keys, axis=1)
-        mask = np.arange(order.shape[1])[None, :] < k[:, None]
-        flat = order[mask]
+        flat = distinct_lines(cd.cum_weights, k, rng)
     flat_p = cd.products[flat]
     q = _quantities(cd, rng, flat_p)
     if cd.promos:
         return promote(cd, rng, times, k, flat_p, q)
     return times, k, flat_p, q
+
+
+def distinct_lines(cum: np.ndarray, k: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Product positions of ``k[i]`` distinct lines for each order ``i`` (flat, order by order,
+    in the order drawn), given the cumulative mix weights ``cum`` (all weights > 0, ``k`` at
+    most their number).
+
+    Successive sampling: each line is a product not yet in the order, with probability
+    proportional to its weight among those. Drawing with replacement by the inverse CDF and
+    skipping a product the order already has is exactly that law, and costs about ``k`` uniform
+    draws per order (not one random key per product, as a Gumbel top-k does). An order that
+    has not yet found ``k`` distinct products draws more, continuing its own sequence.
+    """
+    n = len(k)
+    width = int(k.max()) + 2
+    total = cum[-1]
+    draws = rng.random((n, width)) * total
+    if n <= SMALL_BATCH:  # a few orders: the same arithmetic without array set-up
+        return _distinct_lines_few(cum, k, draws, rng)
+    cand = np.searchsorted(cum, draws, side="right")
+    earlier = np.tri(width, width, -1, dtype=bool)  # earlier[j, i]: draw i came before draw j
+    first = ~((cand[:, :, None] == cand[:, None, :]) & earlier).any(axis=2)
+    got = first.cumsum(axis=1)
+    take = first & (got <= k[:, None])
+    starts = np.concatenate([[0], np.cumsum(k)])
+    out = np.empty(int(starts[-1]), dtype=cand.dtype)
+    rows = np.nonzero(take)[0]
+    out[starts[rows] + got[take] - 1] = cand[take]
+    for r in np.flatnonzero(got[:, -1] < k).tolist():  # rare: the sequence goes on
+        have = list(dict.fromkeys(cand[r].tolist()))
+        while len(have) < k[r]:
+            for c in np.searchsorted(cum, rng.random(width) * total, side="right").tolist():
+                if c not in have and len(have) < k[r]:
+                    have.append(c)
+        out[starts[r]:starts[r + 1]] = have
+    return out
+
+
+def _distinct_lines_few(cum: np.ndarray, k: np.ndarray, draws: np.ndarray,
+                        rng: np.random.Generator) -> np.ndarray:
+    """``distinct_lines`` for a few orders, given its first ``draws`` (weights x uniforms):
+    the same products from the same random numbers, one order at a time."""
+    cl = cum.tolist()
+    total = cl[-1]
+    width = draws.shape[1]
+    out: list[int] = []
+    for row, kr in zip(draws.tolist(), k.tolist(), strict=True):
+        have: list[int] = []
+        for x in row:
+            c = bisect_right(cl, x)
+            if c not in have:
+                have.append(c)
+        if len(have) > kr:
+            del have[kr:]
+        while len(have) < kr:  # rare: the sequence goes on, as in ``distinct_lines``
+            for x in (rng.random(width) * total).tolist():
+                c = bisect_right(cl, x)
+                if c not in have and len(have) < kr:
+                    have.append(c)
+        out.extend(have)
+    return np.asarray(out, dtype=np.intp)
 
 
 def _quantities(cd: CustomerDemand, rng: np.random.Generator, flat_p: np.ndarray) -> np.ndarray:

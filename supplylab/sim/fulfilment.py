@@ -145,6 +145,8 @@ class Fulfilment:
             if type(shp) is Shipment and shp.job is None:
                 m.seq += 1
                 shp.job = job = Job(shp.key, m.seq, shp.units, self._left, shp)
+                # a priority lane takes loads in the order they leave: told at the departure
+                job.at_departure = any(ln[0].lane.deferred for ln in shp.lines)
                 self.open[m.seq] = shp
                 st = shp.station
                 if st.deferred:
@@ -159,12 +161,14 @@ class Fulfilment:
                     self._left(job, depart, now)
 
     def _left(self, job: Job, depart: float, now: float | None = None) -> None:
-        """A shipment leaves its station at ``depart`` (decided at ``now``, default the
-        clock): its lines travel (a priority lane carries them by priority), arrive and are
-        recorded as ``ship`` records them at a FCFS station."""
+        """A shipment leaves its station at ``depart`` (known at ``now``, default when it was
+        handed over or the clock, whichever is later: a shipment served without waiting knows
+        its departure when it is handed over): its lines travel (a priority lane carries them
+        by priority), arrive and are recorded as ``ship`` records them at a FCFS station."""
         m = self.m
         shp: Shipment = job.data
-        now = m.env.now if now is None else now
+        if now is None:
+            now = m.env.now if m.env.now > shp.t0 else shp.t0
         rt0 = shp.lines[0][0]
         fi = rt0.fi
         m.promising.observe(fi, shp.key, depart - shp.t0)
@@ -182,7 +186,7 @@ class Fulfilment:
             else:
                 c = lane.const
                 arrive = depart + c if c is not None else lane.arrive(depart, units)
-                self._arrived(shp, job.seq, i, arrive, bad, depart)
+                self._arrived(shp, job.seq, i, arrive, bad, now)
 
     def _arrived(self, shp: Shipment, seq: int, i: int, arrive: float, bad: int,
                  now: float) -> None:

@@ -2,8 +2,9 @@
 
 An order of form (a) has ``K = clip(rint(lines_per_order), 1, n)`` lines of distinct products
 drawn by successive sampling (without replacement, proportional to the mix weights; the engine
-draws them as Gumbel top-k). The inclusion probability of product i is not its weight share
-when K > 1, so promotion cross effects, which move units between products, need it exactly.
+draws with replacement and skips products the order already has: ``demand.distinct_lines``).
+The inclusion probability of product i is not its weight share when K > 1, so promotion cross
+effects, which move units between products, need it exactly.
 
 Successive sampling is an exponential race: product j finishes at ``E_j ~ Exp(w_j)`` and the
 first K to finish are the lines. So

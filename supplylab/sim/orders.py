@@ -78,8 +78,10 @@ class OrderDesk:
         joined = m.crm.joined
         winning_back = m.crm.winning_back
         defecting, keeps = m.crm.defecting, m.crm.keeps_order
-        place = self.place
-        peek = env.peek
+        place, from_stock = self.place, self._from_stock
+        by_customer = m.routing.by_customer
+        express = self.express and m.log is None
+        queue = env._queue  # SimPy's event heap: (time, priority, id, event); peek() inlined
         t0 = 0.0
         while t0 < horizon:
             t1 = t0 + CHUNK_DAYS
@@ -90,7 +92,7 @@ class OrderDesk:
                 t = times[i]
                 if t >= horizon:
                     return
-                if peek() <= t:
+                if queue and queue[0][0] <= t:
                     yield env.timeout(t - env.now)
                 ci = cust[i]
                 if (not active[ci] or t >= churned_at[ci]) and (
@@ -99,7 +101,16 @@ class OrderDesk:
                     continue
                 if t < joined[ci] or (defecting and not keeps(ci, t)):
                     continue  # not a customer yet, or ordering less after backorders
-                place(ci, t, prods, qtys, starts[i], starts[i + 1])
+                a, b = starts[i], starts[i + 1]
+                if express and b - a == 1:  # one line: served in full at entry takes the fast path
+                    rt = by_customer[ci].get(prods[a])
+                    if rt is not None and rt.express:
+                        sp = rt.sp
+                        q = qtys[a]
+                        if sp.on_hand >= q and sp.classes is None:
+                            from_stock(ci, t, rt, sp, q)
+                            continue
+                place(ci, t, prods, qtys, a, b)
             t0 = t1
 
     def place(self, ci: int, now: float, prods: list[int], qtys: list[int], a: int,
@@ -112,15 +123,6 @@ class OrderDesk:
         """
         m = self.m
         routes = m.routing.by_customer[ci]
-        if b - a == 1 and self.express and m.log is None:
-            rt = routes.get(prods[a])
-            if (rt is not None and rt.kind is CLASSIC and not rt.station.outage
-                    and not rt.station.deferred and not rt.lane.deferred):
-                sp = rt.sp
-                q = qtys[a]
-                if sp.on_hand >= q and sp.classes is None:
-                    self._from_stock(ci, now, rt, sp, q)
-                    return
         counting = m.counting
         crm = m.crm
         requested = now + crm.requested_days[ci]
@@ -143,14 +145,18 @@ class OrderDesk:
         log = m.log
         ship = m.fulfilment.ship
         promising = m.promising
-        conf = promising.order_confidence(ci, self._legs(ci, prods, a, b) if b - a > 1 else 1)
+        route = m.routing.route
+        if b - a > 1:  # the routes first: the order's promise depends on its shipments
+            rts = [routes.get(pi) or route(ci, pi) for pi in prods[a:b]]
+            conf = promising.order_confidence(ci, independent_legs(rts))
+        else:
+            rts = None
+            conf = promising.order_confidence(ci, 1)
         legs: set[tuple[str, int, str]] | None = None
         for j in range(a, b):
             pi = prods[j]
             q = qtys[j]
-            rt = routes.get(pi)
-            if rt is None:
-                rt = m.routing.route(ci, pi)
+            rt = rts[j - a] if rts is not None else (routes.get(pi) or route(ci, pi))
             reopen = now
             if rt.kind is CLASSIC and rt.station.outage:
                 reopen = rt.station.closed_until(now)
@@ -244,35 +250,24 @@ class OrderDesk:
                 promised = p_line
         if counting:
             self._history(ci, now, value)
+        if order is not None:
+            order.promised = promised
+            order.first_full = first_full or not held
+            order.bad |= bad
+            order.lines = lines
+            order.filled.extend(filled)
+            if last > order.last:
+                order.last = last
+            order.pending += 1  # shipments whose departure is known in ``flush`` leave it open
         if dispatched:
             m.fulfilment.flush(dispatched)
         if order is None:
             m.outcomes.finish(ci, now, requested, promised, last, True, True, bad, lines, filled,
                               per, counting, now)
             return
-        order.promised = promised
-        order.first_full = first_full or not held
-        order.bad |= bad
-        order.lines = lines
-        order.filled.extend(filled)
-        if last > order.last:
-            order.last = last
+        order.pending -= 1
         if order.pending == 0:
             m.outcomes.close(order, now)
-
-    def _legs(self, ci: int, prods: list[int], a: int, b: int) -> int:
-        """Independent shipments of an order (for its promise): one per site it ships from
-        stock, one per cross-dock or direct line."""
-        m = self.m
-        sites: set[int] = set()
-        flows = 0
-        for j in range(a, b):
-            rt = m.routing.route(ci, prods[j])
-            if rt.kind is CLASSIC:
-                sites.add(rt.fi)
-            else:
-                flows += 1
-        return len(sites) + flows
 
     def shipped(self, order: Order, rt: Route, units: float, entry_q: float, arrive: float,
                 bad: int, now: float) -> None:
@@ -295,8 +290,8 @@ class OrderDesk:
             self.m.outcomes.close(order, now)
 
     def _from_stock(self, ci: int, now: float, rt: Route, sp: StockPoint, q: int) -> None:
-        """The common case of ``place``: a one-line order that its stock point serves in full
-        at entry. The rules and the arithmetic of the general path (``place``,
+        """The common case of ``place`` (chosen by ``stream``): a one-line order that its stock
+        point serves in full at entry. The rules and the arithmetic of the general path (``place``,
         ``Fulfilment.ship``, ``Outcomes.finish``) inlined, without their bookkeeping of several
         lines, sites and shortfalls; ``tests/sim/test_express.py`` checks both give identical
         results. A delivery after the horizon (rare) goes through the general functions."""
@@ -455,3 +450,10 @@ class OrderDesk:
             if not ssp.periodic and not ssp.echelon:
                 ssp.review(now)
         return taken, bad
+
+
+def independent_legs(rts: list[Route]) -> int:
+    """Independent shipments of an order's lines (for its promise): one per site it ships from
+    stock, one per cross-dock or direct line."""
+    sites = {rt.fi for rt in rts if rt.kind is CLASSIC}
+    return len(sites) + sum(1 for rt in rts if rt.kind is not CLASSIC)

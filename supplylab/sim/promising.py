@@ -50,12 +50,29 @@ def _sample(law: Any, tag: int) -> np.ndarray:
     return np.maximum(np.asarray(law.sample(rng, SAMPLE), dtype=float), 0.0)
 
 
+def quantile(values: list[float] | np.ndarray, q: float) -> float:
+    """``q``-quantile of a small sample, interpolated linearly: exactly ``np.quantile``'s
+    default (Hyndman-Fan 7, same arithmetic) at a tenth of its cost on a few hundred values."""
+    s = sorted(values.tolist() if isinstance(values, np.ndarray) else values)
+    n = len(s)
+    v = (n - 1) * q
+    if v >= n - 1:
+        return float(s[-1])
+    if v < 0:
+        return float(s[0])
+    lo = math.floor(v)
+    g = v - lo
+    a, b = s[lo], s[lo + 1]
+    d = b - a
+    return float(b - d * (1 - g) if g >= 0.5 else a + d * g)
+
+
 def _sum_quantile(a: np.ndarray, b: np.ndarray, q: float) -> float:
     """``q``-quantile of A + B for independent samples ``a`` and ``b`` (all pairs)."""
     if len(a) == 1:
-        return float(a[0] + np.quantile(b, q))
+        return float(a[0] + quantile(b, q))
     if len(b) == 1:
-        return float(np.quantile(a, q) + b[0])
+        return float(quantile(a, q) + b[0])
     if len(b) > 64:  # 64 evenly spaced quantiles represent it
         b = np.quantile(b, (np.arange(64) + 0.5) / 64)
     return float(np.quantile((a[:, None] + b[None, :]).ravel(), q))
@@ -176,7 +193,7 @@ class Promising:
         c = self._ctp.get(ck)
         if c is not None and (n - c[1] < REFRESH or n == c[1]):
             return c[0]
-        v = float(np.quantile(self._sojourns(rt, obs), q))
+        v = quantile(obs.buf if obs is not None and obs.buf else self._sojourns(rt, obs), q)
         self._ctp[ck] = [v, n]
         return v
 
@@ -202,7 +219,7 @@ class Promising:
         if c is not None and (n - c[1] < REFRESH or n == c[1]):
             return c[0]
         if n >= MIN_OBS:
-            v = float(np.quantile(np.asarray(obs.buf), q))
+            v = quantile(obs.buf, q)
         else:
             m = self.m
             f = m.facilities[sp.fi]

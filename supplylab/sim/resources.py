@@ -66,27 +66,34 @@ class Station:
 
     def submit(self, now: float, units: float, job: Job) -> None:
         """Hand a shipment of ``units`` to a priority station at ``now``; ``job.then(job, t)``
-        is called when it leaves (``t`` after disruption windows), ``job.data`` untouched and
-        ``job.t_in`` / ``job.start`` the arrival and start of processing (wait = difference)."""
+        is called when its departure ``t`` (after disruption windows) is known: at once when
+        it is served without waiting, else when it starts service (``queues.PriorityServer``).
+        ``job.data`` is untouched and ``job.t_in`` / ``job.start`` are the arrival and start of
+        processing (wait = difference)."""
         job.size = units
         final = job.then
         b = self._stage_b
+        windows = self.windows
+        if b is None and not windows.spans:  # processing only: its arrival and start are the job's
+            assert self._stage_a is not None
+            self._stage_a.arrive(job, now)
+            return
+        start_a = now
 
         def leave(j: Job, t: float) -> None:
-            j.start, j.t_in = start_a[0], now
-            if self.windows.spans:
-                t = self.windows.available_from(t)
+            j.start, j.t_in = start_a, now
+            if windows.spans:
+                t = windows.available_from(t)
             final(j, t)
 
-        start_a = [now]
-
         def after_a(j: Job, t: float) -> None:
-            start_a[0] = j.start
+            nonlocal start_a
+            start_a = j.start
             if b is None:
                 leave(j, t)
-            else:
+            else:  # the handling stage sees its arrivals in time order: an event at ``t``
                 j.then = leave
-                b.arrive(j, t)
+                b.arrive(j, t, ordered=False)
 
         if self._stage_a is not None:
             job.then = after_a

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import AuditError
+from . import kpis as K
 from .stock import CLASSIC, CROSS, DIRECT, Route
 
 if TYPE_CHECKING:
@@ -29,6 +30,10 @@ class Routing:
         self._cust_prio = [sc.tiers[c.tier].priority for c in m.customers]
         self._fallbacks: dict[tuple[int, int, int], Route] = {}  # (customer, product, site)
         self._nearest: dict[tuple[int, int], list[int]] = {}  # open-site candidates by distance
+        # one int object per index, shared by every route (memory: routes grow with the run)
+        self._ints = list(range(max(len(m.customers), len(m.products), len(m.facilities) + 1)))
+        self._pbases = [pi * K.NCODES for pi in range(len(m.products))]
+        self._fbases = [fi * K.NCODES for fi in range(len(m.facilities) + 1)]
 
     def route(self, ci: int, pi: int) -> Route:
         """The route of a customer-product pair (created on first use)."""
@@ -101,6 +106,9 @@ class Routing:
     def _finish(self, rt: Route) -> None:
         """Priority key, station, quality draws and promotions of a new route."""
         m = self.m
+        ints = self._ints
+        rt.ci, rt.pi, rt.fi = ints[rt.ci], ints[rt.pi], ints[rt.fi]
+        rt.pbase, rt.fbase = self._pbases[rt.pi], self._fbases[rt.fi]
         rt.key = self.key(rt.ci, rt.pi)
         if rt.fi < len(m.facilities):
             rt.station = m.sites.stations[rt.fi]
@@ -109,6 +117,9 @@ class Routing:
             q = m.sites.supplier_quality[rt.src.id]
         rt.quality = q if q[0] > 0 or q[1] > 0 else None
         rt.promo = m.promo_customers.get(rt.ci)
+        st = rt.station
+        rt.express = (rt.kind is CLASSIC and not st.outage and not st.deferred
+                      and not rt.lane.deferred)
 
     def key(self, ci: int, pi: int) -> tuple:
         """Priority class of a customer-product line (lower is served first)."""

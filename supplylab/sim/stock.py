@@ -52,7 +52,7 @@ class Route:
     """
 
     __slots__ = ("r", "base", "pbase", "fbase", "ci", "pi", "kind", "fi", "sp", "lane", "src",
-                 "inbound", "key", "station", "quality", "promo", "ctp")
+                 "inbound", "key", "station", "quality", "promo", "ctp", "express")
 
     def __init__(self, r: int, ci: int, pi: int, kind: str, fi: int, sp: StockPoint | None,
                  lane: Lane, src: Source | None, inbound: Lane | None) -> None:
@@ -67,6 +67,9 @@ class Route:
         self.quality: tuple[float, float, Any] | None = None  # damage, doc errors, uniforms
         self.promo: Any = None  # the customer's demand stream when it has promotions
         self.ctp: Any = None  # its last capable-to-promise answer (promising.Promising.ctp)
+        #: classic, through a FCFS site without outages and a lane without priority: a line
+        #: served in full at entry may take ``OrderDesk._from_stock`` (set by routing)
+        self.express = False
 
 
 class Order:

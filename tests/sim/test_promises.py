@@ -94,3 +94,17 @@ def test_confidence_is_range_checked():
         two_tiers(conf=(1.0, 0.7))
     with pytest.raises(ScenarioError, match="promise_confidence"):
         two_tiers(conf=(0.95, 0.2))
+
+
+def test_small_sample_quantile_is_numpys_exactly():
+    """Promises use their own linear quantile of recent sojourns: the same bits as
+    ``np.quantile`` (so promised dates do not depend on which one computes them)."""
+    from supplylab.sim.promising import quantile
+
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 3, 17, 256, 512):
+        for q in (0.0, 0.5, 0.9, 0.95 ** 0.5, 0.98 ** (1 / 3), 1.0, *rng.random(5)):
+            xs = rng.exponential(0.02, n)
+            if n > 3:
+                xs[:3] = xs[3]  # ties
+            assert quantile(xs.tolist(), q) == float(np.quantile(xs, q))
