@@ -36,7 +36,7 @@ from supplylab.optimize.formulation import BuildContext, build_model
 from supplylab.optimize.heuristics import Incumbent, local_search
 from supplylab.optimize.lagrangian import FacilityData, SubgradientResult, subgradient
 from supplylab.optimize.linear import LinearModel
-from supplylab.optimize.neighbourhood import local_branching, reduced_model, start_vector
+from supplylab.optimize.neighbourhood import neighbourhood_search, reduced_model, start_vector
 from supplylab.optimize.problem import NetworkDesignProblem, NetworkOptions, site_mask
 from supplylab.optimize.solver import SolveOutcome, solve
 
@@ -212,8 +212,8 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
     search: dict[str, float] = {}
     if inc.y is not None and inc.value - lower_bound > gap * max(abs(inc.value), 1e-9):
         # single-source: MIP neighbourhoods around the incumbent, then fix again against it
-        search = local_branching(problem, options, inc, lo, up, arcs, window,
-                                 _search_time(limit))
+        search = neighbourhood_search(problem, options, inc, lo, up, arcs, window,
+                                      _search_time(limit))
         lo, up = fix_sites(fixed.with_bounds(lo, up), point, inc.value)
         arcs = fix_arcs(fixed.with_bounds(lo, up), point, inc.value)
         window = count_window(fixed.with_bounds(lo, up), point, inc.value)
