@@ -2,8 +2,8 @@
 
 * Given the open sites, the best flows: multi-source is a transportation LP (exact, kept in
   HiGHS and re-solved warm as sites open and close); single-source is a generalised
-  assignment problem, solved by regret-ordered greedy assignment, a repair step that ejects
-  one customer to make room, then shift and swap moves.
+  assignment problem (:mod:`~supplylab.optimize.assignment`: greedy placement with repair,
+  then shift, swap and ejection-chain moves).
 * Lagrangian rounding: every new open-site vector the subgradient meets is costed this way
   (:class:`Incumbent` caches them and keeps its share of the time).
 * Site local search: close, open and swap sites until no move improves, within a time budget;

@@ -1,22 +1,24 @@
-"""MIP neighbourhood search for single-source facility location (local branching).
+"""MIP neighbourhood search for single-source facility location.
 
 The greedy assignment with shift, swap and ejection-chain moves
 (:mod:`~supplylab.optimize.assignment`) leaves 0.3-0.6% on the Yang instances, whose sites are
 filled to within a few units (Yang p1: the exact assignment to the same open sites is 0.5%
 cheaper). HiGHS solves small restricted MIPs around the incumbent far better than the whole
-problem, so this phase runs a sequence of them (Fischetti and Lodi 2003, local branching):
+problem, so this phase runs two kinds of them (:func:`neighbourhood_search`):
 
-* the reduced strong MIP of :func:`reduced_model` (sites fixed by the Lagrangian bound, arcs
-  removed by reduced-cost fixing) restricted further to a core of arcs: each customer's
-  :data:`CORE_ARCS` cheapest allowed sites plus its incumbent site;
-* one local-branching row ``sum_{i in S} (1 - y_i) + sum_{i not in S} y_i <= r`` around the
-  incumbent's open set ``S``: at most ``r`` sites change state (``r`` = :data:`RADIUS`);
-* solved with the incumbent as start for a few seconds; an improvement becomes the new centre,
-  a neighbourhood searched to the end without one widens ``r``; the search stops after
-  :data:`STALL` steps without improvement or when its time is up.
+* cluster MIPs (:func:`cluster_search`): one open site, the open and closed sites cheapest for
+  its customers, and the customers its open sites serve, everything else kept: solved exactly,
+  they reassign customers optimally among those sites and open, close or swap sites;
+* local branching (:func:`local_branching`, Fischetti and Lodi 2003): the reduced strong MIP of
+  :func:`reduced_model` (sites fixed by the Lagrangian bound, arcs removed by reduced-cost
+  fixing) plus one row ``sum_{i in S} (1 - y_i) + sum_{i not in S} y_i <= r`` around the
+  incumbent's open set ``S``, solved with the incumbent as start for a few seconds; an
+  improvement becomes the new centre, a neighbourhood searched to the end without one widens
+  ``r``; the search stops after :data:`STALL` steps without improvement or when time is up.
 
-Every solution found is feasible for the whole problem (the restrictions only remove options),
-so the incumbent stays a valid upper bound; no bound is taken from these MIPs.
+Every solution found is feasible for the whole problem (the restrictions only remove options)
+and is checked by :meth:`~supplylab.optimize.heuristics.Incumbent.accept` before it is kept, so
+the incumbent stays a valid upper bound; no bound is taken from these MIPs.
 Costs in currency per year.
 """
 
@@ -38,7 +40,7 @@ from supplylab.optimize.solver import SolverOptions, solve
 RADIUS = 4
 RADIUS_STEP = 2
 #: steps without improvement before the search stops
-STALL = 2
+STALL = 1
 #: seconds per neighbourhood MIP (at most; the last one gets what is left)
 STEP_S = 10.0
 #: clusters of :func:`cluster_search`: one open site plus (open, closed) sites, growing when a
@@ -46,10 +48,7 @@ STEP_S = 10.0
 CLUSTER_SIZES = ((2, 1), (3, 2), (5, 3), (7, 4))
 CLUSTER_S = 3.0
 #: share of the neighbourhood search's time for the cluster MIPs (the rest: local branching)
-CLUSTER_SHARE = 0.4
-#: HiGHS's mip_heuristic_effort in the neighbourhood MIPs (its default 0.05): they are there
-#: to find better solutions, not to prove
-EFFORT = 0.3
+CLUSTER_SHARE = 0.8
 
 
 def reduced_model(problem: NetworkDesignProblem, options: NetworkOptions, lo: np.ndarray,
@@ -193,7 +192,6 @@ def local_branching(problem: NetworkDesignProblem, options: NetworkOptions, inc:
         model, ctx, opts = reduced_model(problem, options, lo, up, keep, window,
                                          [_branching_row(inc.y, radius)],
                                          time_limit_s=min(STEP_S, left))
-        opts = replace(opts, solver=replace(opts.solver, heuristic_effort=EFFORT))
         out = solve(model, opts.solver, start=start_vector(model, ctx, inc))
         steps += 1
         improved = False

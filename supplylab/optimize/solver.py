@@ -39,9 +39,7 @@ PathName = Literal["pulp", "matrix"]
 
 @dataclass(frozen=True)
 class SolverOptions:
-    """How to solve: solver, model path, relative MIP gap, time limit (s), threads, log, and
-    HiGHS's ``mip_heuristic_effort`` (share of its work on primal heuristics; None: its
-    default, 0.05; the matrix path only)."""
+    """How to solve: solver, model path, relative MIP gap, time limit (s), threads, log."""
 
     solver: SolverName = "highs"
     path: PathName = "pulp"
@@ -49,7 +47,6 @@ class SolverOptions:
     time_limit_s: float | None = None
     threads: int | None = None
     msg: bool = False
-    heuristic_effort: float | None = None
 
     def __post_init__(self) -> None:
         if self.solver not in ("highs", "cbc"):
@@ -282,8 +279,6 @@ def _new_highs(options: SolverOptions) -> highspy.Highs:
         h.setOptionValue("time_limit", float(options.time_limit_s))
     if options.threads is not None:
         h.setOptionValue("threads", int(options.threads))
-    if options.heuristic_effort is not None:
-        h.setOptionValue("mip_heuristic_effort", float(options.heuristic_effort))
     return h
 
 

@@ -10,8 +10,10 @@ The pipeline: (1) subgradient optimisation of the Lagrangian bound (demand rows 
 :mod:`~supplylab.optimize.lagrangian`), costing every new open-site vector it meets
 (Lagrangian rounding, :mod:`~supplylab.optimize.heuristics`); (2) site local search from the
 best one; (3) reduced-cost fixing of sites (:mod:`~supplylab.optimize.fixing`), then a short
-second subgradient pass on the fixed problem and fixing again; (4) the strong MIP with the
-fixed sites, the window of open-site counts that can beat the incumbent, the valid rows of
+second subgradient pass on the fixed problem and fixing again; single-source: (3b) MIP
+neighbourhoods around the incumbent (:mod:`~supplylab.optimize.neighbourhood`: cluster MIPs,
+then local branching) and fixing again against the better incumbent; (4) the strong MIP with
+the fixed sites, the window of open-site counts that can beat the incumbent, the valid rows of
 :mod:`~supplylab.optimize.cuts` and the incumbent as a start,
 handed to HiGHS for the rest of the time (linking rows added lazily when the free sites
 have at least :data:`LAZY_MIN_ARCS` arcs). The lower bound reported is
@@ -69,7 +71,7 @@ LAGRANGIAN_DEFAULT_S = 40.0
 SINGLE_SOURCE_FACTOR = 0.4
 #: single-source: share of the time limit for the MIP neighbourhood search
 #: (:mod:`~supplylab.optimize.neighbourhood`), and its cap without a limit (s)
-SEARCH_SHARE = 0.4
+SEARCH_SHARE = 0.5
 SEARCH_DEFAULT_S = 30.0
 
 
