@@ -72,7 +72,7 @@ SINGLE_SOURCE_FACTOR = 0.4
 #: single-source: share of the time limit for the MIP neighbourhood search
 #: (:mod:`~supplylab.optimize.neighbourhood`), and its cap without a limit (s)
 SEARCH_SHARE = 0.5
-SEARCH_DEFAULT_S = 30.0
+SEARCH_DEFAULT_S = 20.0
 
 
 def lagrangian_obstacle(problem: NetworkDesignProblem, options: NetworkOptions,
