@@ -59,10 +59,11 @@ def network(
     solver: Annotated[str | None, typer.Option(
         "--solver", help="highs | cbc (default: the scenario's network_design.solver, "
         "else highs).")] = None,
-    method: Annotated[str, typer.Option(
+    method: Annotated[str | None, typer.Option(
         "--method", help="auto | mip | lagrangian: the plain MIP, or the Lagrangian pipeline "
         "(bound, heuristics, site fixing, reduced MIP) for hard capacitated instances; auto "
-        "picks by size and the result says which ran.")] = "auto",
+        "picks by size and the result says which ran (default: the scenario's "
+        "network_design.method; auto for --orlib).")] = None,
     lazy: Annotated[bool, typer.Option(
         "--lazy", help="Matrix path with lazily added x_ij <= y_i rows (large instances).")
     ] = False,
@@ -110,7 +111,7 @@ def _error_document(exc: OptimizationError, source: Path | None) -> dict[str, An
 def _network(*, scenario: Path | None, orlib: Path | None, fmt: str,
              single_source: bool | None, uncapacitated: bool, capacity: float | None,
              as_json: bool, time_limit: float | None, gap: float | None, solver: str | None,
-             method: str, lazy: bool, output: Path | None, n_best: int | None, pareto: str | None,
+             method: str | None, lazy: bool, output: Path | None, n_best: int | None, pareto: str | None,
              max_transit: float, points: int, verify: bool, replications: int | None,
              days: float | None) -> None:
     if verify and scenario is None:
@@ -123,7 +124,7 @@ def _network(*, scenario: Path | None, orlib: Path | None, fmt: str,
         raise InputError(f"--solver must be highs or cbc, not {solver!r}")
     if lazy and solver == "cbc":
         raise InputError("--lazy uses the HiGHS matrix path: drop --solver cbc")
-    if method not in ("auto", "mip", "lagrangian"):
+    if method not in (None, "auto", "mip", "lagrangian"):
         raise InputError(f"--method must be auto, mip or lagrangian, not {method!r}")
     if method == "lagrangian" and (n_best or pareto):
         raise InputError("--n-best and --pareto add side rows the Lagrangian pipeline does not "
@@ -142,7 +143,7 @@ def _network(*, scenario: Path | None, orlib: Path | None, fmt: str,
         fp = read_instance(orlib, _format_name(fmt), capacity=capacity,
                            uncapacitated=uncapacitated)
         opts = NetworkOptions(single_source=bool(single_source), lazy_linking=lazy,
-                              method=method,  # type: ignore[arg-type]
+                              method=method or "auto",  # type: ignore[arg-type]
                               solver=SolverOptions(**given))  # type: ignore[arg-type]
         sol = solve_network(fp, opts)
         extra = _alternatives(fp, opts, sol, n_best, None, max_transit, points) if n_best else {}
@@ -156,7 +157,8 @@ def _network(*, scenario: Path | None, orlib: Path | None, fmt: str,
 
         output = Path(tempfile.mkdtemp(prefix="supplylab-")) / f"{scenario.stem}_optimised.yaml"
     res = optimise_scenario(scenario, output=output, solver_settings=given,
-                            single_source=single_source, method=method)
+                            single_source=single_source, method=method,
+                            alternatives=bool(n_best or pareto))
     extra = {}
     if n_best or pareto:
         extra = _alternatives(res.problem, res.options, res.solution, n_best, pareto,

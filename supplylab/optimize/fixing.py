@@ -52,6 +52,33 @@ def fix_sites(data: FacilityData, point: LagrangianPoint,
     return lower, upper
 
 
+def arc_bounds(data: FacilityData, point: LagrangianPoint) -> np.ndarray:
+    """Single source: per arc (m, n), the lower bound on every solution using it (see above).
+
+    ``-inf`` (no information) on arcs of sites whose knapsack has no exact table (fractional
+    data) and for customers of zero demand; ``inf`` where the demand exceeds the capacity or
+    the arc is forbidden or its site fixed closed.
+    """
+    out = np.where(np.isfinite(data.cost), -np.inf, np.inf)
+    base = float(point.lam.sum())
+    cover_now = point.bound - base
+    reduced = data.cost - point.lam[None, :]
+    d = data.demand
+    out[~data.open_upper] = np.inf
+    for i in np.flatnonzero(data.open_upper):
+        value, _, table = knapsack_table(reduced[i], d, float(data.capacity[i]))
+        if table is None:
+            continue
+        cover = cover_now if point.y[i] else bound_with_site(data, point, int(i), True) - base
+        room = data.capacity[i] - d
+        ok = room >= 0
+        at = np.where(ok, np.round(room), 0).astype(np.int64)
+        arc = base + cover - value + reduced[i] + np.where(ok, table[at], np.inf)
+        arc = np.where(d <= 0, -np.inf, arc)
+        out[i] = np.where(np.isfinite(data.cost[i]) & ok, arc, np.inf)
+    return out
+
+
 def fix_arcs(data: FacilityData, point: LagrangianPoint, upper_bound: float) -> np.ndarray:
     """Single source: boolean (m, n) mask of the arcs that may still be used (see above).
 
@@ -62,21 +89,7 @@ def fix_arcs(data: FacilityData, point: LagrangianPoint, upper_bound: float) -> 
     if not data.single_source or not math.isfinite(upper_bound):
         return keep
     cutoff = upper_bound + FIX_TOL * max(abs(upper_bound), 1.0)
-    base = float(point.lam.sum())
-    cover_now = point.bound - base
-    reduced = data.cost - point.lam[None, :]
-    d = data.demand
-    for i in np.flatnonzero(data.open_upper):
-        value, _, table = knapsack_table(reduced[i], d, float(data.capacity[i]))
-        if table is None:
-            continue
-        cover = cover_now if point.y[i] else bound_with_site(data, point, int(i), True) - base
-        room = data.capacity[i] - d
-        ok = room >= 0
-        at = np.where(ok, np.round(room), 0).astype(np.int64)
-        arc = base + cover - value + reduced[i] + np.where(ok, table[at], np.inf)
-        keep[i] &= ok & ((arc <= cutoff) | (d <= 0))
-    return keep
+    return keep & (arc_bounds(data, point) <= cutoff)
 
 
 def count_window(data: FacilityData, point: LagrangianPoint,

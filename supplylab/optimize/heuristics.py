@@ -2,8 +2,8 @@
 
 * Given the open sites, the best flows: multi-source is a transportation LP (exact, kept in
   HiGHS and re-solved warm as sites open and close); single-source is a generalised
-  assignment problem, solved by regret-ordered greedy assignment, a repair step that ejects
-  one customer to make room, then shift and swap moves.
+  assignment problem (:mod:`~supplylab.optimize.assignment`: greedy placement with repair,
+  then shift, swap and ejection-chain moves).
 * Lagrangian rounding: every new open-site vector the subgradient meets is costed this way
   (:class:`Incumbent` caches them and keeps its share of the time).
 * Site local search: close, open and swap sites until no move improves, within a time budget;
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from supplylab.optimize.assignment import assign_single
 from supplylab.optimize.lagrangian import FacilityData, LagrangianPoint
 from supplylab.optimize.linear import INF, LinearModel
 from supplylab.optimize.solver import PersistentLP
@@ -73,120 +74,6 @@ class MultiFlows:
         return fixed + obj, x
 
 
-def _improve_single(cost: np.ndarray, d: np.ndarray, res: np.ndarray, a: np.ndarray,
-                    max_passes: int = 20) -> None:
-    """Shift and swap moves on assignment ``a`` (site rows of ``cost``) in place."""
-    n = d.shape[0]
-    cols = np.arange(n)
-    tol = 1e-9
-    for _ in range(max_passes):
-        moved = False
-        for j in range(n):  # shift: move j to the cheapest site with room
-            delta = cost[:, j] - cost[a[j], j]
-            delta[res < d[j] - tol] = np.inf
-            delta[a[j]] = np.inf
-            i = int(np.argmin(delta))
-            if delta[i] < -tol:
-                res[a[j]] += d[j]
-                res[i] -= d[j]
-                a[j] = i
-                moved = True
-        for j in range(n):  # swap j with a customer k of another site
-            cur = cost[a, cols]
-            delta = cost[a, j] + cost[a[j], cols] - cur[j] - cur
-            ok = (a != a[j]) & (res[a] + d - d[j] >= -tol) & (res[a[j]] + d[j] - d >= -tol)
-            delta = np.where(ok, delta, np.inf)
-            k = int(np.argmin(delta))
-            if delta[k] < -tol:
-                ik, ij = a[k], a[j]
-                res[ik] += d[k] - d[j]
-                res[ij] += d[j] - d[k]
-                a[j], a[k] = ik, ij
-                moved = True
-        if not moved:
-            return
-
-
-def _place(cost: np.ndarray, d: np.ndarray, res: np.ndarray, a: np.ndarray, j: int) -> bool:
-    """Put customer j on its cheapest site with room, else eject one customer to make room."""
-    fits = res >= d[j] - 1e-9
-    col = cost[:, j]
-    if (fits & np.isfinite(col)).any():
-        i = int(np.argmin(np.where(fits, col, np.inf)))
-        a[j] = i
-        res[i] -= d[j]
-        return True
-    best, move = math.inf, None
-    placed = np.flatnonzero(a >= 0)
-    for i in np.flatnonzero(np.isfinite(col)):
-        for k in placed[a[placed] == i]:
-            if res[i] + d[k] < d[j] - 1e-9:
-                continue
-            room = res >= d[k] - 1e-9
-            room[i] = False
-            alt = np.where(room, cost[:, k], np.inf)
-            i2 = int(np.argmin(alt))
-            extra = col[i] + alt[i2] - cost[i, k]
-            if extra < best:
-                best, move = extra, (int(i), int(k), i2)
-    if move is None:
-        return False
-    i, k, i2 = move
-    res[i] += d[k] - d[j]
-    res[i2] -= d[k]
-    a[k], a[j] = i2, i
-    return True
-
-
-def assign_single(data: FacilityData, open_mask: np.ndarray,
-                  hint: np.ndarray | None = None) -> tuple[float, np.ndarray | None]:
-    """Single-source assignment to the open sites: (total cost, x (m, n) 0/1) or inf.
-
-    Customers are placed in order of regret (second-cheapest minus cheapest open site) and of
-    demand, repaired by ejecting one customer when nothing fits; the best result after shift
-    and swap moves is kept. With ``hint`` (the Lagrangian knapsack solution, m x n) a third
-    start first keeps every customer that exactly one open site's knapsack took there.
-    """
-    sites = np.flatnonzero(open_mask)
-    d = data.demand
-    if sites.size == 0 or float(data.capacity[sites].sum()) < data.total_demand * (1 - 1e-12):
-        return math.inf, None
-    cost = data.cost[sites]
-    if not np.isfinite(cost).any(axis=0).all():
-        return math.inf, None
-    srt = np.sort(cost, axis=0)
-    regret = (srt[1] - srt[0]) if sites.size > 1 else np.zeros(data.n)
-    regret = np.where(np.isfinite(regret), regret, 1e300)
-    best_val, best_a = math.inf, None
-    by_regret = np.lexsort((-d, -regret))
-    starts = [(by_regret, None), (np.argsort(-d, kind="stable"), None)]
-    if hint is not None:
-        taken = hint[sites] > 0.5
-        once = taken.sum(axis=0) == 1
-        starts.append((by_regret, np.where(once, np.argmax(taken, axis=0), -1)))
-    for order, pre in starts:
-        res = data.capacity[sites].astype(float).copy()
-        a = np.full(data.n, -1)
-        if pre is not None:
-            for j in np.flatnonzero(pre >= 0)[np.argsort(-d[pre >= 0], kind="stable")]:
-                if res[pre[j]] >= d[j] - 1e-9 and np.isfinite(cost[pre[j], j]):
-                    a[j] = pre[j]
-                    res[pre[j]] -= d[j]
-        if not all(_place(cost, d, res, a, int(j)) for j in order if a[j] < 0):
-            continue
-        _improve_single(cost, d, res, a)
-        val = float(cost[a, np.arange(data.n)].sum())
-        if val < best_val:
-            best_val, best_a = val, a.copy()
-    if best_a is None:
-        return math.inf, None
-    x = np.zeros((data.m, data.n))
-    x[sites[best_a], np.arange(data.n)] = 1.0
-    return float(data.fixed[sites].sum()) + best_val, x
-
-
-
-
 @dataclass
 class Incumbent:
     """Best known solution, a cache of costed open-site vectors and the time spent on them.
@@ -229,6 +116,34 @@ class Incumbent:
         if val < self.value and x is not None:
             self.value, self.y, self.x = val, y, x
         return val
+
+    def accept(self, y: np.ndarray, x: np.ndarray) -> bool:
+        """Keep the solution (y, x) found elsewhere (a MIP) if it is feasible and cheaper.
+
+        Feasibility and cost are recomputed from the data: site bounds, every customer's
+        shares summing to one on open sites over allowed arcs (0/1 when single-source), loads
+        within capacity (relative tolerance 1e-9)."""
+        data = self.data
+        y = np.asarray(y, dtype=bool)
+        if (y < data.open_lower).any() or (y > data.open_upper).any():
+            return False
+        used = x > 1e-9
+        if (used & ~(y[:, None] & np.isfinite(data.cost))).any():
+            return False
+        if not np.allclose(x.sum(axis=0), 1.0, atol=1e-6):
+            return False
+        if data.single_source and not np.isin(x, (0.0, 1.0)).all():
+            return False
+        load = x @ data.demand
+        if (load > data.capacity * (1 + 1e-9) + 1e-9).any():
+            return False
+        val = float(data.fixed[y].sum()) + float((np.where(used, data.cost, 0.0) * x).sum())
+        if val >= self.value:
+            return False
+        self.value, self.y, self.x = val, y.copy(), x.copy()
+        key = np.packbits(y).tobytes()
+        self.cache[key] = min(val, self.cache.get(key, val))
+        return True
 
 
 def local_search(inc: Incumbent, point: LagrangianPoint, time_limit_s: float) -> None:

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from supplylab.errors import InputError
+from supplylab.errors import InputError, Issue
 from supplylab.optimize.network import NetworkSolution, solve_network
 from supplylab.optimize.problem import (
     CapacityLevel,
@@ -341,7 +341,7 @@ def _options(scenario: Any, custs: list[Any]) -> NetworkOptions:
         share.append(ServiceShareRule(nd.demand_within.days, nd.demand_within.share,
                                       nd.service_penalty_per_unit))
     return NetworkOptions(
-        single_source=nd.sourcing == "single", strong=True,
+        single_source=nd.sourcing == "single", strong=True, method=nd.method,
         existing_policy="may_close" if nd.allow_close_existing else "keep",
         min_open=nd.min_open, max_open=nd.max_open,
         coverage=tuple(coverage), service_share=tuple(share),
@@ -371,7 +371,8 @@ def study_options(options: NetworkOptions, solver_settings: Mapping[str, Any] | 
 
     ``solver_settings``: fields of :class:`SolverOptions` (solver, mip_rel_gap, time_limit_s,
     path, threads); ``path="matrix"`` also turns on lazy linking rows. ``single_source``: None
-    keeps the scenario's ``sourcing``; ``method`` (auto | mip | lagrangian): None keeps auto.
+    keeps the scenario's ``sourcing``; ``method`` (auto | mip | lagrangian): None keeps the
+    scenario's ``network_design.method``.
     """
     if solver_settings:
         settings = dict(solver_settings)
@@ -390,19 +391,29 @@ def study_options(options: NetworkOptions, solver_settings: Mapping[str, Any] | 
 def optimise_scenario(path: str | Path, output: str | Path | None = None, *,
                       solver_settings: Mapping[str, Any] | None = None,
                       single_source: bool | None = None,
-                      method: str | None = None) -> ScenarioDesign:
+                      method: str | None = None, alternatives: bool = False) -> ScenarioDesign:
     """Load a scenario, solve its network design, and write the chosen scenario to ``output``.
 
     The scenario's ``network_design`` section gives the settings; ``solver_settings`` and
     ``single_source`` and ``method`` replace only what they name (see :func:`study_options`).
-    The written
-    file is validated by loading it back.
+    The written file is validated by loading it back. ``alternatives``: the caller will also
+    ask for N best networks or a Pareto front, which method ``lagrangian`` cannot give, so
+    that method is refused before anything is solved.
     """
     from supplylab.scenario import load
 
     scenario = load(path)
     problem, options, _ = scenario_problem(scenario)
     options = study_options(options, solver_settings, single_source, method)
+    if alternatives and options.method == "lagrangian":
+        from supplylab.scenario.errors import position
+
+        where = position(getattr(scenario, "_positions", {}) or {},
+                         ("network_design", "method"), str(path))
+        raise InputError([Issue(*where, "network_design.method",
+                                "'lagrangian' cannot give the N best networks or a Pareto front "
+                                "(they add rows the pipeline does not take): set auto or mip, "
+                                "or pass --method auto")])
     solution = solve_network(problem, options)
     if output is None:
         return ScenarioDesign(scenario, problem, options, solution, None)

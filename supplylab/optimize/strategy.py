@@ -10,8 +10,10 @@ The pipeline: (1) subgradient optimisation of the Lagrangian bound (demand rows 
 :mod:`~supplylab.optimize.lagrangian`), costing every new open-site vector it meets
 (Lagrangian rounding, :mod:`~supplylab.optimize.heuristics`); (2) site local search from the
 best one; (3) reduced-cost fixing of sites (:mod:`~supplylab.optimize.fixing`), then a short
-second subgradient pass on the fixed problem and fixing again; (4) the strong MIP with the
-fixed sites, the window of open-site counts that can beat the incumbent, the valid rows of
+second subgradient pass on the fixed problem and fixing again; single-source: (3b) MIP
+neighbourhoods around the incumbent (:mod:`~supplylab.optimize.neighbourhood`: cluster MIPs,
+then local branching) and fixing again against the better incumbent; (4) the strong MIP with
+the fixed sites, the window of open-site counts that can beat the incumbent, the valid rows of
 :mod:`~supplylab.optimize.cuts` and the incumbent as a start,
 handed to HiGHS for the rest of the time (linking rows added lazily when the free sites
 have at least :data:`LAZY_MIN_ARCS` arcs). The lower bound reported is
@@ -31,12 +33,12 @@ import numpy as np
 
 from supplylab.errors import InputError
 from supplylab.optimize.branching import branch_and_bound
-from supplylab.optimize.cuts import valid_rows
 from supplylab.optimize.fixing import count_window, fix_arcs, fix_sites
 from supplylab.optimize.formulation import BuildContext, build_model
 from supplylab.optimize.heuristics import Incumbent, local_search
 from supplylab.optimize.lagrangian import FacilityData, SubgradientResult, subgradient
 from supplylab.optimize.linear import LinearModel
+from supplylab.optimize.neighbourhood import neighbourhood_search, reduced_model, start_vector
 from supplylab.optimize.problem import NetworkDesignProblem, NetworkOptions, site_mask
 from supplylab.optimize.solver import SolveOutcome, solve
 
@@ -67,6 +69,10 @@ LAGRANGIAN_DEFAULT_S = 40.0
 #: single-source: the share above is scaled by this (the 0-1 knapsacks are slower and the
 #: reduced MIP gains more from the time)
 SINGLE_SOURCE_FACTOR = 0.4
+#: single-source: share of the time limit for the MIP neighbourhood search
+#: (:mod:`~supplylab.optimize.neighbourhood`), and its cap without a limit (s)
+SEARCH_SHARE = 0.5
+SEARCH_DEFAULT_S = 20.0
 
 
 def lagrangian_obstacle(problem: NetworkDesignProblem, options: NetworkOptions,
@@ -127,11 +133,9 @@ def facility_data(model: LinearModel, ctx: BuildContext) -> FacilityData:
                         options.single_source)
 
 
-def _start_vector(model: LinearModel, ctx: BuildContext, inc: Incumbent) -> np.ndarray:
-    x = np.zeros(model.ncols)
-    x[ctx.z] = inc.y[ctx.level_site].astype(float)
-    x[ctx.x.reshape(-1)] = inc.x.reshape(-1)
-    return x
+def _search_time(limit: float | None) -> float:
+    """Seconds for the single-source neighbourhood search (see SEARCH_SHARE)."""
+    return SEARCH_DEFAULT_S if limit is None else SEARCH_SHARE * limit
 
 
 def _remaining(limit: float | None, t0: float) -> float | None:
@@ -206,8 +210,16 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
         lower_bound = max(lower_bound, min(second.best.bound, inc.value))
     arcs = fix_arcs(fixed.with_bounds(lo, up), point, inc.value)
     window = count_window(fixed.with_bounds(lo, up), point, inc.value)
-    ub_at_fixing = inc.value
     lag_s = time.perf_counter() - t0
+    search: dict[str, float] = {}
+    if inc.y is not None and inc.value - lower_bound > gap * max(abs(inc.value), 1e-9):
+        # single-source: MIP neighbourhoods around the incumbent, then fix again against it
+        search = neighbourhood_search(problem, options, inc, lo, up, arcs, window,
+                                      _search_time(limit))
+        lo, up = fix_sites(fixed.with_bounds(lo, up), point, inc.value)
+        arcs = fix_arcs(fixed.with_bounds(lo, up), point, inc.value)
+        window = count_window(fixed.with_bounds(lo, up), point, inc.value)
+    ub_at_fixing = inc.value
     stats = {"lagrangian_bound": first.best.bound, "iterations": iterations,
              "heuristic_evaluations": inc.evaluated,
              "fixed_open": int((lo & ~data.open_lower).sum()),
@@ -215,23 +227,14 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
              "free_sites": int((up & ~lo).sum()),
              "arcs_removed": int((np.isfinite(data.cost) & ~arcs)[up].sum()),
              "open_count_min": window[0], "open_count_max": window[1],
-             "lagrangian_s": lag_s}
+             "lagrangian_s": lag_s, **search}
     if inc.y is not None and inc.value - lower_bound <= gap * max(abs(inc.value), 1e-9):
         out = _outcome(model, ctx, inc, lower_bound, gap, lag_s)
         return _finish(extract(model, ctx, out, 0.0), stats)
-    ids = problem.site_ids
     lazy = int((up & ~lo).sum()) * problem.n >= LAZY_MIN_ARCS
-    opts = replace(options, hook=valid_rows(window), lazy_linking=lazy,
-                   forced_open=tuple(sorted(set(options.forced_open)
-                                            | {ids[i] for i in np.flatnonzero(lo)})),
-                   forced_closed=tuple(sorted(set(options.forced_closed)
-                                              | {ids[i] for i in np.flatnonzero(~up)})),
-                   solver=replace(sopts, path="matrix", time_limit_s=_remaining(limit, t0)))
-    if data.single_source:
-        allowed = arcs if problem.allowed is None else arcs & problem.allowed.astype(bool)
-        problem = replace(problem, allowed=allowed)
-    reduced, rctx = build_model(problem, opts)
-    start = None if inc.y is None else _start_vector(reduced, rctx, inc)
+    reduced, rctx, opts = reduced_model(problem, options, lo, up, arcs, window, lazy=lazy,
+                                        time_limit_s=_remaining(limit, t0))
+    start = None if inc.y is None else start_vector(reduced, rctx, inc)
     out = solve(reduced, opts.solver, start=start)
     stats["mip_s"] = out.solve_time_s
     if inc.y is None and not out.has_solution:
@@ -287,7 +290,7 @@ def _branch(model: LinearModel, ctx: BuildContext, data: FacilityData, inc: Incu
 def _outcome(model: LinearModel, ctx: BuildContext, inc: Incumbent, bound: float, gap: float,
              seconds: float) -> SolveOutcome:
     """The heuristic's solution as a solve outcome (optimal when the bound is within gap)."""
-    x = _start_vector(model, ctx, inc)
+    x = start_vector(model, ctx, inc)
     obj = float(model.column_arrays()[0] @ x + model.offset)
     bound = min(bound, obj)  # the bound may meet the incumbent, whose sum is recomputed here
     rel = max(0.0, (obj - bound) / max(abs(obj), 1e-9))

@@ -684,6 +684,11 @@ class NetworkDesign(Model):
         None, description="Soft service: cost per unit of demand outside the rules (absent = hard)."
     )
     solver: Literal["highs", "cbc"] = "highs"
+    method: Literal["auto", "mip", "lagrangian"] = Field(
+        "auto", description="How the model is solved: the plain MIP, or the Lagrangian "
+        "pipeline (bound, heuristics, site fixing, reduced MIP) for hard capacitated studies; "
+        "auto picks by size. The command line's --method replaces it."
+    )
     time_limit_s: Pos = 120
     gap: NonNeg = 1e-4
     inventory: DesignInventory | None = Field(

@@ -2,8 +2,10 @@
 
 capb at capacity 6000 (100 x 1,000, multi-source: the plain MIP, and the pipeline's reduced MIP
 before the branch-and-bound, reach the optimum but end at a 0.25-0.36% gap within 120 s; the
-Lagrangian bound alone is 0.3% below) and Holmberg p62 (30 x 200, single-source: the plain MIP reaches the optimum in 30 s
-without proving it). No time limit: the pipeline runs until the gap is closed.
+Lagrangian bound alone is 0.3% below), Holmberg p62 (30 x 200, single-source: the plain MIP
+reaches the optimum in 30 s without proving it) and Holmberg p58 (30 x 200, single-source: the
+pipeline before the neighbourhood search ended 0.29% above the optimum at 60 s). No time
+limit: the pipeline runs until the gap is closed.
 """
 
 from __future__ import annotations
@@ -50,3 +52,14 @@ def test_holmberg_p62_single_source_is_proven_optimal(facility_dir: Path) -> Non
     assert (sol.method, sol.proven) == ("lagrangian", True)
     assert (sol.assignments["n_sources"] == 1).all()
     assert sol.objective == pytest.approx(published, abs=0.006)
+
+
+def test_holmberg_p58_single_source_is_proven_optimal(facility_dir: Path) -> None:
+    path = facility_dir / "sscflp" / "holmberg"
+    published = float((path / "optimal_values_os.txt").read_text().split()[57])
+    sol = _prove(read_instance(path / "p58", "holmberg"), single=True)
+    assert (sol.method, sol.proven) == ("lagrangian", True)
+    assert (sol.assignments["n_sources"] == 1).all()
+    assert sol.objective == pytest.approx(published, abs=0.006)
+    assert sol.best_bound <= sol.objective + 1e-6
+    assert sol.method_stats["lagrangian_bound"] < published - 100  # the bound alone: far off

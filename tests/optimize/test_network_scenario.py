@@ -196,3 +196,33 @@ def test_inventory_cost_of_the_sites_by_hand(tmp_path: Path) -> None:
     assert br["safety_stock"] == pytest.approx(exact, rel=0.03)
     assert br["safety_stock"] <= exact + 1e-9  # chords lie below the root
     assert br["cycle_stock"] == pytest.approx(cycle, rel=0.03)
+
+
+def test_scenario_method_field_reaches_the_solver_and_the_flag_replaces_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``network_design.method`` is the study's method (here ``lagrangian``, which refuses the
+    scenario's capacity levels with exit 2); ``--method`` replaces it; with ``--n-best`` the
+    pipeline is refused before solving, naming the field and its line."""
+    import json
+
+    from supplylab.cli import main
+
+    text = SCENARIO.replace("  gap: 0.000001\n", "  gap: 0.000001\n  method: lagrangian\n")
+    path = tmp_path / "lag.yaml"
+    path.write_text(text)
+    line = text.splitlines().index("  method: lagrangian") + 1
+    problem, options, _ = scenario_problem(scenario_mod.load(path))
+    assert options.method == "lagrangian"
+    assert main(["optimize", "network", str(path), "--json"]) == 2
+    assert "capacity levels" in capsys.readouterr().err
+    assert main(["optimize", "network", str(path), "--json", "--method", "mip"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["method"] == "mip" and doc["status"] == "optimal"
+    assert main(["optimize", "network", str(path), "--n-best", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "network_design.method" in err and f"lag.yaml:{line}:" in err
+    assert optimise_scenario(path, method="auto").options.method == "auto"
+    from supplylab.errors import InputError
+
+    with pytest.raises(InputError, match="network_design.method"):
+        scenario_mod.loads(text.replace("method: lagrangian", "method: benders"))
