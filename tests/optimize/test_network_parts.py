@@ -209,7 +209,7 @@ def test_cli_network_json_and_placeholders(facility_dir: Path) -> None:
     res = runner.invoke(app, ["optimize", "network", "--orlib",
                               str(facility_dir / "sscflp" / "holmberg" / "p1"),
                               "--format", "holmberg", "--single-source"])
-    assert res.exit_code == 0 and "8848" in res.output
+    assert res.exit_code == 0 and "8,848" in res.output  # objective 8,848 (Holmberg p1)
     res = runner.invoke(app, ["optimize", "inventory"])
     assert isinstance(res.exception, InputError) and "--willems" in str(res.exception)
 
