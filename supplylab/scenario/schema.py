@@ -5,56 +5,55 @@ default and a description; the JSON Schema (``supplylab schema``) and the field 
 (docs/reference.md) are generated from these models. Cross-references between entities (ids)
 are checked separately in :mod:`supplylab.scenario.checks`, so that all problems of a file are
 reported together.
+
+The models live in three modules: this one (top-level settings, tiers, network design and the
+scenario itself), :mod:`.schema_sites` (products, suppliers, facilities) and
+:mod:`.schema_flows` (customers, lanes, promotions, disruptions); :mod:`.schema_base` holds the
+shared base model and number types. Every model is importable from here.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from .distributions import Dist
 from .limits import MAX_HORIZON_DAYS
-
-Prob = Annotated[float, Field(ge=0, le=1)]
-NonNeg = Annotated[float, Field(ge=0)]
-Pos = Annotated[float, Field(gt=0)]
-Id = Annotated[
-    str,
-    Field(min_length=1, max_length=200, pattern=r"^[^.\s\[\]]+$",
-          description="Identifier, unique across the scenario (no dots, spaces or brackets)."),
-]
-
-
-def _law_or_map(value: Any) -> str:
-    if isinstance(value, dict) and "dist" not in value:
-        return "per_product"
-    return "law"
-
-
-DistOrPerProduct = Annotated[
-    Annotated[Dist, Tag("law")] | Annotated[dict[str, Dist], Tag("per_product")],
-    Discriminator(_law_or_map),
-]
-"""A distribution, or a mapping product id -> distribution."""
-
-
-class Model(BaseModel):
-    """Base of every scenario model: unknown keys are errors, and every number is a finite
-    number written as one (``strict``: ``'180'`` or ``true`` is not a price; ``.inf`` and
-    ``.nan`` are refused; see docs/robustness.md). Validators are built at first use
-    (``defer_build``): the scenario's one validator covers the whole tree, and importing the
-    module does not build one per model (start-up)."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True,
-                              strict=True, allow_inf_nan=False, defer_build=True)
-
-
-class Location(Model):
-    """A point on Earth in decimal degrees (WGS84)."""
-
-    lat: float = Field(ge=-90, le=90, description="Latitude, degrees.")
-    lon: float = Field(ge=-180, le=180, description="Longitude, degrees.")
+from .schema_base import (  # noqa: F401
+    DistOrPerProduct,
+    Id,
+    Location,
+    Model,
+    NonNeg,
+    Pos,
+    Prob,
+)
+from .schema_flows import (  # noqa: F401 - every model is importable from here
+    CapacityEffect,
+    Customer,
+    CustomerGroup,
+    DemandFields,
+    Disruption,
+    Forecast,
+    InformationSharing,
+    Lane,
+    LeadTimeEffect,
+    Promotion,
+    Region,
+)
+from .schema_sites import (  # noqa: F401 - every model is importable from here
+    RQ,
+    RS,
+    SS,
+    BaseStock,
+    CapacityLevel,
+    Facility,
+    Inventory,
+    Product,
+    Substitute,
+    Supplier,
+    SupplierFailure,
+)
 
 
 # --------------------------------------------------------------------------- top-level settings
@@ -223,406 +222,6 @@ class Tier(Model):
         "own id '<copied id>~new<n>' and its own random streams."
     )
     margin_multiplier: NonNeg = Field(1.0, description="Price multiplier for this tier.")
-
-
-# --------------------------------------------------------------------------- products
-class Substitute(Model):
-    """A product a customer accepts instead, with the share of customers who accept it."""
-
-    product: Id
-    acceptance: Prob = Field(description="Share of customers who take the substitute.")
-
-
-class Product(Model):
-    """A stock-keeping unit."""
-
-    id: Id
-    name: str | None = None
-    price: NonNeg = Field(0, description="Selling price per unit.")
-    unit_cost: NonNeg = Field(0, description="Purchase cost per unit (inventory value).")
-    weight_kg: NonNeg = Field(1, description="Weight per unit, kg.")
-    volume_m3: NonNeg = Field(0.01, description="Volume per unit, m3.")
-    profit_grade: int = Field(1, ge=1, description="1 = most profitable.")
-    importance: Literal[1, 2, 3] = Field(
-        2, description="1 = a late order is a lost sale; 2 = a slight delay is accepted; "
-        "3 = a long delay is accepted.",
-    )
-    max_backorder_days: NonNeg | None = Field(
-        None, description="Longest accepted delay of a backordered line, days (default by "
-        "importance: 1 -> 0, 2 -> 3, 3 -> 30; importance 1 is never backordered, so only 0 "
-        "is allowed with it)."
-    )
-    substitutes: list[Substitute] = Field(default_factory=list)
-    promotion_lift: dict[Annotated[float, Strict(False)], Pos] = Field(
-        default_factory=dict, description="Demand multiplier per discount level {0.1: 1.3}."
-    )
-    return_rate: Prob = Field(0, description="Share of delivered units returned.")
-    return_delay: Dist = Field(7, description="Days from delivery to return, days.")
-    restockable_share: Prob = Field(1, description="Share of returned units restocked.")
-    abc_class: Literal["A", "B", "C"] | None = Field(
-        None, description="Default: derived by Pareto on expected revenue (80/15/5)."
-    )
-
-    @model_validator(mode="after")
-    def _importance_one_is_never_backordered(self) -> Product:
-        if self.importance == 1 and self.max_backorder_days:
-            raise ValueError(
-                f"importance 1 means a late line is a lost sale, so it is never backordered; "
-                f"max_backorder_days: {self.max_backorder_days:g} contradicts it: drop "
-                "max_backorder_days or use importance 2 (a slight delay is accepted)")
-        return self
-
-    def backorder_days(self) -> float:
-        """Longest accepted delay, days."""
-        if self.max_backorder_days is not None:
-            return self.max_backorder_days
-        return {1: 0.0, 2: 3.0, 3: 30.0}[self.importance]
-
-
-# --------------------------------------------------------------------------- suppliers
-class SupplierFailure(Model):
-    """What an unreliable shipment does (probability 1 - reliability)."""
-
-    late_share: Prob = Field(0.5, description="Share of failures that are late (rest: short).")
-    late_days: Dist = Field(3, description="Extra delay of a late shipment, days.")
-    short_fill: Prob = Field(0.8, description="Share of the quantity a short shipment carries.")
-
-
-class Supplier(Model):
-    """An external source of products."""
-
-    id: Id
-    name: str | None = None
-    location: Location
-    products: list[Id] = Field(min_length=1)
-    capacity_per_day: NonNeg | dict[str, NonNeg] | None = Field(
-        None, description="Units per day it can dispatch (per product or in total; "
-        "absent = unlimited)."
-    )
-    lead_time: Dist = Field(0, description="Order to dispatch, days.")
-    reliability: Prob = Field(1, description="Probability a shipment is complete and on time.")
-    failure: SupplierFailure = Field(default_factory=SupplierFailure)
-    min_order_qty: NonNeg = Field(0, description="Minimum order quantity, units.")
-    damage_rate: Prob = Field(0, description="Share of its direct shipments to customers "
-                              "damaged (one draw per shipment of an order).")
-    doc_error_rate: Prob = Field(0, description="Share of its direct shipments to customers "
-                                 "with document errors (one draw per shipment of an order).")
-    cost_per_unit: dict[str, NonNeg] = Field(
-        default_factory=dict, description="Price per product (default: the product's unit_cost)."
-    )
-
-
-# --------------------------------------------------------------------------- facilities
-class SS(Model):
-    """(s, S): when the inventory position is at or below s, order up to S."""
-
-    policy: Literal["sS"]
-    s: float = Field(description="Reorder point, units.")
-    S: NonNeg = Field(description="Order-up-to level, units (>= s).")
-
-
-class RQ(Model):
-    """(r, Q): when the inventory position is at or below r, order Q (repeatedly if needed)."""
-
-    policy: Literal["rQ"]
-    r: float = Field(description="Reorder point, units.")
-    Q: Pos = Field(description="Order quantity, units.")
-
-
-class BaseStock(Model):
-    """Base stock: after each demand (or review), order up to ``level``."""
-
-    policy: Literal["base_stock"]
-    level: NonNeg = Field(description="Base-stock level (order-up-to), units.")
-
-
-class RS(Model):
-    """Periodic order-up-to: every ``R`` days order up to ``S``."""
-
-    policy: Literal["RS"]
-    R: Pos = Field(description="Review period, days.")
-    S: NonNeg = Field(description="Order-up-to level, units.")
-
-
-Policy = Annotated[SS | RQ | BaseStock | RS, Field(discriminator="policy")]
-
-
-class Inventory(Model):
-    """Inventory policies of a site: ``default``, one entry per product id, and ``initial``."""
-
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-    __pydantic_extra__: dict[str, Policy] = Field(init=False)  # type: ignore[assignment]
-
-    default: Policy | None = Field(None, description="Policy of products without their own.")
-    initial: dict[str, NonNeg] = Field(
-        default_factory=dict, description="Initial on-hand units per product "
-        "(default: the policy's order-up-to level)."
-    )
-
-    def policies(self) -> dict[str, Policy]:
-        """The per-product policies (without ``default``)."""
-        return dict(self.__pydantic_extra__ or {})
-
-    def policy_for(self, product: str) -> Policy | None:
-        return (self.__pydantic_extra__ or {}).get(product, self.default)
-
-
-class CapacityLevel(Model):
-    """One size a candidate site can be built at (network design)."""
-
-    capacity_units_per_day: Pos
-    fixed_cost_per_year: NonNeg
-
-
-class Facility(Model):
-    """A site of the (3PL) network: warehouse, cross-dock or plant."""
-
-    id: Id
-    name: str | None = None
-    kind: Literal["warehouse", "cross_dock", "plant"] = "warehouse"
-    operator: str = Field("own", description="Who runs it (a 3PL provider); reports group by it.")
-    location: Location
-    candidate: bool = Field(False, description="True: network design may open or close it.")
-    open: bool = Field(
-        True, description="False: the site is closed: it is left out of the network together "
-        "with the lanes and disruptions that name it (network design writes this)."
-    )
-    fixed_cost_per_year: NonNeg = Field(0, description="Fixed cost per year of keeping it open.")
-    capacity_units_per_day: Pos | None = Field(
-        None, description="Handling (pick/pack) throughput, units/day (absent = unlimited)."
-    )
-    capacity_levels: list[CapacityLevel] = Field(
-        default_factory=list, description="Sizes network design may choose from."
-    )
-    storage_capacity_units: Pos | None = Field(
-        None, description="Most units it can hold; receipts beyond it are refused."
-    )
-    handling_cost_per_unit: NonNeg = Field(0, description="Cost per unit handled.")
-    order_processors: int = Field(1, ge=1, description="Parallel order-processing servers.")
-    order_processing_time: Dist = Field(0, description="Per order, days.")
-    damage_rate: Prob = Field(0, description="Share of its shipments to customers damaged "
-                              "(one draw per shipment: an order's lines from this site, a "
-                              "backorder fill, a cross-dock leg).")
-    doc_error_rate: Prob = Field(0, description="Share of its shipments to customers with "
-                                 "document errors (one draw per shipment).")
-    replenish_from: Id | dict[str, Id] | None = Field(
-        None, description="Supplier or facility id (or a map product -> id, key 'default' "
-        "for the rest); absent: a supplier that makes the product.",
-    )
-    fallback: Id | None = Field(
-        None, description="Facility that serves this site's customer orders while an outage "
-        "closes it ('nearest': the nearest open site that stocks the product); absent: those "
-        "orders are backordered until it reopens, or lost by importance."
-    )
-    review_period_days: NonNeg = Field(0, description="0 = continuous review, days.")
-    dwell_time: Dist = Field(0.5, description="Cross-dock: inbound to outbound, days.")
-    production_lead_time: Dist = Field(1, description="Plant: days to produce a batch.")
-    production_capacity_per_day: Pos | None = Field(
-        None, description="Plant: units produced per day (absent = unlimited)."
-    )
-    inventory: Inventory = Field(default_factory=Inventory)
-
-    def source_for(self, product: str) -> str | None:
-        """The id this site replenishes ``product`` from, if set."""
-        rf = self.replenish_from
-        if isinstance(rf, dict):
-            return rf.get(product, rf.get("default"))
-        return rf
-
-    def stocks(self, product: str) -> bool:
-        """Whether this site holds stock of ``product`` (has a policy for it)."""
-        return self.kind != "cross_dock" and self.inventory.policy_for(product) is not None
-
-
-# --------------------------------------------------------------------------- customers
-class DemandFields(Model):
-    """Demand of a customer: (a) Poisson orders with lines, or (b) a quantity per product per day."""
-
-    orders_per_day: NonNeg | None = Field(
-        None, description="(a) Poisson order rate, orders/day."
-    )
-    lines_per_order: Dist = Field(1, description="(a) Lines per order (at least 1).")
-    product_mix: dict[str, NonNeg] = Field(
-        default_factory=dict, description="(a) Relative weight of each product in the lines."
-    )
-    quantity: DistOrPerProduct = Field(
-        1, description="(a) Units per line (at least 1), or a map per product."
-    )
-    demand: dict[str, Dist] | None = Field(
-        None, description="(b) Units per product per day, placed as one order a day."
-    )
-    order_time_of_day: Annotated[float, Field(ge=0, lt=1)] | None = Field(
-        None, description="(b) Fraction of the day at which the daily order is placed "
-        "(default: a random time each day)."
-    )
-    seasonality: list[NonNeg] | None = Field(
-        None, min_length=12, max_length=12, description="12 monthly factors."
-    )
-    weekly: list[NonNeg] | None = Field(
-        None, min_length=7, max_length=7, description="7 day-of-week factors (day 0 = Monday)."
-    )
-    trend_per_year: float = Field(0, ge=-1, description="Linear growth of the rate per year.")
-    strategy: Literal["classic", "cross_dock", "direct"] = Field(
-        "classic", description="classic (warehouse stock), cross_dock or direct (supplier)."
-    )
-    served_by: Id | None = Field(
-        None, description="Serving site (default: the nearest site that can serve)."
-    )
-    requested_lead_time_days: NonNeg | None = Field(
-        None, description="Days from order to the requested delivery date (default: the "
-        "tier's promised_lead_time_days, else 2)."
-    )
-    patience_days: NonNeg | None = Field(
-        None, description="How long a backordered line waits before it is cancelled, days."
-    )
-
-    @model_validator(mode="after")
-    def _one_form(self) -> DemandFields:
-        if self.demand is not None and self.orders_per_day is not None:
-            raise ValueError("give either orders_per_day (orders with lines) or demand "
-                             "(quantity per product per day), not both")
-        if self.orders_per_day is not None and not self.product_mix:
-            raise ValueError("orders_per_day needs a product_mix")
-        return self
-
-
-class Customer(DemandFields):
-    """One customer (an account of the CRM)."""
-
-    id: Id
-    name: str | None = None
-    tier: str = Field(description="A key of `tiers`.")
-    location: Location
-    scale: NonNeg = Field(
-        1, description="Multiplier of the order rate (a) or of the daily demand (b)."
-    )
-
-
-class Region(Model):
-    """Where a group's customers are placed: a disc (center, radius) or a box."""
-
-    center: Location | None = None
-    radius_km: NonNeg | None = None
-    bbox: list[float] | None = Field(
-        None, min_length=4, max_length=4, description="[min_lat, min_lon, max_lat, max_lon]."
-    )
-
-    @model_validator(mode="after")
-    def _one_form(self) -> Region:
-        if self.bbox is None and (self.center is None or self.radius_km is None):
-            raise ValueError("give center and radius_km, or bbox")
-        if self.bbox is not None and not (
-            self.bbox[0] <= self.bbox[2] and self.bbox[1] <= self.bbox[3]
-        ):
-            raise ValueError("bbox needs min_lat <= max_lat and min_lon <= max_lon")
-        return self
-
-
-class CustomerGroup(DemandFields):
-    """Generates ``count`` customers ``{id_prefix}{n}`` for large studies (deterministic)."""
-
-    id_prefix: Id
-    count: int = Field(ge=1, le=1_000_000)
-    tier_mix: dict[str, Prob] = Field(description="Share of customers per tier (sums to 1).")
-    region: Region
-    size: Dist = Field(1, description="Per-customer multiplier of the order rate or demand.")
-    seed: int = Field(0, ge=0, description="Seed of the generation (locations, tiers, sizes).")
-    served_by_members: dict[str, Id] = Field(
-        default_factory=dict, description="Serving site of single members by customer id "
-        "(e.g. SEA-017), overriding the group's served_by (network design writes this)."
-    )
-
-
-# --------------------------------------------------------------------------- transport
-class Lane(Model):
-    """A transport link; fields left out are derived from `transport_defaults`."""
-
-    id: Id | None = Field(None, description="Default: 'FROM->TO'.")
-    from_: Id = Field(alias="from")
-    to: Id
-    mode: Literal["truck", "rail", "sea", "air", "parcel"] = "truck"
-    distance_km: NonNeg | None = Field(None, description="Default: great-circle x road_factor.")
-    transit_time: Dist | None = Field(None, description="Days (default: distance / speed).")
-    cost_per_unit: NonNeg | None = None
-    cost_per_shipment: NonNeg | None = None
-    cost_per_unit_km: NonNeg | None = None
-    co2_kg_per_unit_km: NonNeg | None = None
-    capacity_units_per_day: Pos | None = Field(None, description="Units per day (absent = no limit).")
-
-    @property
-    def key(self) -> str:
-        return self.id or f"{self.from_}->{self.to}"
-
-
-class Promotion(Model):
-    """A price promotion that lifts a product's demand (and may steer demand away from others)."""
-
-    id: Id | None = None
-    product: Id
-    start_day: NonNeg
-    end_day: NonNeg
-    discount: Prob = Field(description="Price discount as a share of the price.")
-    lift: Pos | None = Field(None, description="Demand multiplier (default: product.promotion_lift).")
-    pull_forward: Prob = Field(0, description="Share of the lift borrowed from the next dip_days.")
-    dip_days: NonNeg = Field(0, description="Days after the promotion whose demand is lowered.")
-    targets: list[str] = Field(default_factory=list, description="Tiers, customer ids or "
-                               "customer groups (their id_prefix); default all customers.")
-    cross_effects: dict[str, Annotated[float, Field(ge=-1, le=1)]] = Field(
-        default_factory=dict, description="Share of the lift moved from (negative) or to other products."
-    )
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Promotion:
-        if self.end_day <= self.start_day:
-            raise ValueError(f"end_day ({self.end_day:g}) must be after start_day ({self.start_day:g})")
-        return self
-
-
-class CapacityEffect(Model):
-    capacity: Prob = Field(description="Remaining share of capacity.")
-
-
-class LeadTimeEffect(Model):
-    lead_time_multiplier: Annotated[float, Field(ge=1)]
-
-
-class Disruption(Model):
-    """An outage, capacity cut or lead-time stretch, scheduled or random."""
-
-    id: Id | None = None
-    target: Id = Field(description="A supplier, facility or lane id.")
-    start_day: NonNeg | None = Field(None, description="Scheduled: first day.")
-    duration_days: Pos | None = Field(None, description="Scheduled: length, days.")
-    mean_time_between_days: Pos | None = Field(None, description="Random: mean days between starts.")
-    duration: Dist | None = Field(None, description="Random: length, days.")
-    effect: Literal["outage"] | CapacityEffect | LeadTimeEffect = "outage"
-
-    @model_validator(mode="after")
-    def _one_form(self) -> Disruption:
-        scheduled = self.start_day is not None or self.duration_days is not None
-        random_ = self.mean_time_between_days is not None or self.duration is not None
-        if scheduled == random_:
-            raise ValueError("give start_day and duration_days (scheduled) or "
-                             "mean_time_between_days and duration (random)")
-        if scheduled and (self.start_day is None or self.duration_days is None):
-            raise ValueError("a scheduled disruption needs both start_day and duration_days")
-        if random_ and (self.mean_time_between_days is None or self.duration is None):
-            raise ValueError("a random disruption needs mean_time_between_days and duration")
-        return self
-
-
-class Forecast(Model):
-    method: Literal["moving_average", "exponential_smoothing"] = "moving_average"
-    window_days: Pos = Field(7, description="Moving-average window, days.")
-    alpha: Annotated[float, Field(gt=0, le=1)] = Field(0.3, description="Smoothing constant.")
-
-
-class InformationSharing(Model):
-    """Whether upstream replenishment sees end-customer demand (dampens the bullwhip)."""
-
-    pos_to_suppliers: bool = False
-    forecast_updates_per_day: Pos = Field(1, description="Forecast updates per day.")
-    forecast: Forecast = Field(default_factory=Forecast)
 
 
 # --------------------------------------------------------------------------- network design
