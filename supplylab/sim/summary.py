@@ -452,7 +452,7 @@ def by_period(m: Model, t: Tables) -> dict[str, Row]:
     out = {}
     for i in range(t.pl.shape[0]):
         row = K.service_kpis(t.pl[i], t.pc[i], t.pl[i, K.CYCLE_SUM], t.pl[i, K.REVENUE], 0.0)
-        row["on_hand_units_avg"] = m.k.per_onhand_area[i] / m.period_len
+        row["on_hand_units_avg"] = m.k.per_onhand_area[i] / m.period_days(i)
         row.update(perfect_reasons(t.pc[i], t.pq[i], _against_promise(m)))
         out[str(i)] = _clean({key: row[key] for key in PERIOD_KPIS})
     return out
