@@ -269,7 +269,7 @@ class Promising:
         """Promised date of a cross-dock or direct line ordered from the supplier now: the
         supplier's delay (observed once there are ``MIN_OBS``, else its lead-time law), the
         lanes and the dwell at the dock."""
-        k = (rt.r, q)
+        k = (id(rt), q)  # routes live for the whole run
         obs = self.supplier_delay.get(rt.src.id)
         n = obs.n if obs is not None else 0
         c = self._flow.get(k)

@@ -47,17 +47,17 @@ class Line:
 class Route:
     """How one customer gets one product: the serving site, its stock point and lanes.
 
-    ``r`` indexes the route's counters (line metrics and order codes); the route fixes the
-    customer, product and facility dimensions of everything counted on it.
+    ``base`` and ``sbase`` index its customer's and its product-site's line metrics (set by
+    routing); the route fixes the customer, product and facility dimensions of everything
+    counted on it.
     """
 
-    __slots__ = ("r", "base", "pbase", "fbase", "ci", "pi", "kind", "fi", "sp", "lane", "src",
+    __slots__ = ("base", "sbase", "pbase", "fbase", "ci", "pi", "kind", "fi", "sp", "lane", "src",
                  "inbound", "key", "station", "quality", "promo", "ctp", "express")
 
-    def __init__(self, r: int, ci: int, pi: int, kind: str, fi: int, sp: StockPoint | None,
+    def __init__(self, ci: int, pi: int, kind: str, fi: int, sp: StockPoint | None,
                  lane: Lane, src: Source | None, inbound: Lane | None) -> None:
-        self.r = r
-        self.base = r * K.ML
+        self.base = self.sbase = 0
         self.pbase = pi * K.NCODES
         self.fbase = fi * K.NCODES
         self.key: tuple = ()
