@@ -242,9 +242,7 @@ class Fulfilment:
             pl[pb + REVENUE] += units * price
             cm[base + REVENUE] += units * price
             sm[sbase + REVENUE] += units * price
-            cogs = units * self.cost[pi]
-            cm[base + COGS] += cogs
-            sm[sbase + COGS] += cogs
+            cm[base + COGS] += units * self.cost[pi]
             if rt.kind is CLASSIC:
                 rt.lane.delivered += units
             if rt.promo is not None:

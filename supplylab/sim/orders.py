@@ -20,8 +20,8 @@ from .kpis import (
     COGS,
     COMPLETE,
     CYCLE_SUM,
-    DELIVERED,
     DISCOUNT,
+    EXPRESS,
     FIRST_FULL,
     FROM_STOCK,
     HIST_BINS,
@@ -55,7 +55,6 @@ class OrderDesk:
         self._wait_sum, self._wait_n, self._transport = k.wait_sum, k.wait_n, k.transport
         self._cc, self._cl, self._cs, self._pc = k.cc, k.cl, k.cs, k.pc
         self._pcodes, self._fcodes = k.pcodes, k.fcodes
-        self._hist_all = k.cycle_all.counts
         self._hist_tier = [h.counts for h in k.cycle_tier]
         self._to_customers = m.ledger.to_customers
         self._price, self._margin_mult = m.price, m.crm.margin_mult
@@ -312,9 +311,6 @@ class OrderDesk:
             per = int((now - m.warmup) / m.period_len)
             pb = per * ML
             cm, sm, pl = self._cm, self._sm, self._pl
-            cm[base] += q
-            sm[sbase] += q
-            pl[pb] += q
             self._week_demand[week] += q
             paid = self._price[rt.pi] * self._margin_mult[ci]
             if rt.promo is not None:
@@ -351,27 +347,29 @@ class OrderDesk:
             m.fulfilment.charge_late(rt, q, arrive)
             requested = now + self._requested_days[ci]
             filled: tuple[Route, ...] = ()
-            if counting and arrive <= requested:
-                cm[base + FROM_STOCK] += q
-                sm[sbase + FROM_STOCK] += q
-                pl[pb + FROM_STOCK] += q
-                filled = (rt,)
+            if counting:
+                cm[base] += q
+                sm[sbase] += q
+                pl[pb] += q
+                if arrive <= requested:
+                    cm[base + FROM_STOCK] += q
+                    sm[sbase + FROM_STOCK] += q
+                    pl[pb + FROM_STOCK] += q
+                    filled = (rt,)
             if not sp.periodic and not sp.echelon:
                 sp.review(now)
             m.outcomes.finish(ci, now, requested, promised, arrive, True, True, bad, (rt,),
                               filled, per, counting, now)
             return
-        if counting:  # Fulfilment.delivered
-            cm[base + DELIVERED] += q
-            sm[sbase + DELIVERED] += q
-            pl[pb + DELIVERED] += q
+        if counting:  # the line's demand, from stock and delivered; Fulfilment.delivered
+            cm[base + EXPRESS] += q
+            sm[sbase + EXPRESS] += q
+            pl[pb + EXPRESS] += q
             price = self._price[rt.pi] * self._margin_mult[ci]
             pl[pb + REVENUE] += q * price
             cm[base + REVENUE] += q * price
             sm[sbase + REVENUE] += q * price
-            cogs = q * self._cost[rt.pi]
-            cm[base + COGS] += cogs
-            sm[sbase + COGS] += cogs
+            cm[base + COGS] += q * self._cost[rt.pi]
             lane.delivered += q
             if rt.promo is not None:
                 disc = rt.promo.discount(rt.pi, now)
@@ -384,10 +382,6 @@ class OrderDesk:
                     sm[sbase + REVENUE] -= q * price * disc
         if self._return_rate[rt.pi] > 0:
             m.returns.sample(rt, q, arrive)
-        if counting:
-            cm[base + FROM_STOCK] += q
-            sm[sbase + FROM_STOCK] += q
-            pl[pb + FROM_STOCK] += q
         if not sp.periodic and not sp.echelon:
             sp.review(now)
         # Outcomes.finish of a complete order with one line, first shipment full, delivered
@@ -415,13 +409,11 @@ class OrderDesk:
         self._pc[per * NCODES + code] += 1
         cycle = last - now
         self._cs[ci] += cycle
-        cm[base + CYCLE_SUM] += cycle
         sm[sbase + CYCLE_SUM] += cycle
         pl[pb + CYCLE_SUM] += cycle
         i = int(cycle * 100.0)  # kpis.bin_of, inlined
         if i > HIST_BINS:
             i = HIST_BINS
-        self._hist_all[i] += 1
         self._hist_tier[self._cust_tier[ci]][i] += 1
 
     def _short(self, rt: Route, sp: StockPoint, order: Order, short: float, now: float,

@@ -42,7 +42,6 @@ class Outcomes:
         self._cq, self._fq, self._pq = k.cq, k.fq, k.pq
         self.against_promise = m.sc.simulation.perfect_order_on_time == "promised"
         self._pcodes, self._fcodes, self._cm, self._sm = k.pcodes, k.fcodes, k.cm, k.sm
-        self._hist_all = k.cycle_all.counts
         self._hist_tier = [h.counts for h in k.cycle_tier]
 
     def close(self, o: Order, now: float) -> None:
@@ -93,14 +92,12 @@ class Outcomes:
             cycle = last - t0
             self._cs[ci] += cycle
             for rt in lines:
-                cm[rt.base + CYCLE_SUM] += cycle
                 sm[rt.sbase + CYCLE_SUM] += cycle
             if per >= 0:
                 self._pl[per * ML + CYCLE_SUM] += cycle
             i = int(cycle * 100.0)  # kpis.bin_of, inlined
             if i > HIST_BINS:
                 i = HIST_BINS
-            self._hist_all[i] += 1
             self._hist_tier[self.cust_tier[ci]][i] += 1
 
     def quality_failed(self, ci: int, bad: int, lines: list[Route] | tuple[Route, ...],

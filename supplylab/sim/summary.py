@@ -104,9 +104,10 @@ def tables(m: Model) -> Tables:
     k = m.k
     window = max(m.horizon - m.warmup, 1e-12)
     nC, nP, nF = len(m.customers), len(m.products), len(m.facilities)
-    c_line = np.frombuffer(k.cm, dtype=float).reshape(nC, K.ML).copy()
+    c_line = K.fold_express(np.frombuffer(k.cm, dtype=float).reshape(nC, K.ML).copy())
     # product-site lines: product x (facility or outside), summed either way
-    s_line = np.frombuffer(k.sm, dtype=float).reshape(nP, nF + 1, K.ML)
+    s_line = K.fold_express(np.frombuffer(k.sm, dtype=float).reshape(nP, nF + 1, K.ML).copy())
+    s_line[..., K.COGS] = s_line[..., K.DELIVERED] * np.asarray(m.cost)[:, None]
     p_line, f_line = s_line.sum(axis=1), s_line.sum(axis=0)
     return Tables(
         window=window, years=window / 365.0,
@@ -124,7 +125,7 @@ def tables(m: Model) -> Tables:
         f_line=f_line,
         f_codes=np.asarray(k.fcodes, dtype=float).reshape(nF + 1, K.NCODES),
         f_rev=f_line[:, K.REVENUE], f_cogs=f_line[:, K.COGS],
-        pl=np.asarray(k.pl, dtype=float).reshape(-1, K.ML),
+        pl=K.fold_express(np.asarray(k.pl, dtype=float).reshape(-1, K.ML)),
         pc=np.asarray(k.pc, dtype=float).reshape(-1, K.NCODES),
     )
 
