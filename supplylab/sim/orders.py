@@ -312,7 +312,7 @@ class OrderDesk:
             pb = per * ML
             cm, sm, pl = self._cm, self._sm, self._pl
             self._week_demand[week] += q
-            paid = self._price[rt.pi] * self._margin_mult[ci]
+            price = paid = self._price[rt.pi] * self._margin_mult[ci]
             if rt.promo is not None:
                 paid *= 1.0 - rt.promo.discount(rt.pi, now)
             self._history(ci, now, q * paid)
@@ -338,9 +338,10 @@ class OrderDesk:
         bad = 0 if rt.quality is None else quality(rt.quality)
         q_conf = self._conf[ci]
         c = rt.ctp  # Promising.ctp's answer kept on the route, inlined while it is valid
-        if c is not None and c[2] == q_conf and (
-                (c[3] is None and st.instant) or (c[3] is not None and c[3].n - c[1] < REFRESH)):
-            promised = now + c[0]
+        if c is not None and rt.ctp_q == q_conf and (
+                ((obs := rt.ctp_obs) is None and st.instant)
+                or (obs is not None and obs.n - rt.ctp_n < REFRESH)):
+            promised = now + c
         else:
             promised = now + self._ctp(rt, q_conf)
         if arrive > m.horizon:
@@ -365,7 +366,6 @@ class OrderDesk:
             cm[base + EXPRESS] += q
             sm[sbase + EXPRESS] += q
             pl[pb + EXPRESS] += q
-            price = self._price[rt.pi] * self._margin_mult[ci]
             pl[pb + REVENUE] += q * price
             cm[base + REVENUE] += q * price
             sm[sbase + REVENUE] += q * price

@@ -53,7 +53,8 @@ class Route:
     """
 
     __slots__ = ("base", "sbase", "pbase", "fbase", "ci", "pi", "kind", "fi", "sp", "lane", "src",
-                 "inbound", "key", "station", "quality", "promo", "ctp", "express")
+                 "inbound", "key", "station", "quality", "promo", "ctp", "ctp_n", "ctp_q", "ctp_obs",
+                 "express")
 
     def __init__(self, ci: int, pi: int, kind: str, fi: int, sp: StockPoint | None,
                  lane: Lane, src: Source | None, inbound: Lane | None) -> None:
@@ -66,7 +67,12 @@ class Route:
         self.station: Any = None  # the serving site's processing station (None: supplier)
         self.quality: tuple[float, float, Any] | None = None  # damage, doc errors, uniforms
         self.promo: Any = None  # the customer's demand stream when it has promotions
-        self.ctp: Any = None  # its last capable-to-promise answer (promising.Promising.ctp)
+        #: its last capable-to-promise answer (``promising.Promising.ctp``; None: none yet),
+        #: the sojourns seen then, its confidence and their record (slots, not a tuple: memory)
+        self.ctp: float | None = None
+        self.ctp_n = 0
+        self.ctp_q = 0.0
+        self.ctp_obs: Any = None
         #: classic, through a FCFS site without outages and a lane without priority: a line
         #: served in full at entry may take ``OrderDesk._from_stock`` (set by routing)
         self.express = False
