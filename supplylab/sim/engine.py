@@ -220,7 +220,7 @@ class Model:
 
     def finish(self) -> None:
         """Bring every stock point's time integrals to the horizon (writing the time series'
-        last period), close open orders and charge what is linear per route."""
+        last period), close open orders and charge what is linear per lane."""
         self._close_period(self.horizon)  # touches every stock point at the horizon
         self.outcomes.close_open_orders(self.fulfilment.close_open())
         self.fulfilment.settle()
