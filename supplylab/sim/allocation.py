@@ -161,7 +161,8 @@ class Allocation:
             m.fulfilment.flush(dispatched)
         if order is not None:
             if order.counted:
-                m.k.rl[ln.route.base + K.BACKORDER_DAYS] += n * (now - ln.t0)
+                m.k.cm[ln.route.base + K.BACKORDER_DAYS] += n * (now - ln.t0)
+                m.k.sm[ln.route.sbase + K.BACKORDER_DAYS] += n * (now - ln.t0)
                 m.k.penalty += n * (now - ln.t0) * self.backorder_cost
             if res is not None:
                 arrive, bad = res

@@ -92,6 +92,8 @@ class Model:
         self.tidx = {t: i for i, t in enumerate(self.tiers)}
         self.period_len = 7.0 if sc.simulation.period == "week" else 365.0 / 12.0
         n_periods = max(1, math.ceil((horizon - self.warmup) / self.period_len))
+        self._period_next = 0  # the time series' period whose on-hand area is open
+        self._period_area = 0.0  # summed on-hand area of every stock point at its start
         self.k = K.Collector(len(self.customers), len(self.products), len(self.facilities),
                              len(self.tiers), n_periods, int(horizon // 7) + 2)
         self.outside = len(self.facilities)  # facility index for supplier-direct flows
@@ -165,22 +167,35 @@ class Model:
         self.counting = True
 
     def _periods(self) -> Generator[Any, Any, None]:
-        """On-hand area per period of the time series (period boundaries from the warm-up)."""
+        """On-hand area per period of the time series (period boundaries from the warm-up).
+
+        A boundary at the horizon is not processed (SimPy stops before it); ``finish`` writes
+        the last period, full or cut by the horizon (``_close_period``)."""
         env = self.env
         yield env.timeout(self.warmup)
-        per = 0
-        last = 0.0
         while True:
             yield env.timeout(self.period_len)
-            now = env.now
-            total = 0.0
-            for sp in self.sp.values():
-                sp.touch(now)
-                total += sp.area_onhand
-            if per < len(self.k.per_onhand_area):
-                self.k.per_onhand_area[per] = total - last
-            last = total
-            per += 1
+            self._close_period(env.now)
+
+    def _close_period(self, now: float) -> None:
+        """Write the on-hand area (unit-days) of the open period, ending at ``now``; the area
+        after the last period's end (a boundary falling just before the horizon by rounding)
+        goes to the last period."""
+        total = 0.0
+        for sp in self.sp.values():
+            sp.touch(now)
+            total += sp.area_onhand
+        area = self.k.per_onhand_area
+        per = min(self._period_next, len(area) - 1)
+        area[per] += total - self._period_area
+        self._period_area = total
+        self._period_next += 1
+
+    def period_days(self, i: int) -> float:
+        """Length (days) of period ``i`` of the time series: the period length, or less for
+        a last period cut by the horizon."""
+        start = self.warmup + i * self.period_len
+        return min(self.period_len, self.horizon - start)
 
     def _reopenings(self, fi: int) -> Generator[Any, Any, None]:
         """At the end of each outage of facility ``fi`` it serves its backlog again."""
@@ -204,10 +219,9 @@ class Model:
                 sp.review(now)
 
     def finish(self) -> None:
-        """Bring every stock point's time integrals to the horizon, close open orders and
-        charge what is linear per route."""
-        for sp in self.sp.values():
-            sp.touch(self.horizon)
+        """Bring every stock point's time integrals to the horizon (writing the time series'
+        last period), close open orders and charge what is linear per lane."""
+        self._close_period(self.horizon)  # touches every stock point at the horizon
         self.outcomes.close_open_orders(self.fulfilment.close_open())
         self.fulfilment.settle()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from .kpis import DELIVERED, DISCOUNT, ML, REVENUE
+from .kpis import COGS, DELIVERED, DISCOUNT, ML, REVENUE
 from .priority import INTERNAL_KEY
 from .queues import Job
 from .stock import CLASSIC, DIRECT, Order, Route, StockPoint
@@ -68,7 +68,8 @@ class Fulfilment:
         self.margin_mult = m.crm.margin_mult
         self.return_rate = [p.return_rate for p in m.products]
         self._to_customers = m.ledger.to_customers
-        self._rl, self._pl = k.rl, k.pl
+        self._cm, self._sm, self._pl = k.cm, k.sm, k.pl
+        self.cost = m.cost
         self._wait_sum, self._wait_n, self._transport = k.wait_sum, k.wait_n, k.transport
         #: shipments handed to priority stations and not yet left (closed at the horizon)
         self.open: dict[int, Shipment] = {}
@@ -222,8 +223,8 @@ class Fulfilment:
 
     def delivered(self, rt: Route, units: float, now: float, arrive: float,
                   counting: bool | None = None) -> None:
-        """Delivered units, revenue (by period; by route it is derived at the end), promotion
-        discounts, and the returns they will cause. A delivery arriving after the horizon does
+        """Delivered units, revenue and cost of goods (by customer, product-site and period),
+        promotion discounts, the units of each lane from stock (``settle``), and the returns they will cause. A delivery arriving after the horizon does
         not count (its units are still in transit when the run ends). ``counting``: whether
         the shipment was decided in the measured window (default: now)."""
         m = self.m
@@ -231,18 +232,28 @@ class Fulfilment:
         if arrive > m.horizon:
             return
         if m.counting if counting is None else counting:
-            self._rl[rt.base + DELIVERED] += units
+            cm, sm, base, sbase = self._cm, self._sm, rt.base, rt.sbase
+            cm[base + DELIVERED] += units
+            sm[sbase + DELIVERED] += units
             pb = int((now - m.warmup) / m.period_len) * ML
             pl = self._pl
             pl[pb + DELIVERED] += units
             price = self.price[pi] * self.margin_mult[rt.ci]
             pl[pb + REVENUE] += units * price
+            cm[base + REVENUE] += units * price
+            sm[sbase + REVENUE] += units * price
+            cm[base + COGS] += units * self.cost[pi]
+            if rt.kind is CLASSIC:
+                rt.lane.delivered += units
             if rt.promo is not None:
                 disc = rt.promo.discount(pi, now)
                 if disc:
-                    self._rl[rt.base + DISCOUNT] += units * price * disc
+                    cm[base + DISCOUNT] += units * price * disc
+                    sm[sbase + DISCOUNT] += units * price * disc
                     pl[pb + DISCOUNT] += units * price * disc
                     pl[pb + REVENUE] -= units * price * disc
+                    cm[base + REVENUE] -= units * price * disc
+                    sm[sbase + REVENUE] -= units * price * disc
         if self.return_rate[pi] > 0:
             self.m.returns.sample(rt, units, arrive)
 
@@ -260,16 +271,14 @@ class Fulfilment:
 
     def settle(self) -> None:
         """Charge the per-unit transport cost, CO2 and handling of the units shipped to
-        customers from stock (classic routes), route by route."""
+        customers from stock (classic routes), lane by lane (``Lane.delivered``)."""
         k = self.k
-        rl = k.rl
-        handling = self.m.sites.handling_cost
-        for rt in self.m.routing.routes:
-            if rt.kind is not CLASSIC:
-                continue
-            units = rl[rt.base + DELIVERED]
+        m = self.m
+        handling = m.sites.handling_cost
+        for (a, _), lane in m.sites.lanes.items():
+            units = lane.delivered
             if units:
-                fi, lane = rt.fi, rt.lane
+                fi = m.fidx[a]
                 k.transport[fi] += lane.unit_cost * units
                 k.co2[fi] += lane.co2_per_unit * units
                 k.handling[fi] += handling[fi] * units

@@ -1,11 +1,11 @@
 """KPI accumulation while the simulation runs, and the KPI formulas at the end.
 
-Hot-path design: a line's metrics are added to its *route* (customer x product, which fixes the
-serving site) and to its period; an order's outcome is one 6-bit code (first shipment full, on
-time, promise kept, OTIF, perfect, complete) counted per customer, per route (for the product
-and facility breakdowns) and per period. Tiers, products, ABC classes, facilities and operators
-are sums of routes and customers at the end. Memory is bounded by the number of routes and
-periods, not by the number of orders. Cycle times go into a fixed-bin histogram.
+Hot-path design: a line's metrics are added to its customer, to its product-site (product x
+serving facility) and to its period; an order's outcome is one 6-bit code (first shipment full,
+on time, promise kept, OTIF, perfect, complete) counted per customer, product, facility and
+period. Tiers are sums of customers, products, ABC classes, facilities and operators sums of
+product-sites at the end. Memory is bounded by customers, product-sites and periods, not by the
+number of orders or of customer-product pairs. Cycle times go into a fixed-bin histogram.
 """
 
 from __future__ import annotations
@@ -15,15 +15,18 @@ from array import array
 
 import numpy as np
 
-# line metrics (per route and per period) ------------------------------------------------------
+# line metrics (per customer, per product-site and per period) ---------------------------------
+#: REVENUE is at the price paid (list price x tier multiplier, less discounts), COGS at unit cost
+#: (per customer; the product-sites' is derived). EXPRESS: units of one-line orders served in
+#: full at entry and delivered within the run (the fast path), which count as demanded, from
+#: stock and delivered (``fold_express``: one counter update instead of three). CYCLE_SUM is
+#: kept per product-site and period (a customer's is its order cycle sum, ``Collector.cs``).
 DEMAND, FROM_STOCK, LINES_FILLED, LOST, SUBST, DELIVERED, DISCOUNT, BACKORDER_DAYS, RETURNED, \
-    CYCLE_SUM, REVENUE = range(11)
-ML = 11
+    CYCLE_SUM, REVENUE, COGS, EXPRESS = range(13)
+ML = 13
 # order outcome code bits ----------------------------------------------------------------------
 FIRST_FULL, ON_TIME, KEPT, OTIF, PERFECT, COMPLETE = 1, 2, 4, 8, 16, 32
 NCODES = 64
-
-_ZEROS = array("d", bytes(8 * ML))
 
 HIST_BIN = 0.01  # days
 HIST_BINS = 20_000  # up to 200 days; beyond goes to the last bin
@@ -86,7 +89,9 @@ class Collector:
                  n_periods: int, n_weeks: int) -> None:
         self.nc, self.nf, self.nt = n_customers, n_facilities, n_tiers
         self.n_periods = n_periods
-        self.rl = array("d")  # route x ML, grows as routes appear (compact: 8 bytes a slot)
+        #: line metrics per customer and per product-site (product x (facility or outside))
+        self.cm = array("d", bytes(8 * ML * n_customers))
+        self.sm = array("d", bytes(8 * ML * n_products * (n_facilities + 1)))
         self.pcodes = [0] * (n_products * NCODES)  # order outcome codes by line's product
         self.fcodes = [0] * ((n_facilities + 1) * NCODES)  # ... and by line's facility
         self.cc = [0] * (n_customers * NCODES)
@@ -100,7 +105,7 @@ class Collector:
         self.pq = [0] * (2 * n_periods)
         self.pl = [0.0] * (n_periods * ML)
         self.pc = [0] * (n_periods * NCODES)
-        self.cycle_all = Histogram()
+        #: cycle times of complete orders by the customer's tier (all orders: ``cycle_all``)
         self.cycle_tier = [Histogram() for _ in range(n_tiers)]
         # costs and flows by facility (index nf = outside any facility: suppliers, direct)
         self.transport = [0.0] * (n_facilities + 1)
@@ -118,15 +123,19 @@ class Collector:
         self.fac_week_in = [[0.0] * n_weeks for _ in range(n_facilities + 1)]  # faced by a site
         self.fac_week_out = [[0.0] * n_weeks for _ in range(n_facilities + 1)]  # ordered by it
 
-    def add_route(self) -> int:
-        """Room for a new route; returns its index."""
-        r = len(self.rl) // ML
-        self.rl.extend(_ZEROS)
-        return r
+    @property
+    def cycle_all(self) -> Histogram:
+        """Cycle times of all complete orders: the sum of the tiers' histograms (every order
+        is counted in its customer's tier, so the hot path updates one histogram)."""
+        h = Histogram()
+        if self.cycle_tier:
+            h.counts = np.sum([t.counts for t in self.cycle_tier], axis=0).tolist()
+        return h
 
     def reset(self) -> None:
         """Zero every counter in place (components hold references to these lists)."""
-        self.rl[:] = array("d", bytes(8 * len(self.rl)))
+        for arr in (self.cm, self.sm):
+            arr[:] = array("d", bytes(8 * len(arr)))
         for lst in (self.pcodes, self.fcodes, self.cc, self.cl, self.pc, self.repl_orders,
                     self.wait_n, self.cq, self.fq, self.pq):
             lst[:] = [0] * len(lst)
@@ -135,9 +144,17 @@ class Collector:
                     *self.fac_week_in, *self.fac_week_out):
             lst[:] = [0.0] * len(lst)
         self.penalty = 0.0
-        self.cycle_all.reset()
         for h in self.cycle_tier:
             h.reset()
+
+
+def fold_express(line: np.ndarray) -> np.ndarray:
+    """Line metrics (rows of ML columns) with the EXPRESS units added to the demanded, from
+    stock and delivered units (in place; returns ``line``)."""
+    ex = line[..., EXPRESS]
+    for col in (DEMAND, FROM_STOCK, DELIVERED):
+        line[..., col] += ex
+    return line
 
 
 def ratio(a: float, b: float) -> float:

@@ -17,10 +17,11 @@ from . import kpis as K
 from .demand import CHUNK_DAYS, sample_chunk
 from .fulfilment import quality
 from .kpis import (
+    COGS,
     COMPLETE,
     CYCLE_SUM,
-    DELIVERED,
     DISCOUNT,
+    EXPRESS,
     FIRST_FULL,
     FROM_STOCK,
     HIST_BINS,
@@ -47,13 +48,13 @@ class OrderDesk:
         self.backorder_days = [p.backorder_days() for p in m.products]
         self.has_substitutes = [bool(p.substitutes) for p in m.products]
         self._subst_u = Uniforms(m.streams.rng("network", "substitution"))
-        self._rl, self._pl = k.rl, k.pl
+        self._cm, self._sm, self._pl = k.cm, k.sm, k.pl
+        self._cost = m.cost
         self._week_demand, self._fac_week_in = k.week_demand, k.fac_week_in
         # bound for the one-line fast path (_from_stock); the collector zeroes them in place
         self._wait_sum, self._wait_n, self._transport = k.wait_sum, k.wait_n, k.transport
         self._cc, self._cl, self._cs, self._pc = k.cc, k.cl, k.cs, k.pc
         self._pcodes, self._fcodes = k.pcodes, k.fcodes
-        self._hist_all = k.cycle_all.counts
         self._hist_tier = [h.counts for h in k.cycle_tier]
         self._to_customers = m.ledger.to_customers
         self._price, self._margin_mult = m.price, m.crm.margin_mult
@@ -129,7 +130,7 @@ class OrderDesk:
         # a line counts as filled when its shipment arrives within the run or by its due date
         cutoff = requested if requested > m.horizon else m.horizon
         per = int((now - m.warmup) / m.period_len) if counting else -1
-        rl, pl = self._rl, self._pl
+        cm, sm, pl = self._cm, self._sm, self._pl
         pb = per * ML
         week = int(now * (1 / 7))
         promised = now
@@ -169,7 +170,8 @@ class OrderDesk:
                 log(now, "demand", m.customers[ci].id, m.products[pi].id,
                     m.sites.site_name(rt.fi), q)
             if counting:
-                rl[rt.base] += q
+                cm[rt.base] += q
+                sm[rt.sbase] += q
                 pl[pb] += q
                 self._week_demand[week] += q
                 paid = self._price[pi] * self._margin_mult[ci]
@@ -202,7 +204,8 @@ class OrderDesk:
                         if t_arr > last:
                             last = t_arr
                         if counting and t_arr <= cutoff:
-                            rl[rt.base + FROM_STOCK] += take
+                            cm[rt.base + FROM_STOCK] += take
+                            sm[rt.sbase + FROM_STOCK] += take
                             pl[pb + FROM_STOCK] += take
                             if take >= q:
                                 filled.append(rt)
@@ -235,7 +238,8 @@ class OrderDesk:
                     if t_arr > last:
                         last = t_arr
                     if counting and t_arr <= cutoff:
-                        rl[rt.base + FROM_STOCK] += shipped
+                        cm[rt.base + FROM_STOCK] += shipped
+                        sm[rt.sbase + FROM_STOCK] += shipped
                         pl[pb + FROM_STOCK] += shipped
                         if shipped >= q:
                             filled.append(rt)
@@ -281,7 +285,8 @@ class OrderDesk:
             requested = order.requested
             cutoff = requested if requested > self.m.horizon else self.m.horizon
             if arrive <= cutoff:
-                self._rl[rt.base + FROM_STOCK] += units
+                self._cm[rt.base + FROM_STOCK] += units
+                self._sm[rt.sbase + FROM_STOCK] += units
                 self._pl[order.per * ML + FROM_STOCK] += units
                 if units >= entry_q:
                     order.filled.append(rt)
@@ -297,7 +302,7 @@ class OrderDesk:
         results. A delivery after the horizon (rare) goes through the general functions."""
         m = self.m
         fi = rt.fi
-        base = rt.base
+        base, sbase = rt.base, rt.sbase
         lane = rt.lane
         counting = m.counting
         week = int(now * (1 / 7))
@@ -305,11 +310,9 @@ class OrderDesk:
         if counting:
             per = int((now - m.warmup) / m.period_len)
             pb = per * ML
-            rl, pl = self._rl, self._pl
-            rl[base] += q
-            pl[pb] += q
+            cm, sm, pl = self._cm, self._sm, self._pl
             self._week_demand[week] += q
-            paid = self._price[rt.pi] * self._margin_mult[ci]
+            price = paid = self._price[rt.pi] * self._margin_mult[ci]
             if rt.promo is not None:
                 paid *= 1.0 - rt.promo.discount(rt.pi, now)
             self._history(ci, now, q * paid)
@@ -335,40 +338,50 @@ class OrderDesk:
         bad = 0 if rt.quality is None else quality(rt.quality)
         q_conf = self._conf[ci]
         c = rt.ctp  # Promising.ctp's answer kept on the route, inlined while it is valid
-        if c is not None and c[2] == q_conf and (
-                (c[3] is None and st.instant) or (c[3] is not None and c[3].n - c[1] < REFRESH)):
-            promised = now + c[0]
+        if c is not None and rt.ctp_q == q_conf and (
+                ((obs := rt.ctp_obs) is None and st.instant)
+                or (obs is not None and obs.n - rt.ctp_n < REFRESH)):
+            promised = now + c
         else:
             promised = now + self._ctp(rt, q_conf)
         if arrive > m.horizon:
             m.fulfilment.charge_late(rt, q, arrive)
             requested = now + self._requested_days[ci]
             filled: tuple[Route, ...] = ()
-            if counting and arrive <= requested:
-                rl[base + FROM_STOCK] += q
-                pl[pb + FROM_STOCK] += q
-                filled = (rt,)
+            if counting:
+                cm[base] += q
+                sm[sbase] += q
+                pl[pb] += q
+                if arrive <= requested:
+                    cm[base + FROM_STOCK] += q
+                    sm[sbase + FROM_STOCK] += q
+                    pl[pb + FROM_STOCK] += q
+                    filled = (rt,)
             if not sp.periodic and not sp.echelon:
                 sp.review(now)
             m.outcomes.finish(ci, now, requested, promised, arrive, True, True, bad, (rt,),
                               filled, per, counting, now)
             return
-        if counting:  # Fulfilment.delivered
-            rl[base + DELIVERED] += q
-            pl[pb + DELIVERED] += q
-            price = self._price[rt.pi] * self._margin_mult[ci]
+        if counting:  # the line's demand, from stock and delivered; Fulfilment.delivered
+            cm[base + EXPRESS] += q
+            sm[sbase + EXPRESS] += q
+            pl[pb + EXPRESS] += q
             pl[pb + REVENUE] += q * price
+            cm[base + REVENUE] += q * price
+            sm[sbase + REVENUE] += q * price
+            cm[base + COGS] += q * self._cost[rt.pi]
+            lane.delivered += q
             if rt.promo is not None:
                 disc = rt.promo.discount(rt.pi, now)
                 if disc:
-                    rl[base + DISCOUNT] += q * price * disc
+                    cm[base + DISCOUNT] += q * price * disc
+                    sm[sbase + DISCOUNT] += q * price * disc
                     pl[pb + DISCOUNT] += q * price * disc
                     pl[pb + REVENUE] -= q * price * disc
+                    cm[base + REVENUE] -= q * price * disc
+                    sm[sbase + REVENUE] -= q * price * disc
         if self._return_rate[rt.pi] > 0:
             m.returns.sample(rt, q, arrive)
-        if counting:
-            rl[base + FROM_STOCK] += q
-            pl[pb + FROM_STOCK] += q
         if not sp.periodic and not sp.echelon:
             sp.review(now)
         # Outcomes.finish of a complete order with one line, first shipment full, delivered
@@ -391,16 +404,16 @@ class OrderDesk:
         self._cl[ci] += 1
         self._pcodes[rt.pbase + code] += 1
         self._fcodes[rt.fbase + code] += 1
-        rl[base + LINES_FILLED] += 1
+        cm[base + LINES_FILLED] += 1
+        sm[sbase + LINES_FILLED] += 1
         self._pc[per * NCODES + code] += 1
         cycle = last - now
         self._cs[ci] += cycle
-        rl[base + CYCLE_SUM] += cycle
+        sm[sbase + CYCLE_SUM] += cycle
         pl[pb + CYCLE_SUM] += cycle
         i = int(cycle * 100.0)  # kpis.bin_of, inlined
         if i > HIST_BINS:
             i = HIST_BINS
-        self._hist_all[i] += 1
         self._hist_tier[self._cust_tier[ci]][i] += 1
 
     def _short(self, rt: Route, sp: StockPoint, order: Order, short: float, now: float,
@@ -446,7 +459,8 @@ class OrderDesk:
             if res is not None:
                 bad |= res[1]
             if m.counting:
-                m.k.rl[rt.base + K.SUBST] += n
+                m.k.cm[rt.base + K.SUBST] += n
+                m.k.sm[rt.sbase + K.SUBST] += n
             if not ssp.periodic and not ssp.echelon:
                 ssp.review(now)
         return taken, bad

@@ -41,8 +41,7 @@ class Outcomes:
         self._cpl, self._clt = k.cpl, k.clt
         self._cq, self._fq, self._pq = k.cq, k.fq, k.pq
         self.against_promise = m.sc.simulation.perfect_order_on_time == "promised"
-        self._pcodes, self._fcodes, self._rl = k.pcodes, k.fcodes, k.rl
-        self._hist_all = k.cycle_all.counts
+        self._pcodes, self._fcodes, self._cm, self._sm = k.pcodes, k.fcodes, k.cm, k.sm
         self._hist_tier = [h.counts for h in k.cycle_tier]
 
     def close(self, o: Order, now: float) -> None:
@@ -83,22 +82,22 @@ class Outcomes:
         for rt in lines:
             pcodes[rt.pbase + code] += 1
             fcodes[rt.fbase + code] += 1
-        rl = self._rl
+        cm, sm = self._cm, self._sm
         for rt in filled:
-            rl[rt.base + LINES_FILLED] += 1
+            cm[rt.base + LINES_FILLED] += 1
+            sm[rt.sbase + LINES_FILLED] += 1
         if per >= 0:
             self._pc[per * NCODES + code] += 1
         if complete:
             cycle = last - t0
             self._cs[ci] += cycle
             for rt in lines:
-                rl[rt.base + CYCLE_SUM] += cycle
+                sm[rt.sbase + CYCLE_SUM] += cycle
             if per >= 0:
                 self._pl[per * ML + CYCLE_SUM] += cycle
             i = int(cycle * 100.0)  # kpis.bin_of, inlined
             if i > HIST_BINS:
                 i = HIST_BINS
-            self._hist_all[i] += 1
             self._hist_tier[self.cust_tier[ci]][i] += 1
 
     def quality_failed(self, ci: int, bad: int, lines: list[Route] | tuple[Route, ...],
@@ -125,7 +124,8 @@ class Outcomes:
                   m.sites.site_name(rt.fi), units)
         if m.counting and per >= 0:
             k = self.k
-            k.rl[rt.base + K.LOST] += units
+            k.cm[rt.base + K.LOST] += units
+            k.sm[rt.sbase + K.LOST] += units
             k.pl[per * K.ML + K.LOST] += units
             k.penalty += units * self.penalty_per_unit
 

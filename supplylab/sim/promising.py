@@ -152,32 +152,33 @@ class Promising:
     def ctp(self, rt: Route, q: float) -> float:
         """Days from hand-over at the site to delivery, ``q``-quantile (processing + lane).
 
-        The route keeps its last answer (``Route.ctp``: quantile, sojourns seen, confidence,
-        their record), valid until ``REFRESH`` more sojourns of its class were seen."""
+        The route keeps its last answer (``Route.ctp``: quantile; ``ctp_n``, ``ctp_q``,
+        ``ctp_obs``: sojourns seen, confidence, their record), valid until ``REFRESH`` more
+        sojourns of its class were seen."""
         c = rt.ctp
-        if c is not None and c[2] == q:
-            obs = c[3]
+        if c is not None and rt.ctp_q == q:
+            obs = rt.ctp_obs
             if obs is None:
                 if rt.station is None or rt.station.instant:  # nothing to learn: fixed
-                    return c[0]
-            elif obs.n - c[1] < REFRESH:
-                return c[0]
+                    return c
+            elif obs.n - rt.ctp_n < REFRESH:
+                return c
         fi, key = rt.fi, (rt.key if self.by_class else ())
         obs = self.sojourn.get((fi, key))
         n = obs.n if obs is not None else 0
         law = rt.lane.res.transit_time
         if law.is_constant:  # the sojourn's quantile (shared by the site's class) + transit
             v = self._sojourn_quantile(rt, fi, key, q, obs, n) + max(float(law.mean()), 0.0)
-            rt.ctp = (v, n, q, obs)
+            rt.ctp, rt.ctp_n, rt.ctp_q, rt.ctp_obs = v, n, q, obs
             return v
         ck = (fi, key, id(rt.lane), q)
         c = self._ctp.get(ck)
         if c is not None and (n - c[1] < REFRESH or n == c[1]):
-            rt.ctp = (c[0], c[1], q, obs)
+            rt.ctp, rt.ctp_n, rt.ctp_q, rt.ctp_obs = c[0], c[1], q, obs
             return c[0]
         v = _sum_quantile(self._sojourns(rt, obs), self.law_sample(law), q)
         self._ctp[ck] = [v, n]
-        rt.ctp = (v, n, q, obs)
+        rt.ctp, rt.ctp_n, rt.ctp_q, rt.ctp_obs = v, n, q, obs
         return v
 
     def _sojourns(self, rt: Route, obs: Sojourns | None) -> np.ndarray:
@@ -269,7 +270,7 @@ class Promising:
         """Promised date of a cross-dock or direct line ordered from the supplier now: the
         supplier's delay (observed once there are ``MIN_OBS``, else its lead-time law), the
         lanes and the dwell at the dock."""
-        k = (rt.r, q)
+        k = (id(rt), q)  # routes live for the whole run
         obs = self.supplier_delay.get(rt.src.id)
         n = obs.n if obs is not None else 0
         c = self._flow.get(k)

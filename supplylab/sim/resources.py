@@ -228,7 +228,7 @@ class Lane:
     """A resolved lane with its transit sampler and disruption windows."""
 
     __slots__ = ("res", "transit", "windows", "unit_cost", "per_shipment", "co2_per_unit",
-                 "transit_mean", "const", "cap", "free", "queue", "_seq")
+                 "transit_mean", "const", "cap", "free", "queue", "_seq", "delivered")
 
     def __init__(self, res: ResolvedLane, streams: Streams, windows: Windows) -> None:
         self.res = res
@@ -236,6 +236,9 @@ class Lane:
                                else streams.rng("lane", res.key, "transit"))
         self.windows = windows
         self.unit_cost = res.unit_cost()
+        #: units delivered from stock to customers over this lane in the measured window
+        #: (``Fulfilment.settle`` charges their per-unit transport, CO2 and handling)
+        self.delivered = 0.0
         self.per_shipment = res.cost_per_shipment
         self.co2_per_unit = res.co2_kg_per_unit_km * res.distance_km
         self.transit_mean = self.transit.mean

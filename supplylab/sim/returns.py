@@ -35,7 +35,8 @@ class Returns:
             ledger.returned_total[pi] += n
             ledger.returns_in_transit[pi] += n
             if m.counting:
-                m.k.rl[rt.base + K.RETURNED] += n
+                m.k.cm[rt.base + K.RETURNED] += n
+                m.k.sm[rt.sbase + K.RETURNED] += n
             delay = max(0.0, float(m.products[pi].return_delay.sample(self.rng, 1)[0]))
             back = arrive + delay
             if rt.fi < len(m.facilities):  # a closed site takes returns in when it reopens

@@ -1,10 +1,11 @@
 """Routes: how one customer gets one product (serving site, stock point, lanes, priority class).
 
 A route is created the first time a customer orders a product and cached; it fixes the
-customer, product and facility dimensions of everything counted on it (``Route.r`` indexes the
-route's counters in the KPI collector). The priority key of a route is the allocation class of
-its lines (``priority.py``: the terms of ``allocation.priority_order`` over the tier priority
-and the product's score), lower served first.
+customer, product and facility dimensions of everything counted on it (``Route.base`` and
+``Route.sbase`` index its customer's and product-site's counters in the KPI collector, which
+keeps nothing per route). The priority key of a route is the allocation class of its lines
+(``priority.py``: the terms of ``allocation.priority_order`` over the tier priority and the
+product's score), lower served first.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ class Routing:
         self.m = m
         sc = m.sc
         self.by_customer: list[dict[int, Route]] = [{} for _ in m.customers]
-        self.routes: list[Route] = []
         self._cust_prio = [sc.tiers[c.tier].priority for c in m.customers]
         self._fallbacks: dict[tuple[int, int, int], Route] = {}  # (customer, product, site)
         self._nearest: dict[tuple[int, int], list[int]] = {}  # open-site candidates by distance
@@ -46,22 +46,20 @@ class Routing:
         pid = m.products[pi].id
         site = m.net.serving_site(c.strategy, c.served_by, pid, c.location)
         lane = sites.lane(site, m.lane_of[ci])
-        r = m.k.add_route()
         if site in sites.sources:
-            rt = Route(r, ci, pi, DIRECT, m.outside, None, lane, sites.sources[site], None)
+            rt = Route(ci, pi, DIRECT, m.outside, None, lane, sites.sources[site], None)
         else:
             fi = m.fidx[site]
             if m.facilities[fi].kind == "cross_dock":
                 src = m.net.upstream(site, pid)
                 if src is None or src not in sites.sources:
                     raise AuditError(f"cross-dock {site} needs a supplier source for {pid}")
-                rt = Route(r, ci, pi, CROSS, fi, None, lane, sites.sources[src],
+                rt = Route(ci, pi, CROSS, fi, None, lane, sites.sources[src],
                            sites.lane(src, site))
             else:
-                rt = Route(r, ci, pi, CLASSIC, fi, sites.sp[(fi, pi)], lane, None, None)
+                rt = Route(ci, pi, CLASSIC, fi, sites.sp[(fi, pi)], lane, None, None)
         self._finish(rt)
         self.by_customer[ci][pi] = rt
-        self.routes.append(rt)
         return rt
 
     def fallback(self, rt: Route, now: float) -> Route | None:
@@ -97,10 +95,9 @@ class Routing:
             m = self.m
             sites = m.sites
             lane = sites.lane(m.facilities[fi].id, m.lane_of[ci])
-            rt = Route(m.k.add_route(), ci, pi, CLASSIC, fi, sites.sp[(fi, pi)], lane, None, None)
+            rt = Route(ci, pi, CLASSIC, fi, sites.sp[(fi, pi)], lane, None, None)
             self._finish(rt)
             self._fallbacks[(ci, pi, fi)] = rt
-            self.routes.append(rt)
         return rt
 
     def _finish(self, rt: Route) -> None:
@@ -109,6 +106,8 @@ class Routing:
         ints = self._ints
         rt.ci, rt.pi, rt.fi = ints[rt.ci], ints[rt.pi], ints[rt.fi]
         rt.pbase, rt.fbase = self._pbases[rt.pi], self._fbases[rt.fi]
+        rt.base = rt.ci * K.ML
+        rt.sbase = (rt.pi * (len(m.facilities) + 1) + rt.fi) * K.ML
         rt.key = self.key(rt.ci, rt.pi)
         if rt.fi < len(m.facilities):
             rt.station = m.sites.stations[rt.fi]

@@ -47,17 +47,18 @@ class Line:
 class Route:
     """How one customer gets one product: the serving site, its stock point and lanes.
 
-    ``r`` indexes the route's counters (line metrics and order codes); the route fixes the
-    customer, product and facility dimensions of everything counted on it.
+    ``base`` and ``sbase`` index its customer's and its product-site's line metrics (set by
+    routing); the route fixes the customer, product and facility dimensions of everything
+    counted on it.
     """
 
-    __slots__ = ("r", "base", "pbase", "fbase", "ci", "pi", "kind", "fi", "sp", "lane", "src",
-                 "inbound", "key", "station", "quality", "promo", "ctp", "express")
+    __slots__ = ("base", "sbase", "pbase", "fbase", "ci", "pi", "kind", "fi", "sp", "lane", "src",
+                 "inbound", "key", "station", "quality", "promo", "ctp", "ctp_n", "ctp_q", "ctp_obs",
+                 "express")
 
-    def __init__(self, r: int, ci: int, pi: int, kind: str, fi: int, sp: StockPoint | None,
+    def __init__(self, ci: int, pi: int, kind: str, fi: int, sp: StockPoint | None,
                  lane: Lane, src: Source | None, inbound: Lane | None) -> None:
-        self.r = r
-        self.base = r * K.ML
+        self.base = self.sbase = 0
         self.pbase = pi * K.NCODES
         self.fbase = fi * K.NCODES
         self.key: tuple = ()
@@ -66,7 +67,12 @@ class Route:
         self.station: Any = None  # the serving site's processing station (None: supplier)
         self.quality: tuple[float, float, Any] | None = None  # damage, doc errors, uniforms
         self.promo: Any = None  # the customer's demand stream when it has promotions
-        self.ctp: Any = None  # its last capable-to-promise answer (promising.Promising.ctp)
+        #: its last capable-to-promise answer (``promising.Promising.ctp``; None: none yet),
+        #: the sojourns seen then, its confidence and their record (slots, not a tuple: memory)
+        self.ctp: float | None = None
+        self.ctp_n = 0
+        self.ctp_q = 0.0
+        self.ctp_obs: Any = None
         #: classic, through a FCFS site without outages and a lane without priority: a line
         #: served in full at entry may take ``OrderDesk._from_stock`` (set by routing)
         self.express = False

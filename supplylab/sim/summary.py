@@ -76,9 +76,6 @@ class Tables:
 
     window: float  # measured days
     years: float
-    rl: np.ndarray  # route x ML
-    r_rev: np.ndarray
-    r_cogs: np.ndarray
     cc: np.ndarray  # customer x NCODES
     cs: np.ndarray  # cycle time sum per customer
     cq: np.ndarray  # customer x (orders damaged, orders with document errors)
@@ -107,36 +104,28 @@ def tables(m: Model) -> Tables:
     k = m.k
     window = max(m.horizon - m.warmup, 1e-12)
     nC, nP, nF = len(m.customers), len(m.products), len(m.facilities)
-    routes = m.routing.routes
-    nR = len(routes)
-    rl = np.frombuffer(k.rl, dtype=float).reshape(nR, K.ML) if nR else np.zeros((0, K.ML))
-    r_ci = np.asarray([rt.ci for rt in routes], dtype=int)
-    r_pi = np.asarray([rt.pi for rt in routes], dtype=int)
-    r_fi = np.asarray([rt.fi for rt in routes], dtype=int)
-    price = np.asarray(m.price)
-    cost = np.asarray(m.cost)
-    mult = np.asarray(m.crm.margin_mult) if nC else np.zeros(0)
-    # revenue at the price paid: list price x tier multiplier, less promotion discounts
-    r_rev = (rl[:, K.DELIVERED] * price[r_pi] * (mult[r_ci] if nR else 0.0) - rl[:, K.DISCOUNT]
-             if nR else np.zeros(0))
-    r_cogs = rl[:, K.DELIVERED] * cost[r_pi] if nR else np.zeros(0)
+    c_line = K.fold_express(np.frombuffer(k.cm, dtype=float).reshape(nC, K.ML).copy())
+    # product-site lines: product x (facility or outside), summed either way
+    s_line = K.fold_express(np.frombuffer(k.sm, dtype=float).reshape(nP, nF + 1, K.ML).copy())
+    s_line[..., K.COGS] = s_line[..., K.DELIVERED] * np.asarray(m.cost)[:, None]
+    p_line, f_line = s_line.sum(axis=1), s_line.sum(axis=0)
     return Tables(
-        window=window, years=window / 365.0, rl=rl, r_rev=r_rev, r_cogs=r_cogs,
+        window=window, years=window / 365.0,
         cc=np.asarray(k.cc, dtype=float).reshape(nC, K.NCODES) if nC else np.zeros((0, K.NCODES)),
         cs=np.asarray(k.cs, dtype=float), cpl=np.asarray(k.cpl, dtype=float),
         cq=np.asarray(k.cq, dtype=float).reshape(nC, 2) if nC else np.zeros((0, 2)),
         fq=np.asarray(k.fq, dtype=float).reshape(nF + 1, 2),
         pq=np.asarray(k.pq, dtype=float).reshape(-1, 2),
         clt=np.asarray(k.clt, dtype=float),
-        c_line=_group(rl, r_ci, nC), c_rev=_group(r_rev, r_ci, nC),
-        c_cogs=_group(r_cogs, r_ci, nC), c_lines=np.asarray(k.cl, dtype=float),
-        p_line=_group(rl, r_pi, nP),
+        c_line=c_line, c_rev=c_line[:, K.REVENUE], c_cogs=c_line[:, K.COGS],
+        c_lines=np.asarray(k.cl, dtype=float),
+        p_line=p_line,
         p_codes=np.asarray(k.pcodes, dtype=float).reshape(nP, K.NCODES),
-        p_rev=_group(r_rev, r_pi, nP), p_cogs=_group(r_cogs, r_pi, nP),
-        f_line=_group(rl, r_fi, nF + 1),
+        p_rev=p_line[:, K.REVENUE], p_cogs=p_line[:, K.COGS],
+        f_line=f_line,
         f_codes=np.asarray(k.fcodes, dtype=float).reshape(nF + 1, K.NCODES),
-        f_rev=_group(r_rev, r_fi, nF + 1), f_cogs=_group(r_cogs, r_fi, nF + 1),
-        pl=np.asarray(k.pl, dtype=float).reshape(-1, K.ML),
+        f_rev=f_line[:, K.REVENUE], f_cogs=f_line[:, K.COGS],
+        pl=K.fold_express(np.asarray(k.pl, dtype=float).reshape(-1, K.ML)),
         pc=np.asarray(k.pc, dtype=float).reshape(-1, K.NCODES),
     )
 
@@ -232,8 +221,8 @@ def inventory(t: Tables, onhand: float, value: float, backlog: float, demand_uni
 def overall(m: Model, t: Tables, st: Stock) -> Row:
     """The overall KPIs except the customer-base ones."""
     k = m.k
-    total_line = t.rl.sum(axis=0) if len(t.rl) else np.zeros(K.ML)
-    rev, cogs = float(t.r_rev.sum()), float(t.r_cogs.sum())
+    total_line = t.c_line.sum(axis=0) if len(t.c_line) else np.zeros(K.ML)
+    rev, cogs = float(total_line[K.REVENUE]), float(total_line[K.COGS])
     kp = by_customers(total_line, t.cc.sum(axis=0), float(t.c_lines.sum()), float(t.cs.sum()),
                       rev, cogs)
     kp["order_cycle_time_p50"] = k.cycle_all.percentile(50)
@@ -452,7 +441,7 @@ def by_period(m: Model, t: Tables) -> dict[str, Row]:
     out = {}
     for i in range(t.pl.shape[0]):
         row = K.service_kpis(t.pl[i], t.pc[i], t.pl[i, K.CYCLE_SUM], t.pl[i, K.REVENUE], 0.0)
-        row["on_hand_units_avg"] = m.k.per_onhand_area[i] / m.period_len
+        row["on_hand_units_avg"] = m.k.per_onhand_area[i] / m.period_days(i)
         row.update(perfect_reasons(t.pc[i], t.pq[i], _against_promise(m)))
         out[str(i)] = _clean({key: row[key] for key in PERIOD_KPIS})
     return out
