@@ -38,6 +38,7 @@ import numpy as np
 
 from supplylab.errors import InputError, Issue
 from supplylab.optimize.network import NetworkSolution, solve_network
+from supplylab.optimize.order_cost import order_fixed_cost
 from supplylab.optimize.problem import (
     CapacityLevel,
     CoverageRule,
@@ -117,8 +118,10 @@ def _stock_costs(scenario: Any, sites: list[Any], custs: list[Any],
     Safety stock = z sqrt(L_i sum_j sigma_j^2 x_ij) units at value c and holding rate h per
     year; L_i [days] is the site's replenishment lead time from its scenario source (supplier
     lead time or the DC's processing time, plus transit, plus the review period); sigma_j^2 the
-    variance of j's daily units. Cycle stock and ordering: sqrt(2 K h c D_i) with K the
-    ordering cost per order and D_i the site's yearly units. c is the demand-weighted unit cost.
+    variance of j's daily units. Cycle stock and ordering: sqrt(2 K_i h c D_i) with K_i the
+    fixed cost of one replenishment order at site i as the engine charges it (ordering cost plus
+    the inbound lane's cost per shipment, weighted by the product mix) and D_i the site's yearly
+    units. c is the demand-weighted unit cost.
     """
     inv = scenario.network_design.inventory
     if inv is None:
@@ -136,11 +139,11 @@ def _stock_costs(scenario: Any, sites: list[Any], custs: list[Any],
     z = NormalDist().inv_cdf(inv.service_level)
     out = [SqrtCost("safety_stock", lead[:, None] * var[None, :],
                     np.full(len(sites), max(z, 0.0) * h * value), inv.segments)]
-    order = scenario.costs.ordering_cost_per_order
-    if order > 0:
+    order = np.array([sum(w * order_fixed_cost(scenario, f.id, p) for p, w in weights.items())
+                      for f in sites])
+    if (order > 0).any():
         out.append(SqrtCost("cycle_stock", np.broadcast_to(demand, (len(sites), len(custs))).copy(),
-                            np.full(len(sites), float(np.sqrt(2 * order * h * value))),
-                            inv.segments))
+                            np.sqrt(2 * order * h * value), inv.segments))
     return tuple(out)
 
 

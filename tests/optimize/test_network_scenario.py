@@ -192,10 +192,30 @@ def test_inventory_cost_of_the_sites_by_hand(tmp_path: Path) -> None:
         var = sum(daily_variance(custs[cid]) for cid in group["customer"])
         exact += z * h * c * np.sqrt(lead * var)
         units = res.problem.demand[[res.problem.customer_ids.index(x) for x in group["customer"]]]
-        cycle += np.sqrt(2 * 30 * h * c * units.sum())
+        k = 30 + sc.network.lane("SUP", site).cost_per_shipment  # order + inbound shipment
+        assert k == 35  # the transport default's cost_per_shipment
+        cycle += np.sqrt(2 * k * h * c * units.sum())
     assert br["safety_stock"] == pytest.approx(exact, rel=0.03)
     assert br["safety_stock"] <= exact + 1e-9  # chords lie below the root
     assert br["cycle_stock"] == pytest.approx(cycle, rel=0.03)
+
+
+def test_cycle_stock_prices_the_inbound_shipment_without_an_ordering_cost(
+        tmp_path: Path) -> None:
+    """With no ordering cost the engine still pays the inbound lane's cost per shipment on
+    every replenishment, so the EOQ term is there with K = 5 (and gone when that is 0 too)."""
+    text = SCENARIO.replace("  gap: 0.000001\n", "  gap: 0.000001\n  inventory: {segments: 8}\n")
+    text = text.replace("simulation: {", "costs: {holding_rate_per_year: 0.2}\nsimulation: {")
+    path = tmp_path / "inv.yaml"
+    path.write_text(text)
+    res = optimise_scenario(path)
+    names = [c.name for c in res.problem.sqrt_costs]
+    assert names == ["safety_stock", "cycle_stock"]
+    cycle = res.problem.sqrt_costs[1]
+    assert cycle.scale == pytest.approx(np.full(len(cycle.scale), np.sqrt(2 * 5 * 0.2 * 5.0)))
+    free = text.replace("cost_per_shipment: 5,", "cost_per_shipment: 0,")
+    path.write_text(free)
+    assert [c.name for c in optimise_scenario(path).problem.sqrt_costs] == ["safety_stock"]
 
 
 def test_scenario_method_field_reaches_the_solver_and_the_flag_replaces_it(

@@ -46,6 +46,7 @@ from supplylab.optimize.inventory.single_site import (
     rs_fill_rate,
     rs_level_for_fill,
 )
+from supplylab.optimize.order_cost import order_fixed_cost
 
 Measure = Literal["fill_rate", "csl"]
 DAYS = 365.0
@@ -219,22 +220,6 @@ def choose_policy(scenario: Any, site: str, product: str, flow: Flow, lt: LeadTi
                       review, pm, math.sqrt(pv), ss, fill, csl, on_hand,
                       on_hand * prod.unit_cost * scenario.costs.holding_rate_per_year,
                       dict(flow.by_tier))
-
-
-def order_fixed_cost(scenario: Any, site: str, product: str) -> float:
-    """Fixed cost of one replenishment order of ``product`` at ``site`` (currency/order).
-
-    What the engine charges per order: ``costs.ordering_cost_per_order`` plus the inbound
-    lane's ``cost_per_shipment`` (supplier or upstream site -> ``site``; plant production has
-    no lane). Leaving the lane's part out would make the EOQ 1 unit whenever no ordering cost is
-    given, although every shipment of that unit pays the lane's fixed cost.
-    """
-    net = scenario.network
-    k = float(scenario.costs.ordering_cost_per_order)
-    src = net.upstream(site, product)
-    if src is not None:
-        k += float(net.lane(src, site).cost_per_shipment)
-    return k
 
 
 def _protection_law(name: str, flow: Flow, lt: LeadTime, review: float) -> Law | Mixture:
