@@ -25,6 +25,8 @@ class InventoryResult:
     verification: Any = None
     stages: Any = None
     calibration: list[dict[str, Any]] = field(default_factory=list)
+    #: sources whose capacity is below the mean demand reaching them (see ``supply_check``)
+    supply_shortfalls: list[Any] = field(default_factory=list)
 
     def table(self):  # noqa: ANN201 - pandas DataFrame
         """One row per (site, product): demand, policy, safety stock, expected service, cost."""
@@ -40,6 +42,7 @@ class InventoryResult:
             "policies": len(self.policies),
             "holding_cost_per_year": float(sum(p.holding_cost_per_year for p in self.policies)),
             "safety_stock_units": float(sum(p.safety_stock for p in self.policies)),
+            "supply_shortfalls": [x.record() for x in self.supply_shortfalls],
         }
 
     def to_document(self) -> dict[str, Any]:
@@ -112,9 +115,14 @@ def optimize_inventory(scenario: str | Path, output: str | Path | None = None, *
 
         raise InputError("--differentiate and --multi-echelon choose levels differently: "
                          "give one of them", "--multi-echelon")
+    from supplylab.optimize.inventory.demand_stats import site_flows
+    from supplylab.optimize.inventory.supply_check import supply_shortfalls
+
     sc = load(scenario)
     targets = targets or Targets()
-    result = InventoryResult(str(scenario), optimise_policies(sc, targets))
+    flows = site_flows(sc)
+    result = InventoryResult(str(scenario), optimise_policies(sc, targets, flows=flows))
+    result.supply_shortfalls = supply_shortfalls(sc, flows)
     if differentiate:
         from supplylab.optimize.inventory.differentiation import differentiate_service
 
@@ -162,4 +170,5 @@ def _comment(result: InventoryResult) -> list[str]:
     return [f"Written by `supplylab optimize inventory` from {Path(result.scenario).name}:",
             f"{s['policies']} policies (site x product), expected holding cost "
             f"{s['holding_cost_per_year']:,.0f} per year.",
-            "Only the chosen policy numbers are set here; everything else comes from the base."]
+            "Only the chosen policy numbers are set here; everything else comes from the base.",
+            *(f"Warning: {x.message()}." for x in result.supply_shortfalls)]

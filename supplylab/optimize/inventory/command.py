@@ -187,7 +187,7 @@ def _print_frame(frame: Any, title: str, headers: list[str] | None = None) -> No
 
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False,
                   padding=(0, 0, 0, 1))
-    rows = [[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row]
+    rows = [[_cell(v) for v in row]
             for row in frame.itertuples(index=False)]
     for i, col in enumerate(headers or [str(c) for c in frame.columns]):
         # wide enough for its longest word, so that a narrow terminal wraps at spaces
@@ -198,6 +198,14 @@ def _print_frame(frame: Any, title: str, headers: list[str] | None = None) -> No
     for row in rows:
         table.add_row(*(Text(v) for v in row))
     Console().print(table)
+
+
+def _cell(value: Any) -> str:
+    """A float from 1,000 on as a whole number with separators (a cost reads 55,320, not
+    5.532e+04), a smaller one to 4 significant digits; anything else as text."""
+    if not isinstance(value, float):
+        return str(value)
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 #: The policy table as printed: the columns a planner reads first, with short headers (the
@@ -220,6 +228,8 @@ def _print_tables(res: Any) -> None:
     for r in res.calibration:
         typer.echo(f"calibration round {r['round']}: missed {', '.join(r['missed']) or 'none'}; "
                    f"holding cost {r['holding_cost_per_year']:,.0f}/year")
+    for short in res.supply_shortfalls:
+        typer.echo(f"warning: {short.message()}", err=True)
     s = res.summary()
     typer.echo(f"{s['policies']} policies, expected holding cost "
                f"{s['holding_cost_per_year']:,.0f} per year"
