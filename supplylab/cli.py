@@ -177,7 +177,7 @@ def validate(
         counts = describe(sc)
         results.append({"file": str(f), "valid": True, "counts": counts})
         if not as_json:
-            typer.echo(f"{f}: valid ({', '.join(f'{v} {k}' for k, v in counts.items())})")
+            typer.echo(f"{f}: valid ({', '.join(_count(v, k) for k, v in counts.items())})")
     bad = sum(not r["valid"] for r in results)
     if as_json:
         typer.echo(json.dumps({"valid": not bad, "files": results}, indent=2))
@@ -397,3 +397,10 @@ def entry() -> None:
 
 if __name__ == "__main__":
     entry()
+
+
+def _count(n: int, plural: str) -> str:
+    """``1 facility``, ``2 facilities``: the counts of ``validate`` as a reader says them."""
+    if n != 1:
+        return f"{n} {plural}"
+    return f"{n} {plural[:-3] + 'y' if plural.endswith('ies') else plural[:-1]}"

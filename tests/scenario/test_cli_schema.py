@@ -25,7 +25,7 @@ def test_validate_ok_exit_0(write: Write, capsys: pytest.CaptureFixture[str]) ->
     p = write(BASE)
     assert main(["validate", str(p)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"{p}: valid (2 products, 1 suppliers, 2 facilities, 1 customers")
+    assert out.startswith(f"{p}: valid (2 products, 1 supplier, 2 facilities, 1 customer")
 
 
 def test_validate_lists_every_issue_one_line_each(write: Write,
