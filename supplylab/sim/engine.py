@@ -47,6 +47,7 @@ from .audit import audit as check_units
 from .customers import Customers, acquired_customers
 from .demand import build_demand
 from .disruptions import build_windows
+from .express import ExpressLog
 from .fulfilment import Fulfilment
 from .history import OrderHistory
 from .orders import OrderDesk
@@ -115,6 +116,7 @@ class Model:
         self.allocation = Allocation(self)
         self.fulfilment = Fulfilment(self)
         self.returns = Returns(self)
+        self.xlog = ExpressLog(self)
         self.orders = OrderDesk(self)
         self.demand = build_demand(sc, self.customers, self.pidx, self.streams)
         self.promo_customers = {d.index: d for d in self.demand if d.promos}
@@ -164,6 +166,7 @@ class Model:
             sp.cycles = sp.cycles_ok = 0
             sp.stocked_out = False
         self.k.reset()
+        self.xlog.reset()
         self.counting = True
 
     def _periods(self) -> Generator[Any, Any, None]:
@@ -220,7 +223,9 @@ class Model:
 
     def finish(self) -> None:
         """Bring every stock point's time integrals to the horizon (writing the time series'
-        last period), close open orders and charge what is linear per lane."""
+        last period), count the fast path's records, close open orders and charge what is
+        linear per lane."""
+        self.xlog.merge()
         self._close_period(self.horizon)  # touches every stock point at the horizon
         self.outcomes.close_open_orders(self.fulfilment.close_open())
         self.fulfilment.settle()

@@ -101,6 +101,7 @@ class Sites:
             if explicit is not None and explicit.id:
                 w = m.windows.get(explicit.id, w)
             ln = Lane(res, m.streams, w)
+            ln.ix = len(self.lanes)
             if m.rule == "priority":
                 ln.serve_by_priority(m.env)
             self.lanes[key] = ln
