@@ -214,7 +214,7 @@ class OrderDesk:
                         order = Order(ci, now, requested, promised, counting, per)
                     held = True
                     p_line = self._short(rt, sp, order, short, now, per, reopen, conf)
-                if not sp.periodic and not sp.echelon:
+                if sp.on_hand + sp.on_order - sp.backlog_units < sp.trigger:
                     sp.review(now)
             else:
                 if legs is None:
@@ -302,7 +302,12 @@ class OrderDesk:
             if rt.promo is not None:
                 paid *= 1.0 - rt.promo.discount(rt.pi, now)
             self._history(ci, now, q * paid)
-        sp.touch(now)
+        dt = now - sp.t_last  # sp.touch(now), inlined
+        if dt > 0:
+            sp.area_onhand += sp.on_hand * dt
+            sp.area_backlog += sp.backlog_units * dt
+            sp.area_pipeline += sp.on_order * dt
+            sp.t_last = now
         sp.on_hand -= q
         sp.shipped += q
         # Fulfilment.ship: one processing job and one shipment
@@ -336,7 +341,7 @@ class OrderDesk:
                 self._discount(rt, q * (self._price[rt.pi] * self._margin_mult[ci]) * disc, now)
         if self._return_rate[rt.pi] > 0:
             m.returns.sample(rt, q, arrive)
-        if not sp.periodic and not sp.echelon:
+        if sp.on_hand + sp.on_order - sp.backlog_units < sp.trigger:
             sp.review(now)
         # Outcomes.finish of a complete order with one line, first shipment full, delivered
         # within the run
@@ -381,7 +386,7 @@ class OrderDesk:
                 sm[rt.sbase + FROM_STOCK] += q
                 pl[pb + FROM_STOCK] += q
                 filled = (rt,)
-        if not sp.periodic and not sp.echelon:
+        if sp.on_hand + sp.on_order - sp.backlog_units < sp.trigger:
             sp.review(now)
         m.outcomes.finish(ci, now, requested, promised, arrive, True, True, bad, (rt,), filled,
                           per, counting, now)
@@ -442,7 +447,7 @@ class OrderDesk:
             if m.counting:
                 m.k.cm[rt.base + K.SUBST] += n
                 m.k.sm[rt.sbase + K.SUBST] += n
-            if not ssp.periodic and not ssp.echelon:
+            if ssp.on_hand + ssp.on_order - ssp.backlog_units < ssp.trigger:
                 ssp.review(now)
         return taken, bad
 

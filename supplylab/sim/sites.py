@@ -8,6 +8,7 @@ cached by endpoints). It owns no rule about orders or allocation.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from ..errors import AuditError
@@ -141,6 +142,7 @@ class Sites:
             for sp in self.sp.values():
                 if sp.downstream:
                     sp.echelon = True
+                    sp.trigger = -math.inf  # reviewed on its echelon position (engine._review)
                     sp.echelon_shift = sum(echelon_level(d) for d in sp.downstream)
 
     def site_name(self, fi: int) -> str:
