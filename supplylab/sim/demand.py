@@ -192,10 +192,16 @@ def sample_customer(cd: CustomerDemand, t0: float, t1: float
         return empty
     assert cd.lines is not None and cd.quantity is not None
     nprod = len(cd.products)
-    k = np.clip(np.rint(cd.lines.sample(rng, n)).astype(int), 1, nprod)
+    if cd.lines.is_constant:  # the same number of lines in every order (draws nothing)
+        kc = min(max(int(np.rint(cd.lines.mean())), 1), nprod)
+        k = np.full(n, kc)
+        single = kc == 1
+    else:
+        k = np.minimum(np.maximum(np.rint(cd.lines.sample(rng, n)).astype(int), 1), nprod)
+        single = bool((k == 1).all())
     if nprod == 1:
         flat = np.zeros(n, dtype=int)
-    elif (k == 1).all():
+    elif single:
         cum = cd.cum_weights
         flat = np.searchsorted(cum, rng.random(n) * cum[-1], side="right")
     else:
@@ -277,6 +283,8 @@ def _quantities(cd: CustomerDemand, rng: np.random.Generator, flat_p: np.ndarray
             sel = flat_p == pid
             if sel.any():
                 q[sel] = law.sample(rng, int(sel.sum()))
+    elif cd.quantity.is_constant:  # draws nothing
+        return np.full(total, max(int(np.rint(cd.quantity.mean())), 1))
     else:
         q = cd.quantity.sample(rng, total)
     return np.maximum(np.rint(q), 1).astype(int)
