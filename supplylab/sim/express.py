@@ -6,7 +6,7 @@ product's, facility's, period's and lane's line metrics, outcome codes, cycle-ti
 histogram, bullwhip series, the audit's units to customers). Everything it counts follows from
 eight numbers, so while the KPIs are measured it appends those to one flat list instead:
 
-    customer index, product-site index, lane index, outcome code,
+    customer index, product-site counter base (``Route.sbase``), lane index, quality bits,
     order time, units, last delivery, promised date      (days)
 
 and ``fold`` turns the list into the same counts with ``np.bincount`` at each order-stream
@@ -23,7 +23,23 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .kpis import COGS, CYCLE_SUM, EXPRESS, HIST_BINS, LINES_FILLED, ML, NCODES, REVENUE
+from .kpis import (
+    COGS,
+    COMPLETE,
+    CYCLE_SUM,
+    EXPRESS,
+    FIRST_FULL,
+    HIST_BINS,
+    KEPT,
+    LINES_FILLED,
+    ML,
+    NCODES,
+    ON_TIME,
+    OTIF,
+    PERFECT,
+    REVENUE,
+)
+from .outcomes import EPS
 
 if TYPE_CHECKING:
     from .engine import Model
@@ -45,6 +61,8 @@ class ExpressLog:
         self.cost = np.asarray(m.cost, dtype=float)
         self.margin = np.asarray(m.crm.margin_mult, dtype=float)
         self.tier = np.asarray(m.crm.tier, dtype=np.intp)
+        self.requested = np.asarray(m.crm.requested_days, dtype=float)
+        self.against_promise = m.sc.simulation.perfect_order_on_time == "promised"
         self._zero()
 
     def _zero(self) -> None:
@@ -84,10 +102,15 @@ class ExpressLog:
         a = np.array(buf, dtype=float).reshape(-1, WIDTH)
         buf.clear()
         ci = a[:, 0].astype(np.intp)
-        si = a[:, 1].astype(np.intp)
+        si = a[:, 1].astype(np.intp) // ML
         li = a[:, 2].astype(np.intp)
-        code = a[:, 3].astype(np.intp)
         t0, q, last, promised = a[:, 4], a[:, 5], a[:, 6], a[:, 7]
+        # Outcomes.finish of a complete one-line order whose first shipment was full
+        on_time = last <= t0 + self.requested[ci] + EPS
+        kept = last <= promised + EPS
+        perfect = (kept if self.against_promise else on_time) & (a[:, 3] == 0)
+        code = (FIRST_FULL | COMPLETE) + on_time * (ON_TIME | OTIF) + kept * KEPT \
+            + perfect * PERFECT
         pi, fi = si // self.nf1, si % self.nf1
         per = ((t0 - m.warmup) / m.period_len).astype(np.intp)
         week = (t0 * (1 / 7)).astype(np.intp)

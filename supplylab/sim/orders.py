@@ -17,9 +17,7 @@ from . import kpis as K
 from .demand import CHUNK_DAYS, sample_chunk
 from .fulfilment import quality
 from .kpis import (
-    COMPLETE,
     DISCOUNT,
-    FIRST_FULL,
     FROM_STOCK,
     ML,
     REVENUE,
@@ -54,6 +52,7 @@ class OrderDesk:
         self.express = True  # use the fast path (tests switch it off to compare)
         self._xbuf = m.xlog.buf  # the fast path's records (folded at each chunk)
         self._history = m.history.record
+        self._h_last, self._h_value = m.history.last, m.history.value
         self._against_promise = m.sc.simulation.perfect_order_on_time == "promised"
         self._observe, self._ctp, self._conf = (m.promising.observe, m.promising.ctp,
                                                 m.promising.conf)
@@ -301,7 +300,10 @@ class OrderDesk:
             paid = self._price[rt.pi] * self._margin_mult[ci]
             if rt.promo is not None:
                 paid *= 1.0 - rt.promo.discount(rt.pi, now)
-            self._history(ci, now, q * paid)
+            if int(now) == self._h_last[ci]:  # OrderHistory.record: the same occasion
+                self._h_value[ci] += q * paid
+            else:
+                self._history(ci, now, q * paid)
         dt = now - sp.t_last  # sp.touch(now), inlined
         if dt > 0:
             sp.area_onhand += sp.on_hand * dt
@@ -346,17 +348,13 @@ class OrderDesk:
         # Outcomes.finish of a complete order with one line, first shipment full, delivered
         # within the run
         last = arrive if arrive > now else now
-        on_time = last <= now + self._requested_days[ci] + EPS
-        if not on_time:
+        if not last <= now + self._requested_days[ci] + EPS:  # not on time
             self._failure(ci, now)
         if not counting:
             return
-        kept = last <= promised + EPS
-        perfect = (kept if self._against_promise else on_time) and not bad
-        code = (FIRST_FULL | on_time << 1 | kept << 2 | on_time << 3 | perfect << 4 | COMPLETE)
         if bad:
             m.outcomes.quality_failed(ci, bad, (rt,), int((now - m.warmup) / m.period_len))
-        self._xbuf += (ci, rt.sbase // ML, lane.ix, code, now, q, last, promised)
+        self._xbuf += (ci, rt.sbase, lane.ix, bad, now, q, last, promised)  # its outcome code
 
     def _late(self, ci: int, now: float, rt: Route, sp: StockPoint, q: int, arrive: float,
               promised: float, bad: int) -> None:
