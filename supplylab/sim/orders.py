@@ -10,7 +10,9 @@ that completes at entry is recorded at once; otherwise when its last backordered
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Generator
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from . import kpis as K
@@ -72,26 +74,24 @@ class OrderDesk:
         by_customer = m.routing.by_customer
         express = self.express and m.log is None
         queue = env._queue  # SimPy's event heap: (time, priority, id, event); peek() inlined
+        late_joiners = any(j > 0 for j in joined)  # acquired customers join during the run
         t0 = 0.0
         while t0 < horizon:
             t1 = t0 + CHUNK_DAYS
             ch = sample_chunk(m.demand, t0, t1)
             times, cust, starts, prods, qtys = (ch.times, ch.customers, ch.line_start,
                                                 ch.line_product, ch.line_qty)
-            for i in range(len(times)):
-                t = times[i]
-                if t >= horizon:
-                    return
+            n = bisect_left(times, horizon)  # orders from the horizon on never happen
+            for t, ci, a, b in zip(islice(times, n), cust, starts, islice(starts, 1, None),
+                                   strict=False):
                 if queue and queue[0][0] <= t:
                     yield env.timeout(t - env.now)
-                ci = cust[i]
                 if (not active[ci] or t >= churned_at[ci]) and (
                         not winning_back or not m.crm.comes_back(ci, t)):
                     active[ci] = False  # left (and not back)
                     continue
-                if t < joined[ci] or (defecting and not keeps(ci, t)):
+                if (late_joiners and t < joined[ci]) or (defecting and not keeps(ci, t)):
                     continue  # not a customer yet, or ordering less after backorders
-                a, b = starts[i], starts[i + 1]
                 if express and b - a == 1:  # one line: served in full at entry takes the fast path
                     rt = by_customer[ci].get(prods[a])
                     if rt is not None and rt.express:
@@ -101,6 +101,8 @@ class OrderDesk:
                             from_stock(ci, t, rt, sp, q)
                             continue
                 place(ci, t, prods, qtys, a, b)
+            if n < len(times):
+                return
             m.xlog.fold()
             t0 = t1
 
