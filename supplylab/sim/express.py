@@ -177,7 +177,9 @@ class ExpressLog:
         k.wait_n[:] = (np.asarray(k.wait_n, dtype=np.int64) + self.wait_n[:len(k.wait_n)]).tolist()
         hist = self.hist.reshape(k.nt, HIST_BINS + 1)
         for ti, h in enumerate(k.cycle_tier):
-            h.counts[:] = (np.asarray(h.counts, dtype=np.int64) + hist[ti]).tolist()
+            counts = np.frombuffer(h.counts, dtype=np.int64)
+            counts += hist[ti]
+            del counts
         fac_week = self.fac_week.reshape(self.nf1, self.n_weeks)
         for fi, lst in enumerate(k.fac_week_in):
             lst[:] = (np.asarray(lst, dtype=float) + fac_week[fi]).tolist()
