@@ -4,10 +4,12 @@
 within the run — and used to update about 25 counters for it (its customer's, product-site's,
 product's, facility's, period's and lane's line metrics, outcome codes, cycle-time sums and
 histogram, bullwhip series, the audit's units to customers). Everything it counts follows from
-eight numbers, so while the KPIs are measured it appends those to one flat list instead:
+seven numbers, so while the KPIs are measured it appends those to one flat list instead:
 
-    customer index, product-site counter base (``Route.sbase``), lane index, quality bits,
+    customer index, product-site counter base (``Route.sbase``), lane index,
     order time, units, last delivery, promised date      (days)
+
+(a damaged order or one with document errors also appends its record's position to ``bad``)
 
 and ``fold`` turns the list into the same counts with ``np.bincount`` at each order-stream
 chunk (so the list holds at most one chunk's orders: memory does not grow with the horizon).
@@ -45,7 +47,7 @@ if TYPE_CHECKING:
     from .engine import Model
 
 #: fields of one record in ``ExpressLog.buf``
-WIDTH = 8
+WIDTH = 7
 
 
 class ExpressLog:
@@ -55,6 +57,7 @@ class ExpressLog:
         self.m = m
         k = m.k
         self.buf: list[float] = []  # WIDTH values per order, in order of arrival
+        self.bad: list[int] = []  # positions in ``buf`` of the records of imperfect shipments
         self.nf1 = len(m.facilities) + 1
         self.n_weeks = len(k.week_demand)
         self.price = np.asarray(m.price, dtype=float)
@@ -91,6 +94,7 @@ class ExpressLog:
     def reset(self) -> None:
         """Forget every record and count (the end of the warm-up)."""
         self.buf.clear()
+        self.bad.clear()
         self._zero()
 
     def fold(self) -> None:
@@ -104,11 +108,14 @@ class ExpressLog:
         ci = a[:, 0].astype(np.intp)
         si = a[:, 1].astype(np.intp) // ML
         li = a[:, 2].astype(np.intp)
-        t0, q, last, promised = a[:, 4], a[:, 5], a[:, 6], a[:, 7]
+        t0, q, last, promised = a[:, 3], a[:, 4], a[:, 5], a[:, 6]
         # Outcomes.finish of a complete one-line order whose first shipment was full
         on_time = last <= t0 + self.requested[ci] + EPS
         kept = last <= promised + EPS
-        perfect = (kept if self.against_promise else on_time) & (a[:, 3] == 0)
+        perfect = (kept if self.against_promise else on_time).copy()
+        if self.bad:
+            perfect[np.asarray(self.bad, dtype=np.intp) // WIDTH] = False
+            self.bad.clear()
         code = (FIRST_FULL | COMPLETE) + on_time * (ON_TIME | OTIF) + kept * KEPT \
             + perfect * PERFECT
         pi, fi = si // self.nf1, si % self.nf1

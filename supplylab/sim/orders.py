@@ -49,6 +49,7 @@ class OrderDesk:
         self._to_customers = m.ledger.to_customers
         self._price, self._margin_mult = m.price, m.crm.margin_mult
         self._return_rate = [p.return_rate for p in m.products]
+        self._returns = any(r > 0 for r in self._return_rate)  # some product is returned
         self._requested_days = m.crm.requested_days
         self._failure = m.crm.failure
         self.express = True  # use the fast path (tests switch it off to compare)
@@ -295,7 +296,6 @@ class OrderDesk:
         paths give the same results. A delivery after the horizon (rare) goes through the
         general functions."""
         m = self.m
-        fi = rt.fi
         lane = rt.lane
         counting = m.counting
         if counting:
@@ -320,9 +320,9 @@ class OrderDesk:
             depart = now
         else:
             wait, depart = st.dispatch(now, q)
-            self._observe(fi, rt.key, depart - now)
+            self._observe(rt.fi, rt.key, depart - now)
             if counting:
-                self._wait_sum[fi] += wait
+                self._wait_sum[rt.fi] += wait
         c = lane.const
         arrive = depart + c if c is not None else lane.arrive(depart, q)
         bad = 0 if rt.quality is None else quality(rt.quality)
@@ -343,7 +343,7 @@ class OrderDesk:
             disc = rt.promo.discount(rt.pi, now)
             if disc:
                 self._discount(rt, q * (self._price[rt.pi] * self._margin_mult[ci]) * disc, now)
-        if self._return_rate[rt.pi] > 0:
+        if self._returns and self._return_rate[rt.pi] > 0:
             m.returns.sample(rt, q, arrive)
         if sp.on_hand + sp.on_order - sp.backlog_units < sp.trigger:
             sp.review(now)
@@ -354,9 +354,11 @@ class OrderDesk:
             self._failure(ci, now)
         if not counting:
             return
+        buf = self._xbuf
         if bad:
             m.outcomes.quality_failed(ci, bad, (rt,), int((now - m.warmup) / m.period_len))
-        self._xbuf += (ci, rt.sbase, lane.ix, bad, now, q, last, promised)  # its outcome code
+            m.xlog.bad.append(len(buf))
+        buf += (ci, rt.sbase, lane.ix, now, q, last, promised)  # its outcome code: in the fold
 
     def _late(self, ci: int, now: float, rt: Route, sp: StockPoint, q: int, arrive: float,
               promised: float, bad: int) -> None:
