@@ -148,7 +148,7 @@ class Chunk:
 
     times: list[float]
     customers: list[int]
-    line_start: list[int]
+    line_start: list[int] | range  #: order i's lines are line_start[i]:line_start[i + 1]
     line_product: list[int]
     line_qty: list[int]
 
@@ -353,6 +353,9 @@ def sample_chunk(customers: list[CustomerDemand], t0: float, t1: float) -> Chunk
     flat_p = np.concatenate([p[2] for _, p in parts])
     flat_q = np.concatenate([p[3] for _, p in parts])
     order = np.argsort(times, kind="stable")
+    if len(lens) == len(flat_p):  # one line per order: the lines follow their orders
+        return Chunk(times[order].tolist(), cust[order].tolist(), range(len(order) + 1),
+                     flat_p[order].tolist(), flat_q[order].tolist())
     starts = np.concatenate([[0], np.cumsum(lens)])
     new_lens = lens[order]
     new_starts = np.concatenate([[0], np.cumsum(new_lens)])
