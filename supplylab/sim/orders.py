@@ -174,7 +174,12 @@ class OrderDesk:
             if rt.kind is CLASSIC:
                 sp = rt.sp
                 self._fac_week_in[rt.fi][week] += q
-                sp.touch(now)
+                dt = now - sp.t_last  # sp.touch(now), inlined
+                if dt > 0:
+                    sp.area_onhand += sp.on_hand * dt
+                    sp.area_backlog += sp.backlog_units * dt
+                    sp.area_pipeline += sp.on_order * dt
+                    sp.t_last = now
                 avail = sp.on_hand if reopen <= now else 0  # a closed site picks nothing
                 if sp.classes is not None:
                     avail -= sp.critical(rt.key)
