@@ -259,12 +259,12 @@ def _distinct_lines_few(cum: np.ndarray, k: np.ndarray, draws: np.ndarray,
     out: list[int] = []
     for row, kr in zip(draws.tolist(), k.tolist(), strict=True):
         have: list[int] = []
-        for x in row:
+        for x in row:  # the first kr distinct products drawn (the later draws are unused)
             c = bisect_right(cl, x)
             if c not in have:
                 have.append(c)
-        if len(have) > kr:
-            del have[kr:]
+                if len(have) == kr:
+                    break
         while len(have) < kr:  # rare: the sequence goes on, as in ``distinct_lines``
             for x in (rng.random(width) * total).tolist():
                 c = bisect_right(cl, x)
