@@ -132,7 +132,9 @@ class ExpressLog:
         cm[:, EXPRESS] += np.bincount(ci, q, nc)
         cm[:, REVENUE] += np.bincount(ci, rev, nc)
         cm[:, COGS] += np.bincount(ci, q * self.cost[pi], nc)
-        cm[:, LINES_FILLED] += np.bincount(ci, minlength=nc)
+        lines = np.bincount(ci, minlength=nc)  # one line per order
+        cm[:, LINES_FILLED] += lines
+        self.cl += lines
         sm = self.sm.reshape(nps, ML)
         sm[:, EXPRESS] += np.bincount(si, q, nps)
         sm[:, REVENUE] += np.bincount(si, rev, nps)
@@ -143,7 +145,6 @@ class ExpressLog:
         pl[:, REVENUE] += np.bincount(per, rev, npl)
         pl[:, CYCLE_SUM] += np.bincount(per, cycle, npl)
         add(self.cc, ci * NCODES + code)
-        add(self.cl, ci)
         add(self.cs, ci, cycle)
         add(self.cpl, ci, promised - t0)
         late = last > promised
