@@ -17,7 +17,7 @@ Each rule lives in one component (docs/engine.md, "Where each rule lives"):
 | promising | ``promising.py`` | promised dates: available- and capable-to-promise at a confidence |
 | priority | ``priority.py``, ``queues.py`` | the priority table and key; priority queues |
 | outcomes | ``outcomes.py`` | the KPI record of each finished order and lost units |
-| KPI collection | ``kpis.py``, ``summary.py`` | counters while running, formulas at the end |
+| KPI collection | ``kpis.py``, ``express.py``, ``summary.py`` | counters, records; formulas at the end |
 | order history | ``history.py`` | each customer's purchase occasions (frequency, recency, T, value) |
 | audit | ``audit.py`` | where every unit is; conservation check |
 
