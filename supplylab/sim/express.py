@@ -103,7 +103,7 @@ class ExpressLog:
         if not buf:
             return
         m = self.m
-        a = np.array(buf, dtype=float).reshape(-1, WIDTH)
+        a = np.fromiter(buf, dtype=float, count=len(buf)).reshape(-1, WIDTH)
         buf.clear()
         ci = a[:, 0].astype(np.intp)
         si = a[:, 1].astype(np.intp) // ML

@@ -98,7 +98,7 @@ class OrderDesk:
                     if rt is not None and rt.express:
                         sp = rt.sp
                         q = qtys[a]
-                        if sp.on_hand >= q and sp.classes is None:
+                        if sp.on_hand >= q:
                             from_stock(ci, t, rt, sp, q)
                             continue
                 place(ci, t, prods, qtys, a, b)

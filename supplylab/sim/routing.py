@@ -125,7 +125,7 @@ class Routing:
         rt.quality = q if q[0] > 0 or q[1] > 0 else None
         rt.promo = m.promo_customers.get(ci)
         rt.express = (rt.kind is CLASSIC and not st.outage and not st.deferred
-                      and not rt.lane.deferred)
+                      and not rt.lane.deferred and rt.sp.classes is None)
 
     def key(self, ci: int, pi: int) -> tuple:
         """Priority class of a customer-product line (lower is served first)."""

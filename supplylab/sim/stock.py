@@ -73,8 +73,9 @@ class Route:
         self.ctp_n = 0
         self.ctp_q = 0.0
         self.ctp_obs: Any = None
-        #: classic, through a FCFS site without outages and a lane without priority: a line
-        #: served in full at entry may take ``OrderDesk._from_stock`` (set by routing)
+        #: classic, through a FCFS site without outages and a lane without priority, from a
+        #: stock point without rationing: a line served in full at entry may take
+        #: ``OrderDesk._from_stock`` (set by routing and ``Allocation.setup_rationing``)
         self.express = False
 
 
