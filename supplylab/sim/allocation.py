@@ -53,11 +53,17 @@ class Allocation:
                     continue
                 d = rates.setdefault((rt.fi, pi), {})
                 d[rt.key] = d.get(rt.key, 0.0) + u
+        rationed = set()
         for (fi, pi), d in rates.items():
             if len(d) > 1:
                 sp = m.sites.sp[(fi, pi)]
                 sp.classes = sorted(d.items())
                 sp.protect = protect
+                rationed.add(id(sp))
+        for routes in m.routing.by_customer:  # a rationed line never takes the fast path
+            for rt in routes.values():
+                if rt.sp is not None and id(rt.sp) in rationed:
+                    rt.express = False
 
     def backorder(self, sp: StockPoint, order: Order | None, rt: Route | None, qty: float,
                   now: float, deadline: float, downstream: StockPoint | None = None) -> Line:

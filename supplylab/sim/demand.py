@@ -148,7 +148,7 @@ class Chunk:
 
     times: list[float]
     customers: list[int]
-    line_start: list[int]
+    line_start: list[int] | range  #: order i's lines are line_start[i]:line_start[i + 1]
     line_product: list[int]
     line_qty: list[int]
 
@@ -192,10 +192,16 @@ def sample_customer(cd: CustomerDemand, t0: float, t1: float
         return empty
     assert cd.lines is not None and cd.quantity is not None
     nprod = len(cd.products)
-    k = np.clip(np.rint(cd.lines.sample(rng, n)).astype(int), 1, nprod)
+    if cd.lines.is_constant:  # the same number of lines in every order (draws nothing)
+        kc = min(max(int(np.rint(cd.lines.mean())), 1), nprod)
+        k = np.full(n, kc)
+        single = kc == 1
+    else:
+        k = np.minimum(np.maximum(np.rint(cd.lines.sample(rng, n)).astype(int), 1), nprod)
+        single = bool((k == 1).all())
     if nprod == 1:
         flat = np.zeros(n, dtype=int)
-    elif (k == 1).all():
+    elif single:
         cum = cd.cum_weights
         flat = np.searchsorted(cum, rng.random(n) * cum[-1], side="right")
     else:
@@ -253,12 +259,12 @@ def _distinct_lines_few(cum: np.ndarray, k: np.ndarray, draws: np.ndarray,
     out: list[int] = []
     for row, kr in zip(draws.tolist(), k.tolist(), strict=True):
         have: list[int] = []
-        for x in row:
+        for x in row:  # the first kr distinct products drawn (the later draws are unused)
             c = bisect_right(cl, x)
             if c not in have:
                 have.append(c)
-        if len(have) > kr:
-            del have[kr:]
+                if len(have) == kr:
+                    break
         while len(have) < kr:  # rare: the sequence goes on, as in ``distinct_lines``
             for x in (rng.random(width) * total).tolist():
                 c = bisect_right(cl, x)
@@ -277,6 +283,8 @@ def _quantities(cd: CustomerDemand, rng: np.random.Generator, flat_p: np.ndarray
             sel = flat_p == pid
             if sel.any():
                 q[sel] = law.sample(rng, int(sel.sum()))
+    elif cd.quantity.is_constant:  # draws nothing
+        return np.full(total, max(int(np.rint(cd.quantity.mean())), 1))
     else:
         q = cd.quantity.sample(rng, total)
     return np.maximum(np.rint(q), 1).astype(int)
@@ -345,6 +353,9 @@ def sample_chunk(customers: list[CustomerDemand], t0: float, t1: float) -> Chunk
     flat_p = np.concatenate([p[2] for _, p in parts])
     flat_q = np.concatenate([p[3] for _, p in parts])
     order = np.argsort(times, kind="stable")
+    if len(lens) == len(flat_p):  # one line per order: the lines follow their orders
+        return Chunk(times[order].tolist(), cust[order].tolist(), range(len(order) + 1),
+                     flat_p[order].tolist(), flat_q[order].tolist())
     starts = np.concatenate([[0], np.cumsum(lens)])
     new_lens = lens[order]
     new_starts = np.concatenate([[0], np.cumsum(new_lens)])

@@ -17,7 +17,7 @@ Each rule lives in one component (docs/engine.md, "Where each rule lives"):
 | promising | ``promising.py`` | promised dates: available- and capable-to-promise at a confidence |
 | priority | ``priority.py``, ``queues.py`` | the priority table and key; priority queues |
 | outcomes | ``outcomes.py`` | the KPI record of each finished order and lost units |
-| KPI collection | ``kpis.py``, ``summary.py`` | counters while running, formulas at the end |
+| KPI collection | ``kpis.py``, ``express.py``, ``summary.py`` | counters, records; formulas at the end |
 | order history | ``history.py`` | each customer's purchase occasions (frequency, recency, T, value) |
 | audit | ``audit.py`` | where every unit is; conservation check |
 
@@ -29,9 +29,12 @@ source of truth per variable (the stock point's ``on_hand``, ``on_order``, ``bac
 
 from __future__ import annotations
 
+import gc
 import math
+import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import simpy
@@ -47,6 +50,7 @@ from .audit import audit as check_units
 from .customers import Customers, acquired_customers
 from .demand import build_demand
 from .disruptions import build_windows
+from .express import ExpressLog
 from .fulfilment import Fulfilment
 from .history import OrderHistory
 from .orders import OrderDesk
@@ -60,6 +64,35 @@ from .routing import Routing
 from .sites import Sites
 from .stock import StockPoint
 from .streams import Streams
+
+#: the oldest generation's collection threshold while a model runs (``Model.run``): about
+#: one full collection per 1,000 middle-generation ones instead of per 10
+FULL_GC_THRESHOLD = 1000
+_gc_lock = threading.Lock()
+_gc_runs = [0, (0, 0, 0)]  # models running in this process, the thresholds before the first
+
+
+@contextmanager
+def fewer_full_collections() -> Iterator[None]:
+    """Hold back Python's full (oldest-generation) garbage collections while models run.
+
+    Each would traverse every long-lived object of the run (routes, stock points, the
+    scenario: about eight times per simulated year of the large network, 0.1 CPU-s each) and
+    find nothing to free; young collections go on. The thresholds in force before the first
+    running model are restored when the last one ends (models may run in threads). Results
+    do not depend on it."""
+    with _gc_lock:
+        if _gc_runs[0] == 0:
+            old = _gc_runs[1] = gc.get_threshold()
+            gc.set_threshold(old[0], old[1], max(old[2], FULL_GC_THRESHOLD))
+        _gc_runs[0] += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_runs[0] -= 1
+            if _gc_runs[0] == 0:
+                gc.set_threshold(*_gc_runs[1])
 
 
 class Model:
@@ -115,6 +148,7 @@ class Model:
         self.allocation = Allocation(self)
         self.fulfilment = Fulfilment(self)
         self.returns = Returns(self)
+        self.xlog = ExpressLog(self)
         self.orders = OrderDesk(self)
         self.demand = build_demand(sc, self.customers, self.pidx, self.streams)
         self.promo_customers = {d.index: d for d in self.demand if d.promos}
@@ -150,7 +184,8 @@ class Model:
             if ech:
                 env.process(self._review(1.0 / self.sc.information_sharing.forecast_updates_per_day,
                                          ech))
-        env.run(until=self.horizon)
+        with fewer_full_collections():
+            env.run(until=self.horizon)
         eid = getattr(env, "_eid", None)
         self.events = next(eid) if eid is not None else 0
 
@@ -164,6 +199,7 @@ class Model:
             sp.cycles = sp.cycles_ok = 0
             sp.stocked_out = False
         self.k.reset()
+        self.xlog.reset()
         self.counting = True
 
     def _periods(self) -> Generator[Any, Any, None]:
@@ -220,7 +256,9 @@ class Model:
 
     def finish(self) -> None:
         """Bring every stock point's time integrals to the horizon (writing the time series'
-        last period), close open orders and charge what is linear per lane."""
+        last period), count the fast path's records, close open orders and charge what is
+        linear per lane."""
+        self.xlog.merge()
         self._close_period(self.horizon)  # touches every stock point at the horizon
         self.outcomes.close_open_orders(self.fulfilment.close_open())
         self.fulfilment.settle()

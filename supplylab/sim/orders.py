@@ -10,24 +10,18 @@ that completes at entry is recorded at once; otherwise when its last backordered
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Generator
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from . import kpis as K
 from .demand import CHUNK_DAYS, sample_chunk
 from .fulfilment import quality
 from .kpis import (
-    COGS,
-    COMPLETE,
-    CYCLE_SUM,
     DISCOUNT,
-    EXPRESS,
-    FIRST_FULL,
     FROM_STOCK,
-    HIST_BINS,
-    LINES_FILLED,
     ML,
-    NCODES,
     REVENUE,
 )
 from .outcomes import EPS
@@ -49,21 +43,19 @@ class OrderDesk:
         self.has_substitutes = [bool(p.substitutes) for p in m.products]
         self._subst_u = Uniforms(m.streams.rng("network", "substitution"))
         self._cm, self._sm, self._pl = k.cm, k.sm, k.pl
-        self._cost = m.cost
         self._week_demand, self._fac_week_in = k.week_demand, k.fac_week_in
         # bound for the one-line fast path (_from_stock); the collector zeroes them in place
         self._wait_sum, self._wait_n, self._transport = k.wait_sum, k.wait_n, k.transport
-        self._cc, self._cl, self._cs, self._pc = k.cc, k.cl, k.cs, k.pc
-        self._pcodes, self._fcodes = k.pcodes, k.fcodes
-        self._hist_tier = [h.counts for h in k.cycle_tier]
         self._to_customers = m.ledger.to_customers
         self._price, self._margin_mult = m.price, m.crm.margin_mult
         self._return_rate = [p.return_rate for p in m.products]
-        self._requested_days, self._cust_tier = m.crm.requested_days, m.crm.tier
+        self._returns = any(r > 0 for r in self._return_rate)  # some product is returned
+        self._requested_days = m.crm.requested_days
         self._failure = m.crm.failure
         self.express = True  # use the fast path (tests switch it off to compare)
+        self._xbuf = m.xlog.buf  # the fast path's records (folded at each chunk)
         self._history = m.history.record
-        self._cpl, self._clt = k.cpl, k.clt
+        self._h_last, self._h_value = m.history.last, m.history.value
         self._against_promise = m.sc.simulation.perfect_order_on_time == "promised"
         self._observe, self._ctp, self._conf = (m.promising.observe, m.promising.ctp,
                                                 m.promising.conf)
@@ -83,35 +75,36 @@ class OrderDesk:
         by_customer = m.routing.by_customer
         express = self.express and m.log is None
         queue = env._queue  # SimPy's event heap: (time, priority, id, event); peek() inlined
+        late_joiners = any(j > 0 for j in joined)  # acquired customers join during the run
         t0 = 0.0
         while t0 < horizon:
             t1 = t0 + CHUNK_DAYS
             ch = sample_chunk(m.demand, t0, t1)
             times, cust, starts, prods, qtys = (ch.times, ch.customers, ch.line_start,
                                                 ch.line_product, ch.line_qty)
-            for i in range(len(times)):
-                t = times[i]
-                if t >= horizon:
-                    return
+            n = bisect_left(times, horizon)  # orders from the horizon on never happen
+            for t, ci, a, b in zip(islice(times, n), cust, starts, islice(starts, 1, None),
+                                   strict=False):
                 if queue and queue[0][0] <= t:
                     yield env.timeout(t - env.now)
-                ci = cust[i]
                 if (not active[ci] or t >= churned_at[ci]) and (
                         not winning_back or not m.crm.comes_back(ci, t)):
                     active[ci] = False  # left (and not back)
                     continue
-                if t < joined[ci] or (defecting and not keeps(ci, t)):
+                if (late_joiners and t < joined[ci]) or (defecting and not keeps(ci, t)):
                     continue  # not a customer yet, or ordering less after backorders
-                a, b = starts[i], starts[i + 1]
                 if express and b - a == 1:  # one line: served in full at entry takes the fast path
                     rt = by_customer[ci].get(prods[a])
                     if rt is not None and rt.express:
                         sp = rt.sp
                         q = qtys[a]
-                        if sp.on_hand >= q and sp.classes is None:
+                        if sp.on_hand >= q:
                             from_stock(ci, t, rt, sp, q)
                             continue
                 place(ci, t, prods, qtys, a, b)
+            if n < len(times):
+                return
+            m.xlog.fold()
             t0 = t1
 
     def place(self, ci: int, now: float, prods: list[int], qtys: list[int], a: int,
@@ -181,7 +174,12 @@ class OrderDesk:
             if rt.kind is CLASSIC:
                 sp = rt.sp
                 self._fac_week_in[rt.fi][week] += q
-                sp.touch(now)
+                dt = now - sp.t_last  # sp.touch(now), inlined
+                if dt > 0:
+                    sp.area_onhand += sp.on_hand * dt
+                    sp.area_backlog += sp.backlog_units * dt
+                    sp.area_pipeline += sp.on_order * dt
+                    sp.t_last = now
                 avail = sp.on_hand if reopen <= now else 0  # a closed site picks nothing
                 if sp.classes is not None:
                     avail -= sp.critical(rt.key)
@@ -223,7 +221,7 @@ class OrderDesk:
                         order = Order(ci, now, requested, promised, counting, per)
                     held = True
                     p_line = self._short(rt, sp, order, short, now, per, reopen, conf)
-                if not sp.periodic and not sp.echelon:
+                if sp.on_hand + sp.on_order - sp.backlog_units < sp.trigger:
                     sp.review(now)
             else:
                 if legs is None:
@@ -298,43 +296,40 @@ class OrderDesk:
         """The common case of ``place`` (chosen by ``stream``): a one-line order that its stock
         point serves in full at entry. The rules and the arithmetic of the general path (``place``,
         ``Fulfilment.ship``, ``Outcomes.finish``) inlined, without their bookkeeping of several
-        lines, sites and shortfalls; ``tests/sim/test_express.py`` checks both give identical
-        results. A delivery after the horizon (rare) goes through the general functions."""
+        lines, sites and shortfalls; while the KPIs are measured, what it counts is one record
+        of eight numbers (``express.ExpressLog``). ``tests/sim/test_express.py`` checks both
+        paths give the same results. A delivery after the horizon (rare) goes through the
+        general functions."""
         m = self.m
-        fi = rt.fi
-        base, sbase = rt.base, rt.sbase
         lane = rt.lane
         counting = m.counting
-        week = int(now * (1 / 7))
-        per = -1
         if counting:
-            per = int((now - m.warmup) / m.period_len)
-            pb = per * ML
-            cm, sm, pl = self._cm, self._sm, self._pl
-            self._week_demand[week] += q
-            price = paid = self._price[rt.pi] * self._margin_mult[ci]
+            paid = self._price[rt.pi] * self._margin_mult[ci]
             if rt.promo is not None:
                 paid *= 1.0 - rt.promo.discount(rt.pi, now)
-            self._history(ci, now, q * paid)
-        self._fac_week_in[fi][week] += q
-        sp.touch(now)
+            if int(now) == self._h_last[ci]:  # OrderHistory.record: the same occasion
+                self._h_value[ci] += q * paid
+            else:
+                self._history(ci, now, q * paid)
+        dt = now - sp.t_last  # sp.touch(now), inlined
+        if dt > 0:
+            sp.area_onhand += sp.on_hand * dt
+            sp.area_backlog += sp.backlog_units * dt
+            sp.area_pipeline += sp.on_order * dt
+            sp.t_last = now
         sp.on_hand -= q
         sp.shipped += q
         # Fulfilment.ship: one processing job and one shipment
         st = rt.station
         if st.instant:
             depart = now
-            wait = 0.0
         else:
             wait, depart = st.dispatch(now, q)
-            self._observe(fi, rt.key, depart - now)
-        if counting:
-            self._wait_sum[fi] += wait
-            self._wait_n[fi] += 1
-            self._transport[fi] += lane.per_shipment
+            self._observe(rt.fi, rt.key, depart - now)
+            if counting:
+                self._wait_sum[rt.fi] += wait
         c = lane.const
         arrive = depart + c if c is not None else lane.arrive(depart, q)
-        self._to_customers[rt.pi] += q
         bad = 0 if rt.quality is None else quality(rt.quality)
         q_conf = self._conf[ci]
         c = rt.ctp  # Promising.ctp's answer kept on the route, inlined while it is valid
@@ -345,76 +340,74 @@ class OrderDesk:
         else:
             promised = now + self._ctp(rt, q_conf)
         if arrive > m.horizon:
-            m.fulfilment.charge_late(rt, q, arrive)
-            requested = now + self._requested_days[ci]
-            filled: tuple[Route, ...] = ()
-            if counting:
-                cm[base] += q
-                sm[sbase] += q
-                pl[pb] += q
-                if arrive <= requested:
-                    cm[base + FROM_STOCK] += q
-                    sm[sbase + FROM_STOCK] += q
-                    pl[pb + FROM_STOCK] += q
-                    filled = (rt,)
-            if not sp.periodic and not sp.echelon:
-                sp.review(now)
-            m.outcomes.finish(ci, now, requested, promised, arrive, True, True, bad, (rt,),
-                              filled, per, counting, now)
+            self._late(ci, now, rt, sp, q, arrive, promised, bad)
             return
-        if counting:  # the line's demand, from stock and delivered; Fulfilment.delivered
-            cm[base + EXPRESS] += q
-            sm[sbase + EXPRESS] += q
-            pl[pb + EXPRESS] += q
-            pl[pb + REVENUE] += q * price
-            cm[base + REVENUE] += q * price
-            sm[sbase + REVENUE] += q * price
-            cm[base + COGS] += q * self._cost[rt.pi]
-            lane.delivered += q
-            if rt.promo is not None:
-                disc = rt.promo.discount(rt.pi, now)
-                if disc:
-                    cm[base + DISCOUNT] += q * price * disc
-                    sm[sbase + DISCOUNT] += q * price * disc
-                    pl[pb + DISCOUNT] += q * price * disc
-                    pl[pb + REVENUE] -= q * price * disc
-                    cm[base + REVENUE] -= q * price * disc
-                    sm[sbase + REVENUE] -= q * price * disc
-        if self._return_rate[rt.pi] > 0:
+        if not counting:
+            self._to_customers[rt.pi] += q
+        elif rt.promo is not None:  # Fulfilment.delivered: the discount of a promotion
+            disc = rt.promo.discount(rt.pi, now)
+            if disc:
+                self._discount(rt, q * (self._price[rt.pi] * self._margin_mult[ci]) * disc, now)
+        if self._returns and self._return_rate[rt.pi] > 0:
             m.returns.sample(rt, q, arrive)
-        if not sp.periodic and not sp.echelon:
+        if sp.on_hand + sp.on_order - sp.backlog_units < sp.trigger:
             sp.review(now)
         # Outcomes.finish of a complete order with one line, first shipment full, delivered
         # within the run
         last = arrive if arrive > now else now
-        on_time = last <= now + self._requested_days[ci] + EPS
-        if not on_time:
+        if not last <= now + self._requested_days[ci] + EPS:  # not on time
             self._failure(ci, now)
         if not counting:
             return
-        kept = last <= promised + EPS
-        self._cpl[ci] += promised - now
-        if last > promised:
-            self._clt[ci] += last - promised
-        perfect = (kept if self._against_promise else on_time) and not bad
-        code = (FIRST_FULL | on_time << 1 | kept << 2 | on_time << 3 | perfect << 4 | COMPLETE)
+        buf = self._xbuf
         if bad:
-            m.outcomes.quality_failed(ci, bad, (rt,), per)
-        self._cc[ci * NCODES + code] += 1
-        self._cl[ci] += 1
-        self._pcodes[rt.pbase + code] += 1
-        self._fcodes[rt.fbase + code] += 1
-        cm[base + LINES_FILLED] += 1
-        sm[sbase + LINES_FILLED] += 1
-        self._pc[per * NCODES + code] += 1
-        cycle = last - now
-        self._cs[ci] += cycle
-        sm[sbase + CYCLE_SUM] += cycle
-        pl[pb + CYCLE_SUM] += cycle
-        i = int(cycle * 100.0)  # kpis.bin_of, inlined
-        if i > HIST_BINS:
-            i = HIST_BINS
-        self._hist_tier[self._cust_tier[ci]][i] += 1
+            m.outcomes.quality_failed(ci, bad, (rt,), int((now - m.warmup) / m.period_len))
+            m.xlog.bad.append(len(buf))
+        buf += (ci, rt.sbase, lane.ix, now, q, last, promised)  # its outcome code: in the fold
+
+    def _late(self, ci: int, now: float, rt: Route, sp: StockPoint, q: int, arrive: float,
+              promised: float, bad: int) -> None:
+        """``_from_stock`` of an order whose delivery falls after the horizon: counted by the
+        general functions (``Fulfilment.charge_late``, ``Outcomes.finish``)."""
+        m = self.m
+        fi = rt.fi
+        counting = m.counting
+        per = -1
+        if counting:
+            per = int((now - m.warmup) / m.period_len)
+            self._week_demand[int(now * (1 / 7))] += q
+            self._wait_n[fi] += 1
+            self._transport[fi] += rt.lane.per_shipment
+        self._fac_week_in[fi][int(now * (1 / 7))] += q
+        self._to_customers[rt.pi] += q
+        m.fulfilment.charge_late(rt, q, arrive)
+        requested = now + self._requested_days[ci]
+        filled: tuple[Route, ...] = ()
+        if counting:
+            cm, sm, pl, pb = self._cm, self._sm, self._pl, per * ML
+            cm[rt.base] += q
+            sm[rt.sbase] += q
+            pl[pb] += q
+            if arrive <= requested:
+                cm[rt.base + FROM_STOCK] += q
+                sm[rt.sbase + FROM_STOCK] += q
+                pl[pb + FROM_STOCK] += q
+                filled = (rt,)
+        if sp.on_hand + sp.on_order - sp.backlog_units < sp.trigger:
+            sp.review(now)
+        m.outcomes.finish(ci, now, requested, promised, arrive, True, True, bad, (rt,), filled,
+                          per, counting, now)
+
+    def _discount(self, rt: Route, disc: float, now: float) -> None:
+        """A promotion's discount on a fast-path line (its revenue is counted at full price)."""
+        per = int((now - self.m.warmup) / self.m.period_len)
+        cm, sm, pl, pb = self._cm, self._sm, self._pl, per * ML
+        cm[rt.base + DISCOUNT] += disc
+        sm[rt.sbase + DISCOUNT] += disc
+        pl[pb + DISCOUNT] += disc
+        pl[pb + REVENUE] -= disc
+        cm[rt.base + REVENUE] -= disc
+        sm[rt.sbase + REVENUE] -= disc
 
     def _short(self, rt: Route, sp: StockPoint, order: Order, short: float, now: float,
                per: int, reopen: float, conf: float) -> float:
@@ -461,7 +454,7 @@ class OrderDesk:
             if m.counting:
                 m.k.cm[rt.base + K.SUBST] += n
                 m.k.sm[rt.sbase + K.SUBST] += n
-            if not ssp.periodic and not ssp.echelon:
+            if ssp.on_hand + ssp.on_order - ssp.backlog_units < ssp.trigger:
                 ssp.review(now)
         return taken, bad
 

@@ -228,7 +228,7 @@ class Lane:
     """A resolved lane with its transit sampler and disruption windows."""
 
     __slots__ = ("res", "transit", "windows", "unit_cost", "per_shipment", "co2_per_unit",
-                 "transit_mean", "const", "cap", "free", "queue", "_seq", "delivered")
+                 "transit_mean", "const", "cap", "free", "queue", "_seq", "delivered", "ix")
 
     def __init__(self, res: ResolvedLane, streams: Streams, windows: Windows) -> None:
         self.res = res
@@ -239,6 +239,7 @@ class Lane:
         #: units delivered from stock to customers over this lane in the measured window
         #: (``Fulfilment.settle`` charges their per-unit transport, CO2 and handling)
         self.delivered = 0.0
+        self.ix = 0  # its position among the model's lanes (``Sites.lane``; express.py)
         self.per_shipment = res.cost_per_shipment
         self.co2_per_unit = res.co2_kg_per_unit_km * res.distance_km
         self.transit_mean = self.transit.mean

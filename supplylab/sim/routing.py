@@ -34,6 +34,9 @@ class Routing:
         self._ints = list(range(max(len(m.customers), len(m.products), len(m.facilities) + 1)))
         self._pbases = [pi * K.NCODES for pi in range(len(m.products))]
         self._fbases = [fi * K.NCODES for fi in range(len(m.facilities) + 1)]
+        self._nf1 = len(m.facilities) + 1
+        #: serving site of (strategy, served_by, product) for customers with ``served_by``
+        self._sites: dict[tuple[str, str, int], str] = {}
 
     def route(self, ci: int, pi: int) -> Route:
         """The route of a customer-product pair (created on first use)."""
@@ -43,21 +46,25 @@ class Routing:
         m = self.m
         sites = m.sites
         c = m.customers[ci]
-        pid = m.products[pi].id
-        site = m.net.serving_site(c.strategy, c.served_by, pid, c.location)
+        if c.served_by is not None:  # customers of a group share their site: resolved once
+            sk = (c.strategy, c.served_by, pi)
+            site = self._sites.get(sk)
+            if site is None:
+                site = self._sites[sk] = m.net.serving_site(c.strategy, c.served_by,
+                                                            m.products[pi].id, c.location)
+        else:
+            site = m.net.serving_site(c.strategy, None, m.products[pi].id, c.location)
         lane = sites.lane(site, m.lane_of[ci])
         if site in sites.sources:
             rt = Route(ci, pi, DIRECT, m.outside, None, lane, sites.sources[site], None)
+        elif m.facilities[fi := m.fidx[site]].kind == "cross_dock":
+            pid = m.products[pi].id
+            src = m.net.upstream(site, pid)
+            if src is None or src not in sites.sources:
+                raise AuditError(f"cross-dock {site} needs a supplier source for {pid}")
+            rt = Route(ci, pi, CROSS, fi, None, lane, sites.sources[src], sites.lane(src, site))
         else:
-            fi = m.fidx[site]
-            if m.facilities[fi].kind == "cross_dock":
-                src = m.net.upstream(site, pid)
-                if src is None or src not in sites.sources:
-                    raise AuditError(f"cross-dock {site} needs a supplier source for {pid}")
-                rt = Route(ci, pi, CROSS, fi, None, lane, sites.sources[src],
-                           sites.lane(src, site))
-            else:
-                rt = Route(ci, pi, CLASSIC, fi, sites.sp[(fi, pi)], lane, None, None)
+            rt = Route(ci, pi, CLASSIC, fi, sites.sp[(fi, pi)], lane, None, None)
         self._finish(rt)
         self.by_customer[ci][pi] = rt
         return rt
@@ -104,21 +111,21 @@ class Routing:
         """Priority key, station, quality draws and promotions of a new route."""
         m = self.m
         ints = self._ints
-        rt.ci, rt.pi, rt.fi = ints[rt.ci], ints[rt.pi], ints[rt.fi]
-        rt.pbase, rt.fbase = self._pbases[rt.pi], self._fbases[rt.fi]
-        rt.base = rt.ci * K.ML
-        rt.sbase = (rt.pi * (len(m.facilities) + 1) + rt.fi) * K.ML
-        rt.key = self.key(rt.ci, rt.pi)
-        if rt.fi < len(m.facilities):
-            rt.station = m.sites.stations[rt.fi]
-            q = m.sites.quality[rt.fi]
+        ci, pi, fi = rt.ci, rt.pi, rt.fi = ints[rt.ci], ints[rt.pi], ints[rt.fi]
+        rt.pbase, rt.fbase = self._pbases[pi], self._fbases[fi]
+        rt.base = ci * K.ML
+        rt.sbase = (pi * self._nf1 + fi) * K.ML
+        rt.key = m.priority.key(self._cust_prio[ci], pi)
+        if fi < self._nf1 - 1:
+            st = rt.station = m.sites.stations[fi]
+            q = m.sites.quality[fi]
         else:  # direct from a supplier
+            st = None
             q = m.sites.supplier_quality[rt.src.id]
         rt.quality = q if q[0] > 0 or q[1] > 0 else None
-        rt.promo = m.promo_customers.get(rt.ci)
-        st = rt.station
+        rt.promo = m.promo_customers.get(ci)
         rt.express = (rt.kind is CLASSIC and not st.outage and not st.deferred
-                      and not rt.lane.deferred)
+                      and not rt.lane.deferred and rt.sp.classes is None)
 
     def key(self, ci: int, pi: int) -> tuple:
         """Priority class of a customer-product line (lower is served first)."""

@@ -8,6 +8,7 @@ cached by endpoints). It owns no rule about orders or allocation.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from ..errors import AuditError
@@ -35,24 +36,24 @@ class Sites:
         self.supplier_lead_mean = {s.id: s.lead_time.mean() for s in sc.suppliers}
         #: per supplier shipping direct to customers: (damage, document errors, uniforms)
         self.supplier_quality = {s.id: (s.damage_rate, s.doc_error_rate,
-                                        Uniforms(streams.rng("supplier", s.id, "quality")))
+                                        Uniforms(streams.lazy("supplier", s.id, "quality")))
                                  for s in sc.suppliers}
         self.stations: list[Station] = []
         #: per facility: (damage probability, document error probability, uniforms)
         self.quality: list[tuple[float, float, Uniforms]] = []
         for f in m.facilities:
             w = windows.get(f.id, NO_WINDOWS)
-            rng = streams.rng("facility", f.id, "processing")
+            rng = streams.lazy("facility", f.id, "processing")
             self.stations.append(Station(f.order_processors, Sampler(f.order_processing_time, rng),
                                          f.capacity_units_per_day, w))
             if m.rule == "priority":
                 self.stations[-1].serve_by_priority(m.env)
             self.quality.append((f.damage_rate, f.doc_error_rate,
-                                 Uniforms(streams.rng("facility", f.id, "quality"))))
-        self.dwell = [Sampler(f.dwell_time, streams.rng("facility", f.id, "dwell"))
+                                 Uniforms(streams.lazy("facility", f.id, "quality"))))
+        self.dwell = [Sampler(f.dwell_time, streams.lazy("facility", f.id, "dwell"))
                       for f in m.facilities]
         self.production = [Sampler(f.production_lead_time,
-                                   streams.rng("facility", f.id, "production"))
+                                   streams.lazy("facility", f.id, "production"))
                            for f in m.facilities]
         self.handling_cost = [f.handling_cost_per_unit for f in m.facilities] + [0.0]
         self._explicit: dict[tuple[str, str], LaneSpec] = {}
@@ -101,6 +102,7 @@ class Sites:
             if explicit is not None and explicit.id:
                 w = m.windows.get(explicit.id, w)
             ln = Lane(res, m.streams, w)
+            ln.ix = len(self.lanes)
             if m.rule == "priority":
                 ln.serve_by_priority(m.env)
             self.lanes[key] = ln
@@ -140,6 +142,7 @@ class Sites:
             for sp in self.sp.values():
                 if sp.downstream:
                     sp.echelon = True
+                    sp.trigger = -math.inf  # reviewed on its echelon position (engine._review)
                     sp.echelon_shift = sum(echelon_level(d) for d in sp.downstream)
 
     def site_name(self, fi: int) -> str:

@@ -73,8 +73,9 @@ class Route:
         self.ctp_n = 0
         self.ctp_q = 0.0
         self.ctp_obs: Any = None
-        #: classic, through a FCFS site without outages and a lane without priority: a line
-        #: served in full at entry may take ``OrderDesk._from_stock`` (set by routing)
+        #: classic, through a FCFS site without outages and a lane without priority, from a
+        #: stock point without rationing: a line served in full at entry may take
+        #: ``OrderDesk._from_stock`` (set by routing and ``Allocation.setup_rationing``)
         self.express = False
 
 
@@ -109,7 +110,7 @@ class StockPoint:
                  "upstream", "in_lane", "downstream", "echelon", "echelon_shift", "mean_lead",
                  "classes", "protect", "_critical", "t_last", "area_onhand", "area_backlog",
                  "area_pipeline", "cycles", "cycles_ok", "stocked_out", "initial", "received",
-                 "shipped", "restocked")
+                 "shipped", "restocked", "trigger")
 
     def __init__(self, model: Model, fi: int, pi: int, fac: Facility, policy: Any) -> None:
         self.fi, self.pi = fi, pi
@@ -131,6 +132,9 @@ class StockPoint:
         self.downstream: list[StockPoint] = []
         self.echelon = False
         self.echelon_shift = 0.0
+        #: reviewed after each demand (continuous, own position): its policy orders only when
+        #: the position is below this (``demand_trigger``); -inf when never reviewed on demand
+        self.trigger = demand_trigger(policy, self.periodic)
         self.mean_lead = 0.0
         self.classes: list[tuple[tuple, float]] | None = None  # (priority key, units/day)
         self.protect = 0.0
@@ -203,6 +207,17 @@ def _order_qty(pol: Any) -> Callable[[float, float], float]:
     assert isinstance(pol, RS)
     S = pol.S
     return lambda ip, shift: S + shift - ip if ip < S + shift else 0.0
+
+
+def demand_trigger(pol: Any, periodic: bool) -> float:
+    """The inventory position below which a continuously reviewed policy orders (so a
+    review after a demand can be skipped above it: ``ip <= s`` is ``ip < nextafter(s, inf)``);
+    -inf for periodic review."""
+    if periodic:
+        return -math.inf
+    if isinstance(pol, BaseStock):
+        return pol.level
+    return math.nextafter(pol.s if isinstance(pol, SS) else pol.r, math.inf)
 
 
 def order_up_to(pol: Any) -> float:
