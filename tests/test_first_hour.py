@@ -183,6 +183,19 @@ def test_validate_and_a_run_to_the_terminal_load_no_pandas(args: list[str]) -> N
         assert last == "HEAVY 0", last
 
 
+def test_a_run_with_out_loads_no_pandas(tmp_path: Path) -> None:
+    """Start-up cost: the files of ``--out`` are written from the same plain lists (pandas
+    builds the tables of the Python API only), and every file is there."""
+    out = tmp_path / "out"
+    last = _heavy_loaded(["run", "scenarios/regional_3pl.yaml", "--days", "130",
+                          "--replications", "2", "--out", str(out)],
+                         ("pandas", "networkx", "pulp", "highspy"))
+    assert last == "HEAVY 0", last
+    assert sorted(p.name for p in out.iterdir()) == [
+        "at_risk.csv", "contracts.csv", "customer_value.csv", "customers.csv", "kpis.csv",
+        "order_history.csv", "results.json", "summary.csv", "timeseries.csv"]
+
+
 def test_a_run_with_out_writes_the_same_tables_the_python_api_gives(tmp_path: Path) -> None:
     """The pandas tables built late are the ones written: kpis.csv and summary.csv read back
     equal the API's tables of the same run."""

@@ -20,7 +20,7 @@ other settings.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -38,7 +38,13 @@ from .columns import (
     customer_means,
     replication_columns,
 )
-from .contracts import ContractRow, contract_rows, contract_terms, judge_contracts
+from .contracts import (
+    CONTRACT_COLUMNS,
+    ContractRow,
+    contract_rows,
+    contract_terms,
+    judge_contracts,
+)
 from .lifetime import customer_columns
 
 #: Columns of the at-risk list (at_risk.csv), most value at risk first within a replication.
@@ -114,6 +120,15 @@ def _interval_doc(values: Sequence[float], metric: str) -> dict[str, Any]:
     iv = metric_interval(values, metric)
     return {"mean": _num(iv.mean), "ci95": [_num(iv.ci_low), _num(iv.ci_high)], "n": iv.n,
             "values": [_num(float(v)) for v in values]}
+
+
+def _rows(cols: Columns, names: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    """The rows of one replication's columns ``names`` (plain Python values); a single value
+    (the replication, the time unit) is every row's."""
+    n = len(cols[names[1]])
+    values = [v.tolist() if isinstance(v, np.ndarray) else v if isinstance(v, list) else [v] * n
+              for v in (cols[c] for c in names)]
+    return zip(*values, strict=True)
 
 
 def _history_frame(cols: Columns | None) -> pd.DataFrame:
@@ -417,22 +432,28 @@ class CustomerAnalytics:
 
     def write(self, out_dir: str | Path) -> None:
         """Write customers.csv, order_history.csv, at_risk.csv, contracts.csv and
-        customer_value.csv into ``out_dir`` (atomically; text cells made spreadsheet-safe)."""
+        customer_value.csv into ``out_dir`` (atomically; text cells made spreadsheet-safe):
+        the tables' rows, written from the columns without pandas."""
         from supplylab.experiments import _io
 
         self.fit()
         out = Path(out_dir)
-        _io.write_csv(out / "customers.csv", self.customers)
+        _io.write_rows(out / "customers.csv", CUSTOMER_COLUMNS,
+                       (row for r in self._columns for row in _rows(r.customers, CUSTOMER_COLUMNS)))
         self.write_history(out / "order_history.csv")
-        _io.write_csv(out / "at_risk.csv", self.at_risk)
-        _io.write_csv(out / "contracts.csv", self.contracts)
-        _io.write_csv(out / "customer_value.csv", self.value_summary())
+        _io.write_rows(out / "at_risk.csv", AT_RISK_COLUMNS,
+                       ([row[c] for c in AT_RISK_COLUMNS] for row in self.at_risk_rows()))
+        _io.write_rows(out / "contracts.csv", CONTRACT_COLUMNS, self.contract_rows)
+        _io.write_rows(out / "customer_value.csv", list(ValueSummary._fields),
+                       self.value_summary_rows())
 
     def write_history(self, path: str | Path) -> None:
         """The order histories as CSV (:data:`HISTORY_COLUMNS`, times in days)."""
         from supplylab.experiments import _io
 
-        _io.write_csv(Path(path), self.history)
+        rows = (row for r in self._tables()._columns if r.history is not None
+                for row in _rows(r.history, HISTORY_COLUMNS))
+        _io.write_rows(Path(path), HISTORY_COLUMNS, rows)
 
     def print_tables(self, console: Any = None) -> None:
         """Contracts, value and the early warning as terminal tables (rich)."""
