@@ -167,11 +167,14 @@ def test_short_commands_load_no_scipy_or_networkx(args: list[str]) -> None:
                                   ["run", "scenarios/regional_3pl.yaml", "--days", "130",
                                    "--replications", "2"],
                                   ["run", "scenarios/regional_3pl.yaml", "--days", "130",
-                                   "--replications", "2", "--json"]])
+                                   "--replications", "2", "--json"],
+                                  ["compare", "scenarios/regional_3pl.yaml",
+                                   "scenarios/regional_3pl.yaml", "--days", "60",
+                                   "--replications", "2", "--workers", "1"]])
 def test_validate_and_a_run_to_the_terminal_load_no_pandas(args: list[str]) -> None:
-    """Start-up cost: the intervals, the KPI table, the customer tables and the JSON document
-    of a run come from plain lists (pandas, ~0.2 s to import, loads for ``--out`` files and
-    the Python tables); a validation needs neither the engine nor rich."""
+    """Start-up cost: the intervals, the KPI table, the customer tables, the JSON document
+    and a comparison's paired differences come from plain lists (pandas, ~0.2 s to import,
+    builds the Python tables); a validation needs neither the engine nor rich."""
     # the early warning of a scenario whose customers can churn is fitted with scipy
     scipy = () if "--json" in args else ("scipy",)
     last = _heavy_loaded(args, ("pandas", *scipy, "networkx", "pulp", "highspy"))

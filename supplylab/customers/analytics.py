@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from supplylab.experiments.stats import clip_interval, t_interval
+from supplylab.experiments.stats import clip_interval, nan_mean, t_interval
 
 from .columns import (
     CUSTOMER_COLUMNS,
@@ -83,13 +83,6 @@ def _nansum(values: Any) -> float:
     """Sum leaving out NaN, as a pandas column's ``sum()`` adds (NaN as 0, same order)."""
     a = np.asarray(values, dtype=float)
     return float(np.where(np.isnan(a), 0.0, a).sum())
-
-
-def _nanmean(values: Any) -> float:
-    """Mean leaving out NaN, as a pandas column's ``mean()`` (NaN when nothing is left)."""
-    a = np.asarray(values, dtype=float)
-    count = int((~np.isnan(a)).sum())
-    return _nansum(a) / float(count) if count else math.nan
 
 
 def _num(x: Any) -> Any:
@@ -317,7 +310,7 @@ class CustomerAnalytics:
                "churned_service": float(service.sum()),
                "clv_active": _nansum(np.asarray(cols["clv_active"], dtype=float)[rows]),
                "clv_lost": _nansum(clv_lost), "clv_lost_service": _nansum(clv_lost[service]),
-               "lifetime_years": _nanmean(np.asarray(cols["lifetime_years"], dtype=float)[rows])}
+               "lifetime_years": nan_mean(np.asarray(cols["lifetime_years"], dtype=float)[rows])}
         if self.fitted:
             at_risk = np.asarray(cols["at_risk"], dtype=bool)[rows]
             out["at_risk"] = float(at_risk.sum())
