@@ -14,6 +14,7 @@ read from the modules' source.
 from __future__ import annotations
 
 import ast
+import gc
 import json
 import sys
 import traceback
@@ -391,8 +392,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point (``supplylab``, ``python -m supplylab``).
+
+    Before the process exits, what is left of it (modules, validators, the scenario, the
+    results) is frozen out of the garbage collector: the interpreter's last collection would
+    otherwise walk every one of those objects (about 0.05 CPU-s after a short run) only to
+    free memory the operating system takes back anyway. Output is flushed and ``atexit``
+    handlers (worker pools, temporary folders) run as before; files are closed by the
+    commands themselves.
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

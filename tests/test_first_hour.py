@@ -151,26 +151,52 @@ def test_help_loads_no_heavy_module(args: list[str]) -> None:
 
 @pytest.mark.parametrize("args", [["validate", "scenarios/regional_3pl.yaml"],
                                   ["run", "scenarios/regional_3pl.yaml", "--days", "130",
-                                   "--replications", "2"]])
+                                   "--replications", "2"],
+                                  ["run", "scenarios/two_echelon_design.yaml", "--days", "60",
+                                   "--replications", "2", "--json"]])
 def test_short_commands_load_no_scipy_or_networkx(args: list[str]) -> None:
     """Start-up cost: a validation or a short run (with a promotion inside the horizon and
-    t intervals) needs neither scipy (~0.8 s to import) nor networkx (~0.15 s)."""
+    t intervals) needs neither scipy (~0.3 s to import) nor networkx (~0.15 s); nor does the
+    JSON document when no customer can churn (the early warning, fitted with scipy, is then
+    not run)."""
     last = _heavy_loaded(args, ("scipy", "networkx", "pulp", "highspy"))
     assert last == "HEAVY 0", last
 
 
 @pytest.mark.parametrize("args", [["validate", "scenarios/regional_3pl.yaml"],
                                   ["run", "scenarios/regional_3pl.yaml", "--days", "130",
-                                   "--replications", "2"]])
+                                   "--replications", "2"],
+                                  ["run", "scenarios/regional_3pl.yaml", "--days", "130",
+                                   "--replications", "2", "--json"],
+                                  ["compare", "scenarios/regional_3pl.yaml",
+                                   "scenarios/regional_3pl.yaml", "--days", "60",
+                                   "--replications", "2", "--workers", "1"]])
 def test_validate_and_a_run_to_the_terminal_load_no_pandas(args: list[str]) -> None:
-    """Start-up cost: the intervals, the KPI table and the customer tables of a run come from
-    plain lists (pandas, ~0.15 s to import, loads for ``--out`` files and the Python tables);
-    a validation needs neither the engine nor rich."""
-    last = _heavy_loaded(args, ("pandas", "scipy", "networkx", "pulp", "highspy"))
+    """Start-up cost: the intervals, the KPI table, the customer tables, the JSON document
+    and a comparison's paired differences come from plain lists (pandas, ~0.2 s to import,
+    builds the Python tables); a validation needs neither the engine nor rich."""
+    # the early warning of a scenario whose customers can churn is fitted with scipy
+    scipy = () if "--json" in args else ("scipy",)
+    last = _heavy_loaded(args, ("pandas", *scipy, "networkx", "pulp", "highspy"))
     assert last == "HEAVY 0", last
+    if "--json" in args:  # pure JSON on stdout: rich is never asked for
+        assert _heavy_loaded(args, ("rich",)) == "HEAVY 0"
     if args[0] == "validate":
         last = _heavy_loaded(args, ("simpy", "supplylab.sim", "rich"))
         assert last == "HEAVY 0", last
+
+
+def test_a_run_with_out_loads_no_pandas(tmp_path: Path) -> None:
+    """Start-up cost: the files of ``--out`` are written from the same plain lists (pandas
+    builds the tables of the Python API only), and every file is there."""
+    out = tmp_path / "out"
+    last = _heavy_loaded(["run", "scenarios/regional_3pl.yaml", "--days", "130",
+                          "--replications", "2", "--out", str(out)],
+                         ("pandas", "networkx", "pulp", "highspy"))
+    assert last == "HEAVY 0", last
+    assert sorted(p.name for p in out.iterdir()) == [
+        "at_risk.csv", "contracts.csv", "customer_value.csv", "customers.csv", "kpis.csv",
+        "order_history.csv", "results.json", "summary.csv", "timeseries.csv"]
 
 
 def test_a_run_with_out_writes_the_same_tables_the_python_api_gives(tmp_path: Path) -> None:

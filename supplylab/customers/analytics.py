@@ -20,29 +20,36 @@ other settings.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from supplylab.experiments.stats import clip_interval, t_interval
+from supplylab.experiments.stats import clip_interval, nan_mean, t_interval
 
-from .contracts import ContractRow, contract_rows, contract_terms, judge_contracts
-from .lifetime import customer_columns, customer_values
-from .value import abc_classes, rfm_scores
-from .warning import roc_auc
+from .columns import (
+    CUSTOMER_COLUMNS,
+    HISTORY_COLUMNS,
+    WARNING_COLUMNS,
+    Columns,
+    ReplicationColumns,
+    customer_means,
+    replication_columns,
+)
+from .contracts import (
+    CONTRACT_COLUMNS,
+    ContractRow,
+    contract_rows,
+    contract_terms,
+    judge_contracts,
+)
+from .lifetime import customer_columns
 
-#: Columns of the order-history export (order_history.csv); times in days.
-HISTORY_COLUMNS = ["replication", "customer_id", "tier", "frequency", "recency", "T", "monetary",
-                   "time_unit"]
 #: Columns of the at-risk list (at_risk.csv), most value at risk first within a replication.
 AT_RISK_COLUMNS = ["replication", "customer", "tier", "p_alive", "expected_purchases",
                    "failures", "clv", "value_at_risk", "churned"]
-#: Columns of the per-replication early-warning table.
-WARNING_COLUMNS = ["replication", "scored", "churned", "at_risk", "auc", "auc_recency", "r",
-                   "alpha", "a", "b", "p", "q", "gamma"]
 if TYPE_CHECKING:  # the tables are built on demand: a terminal summary needs no pandas
     import pandas as pd
 
@@ -78,13 +85,6 @@ def _nansum(values: Any) -> float:
     return float(np.where(np.isnan(a), 0.0, a).sum())
 
 
-def _nanmean(values: Any) -> float:
-    """Mean leaving out NaN, as a pandas column's ``mean()`` (NaN when nothing is left)."""
-    a = np.asarray(values, dtype=float)
-    count = int((~np.isnan(a)).sum())
-    return _nansum(a) / float(count) if count else math.nan
-
-
 def _num(x: Any) -> Any:
     """JSON has no NaN: undefined numbers become null; numpy scalars become Python ones."""
     if isinstance(x, bool | np.bool_):
@@ -93,6 +93,8 @@ def _num(x: Any) -> Any:
         return int(x)
     if isinstance(x, float | np.floating):
         return float(x) if math.isfinite(x) else None
+    if isinstance(x, np.str_):
+        return str(x)
     return x
 
 
@@ -113,20 +115,22 @@ def _interval_doc(values: Sequence[float], metric: str) -> dict[str, Any]:
             "values": [_num(float(v)) for v in values]}
 
 
-def _history_frame(rep: Any, tier_of: Mapping[str, str]) -> pd.DataFrame:
-    """The replication's order histories as rows of :data:`HISTORY_COLUMNS` (known customers)."""
+def _rows(cols: Columns, names: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    """The rows of one replication's columns ``names`` (plain Python values); a single value
+    (the replication, the time unit) is every row's."""
+    n = len(cols[names[1]])
+    values = [v.tolist() if isinstance(v, np.ndarray) else v if isinstance(v, list) else [v] * n
+              for v in (cols[c] for c in names)]
+    return zip(*values, strict=True)
+
+
+def _history_frame(cols: Columns | None) -> pd.DataFrame:
+    """One replication's order histories as a table (:data:`HISTORY_COLUMNS`)."""
     import pandas as pd
 
-    h = rep.history
-    if h is None or not len(h.ids):
+    if cols is None:
         return pd.DataFrame(columns=HISTORY_COLUMNS)
-    keep = np.asarray([c in tier_of for c in h.ids], dtype=bool)
-    ids = [c for c in h.ids if c in tier_of]
-    return pd.DataFrame({
-        "replication": int(rep.replication), "customer_id": ids,
-        "tier": [tier_of[c] for c in ids], "frequency": h.frequency[keep].astype("int64"),
-        "recency": h.recency[keep], "T": h.T[keep], "monetary": h.monetary[keep],
-        "time_unit": "days"}, columns=HISTORY_COLUMNS)
+    return pd.DataFrame(cols, columns=HISTORY_COLUMNS)
 
 
 class CustomerAnalytics:
@@ -152,9 +156,14 @@ class CustomerAnalytics:
         self.notes: list[str] = []
         self.fitted = False
         self._built = False
+        self._columns: list[ReplicationColumns] = []
+        self._customers: pd.DataFrame | None = None
+        self._history: pd.DataFrame | None = None
+        self._warning: pd.DataFrame | None = None
+        self._means: Columns | None = None
 
     def _tables(self) -> CustomerAnalytics:
-        """Build the tables (without the early warning) if not yet done."""
+        """Compute the columns (without the early warning) if not yet done."""
         if not self._built:
             self._build(fit=False)
         return self
@@ -174,17 +183,42 @@ class CustomerAnalytics:
     @property
     def history(self) -> pd.DataFrame:
         """The order histories (:data:`HISTORY_COLUMNS`), in the layout CLV tools read."""
-        return self._tables()._history
+        self._tables()
+        if self._history is None:
+            import pandas as pd
+
+            frames = [_history_frame(r.history) for r in self._columns]
+            self._history = (pd.concat(frames, ignore_index=True) if frames
+                             else pd.DataFrame(columns=HISTORY_COLUMNS))
+        return self._history
 
     @property
     def customers(self) -> pd.DataFrame:
-        """One row per replication x customer: value, segments, early warning, the truth."""
-        return self.fit()._customers
+        """One row per replication x customer: value, segments, early warning, the truth
+        (:data:`CUSTOMER_COLUMNS`)."""
+        self.fit()
+        if self._customers is None:
+            import pandas as pd
+
+            frames = [pd.DataFrame(r.customers, columns=CUSTOMER_COLUMNS)
+                      for r in self._columns]
+            self._customers = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return self._customers
 
     @property
     def warning(self) -> pd.DataFrame:
         """Per replication: the fitted parameters and the AUC (:data:`WARNING_COLUMNS`)."""
-        return self.fit()._warning
+        self.fit()
+        if self._warning is None:
+            import pandas as pd
+
+            self._warning = pd.DataFrame(self.warning_rows(), columns=WARNING_COLUMNS)
+        return self._warning
+
+    def warning_rows(self) -> list[dict[str, Any]]:
+        """The rows of :attr:`warning` as dicts (no pandas); a parameter not fitted is None
+        or missing."""
+        return [r.warning for r in self.fit()._columns]
 
     @classmethod
     def from_results(cls, results: Any, scenario: Any, **options: Any) -> CustomerAnalytics:
@@ -203,65 +237,20 @@ class CustomerAnalytics:
         return 1.0 - float(getattr(churn, "at_risk_threshold", 0.5))
 
     def _build(self, fit: bool) -> None:
-        import pandas as pd
-
-        frames, histories, warnings_ = [], [], []
-        self.notes = []
-        for rep in self.replications:
-            frame, history, row = self._replication(rep, fit)
-            frames.append(frame)
-            histories.append(history)
-            warnings_.append(row)
-        self._customers = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
-        self._history = (pd.concat(histories, ignore_index=True) if histories
-                         else pd.DataFrame(columns=HISTORY_COLUMNS))
-        self._warning = pd.DataFrame(warnings_, columns=WARNING_COLUMNS)
+        warn = fit and self.churn_possible
+        self._columns = [
+            replication_columns(rep, horizon_days=self.horizon_days, warmup_days=self.warmup_days,
+                                discount_rate=self.discount_rate, years=self.years,
+                                min_exposure_days=self.min_exposure_days,
+                                threshold=self._threshold, warn=warn,
+                                warning_horizon_days=self.warning_horizon_days)
+            for rep in self.replications]
+        self._customers = self._history = self._warning = self._means = None
+        notes = [n for r in self._columns for n in r.notes]
         if fit and self.replications and not self.churn_possible:
-            self.notes.append("early warning not run: no tier can churn and nobody left")
-        self.notes = list(dict.fromkeys(self.notes))
+            notes.append("early warning not run: no tier can churn and nobody left")
+        self.notes = list(dict.fromkeys(notes))
         self._built = True
-
-    def _replication(self, rep: Any, fit: bool
-                     ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-        """(customer rows, order history rows, early-warning row) of one replication; the
-        warning's columns stay empty (NaN, not at risk) unless ``fit``."""
-        frame = customer_values(rep, horizon_days=self.horizon_days,
-                                warmup_days=self.warmup_days, discount_rate=self.discount_rate,
-                                years=self.years, min_exposure_days=self.min_exposure_days)
-        frame["abc"] = abc_classes(frame["clv_active"].to_numpy())
-        hist = _history_frame(rep, dict(zip(frame["customer"], frame["tier"], strict=True)))
-        at = frame.set_index("customer")
-        for col in ("frequency", "recency", "T", "monetary", "p_alive", "expected_purchases",
-                    "clv_predicted"):
-            at[col] = math.nan
-        for col in ("R", "F", "M", "rfm"):
-            at[col] = 0
-        row: dict[str, Any] = {"replication": int(rep.replication), "scored": 0,
-                               "churned": 0, "at_risk": 0, "auc": math.nan,
-                               "auc_recency": math.nan}
-        if not hist.empty:
-            self._scores(at, hist)
-            if fit and self.churn_possible:
-                self._warn(at, hist, row)
-        at["value_at_risk"] = at["clv"] * (1.0 - at["p_alive"])
-        limit = at["tier"].map(self._threshold)
-        at["at_risk"] = at["p_alive"] < limit  # NaN (not scored) is never at risk
-        row["at_risk"] = int(at["at_risk"].sum())
-        at = at.reset_index()
-        at = at[["replication", *[c for c in at.columns if c != "replication"]]]
-        at[["R", "F", "M", "rfm"]] = at[["R", "F", "M", "rfm"]].astype("int64")
-        return at, hist, row
-
-    @staticmethod
-    def _scores(at: pd.DataFrame, hist: pd.DataFrame) -> None:
-        """The order history and RFM scores of the customers in ``hist`` into ``at``."""
-        ids = list(hist["customer_id"])
-        cols = ["frequency", "recency", "T", "monetary"]
-        values = hist[cols].to_numpy(dtype=float)
-        rfm = rfm_scores(*values.T)
-        for col in ("R", "F", "M", "rfm"):
-            at.loc[ids, col] = rfm[col]
-        at.loc[ids, cols] = values
 
     @cached_property
     def churn_possible(self) -> bool:
@@ -275,38 +264,6 @@ class CustomerAnalytics:
                 return True
         return any(d == d for r in self.replications for d in r.customers.churned_day)
 
-    def _warn(self, at: pd.DataFrame, hist: pd.DataFrame, row: dict[str, Any]) -> None:
-        """The early warning of the customers in ``hist`` (rows of ``at``, indexed by
-        customer, are filled in place) and the replication's AUC in ``row``."""
-        from .early_warning import score
-        from .history import CustomerSummary
-
-        ids = list(hist["customer_id"])
-        x, t_x, T, m = (hist[c].to_numpy(dtype=float)
-                        for c in ("frequency", "recency", "T", "monetary"))
-        fit = score(CustomerSummary(ids, x, t_x, T, m, 1.0),
-                    horizon_days=self.warning_horizon_days, years=self.years,
-                    discount_rate=self.discount_rate)
-        rep = row["replication"]
-        self.notes += [f"replication {rep}: {n}" for n in fit.notes]
-        row.update(fit.parameters())
-        # the predicted value on the gross-margin basis: spend x the customer's margin share
-        rev = at.loc[ids, "revenue"].to_numpy(dtype=float)
-        gm = at.loc[ids, "gross_margin"].to_numpy(dtype=float)
-        overall = gm.sum() / rev.sum() if rev.sum() > 0 else 0.0
-        share = np.divide(gm, rev, out=np.full(len(ids), overall), where=rev > 0)
-        at.loc[ids, "p_alive"] = fit.p_alive
-        at.loc[ids, "expected_purchases"] = fit.expected_purchases
-        at.loc[ids, "clv_predicted"] = fit.clv_predicted * share
-        if fit.model is None:
-            return
-        truth = at.loc[ids, "churned"].to_numpy(dtype=bool)
-        row.update(scored=len(ids), churned=int(truth.sum()),
-                   auc=roc_auc(1.0 - fit.p_alive, truth), auc_recency=roc_auc(T - t_x, truth))
-        if truth.all() or not truth.any():
-            self.notes.append(f"replication {rep}: AUC undefined (every scored customer "
-                              "churned, or none did)")
-
     # ------------------------------------------------------------------ tables
     @cached_property
     def contracts(self) -> pd.DataFrame:
@@ -318,17 +275,31 @@ class CustomerAnalytics:
         """The rows of :attr:`contracts` as plain tuples (no pandas)."""
         return contract_rows(self.replications, contract_terms(self.tiers))
 
+    def _has_rows(self) -> bool:
+        """Whether any replication has a customer row."""
+        return any(len(r.customers["customer"]) for r in self.fit()._columns)
+
+    def at_risk_rows(self) -> list[dict[str, Any]]:
+        """The rows of :attr:`at_risk` as dicts of :data:`AT_RISK_COLUMNS` (no pandas): the
+        customers at risk of each replication, most value at risk first."""
+        rows = []
+        for r in self.fit()._columns:
+            cols = r.customers
+            for k in np.flatnonzero(cols["at_risk"]):
+                rows.append({c: cols[c] if c == "replication" else cols[c][k]
+                             for c in AT_RISK_COLUMNS})
+        rows.sort(key=lambda row: (row["replication"], -row["value_at_risk"], row["customer"]))
+        return rows
+
     @property
     def at_risk(self) -> pd.DataFrame:
         """The at-risk customers of each replication, most value at risk first."""
-        if self.customers.empty:
-            import pandas as pd
+        import pandas as pd
 
-            return pd.DataFrame(columns=AT_RISK_COLUMNS)  # (self.customers ran the fits)
-        rows = self.customers[self.customers["at_risk"]]
-        rows = rows.sort_values(["replication", "value_at_risk", "customer"],
-                                ascending=[True, False, True], kind="stable")
-        return rows[AT_RISK_COLUMNS].reset_index(drop=True)
+        if self.customers.empty:
+            return pd.DataFrame(columns=AT_RISK_COLUMNS)
+        types = self.customers.dtypes[AT_RISK_COLUMNS].to_dict()
+        return pd.DataFrame(self.at_risk_rows(), columns=AT_RISK_COLUMNS).astype(types)
 
     def _totals(self, cols: Mapping[str, Any], rows: np.ndarray) -> dict[str, float]:
         """The totals of the customers ``rows`` (a mask) of one replication's columns."""
@@ -339,7 +310,7 @@ class CustomerAnalytics:
                "churned_service": float(service.sum()),
                "clv_active": _nansum(np.asarray(cols["clv_active"], dtype=float)[rows]),
                "clv_lost": _nansum(clv_lost), "clv_lost_service": _nansum(clv_lost[service]),
-               "lifetime_years": _nanmean(np.asarray(cols["lifetime_years"], dtype=float)[rows])}
+               "lifetime_years": nan_mean(np.asarray(cols["lifetime_years"], dtype=float)[rows])}
         if self.fitted:
             at_risk = np.asarray(cols["at_risk"], dtype=bool)[rows]
             out["at_risk"] = float(at_risk.sum())
@@ -351,11 +322,8 @@ class CustomerAnalytics:
         """(replication, its customers' columns) of the replications that have customers, in
         replication order: the fitted table's, else the values' (no pandas needed)."""
         if self.fitted:
-            frame = self._customers
-            if frame.empty:
-                return []
-            return [(int(rep), {c: sub[c].to_numpy() for c in sub.columns})
-                    for rep, sub in frame.groupby("replication", sort=True)]
+            return sorted(((int(r.customers["replication"]), r.customers) for r in self._columns
+                           if len(r.customers["customer"])), key=lambda pair: pair[0])
         out = []
         for rep in sorted(self.replications, key=lambda r: int(r.replication)):
             cols = customer_columns(rep, horizon_days=self.horizon_days,
@@ -407,45 +375,48 @@ class CustomerAnalytics:
 
         return pd.DataFrame(self.value_summary_rows(), columns=list(ValueSummary._fields))
 
+    def per_customer_columns(self) -> dict[str, Any]:
+        """The columns of :meth:`per_customer` (name -> list or array; no pandas)."""
+        self.fit()
+        if self._means is None:
+            self._means = customer_means([r.customers for r in self._columns])
+        return self._means
+
     def per_customer(self) -> pd.DataFrame:
         """Each customer's means over the replications (``churned`` and ``at_risk`` become
         the share of replications), with ``abc`` from the mean CLV of the active ones."""
-        if self.customers.empty:
-            import pandas as pd
+        import pandas as pd
 
+        if self.customers.empty:
             return pd.DataFrame()
-        cols = ["churned", "failures", "clv", "clv_active", "clv_lost", "p_alive",
-                "expected_purchases", "clv_predicted", "value_at_risk", "at_risk"]
-        data = self.customers.assign(churned=self.customers["churned"].astype(float),
-                                     at_risk=self.customers["at_risk"].astype(float))
-        out = data.groupby(["customer", "tier"], sort=False)[cols].mean().reset_index()
-        out["abc"] = abc_classes(out["clv_active"].to_numpy())
-        return out
+        return pd.DataFrame(self.per_customer_columns())
 
     # ------------------------------------------------------------------ outputs
     def to_document(self) -> dict[str, Any]:
         """The ``customers`` section of the ``run --json`` document (docs/customers.md)."""
         self.fit()
         contracts: dict[str, Any] = {"tier": {}, "customer": {}}
-        for r in self.contracts.itertuples(index=False):
+        for r in self.contract_rows:
             contracts[r.scope].setdefault(r.key, {})[r.kpi] = {
                 "target": _num(r.target), "achieved": _num(r.achieved), "margin": _num(r.margin),
                 "margin_ci95": [_num(r.margin_low), _num(r.margin_high)], "n": _num(r.n),
                 "met": None if r.met is None or r.met != r.met else bool(r.met),
                 "verdict": r.verdict}
         value: dict[str, Any] = {}
-        for r in self.value_summary().itertuples(index=False):
-            value.setdefault(r.tier, {})[r.metric] = {
-                "mean": _num(r.mean), "ci95": [_num(r.ci_low), _num(r.ci_high)]}
-        warning = {"auc": _interval_doc(self.warning["auc"], "auc"),
-                   "auc_recency": _interval_doc(self.warning["auc_recency"], "auc_recency"),
-                   "at_risk": _interval_doc(self.warning["at_risk"], "at_risk"),
-                   "fits": [{k: _num(v) for k, v in row.items()}
-                            for row in self.warning.to_dict("records")]}
-        per = {row.pop("customer"): {k: _num(v) for k, v in row.items()}
-               for row in self.per_customer().to_dict("records")}
-        at_risk = [{k: _num(v) for k, v in row.items()}
-                   for row in self.at_risk.to_dict("records")]
+        for v in self.value_summary_rows():
+            value.setdefault(v.tier, {})[v.metric] = {
+                "mean": _num(v.mean), "ci95": [_num(v.ci_low), _num(v.ci_high)]}
+        fits = self.warning_rows()
+        warning = {k: _interval_doc([w[k] for w in fits], k)
+                   for k in ("auc", "auc_recency", "at_risk")}
+        warning["fits"] = [{k: _num(w.get(k)) for k in WARNING_COLUMNS} for w in fits]
+        per: dict[str, Any] = {}
+        if self._has_rows():
+            means = self.per_customer_columns()
+            names = [c for c in means if c != "customer"]
+            for k, customer in enumerate(means["customer"]):
+                per[customer] = {c: _num(means[c][k]) for c in names}
+        at_risk = [{k: _num(v) for k, v in row.items()} for row in self.at_risk_rows()]
         return {"basis": "gross margin", "time_unit": "days", "clv_years": self.years,
                 "discount_rate_per_year": self.discount_rate,
                 "replications": len(self.replications), "notes": self.notes,
@@ -454,22 +425,28 @@ class CustomerAnalytics:
 
     def write(self, out_dir: str | Path) -> None:
         """Write customers.csv, order_history.csv, at_risk.csv, contracts.csv and
-        customer_value.csv into ``out_dir`` (atomically; text cells made spreadsheet-safe)."""
+        customer_value.csv into ``out_dir`` (atomically; text cells made spreadsheet-safe):
+        the tables' rows, written from the columns without pandas."""
         from supplylab.experiments import _io
 
         self.fit()
         out = Path(out_dir)
-        _io.write_csv(out / "customers.csv", self.customers)
+        _io.write_rows(out / "customers.csv", CUSTOMER_COLUMNS,
+                       (row for r in self._columns for row in _rows(r.customers, CUSTOMER_COLUMNS)))
         self.write_history(out / "order_history.csv")
-        _io.write_csv(out / "at_risk.csv", self.at_risk)
-        _io.write_csv(out / "contracts.csv", self.contracts)
-        _io.write_csv(out / "customer_value.csv", self.value_summary())
+        _io.write_rows(out / "at_risk.csv", AT_RISK_COLUMNS,
+                       ([row[c] for c in AT_RISK_COLUMNS] for row in self.at_risk_rows()))
+        _io.write_rows(out / "contracts.csv", CONTRACT_COLUMNS, self.contract_rows)
+        _io.write_rows(out / "customer_value.csv", list(ValueSummary._fields),
+                       self.value_summary_rows())
 
     def write_history(self, path: str | Path) -> None:
         """The order histories as CSV (:data:`HISTORY_COLUMNS`, times in days)."""
         from supplylab.experiments import _io
 
-        _io.write_csv(Path(path), self.history)
+        rows = (row for r in self._tables()._columns if r.history is not None
+                for row in _rows(r.history, HISTORY_COLUMNS))
+        _io.write_rows(Path(path), HISTORY_COLUMNS, rows)
 
     def print_tables(self, console: Any = None) -> None:
         """Contracts, value and the early warning as terminal tables (rich)."""

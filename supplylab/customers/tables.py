@@ -120,13 +120,13 @@ def print_warning(ca: CustomerAnalytics, con: Any) -> None:
                   "list): in --json and --out DIR (at_risk.csv)", markup=False,
                   highlight=False)
         return
-    w = ca.warning
-    if w.empty:
+    w = ca.warning_rows()
+    if not w:
         return
     from .analytics import metric_interval
 
     def show(col: str) -> str:
-        iv = metric_interval(w[col], col)
+        iv = metric_interval([row[col] for row in w], col)
         if iv.n == 0:
             return "-"
         text = f"{iv.mean:.3f}"
@@ -134,19 +134,20 @@ def print_warning(ca: CustomerAnalytics, con: Any) -> None:
             text += f" [{iv.ci_low:.3f}, {iv.ci_high:.3f}]"
         return text
 
+    at_risk = sum(row["at_risk"] for row in w) / len(w)
     con.print(f"early warning (BG/NBD on the order histories): AUC vs true churn {show('auc')}; "
               f"recency alone {show('auc_recency')}; at risk per replication "
-              f"{fmt(float(w['at_risk'].mean()))}", markup=False, highlight=False)
-    top = ca.at_risk
-    first = top[top["replication"] == top["replication"].min()] if not top.empty else top
-    if not first.empty:
+              f"{fmt(float(at_risk))}", markup=False, highlight=False)
+    top = ca.at_risk_rows()
+    first = [r for r in top if r["replication"] == top[0]["replication"]] if top else []
+    if first:
         table = _table(["customer", "tier", "P(alive)", "failures", "CLV", "value at risk",
                         "churned"])
-        for r in first.head(TOP_AT_RISK).itertuples(index=False):
-            _row(table, [r.customer, r.tier, f"{r.p_alive:.2f}", str(int(r.failures)),
-                         fmt(r.clv), fmt(r.value_at_risk), "yes" if r.churned else "no"])
+        for r in first[:TOP_AT_RISK]:
+            _row(table, [r["customer"], r["tier"], f"{r['p_alive']:.2f}", str(int(r["failures"])),
+                         fmt(r["clv"]), fmt(r["value_at_risk"]), "yes" if r["churned"] else "no"])
         more = len(first) - min(len(first), TOP_AT_RISK)
-        con.print(f"at risk in replication {int(first['replication'].iloc[0])} "
+        con.print(f"at risk in replication {int(first[0]['replication'])} "
                   f"(most value at risk first{f'; {more} more in at_risk.csv' if more else ''}):",
                   markup=False, highlight=False)
         con.print(table)

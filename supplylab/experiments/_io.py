@@ -9,8 +9,10 @@ Parquet and JSON keep every value exact.
 
 from __future__ import annotations
 
+import csv
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +25,8 @@ if TYPE_CHECKING:  # pandas loads when a table is written, not when this module 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 __all__ = ["FORMULA_STARTS", "OutputError", "atomic_write", "check_output_dir", "for_spreadsheets",
-           "output_folder", "slug", "write_csv", "write_parquet_if_possible", "write_text"]
+           "output_folder", "slug", "write_csv", "write_parquet_if_possible", "write_rows",
+           "write_text"]
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -70,6 +73,29 @@ def write_csv(path: Path, frame: pd.DataFrame) -> None:
     ``repr``: ``0.1``, not 17 digits)."""
     safe = for_spreadsheets(frame)
     atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False))
+
+
+def csv_cell(value: object) -> object:
+    """One cell as :func:`write_csv` writes it: missing (None, NaN) empty, text neutralised,
+    anything else as ``str`` gives it (floats at their shortest exact form, ``True``)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return neutralise(value)
+
+
+def write_rows(path: Path, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Atomically write plain rows as CSV for people, the file :func:`write_csv` writes for a
+    table of these columns and values (pandas' ``to_csv``: minimal quoting, the system's line
+    ends, missing values empty), without building the table: a command that writes files
+    needs no pandas (start-up). Each column's values must be of one type, as a table's are
+    (an integral float stays ``3.0``, an integer ``3``)."""
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            out = csv.writer(fh, lineterminator=os.linesep)
+            out.writerow([neutralise(c) for c in columns])
+            out.writerows([csv_cell(v) for v in row] for row in rows)
+
+    atomic_write(path, write)
 
 
 def write_parquet_if_possible(path: Path, frame: pd.DataFrame) -> bool:

@@ -11,21 +11,23 @@ ci_high, half_width, n, significant`` (95% paired-t on alternative - baseline).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from supplylab.errors import ExperimentError
 
 from . import _io
 from ._types import RunFn, scenario_sha, sim_setting
 from .progress import Progress
-from .results import Results, _num, _raise_failures
+from .results import Results, _num, _raise_failures, kpi_rows
 from .runners import RunOutcome, RunPlan, execute
-from .stats import paired_difference
+from .stats import nan_mean, paired_difference
+
+if TYPE_CHECKING:  # the differences are computed from plain lists; the tables on demand
+    import pandas as pd
 
 DIFF_COLUMNS = ["alternative", "kpi", "baseline_mean", "mean", "diff", "ci_low", "ci_high",
                 "half_width", "n", "significant"]
@@ -78,36 +80,44 @@ class Comparison:
 
     def paired(self, dimension: str = "all") -> pd.DataFrame:
         """Paired differences per (alternative, [key,] kpi) for one dimension."""
+        import pandas as pd
+
         group = ["kpi"] if dimension == "all" else ["key", "kpi"]
-        base = self._wide(self.results[0], dimension, group)
+        cols = ["alternative", *group, *DIFF_COLUMNS[2:]]
+        return pd.DataFrame(self.paired_rows(dimension), columns=cols)
+
+    def paired_rows(self, dimension: str = "all") -> list[tuple[Any, ...]]:
+        """The rows of :meth:`paired` as plain tuples (no pandas)."""
+        two = dimension != "all"
+        base = _wide(self.results[0], dimension, two)
         rows = []
         for name, res in zip(self.names[1:], self.results[1:], strict=True):
-            alt = self._wide(res, dimension, group)
-            for ident in alt.columns:
-                if ident not in base.columns:
+            alt = _wide(res, dimension, two)
+            for ident, a in alt.items():
+                if ident not in base:
                     continue
-                b, a = base[ident].to_numpy(), alt[ident].to_numpy()
-                d = paired_difference(a, b, kpi=str(ident[-1] if isinstance(ident, tuple)
-                                                    else ident))
-                rows.append((name, *(ident if isinstance(ident, tuple) else (ident,)),
-                             float(pd.Series(b).mean()), float(pd.Series(a).mean()), d.mean,
-                             d.ci_low, d.ci_high, d.half_width, d.n, d.significant))
-        cols = ["alternative", *group, *DIFF_COLUMNS[2:]]
-        return pd.DataFrame(rows, columns=cols)
-
-    @staticmethod
-    def _wide(res: Results, dimension: str, group: list[str]) -> pd.DataFrame:
-        sub = res.kpis[res.kpis["dimension"] == dimension]
-        return sub.pivot_table(index="replication", columns=group, values="value",
-                               aggfunc="first", sort=False, dropna=False)
+                b = base[ident]
+                d = paired_difference(a, b, kpi=str(ident[-1] if two else ident))
+                rows.append((name, *(ident if two else (ident,)), nan_mean(b), nan_mean(a),
+                             d.mean, d.ci_low, d.ci_high, d.half_width, d.n, d.significant))
+        return rows
 
     @property
     def differences(self) -> pd.DataFrame:
         """Overall paired differences against the baseline."""
         return self.paired("all")
 
+    @property
+    def difference_rows(self) -> list[tuple[Any, ...]]:
+        """The rows of :attr:`differences` (:data:`DIFF_COLUMNS`) as plain tuples."""
+        if "_difference_rows" not in self.__dict__:
+            self._difference_rows = self.paired_rows("all")
+        return self._difference_rows
+
     def summary(self) -> pd.DataFrame:
         """Every alternative's own summary, with an ``alternative`` column first."""
+        import pandas as pd
+
         frames = [r.summary().assign(alternative=n) for n, r in zip(self.names, self.results,
                                                                      strict=True)]
         out = pd.concat(frames, ignore_index=True)
@@ -116,19 +126,21 @@ class Comparison:
     def to_document(self) -> dict[str, Any]:
         """JSON document: each alternative's ``run --json`` document and the differences."""
         diffs: dict[str, Any] = {}
-        for row in self.differences.itertuples(index=False):
-            diffs.setdefault(row.alternative, {})[row.kpi] = {
-                "diff": _num(row.diff), "ci95": [_num(row.ci_low), _num(row.ci_high)],
-                "significant": bool(row.significant)}
+        for row in self.difference_rows:
+            r = dict(zip(DIFF_COLUMNS, row, strict=True))
+            diffs.setdefault(r["alternative"], {})[r["kpi"]] = {
+                "diff": _num(r["diff"]), "ci95": [_num(r["ci_low"]), _num(r["ci_high"])],
+                "significant": bool(r["significant"])}
         doc = {"baseline": self.baseline, "seed": self.seed, "replications": self.replications,
                "common_random_numbers": True,
                "alternatives": {n: r.to_document() for n, r in zip(self.names, self.results,
                                                                    strict=True)},
                "differences": diffs}
-        if not self.customer_differences.empty:  # docs/customers.md
+        rows = self.customer_difference_rows()
+        if rows:  # docs/customers.md
             from supplylab.customers.comparison import differences_document
 
-            doc["customer_differences"] = differences_document(self.customer_differences)
+            doc["customer_differences"] = differences_document(rows)
         return doc
 
     @property
@@ -138,6 +150,12 @@ class Comparison:
 
         return value_differences(self.names, [r.customers for r in self.results])
 
+    def customer_difference_rows(self) -> list[Any]:
+        """The rows of :attr:`customer_differences` as plain tuples (no pandas)."""
+        from supplylab.customers.comparison import value_difference_rows
+
+        return value_difference_rows(self.names, [r.customers for r in self.results])
+
     def to_json(self) -> str:
         return json.dumps(self.to_document(), indent=2, allow_nan=False)
 
@@ -145,7 +163,7 @@ class Comparison:
         """``comparison.json``, ``differences.csv`` and one results folder per alternative."""
         with _io.output_folder(out_dir) as out:
             _io.write_text(out / "comparison.json", self.to_json() + "\n")
-            _io.write_csv(out / "differences.csv", self.differences)
+            _io.write_rows(out / "differences.csv", DIFF_COLUMNS, self.difference_rows)
             for i, (name, res) in enumerate(zip(self.names, self.results, strict=True)):
                 res.write(out / f"{i}-{_io.slug(name)}")
         return out
@@ -154,11 +172,36 @@ class Comparison:
         from .tables import print_comparison
 
         print_comparison(self, console)
-        if not self.customer_differences.empty:
+        rows = self.customer_difference_rows()
+        if rows:
             from supplylab.customers.comparison import print_value_differences
 
             tiers = list(self.results[0].customers.tiers)
-            print_value_differences(self.customer_differences, tiers, console)
+            print_value_differences(rows, tiers, console)
+
+
+def _wide(res: Results, dimension: str, two: bool) -> dict[Any, list[float]]:
+    """Each KPI's (``two``: each key x KPI's) values over the replications of one dimension,
+    laid out as ``pivot_table(index="replication", columns=["key", "kpi"] if two else "kpi",
+    values="value", aggfunc="first", sort=False, dropna=False)`` lays them out: replications
+    and levels in first-appearance order, NaN where a replication has no value, and with two
+    levels every key x KPI of the product."""
+    reps: dict[int, None] = {}
+    keys: dict[Any, None] = {}
+    kpis: dict[str, None] = {}
+    cells: dict[Any, dict[int, float]] = {}
+    for rep, dim, key, kpi, value in kpi_rows(res.replications):
+        if dim != dimension:
+            continue
+        reps.setdefault(rep)
+        keys.setdefault(key)
+        kpis.setdefault(kpi)
+        cell = cells.setdefault((key, kpi) if two else kpi, {})
+        old = cell.get(rep)
+        if old is None or old != old:  # the first value that is not NaN
+            cell[rep] = value
+    idents = [(k, q) for k in keys for q in kpis] if two else list(kpis)
+    return {i: [cells.get(i, {}).get(r, math.nan) for r in reps] for i in idents}
 
 
 def compare(scenarios: Sequence[Any], replications: int | None = None, seed: int | None = None,

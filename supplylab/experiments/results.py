@@ -10,9 +10,10 @@ and returns :class:`Results`. Column schema of the tables (docs/experiments.md):
 * ``Results.summary(dim)``: ``[key,] kpi, mean, ci_low, ci_high, half_width, n`` (95%
   interval, kept inside the KPI's range: docs/kpis.md).
 
-The intervals, the JSON document and the terminal table are computed from plain lists; the
-pandas tables are built only when first asked for (``kpis``, ``timeseries``, ``summary()``,
-``write``), so a ``supplylab run`` without ``--out`` never imports pandas (start-up).
+The intervals, the JSON document, the terminal table and the files of ``write`` are computed
+from plain lists; the pandas tables are built only when first asked for (``kpis``,
+``timeseries``, ``summary()``, ``summary_table()``), so ``supplylab run`` never imports
+pandas (start-up).
 """
 
 from __future__ import annotations
@@ -50,13 +51,18 @@ MAIN_KPIS = ("fill_rate", "otif_rate", "order_cycle_time_mean", "lost_sales_rate
 Groups = dict[tuple[Hashable, ...], list[float]]
 
 
+def kpi_rows(results: Sequence[ReplicationResult]) -> list[tuple[int, str, Any, str, float]]:
+    """One ``(replication, dimension, key, kpi, value)`` per replication x dimension x key x
+    KPI, in replication then engine order (:data:`KPI_COLUMNS`; no pandas)."""
+    return [(int(r.replication), dim, key, kpi, float(value))
+            for r in results for dim, key, kpi, value in r.rows()]
+
+
 def tidy_rows(results: Sequence[ReplicationResult]) -> pd.DataFrame:
-    """One row per replication x dimension x key x KPI, in replication then engine order."""
+    """The rows of :func:`kpi_rows` as a table."""
     import pandas as pd
 
-    rows = [(r.replication, dim, key, kpi, float(value))
-            for r in results for dim, key, kpi, value in r.rows()]
-    frame = pd.DataFrame(rows, columns=KPI_COLUMNS)
+    frame = pd.DataFrame(kpi_rows(results), columns=KPI_COLUMNS)
     return frame.astype({"replication": "int64", "value": "float64"})
 
 
@@ -188,13 +194,20 @@ class Results:
     def summary_table(self) -> pd.DataFrame:
         """Every interval in one table: ``dimension, key, kpi, mean, ci_low, ci_high,
         half_width, n`` -- the overall values (``dimension == key == "all"``) first, then each
-        breakdown (summary.csv)."""
+        breakdown (summary.csv); ``key`` an integer for the period dimensions."""
         import pandas as pd
 
-        frames = [self.summary().assign(dimension="all", key="all")]
-        frames += [self.summary(d).assign(dimension=d) for d in self.dimensions if d != "all"]
-        out = pd.concat([f.astype({"key": "object"}) for f in frames], ignore_index=True)
-        return out[["dimension", "key", *SUMMARY_COLUMNS]]
+        out = pd.DataFrame(self.summary_rows(), columns=["dimension", "key", *SUMMARY_COLUMNS])
+        return out.astype({"key": "object", "n": "int64"})
+
+    def summary_rows(self) -> list[tuple[Any, ...]]:
+        """The rows of :meth:`summary_table` as plain tuples (no pandas)."""
+        out = [("all", "all", *row[1:]) for row in self._rows("all")]
+        for dim in self.dimensions:
+            if dim != "all":
+                out += [(dim, int(key) if dim in PERIOD_DIMENSIONS else key, *rest)
+                        for key, *rest in self._rows(dim)]
+        return out
 
     @property
     def customers(self) -> Any:
@@ -253,12 +266,16 @@ class Results:
         period rows, which are in ``timeseries.csv`` (each row is written once); the customer
         analytics add their CSV files (docs/customers.md). The folder is marked
         ``INCOMPLETE`` until every file is written."""
+        rows = kpi_rows(self.replications)
         with _io.output_folder(out_dir) as out:
             _io.write_text(out / "results.json", self.to_json() + "\n")
-            _io.write_csv(out / "summary.csv", self.summary_table())
-            periods = self.kpis["dimension"].isin(PERIOD_DIMENSIONS)
-            _io.write_csv(out / "kpis.csv", self.kpis[~periods])
-            _io.write_csv(out / "timeseries.csv", self.timeseries)
+            _io.write_rows(out / "summary.csv", ["dimension", "key", *SUMMARY_COLUMNS],
+                           self.summary_rows())
+            _io.write_rows(out / "kpis.csv", KPI_COLUMNS,
+                           [r for r in rows if r[1] not in PERIOD_DIMENSIONS])
+            _io.write_rows(out / "timeseries.csv", KPI_COLUMNS,
+                           [(rep, dim, int(key), kpi, value)
+                            for rep, dim, key, kpi, value in rows if dim in PERIOD_DIMENSIONS])
             if self.customers is not None:
                 self.customers.write(out)
         return out

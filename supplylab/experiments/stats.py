@@ -95,6 +95,15 @@ def _finite(values: Iterable[float]) -> np.ndarray:
     return arr[np.isfinite(arr)]
 
 
+def nan_mean(values: Iterable[float]) -> float:
+    """Mean leaving out NaN, as a pandas column's ``mean()`` computes it (the sum with NaN as 0,
+    over the count of the others); NaN when nothing is left."""
+    a = np.asarray(list(values), dtype=float)
+    keep = ~np.isnan(a)
+    count = int(keep.sum())
+    return float(np.where(keep, a, 0.0).sum()) / float(count) if count else math.nan
+
+
 def t_quantile(n: int, level: float = LEVEL) -> float:
     """The Student-t quantile t(1 - alpha/2, n - 1) used for a sample of size ``n >= 2``."""
     return t_ppf(0.5 + level / 2.0, n - 1)

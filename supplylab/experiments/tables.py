@@ -247,10 +247,14 @@ def _records(intervals: Sequence[tuple[tuple[Any, str], Any]]) -> dict[str, dict
     return out
 
 
-def _frame_records(frame: pd.DataFrame) -> Mapping[str, Any]:
-    """KPI -> the first row of ``frame`` with that ``kpi`` (a row of the table)."""
-    rows = frame.drop_duplicates("kpi").set_index("kpi")
-    return {k: rows.loc[k] for k in rows.index}
+def _difference_records(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """KPI -> its first difference row, the numbers as numpy floats (as :func:`_records`)."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        out.setdefault(r["kpi"], {**{k: np.float64(r[k]) for k in ("diff", "ci_low", "ci_high",
+                                                                     "half_width")},
+                                  "significant": r["significant"]})
+    return out
 
 
 def _cells(rows: Mapping[str, Any], kpis: Sequence[str], *, value: str = "mean",
@@ -273,19 +277,20 @@ def _cells(rows: Mapping[str, Any], kpis: Sequence[str], *, value: str = "mean",
 def print_comparison(comparison: Comparison, console: Any = None) -> None:
     """KPIs (rows): the baseline's mean and, per alternative (columns), the paired difference
     with its interval; ``*`` marks a difference whose interval excludes 0."""
+    from .compare import DIFF_COLUMNS
     from .results import MAIN_KPIS
 
     con = _console(console)
-    diffs = comparison.differences
-    base = comparison.results[0].summary()
-    kpis = _shown_kpis(list(base["kpi"]), MAIN_KPIS)
+    base = _records(comparison.results[0].intervals())
+    kpis = _shown_kpis(list(base), MAIN_KPIS)
     legend: dict[str, str] = {}
     labels = [kpi_label(k, legend) for k in kpis]
     heads = header_labels(comparison.names, legend)
-    columns = [(heads[0], _cells(_frame_records(base), kpis))]
+    columns = [(heads[0], _cells(base, kpis))]
+    diffs = [dict(zip(DIFF_COLUMNS, row, strict=True)) for row in comparison.difference_rows]
     for head, name in zip(heads[1:], comparison.names[1:], strict=True):
-        vals = _cells(_frame_records(diffs[diffs["alternative"] == name]), kpis, value="diff",
-                      signed=True, mark_significant=True)
+        vals = _cells(_difference_records([d for d in diffs if d["alternative"] == name]), kpis,
+                      value="diff", signed=True, mark_significant=True)
         columns.append((f"{head} - {heads[0]}", vals))
     title = (f"paired differences to {heads[0]}: {comparison.replications} replications, "
              "common random numbers")

@@ -282,3 +282,57 @@ def test_replications_without_customer_states_give_empty_tables_and_strict_json(
     assert list(ca.contracts["verdict"]) == ["not measured"]
     doc = json.loads(json.dumps(ca.to_document(), allow_nan=False))
     assert doc["at_risk"] == [] and doc["warning"]["auc"]["mean"] is None
+
+
+# ---------------------------------------------------------------- the document without pandas
+_MEAN_VALUES = st.one_of(st.just(math.nan), st.floats(-1e9, 1e9, allow_nan=False),
+                         st.sampled_from([0.1, 0.2, 0.3, 1e16, -1e16, 1.0]))
+
+
+@given(st.lists(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "d"]),
+                                   st.sampled_from(["gold", "std"]), _MEAN_VALUES, st.booleans()),
+                         max_size=6), max_size=5))
+def test_customer_means_are_pandas_groupby_means(tables):
+    """The per-customer means of the document are the numbers pandas' groupby mean gives
+    (NaN left out, compensated sums, first-appearance order), also for a customer seen twice
+    in one replication or missing from one."""
+    from supplylab.customers.columns import MEAN_COLUMNS, customer_means
+
+    cols = []
+    for rows in tables:
+        c = {"customer": [r[0] for r in rows], "tier": [r[1] for r in rows]}
+        for k, name in enumerate(MEAN_COLUMNS):
+            c[name] = (np.asarray([r[3] for r in rows], dtype=bool) if name in ("churned",
+                                                                                "at_risk")
+                       else np.asarray([r[2] * (k + 1) for r in rows], dtype=float))
+        cols.append(c)
+    got = customer_means(cols)
+    frame = pd.DataFrame({k: np.concatenate([np.asarray(c[k], dtype=object if k in (
+        "customer", "tier") else None) for c in cols]) if cols else [] for k in
+        ["customer", "tier", *MEAN_COLUMNS]})
+    frame = frame.astype({k: float for k in MEAN_COLUMNS})
+    want = frame.groupby(["customer", "tier"], sort=False)[MEAN_COLUMNS].mean().reset_index()
+    assert got["customer"] == list(want["customer"]) and got["tier"] == list(want["tier"])
+    for name in MEAN_COLUMNS:
+        assert np.array_equal(got[name], want[name].to_numpy(), equal_nan=True), name
+
+
+def _plain(v):
+    """A table's cell as the JSON document writes it (NaN -> None)."""
+    return None if isinstance(v, float) and math.isnan(v) else v
+
+
+def test_the_document_holds_the_tables_numbers(starved_run):
+    """The JSON document is computed without pandas; its per-customer means, at-risk list and
+    fits are exactly the rows of the tables the Python API gives."""
+    ca = starved_run.customers
+    doc = json.loads(starved_run.to_json())["customers"]
+    per = ca.per_customer()
+    assert list(doc["per_customer"]) == list(per["customer"])
+    for row in per.to_dict("records"):
+        assert doc["per_customer"][row.pop("customer")] == {k: _plain(v) for k, v in row.items()}
+    assert len(doc["at_risk"]) > 0
+    assert doc["at_risk"] == [{k: _plain(v) for k, v in row.items()}
+                              for row in ca.at_risk.to_dict("records")]
+    assert doc["warning"]["fits"] == [{k: _plain(v) for k, v in row.items()}
+                                      for row in ca.warning.to_dict("records")]

@@ -79,3 +79,45 @@ def test_differences_agree_with_numpy() -> None:
     diff = np.subtract(cmp.results[1].values("total_cost"), cmp.results[0].values("total_cost"))
     row = cmp.differences.set_index("kpi").loc["total_cost"]
     assert row["diff"] == pytest.approx(diff.mean())
+
+
+def _pivot_paired(cmp, dimension: str):
+    """The paired differences as pandas' pivot tables lay them out (the layout the plain rows
+    of ``Comparison.paired_rows`` follow)."""
+    import pandas as pd
+
+    from supplylab.experiments.compare import DIFF_COLUMNS
+    from supplylab.experiments.stats import paired_difference
+
+    group = ["kpi"] if dimension == "all" else ["key", "kpi"]
+
+    def wide(res):
+        sub = res.kpis[res.kpis["dimension"] == dimension]
+        return sub.pivot_table(index="replication", columns=group, values="value",
+                               aggfunc="first", sort=False, dropna=False)
+
+    base, rows = wide(cmp.results[0]), []
+    for name, res in zip(cmp.names[1:], cmp.results[1:], strict=True):
+        alt = wide(res)
+        for ident in alt.columns:
+            if ident in base.columns:
+                b, a = base[ident].to_numpy(), alt[ident].to_numpy()
+                d = paired_difference(a, b, kpi=str(ident[-1] if len(group) == 2 else ident))
+                rows.append((name, *(ident if len(group) == 2 else (ident,)),
+                             float(pd.Series(b).mean()), float(pd.Series(a).mean()), d.mean,
+                             d.ci_low, d.ci_high, d.half_width, d.n, d.significant))
+    return pd.DataFrame(rows, columns=["alternative", *group, *DIFF_COLUMNS[2:]])
+
+
+@pytest.mark.parametrize("dimension", ["all", "tier", "product", "week"])
+def test_paired_rows_are_the_pivot_tables_differences(dimension: str) -> None:
+    """``supplylab compare`` pairs the replications without pandas: the same rows, in the same
+    order and to the last digit, as the pivot tables give (a key x KPI missing in one
+    alternative included)."""
+    import pandas as pd
+
+    a = SyntheticScenario()
+    b = a.with_overrides({"stock.level": 97.0})
+    cmp = compare([a, b, a], replications=5, seed=4, run_fn=run_synthetic)
+    pd.testing.assert_frame_equal(cmp.paired(dimension), _pivot_paired(cmp, dimension),
+                                  check_exact=True)

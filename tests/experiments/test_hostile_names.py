@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from supplylab.cli import main
 from supplylab.experiments._io import for_spreadsheets, write_csv
@@ -68,3 +70,26 @@ def test_formula_cells_and_headers_are_neutralised(tmp_path: Path) -> None:
     write_csv(tmp_path / "t.csv", frame)
     back = pd.read_csv(tmp_path / "t.csv", keep_default_na=False)
     assert back["key"][0] == "'=1+1" and back["value"][0] == -1.0
+
+
+_TEXT = st.text(alphabet=st.sampled_from(list("ab ,\"'=+-@\t\r\n;é")), max_size=6)
+
+
+@given(st.lists(st.tuples(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**12, 10**12),
+                          st.booleans(), _TEXT, st.one_of(st.none(), st.booleans(), _TEXT)),
+                max_size=8))
+def test_plain_rows_are_written_as_pandas_writes_the_table(rows) -> None:
+    """The files of ``run --out`` are written from plain rows without pandas: byte for byte the
+    CSV that pandas' ``to_csv`` (``write_csv``) writes for the same table -- floats at their
+    shortest exact form, NaN and None empty, quoting, line ends, formula cells neutralised."""
+    import tempfile
+
+    from supplylab.experiments._io import write_rows
+
+    columns = ["x", "n", "flag", "=name", "mixed"]
+    frame = pd.DataFrame(rows, columns=columns).astype(
+        {"x": "float64", "n": "int64", "flag": "bool", "mixed": "object"})
+    with tempfile.TemporaryDirectory() as tmp:
+        write_csv(Path(tmp) / "pandas.csv", frame)
+        write_rows(Path(tmp) / "plain.csv", columns, rows)
+        assert (Path(tmp) / "plain.csv").read_bytes() == (Path(tmp) / "pandas.csv").read_bytes()

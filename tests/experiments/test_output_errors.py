@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import errno
 import os
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from supplylab import io
@@ -66,11 +66,11 @@ def test_full_disk_leaves_no_temporaries_and_marks_the_folder(tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch,
                                                               capsys: pytest.CaptureFixture[str]
                                                               ) -> None:
-    def full(self, path, **kw):
-        Path(path).write_text("replication,dim")  # half a file, then the disk fills up
-        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    def full(handle, **kw):  # every CSV file (the run's and pandas') is written through it
+        handle.write("replication,dim")  # half a file, then the disk fills up
+        raise OSError(errno.ENOSPC, "No space left on device", handle.name)
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    monkeypatch.setattr(csv, "writer", full)
     out = tmp_path / "out"
     assert main(_run("--out", str(out))) == 2
     err = capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 
@@ -125,12 +126,11 @@ def test_write_is_atomic_a_failing_write_leaves_the_old_file(tmp_path, res: Resu
     res.write(tmp_path)
     before = (tmp_path / "kpis.csv").read_bytes()
 
-    def broken(self, path, **kw):
-        with open(path, "w") as fh:
-            fh.write("replication,dim")  # half a file, then the disk "fills up"
+    def broken(handle, **kw):  # every CSV file is written through it
+        handle.write("replication,dim")  # half a file, then the disk "fills up"
         raise OSError("no space left on device")
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
+    monkeypatch.setattr(csv, "writer", broken)
     with pytest.raises(OutputError, match="cannot write"):  # exit 2 with the path
         res.write(tmp_path)
     assert (tmp_path / "kpis.csv").read_bytes() == before
