@@ -39,7 +39,11 @@ PathName = Literal["pulp", "matrix"]
 
 @dataclass(frozen=True)
 class SolverOptions:
-    """How to solve: solver, model path, relative MIP gap, time limit (s), threads, log."""
+    """How to solve: solver, model path, relative MIP gap, time limit (s), threads, log.
+
+    ``cutoff`` (matrix path, HiGHS only): the MIP keeps only solutions cheaper than this
+    objective value (HiGHS's ``objective_bound``; a restricted MIP that cannot beat a known
+    incumbent then ends infeasible early instead of searching for worse solutions)."""
 
     solver: SolverName = "highs"
     path: PathName = "pulp"
@@ -47,6 +51,7 @@ class SolverOptions:
     time_limit_s: float | None = None
     threads: int | None = None
     msg: bool = False
+    cutoff: float | None = None
 
     def __post_init__(self) -> None:
         if self.solver not in ("highs", "cbc"):
@@ -279,6 +284,8 @@ def _new_highs(options: SolverOptions) -> highspy.Highs:
         h.setOptionValue("time_limit", float(options.time_limit_s))
     if options.threads is not None:
         h.setOptionValue("threads", int(options.threads))
+    if options.cutoff is not None:
+        h.setOptionValue("objective_bound", float(options.cutoff))
     return h
 
 
