@@ -41,9 +41,12 @@ PathName = Literal["pulp", "matrix"]
 class SolverOptions:
     """How to solve: solver, model path, relative MIP gap, time limit (s), threads, log.
 
-    ``cutoff`` (matrix path, HiGHS only): the MIP keeps only solutions cheaper than this
-    objective value (HiGHS's ``objective_bound``; a restricted MIP that cannot beat a known
-    incumbent then ends infeasible early instead of searching for worse solutions)."""
+    ``cutoff`` (matrix path, HiGHS only): only solutions cheaper than this objective value
+    are wanted. HiGHS (``objective_bound``) stops as soon as its lower bound reaches it, so a
+    restricted MIP that cannot beat a known incumbent ends early; HiGHS then still says
+    "optimal" with whatever solution it holds, so the facade reports a solution at or above
+    the cutoff as none: ``infeasible`` (nothing cheaper exists) after a completed search,
+    ``not_solved`` after a limit."""
 
     solver: SolverName = "highs"
     path: PathName = "pulp"
@@ -325,13 +328,18 @@ def _solve_matrix(model: LinearModel, options: SolverOptions,
     bound = _highs_bound(h, mip, status)
     x = obj = None
     lp_file = None
+    text = h.modelStatusToString(hstatus)
     if status in ("optimal", "feasible"):
         x = np.asarray(h.getSolution().col_value, dtype=float)
         obj = float(h.getInfo().objective_function_value)
-    else:
+    if options.cutoff is not None and (obj is None or obj >= options.cutoff):
+        status = "infeasible" if status in ("optimal", "infeasible") else "not_solved"
+        return SolveOutcome(status, f"{text}: no solution cheaper than the cutoff", None,
+                            bound, None, None, t1 - t0, t2 - t1, "highs", "matrix")
+    if status not in ("optimal", "feasible"):
         lp_file = os.path.join(tempfile.mkdtemp(prefix="supplylab-"), f"{_safe(model.name)}.lp")
         h.writeModel(lp_file)
-    return SolveOutcome(status, h.modelStatusToString(hstatus), obj, bound, _gap(obj, bound), x,
+    return SolveOutcome(status, text, obj, bound, _gap(obj, bound), x,
                         t1 - t0, t2 - t1, "highs", "matrix", lp_file)
 
 

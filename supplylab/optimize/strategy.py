@@ -3,16 +3,16 @@
 ``NetworkOptions.method``: ``mip`` (the formulation handed to the solver as it is),
 ``lagrangian`` (below) or ``auto`` (for capacitated problems of at least
 :data:`AUTO_MIN_ARCS` arcs that the pipeline applies to: the plain MIP for
-:data:`AUTO_PROBE_S` seconds, then the pipeline if that did not prove the optimum; the plain
-MIP otherwise). The result's ``method`` says which answered.
+:data:`AUTO_PROBE_S` seconds, then the pipeline if that did not prove the optimum, the probe
+skipped where it never proves (:func:`probe_hopeless`); the plain MIP otherwise). The result's ``method`` says which answered.
 
 The pipeline: (1) subgradient optimisation of the Lagrangian bound (demand rows relaxed,
 :mod:`~supplylab.optimize.lagrangian`), costing every new open-site vector it meets
 (Lagrangian rounding, :mod:`~supplylab.optimize.heuristics`); (2) site local search from the
 best one; (3) reduced-cost fixing of sites (:mod:`~supplylab.optimize.fixing`), then a short
 second subgradient pass on the fixed problem and fixing again; single-source: (3b) MIP
-neighbourhoods around the incumbent (:mod:`~supplylab.optimize.neighbourhood`: cluster MIPs,
-then local branching) and fixing again against the better incumbent; (4) the strong MIP with
+neighbourhoods around the incumbent (:mod:`~supplylab.optimize.neighbourhood`: exact
+assignments of the best site sets, cluster MIPs, then local branching) and fixing again against the better incumbent; (4) the strong MIP with
 the fixed sites, the window of open-site counts that can beat the incumbent, the valid rows of
 :mod:`~supplylab.optimize.cuts` and the incumbent as a start,
 handed to HiGHS for the rest of the time (linking rows added lazily when the free sites
