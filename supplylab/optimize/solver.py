@@ -321,6 +321,8 @@ def _solve_matrix(model: LinearModel, options: SolverOptions,
             h.setSolution(int(start.size), np.arange(start.size, dtype=np.int32),
                           np.asarray(start, dtype=float))
         h.run()
+        if start is not None and _start_echoed(h, model):
+            return _solve_matrix(model, options)
     t2 = time.perf_counter()
     hstatus = h.getModelStatus()
     status = _highs_status(h, hstatus)
@@ -341,6 +343,20 @@ def _solve_matrix(model: LinearModel, options: SolverOptions,
         h.writeModel(lp_file)
     return SolveOutcome(status, text, obj, bound, _gap(obj, bound), x,
                         t1 - t0, t2 - t1, "highs", "matrix", lp_file)
+
+
+def _start_echoed(h: highspy.Highs, model: LinearModel) -> bool:
+    """Whether HiGHS returned values whose cost is not the objective it reports.
+
+    Seen with HiGHS 1.16 when presolve solves a MIP given a start: it reports the optimum's
+    objective with the start's column values (a 4 x 5 assignment: 67 reported, the values
+    cost 68). The caller then solves again without the start."""
+    if _highs_status(h, h.getModelStatus()) not in ("optimal", "feasible"):
+        return False
+    obj = float(h.getInfo().objective_function_value)
+    values = np.asarray(h.getSolution().col_value, dtype=float)
+    cost = float(model.column_arrays()[0] @ values + model.offset)
+    return abs(cost - obj) > 1e-6 * max(1.0, abs(obj))
 
 
 def _lazy_rows(h: highspy.Highs, model: LinearModel, integ: np.ndarray,
