@@ -4,11 +4,15 @@ The greedy assignment with shift, swap and ejection-chain moves
 (:mod:`~supplylab.optimize.assignment`) leaves 0.3-0.6% on the Yang instances, whose sites are
 filled to within a few units (Yang p1: the exact assignment to the same open sites is 0.5%
 cheaper). HiGHS solves small restricted MIPs around the incumbent far better than the whole
-problem, so this phase runs two kinds of them (:func:`neighbourhood_search`):
+problem, so this phase runs three kinds of them (:func:`neighbourhood_search`):
 
+* exact assignments (:func:`polish`, :func:`exact_assignment`): the generalised assignment
+  MIP of the incumbent's open sites and of the few cheapest other site sets the heuristics
+  costed, with a cutoff at the incumbent (Holmberg p30: 11391 to the optimum 11331 in 1 s);
 * cluster MIPs (:func:`cluster_search`): one open site, the open and closed sites cheapest for
   its customers, and the customers its open sites serve, everything else kept: solved exactly,
-  they reassign customers optimally among those sites and open, close or swap sites;
+  they reassign customers optimally among those sites and open, close or swap sites (the
+  search stops after :data:`CLUSTER_IDLE` successive sizes without improvement);
 * local branching (:func:`local_branching`, Fischetti and Lodi 2003): the reduced strong MIP of
   :func:`reduced_model` (sites fixed by the Lagrangian bound, arcs removed by reduced-cost
   fixing) plus one row ``sum_{i in S} (1 - y_i) + sum_{i not in S} y_i <= r`` around the
@@ -49,6 +53,16 @@ CLUSTER_SIZES = ((2, 1), (3, 2), (5, 3), (7, 4))
 CLUSTER_S = 3.0
 #: share of the neighbourhood search's time for the cluster MIPs (the rest: local branching)
 CLUSTER_SHARE = 0.8
+#: the cluster search stops after this many successive sizes bring nothing (measured on
+#: Holmberg p30/p57/p58 after :func:`polish`: the larger clusters then bring nothing in 6-22 s
+#: that the reduced MIP needs for its proof)
+CLUSTER_IDLE = 2
+#: exact assignments (:func:`polish`): seconds per open-site set at most, how many of the
+#: cheapest site sets the heuristics costed are re-assigned, and how far above the incumbent
+#: (relative) their heuristic cost may be
+ASSIGN_S = 5.0
+POLISH_SETS = 4
+POLISH_WINDOW = 0.01
 
 
 def reduced_model(problem: NetworkDesignProblem, options: NetworkOptions, lo: np.ndarray,
@@ -101,7 +115,7 @@ def _cluster_sites(data, y: np.ndarray, x: np.ndarray, centre: int,
     return np.array([centre, *opened, *closed], dtype=np.int64)
 
 
-def cluster_search(inc: Incumbent, time_limit_s: float) -> int:
+def cluster_search(inc: Incumbent, time_limit_s: float, max_idle: int = CLUSTER_IDLE) -> int:
     """Re-optimise the incumbent cluster by cluster; the number of improving clusters.
 
     A cluster: one open site, the open sites nearest to its customers and a few closed ones;
@@ -110,14 +124,16 @@ def cluster_search(inc: Incumbent, time_limit_s: float) -> int:
     binaries: 10-300 ms). This reassigns customers optimally among those sites and opens,
     closes or swaps sites with the exact assignment, the moves a greedy assignment misses on
     tight capacities. Rounds over every open site; a round that brings nothing moves on to
-    the next, larger size of :data:`CLUSTER_SIZES`; stops after the last or when time is up.
+    the next, larger size of :data:`CLUSTER_SIZES`; stops after the last, after ``max_idle``
+    successive sizes without improvement, or when time is up.
     """
     data = inc.data
     t_end = time.perf_counter() + time_limit_s
     wins = 0
-    level = 0
+    level = idle = 0
     seen: set[bytes] = set()
-    while inc.y is not None and level < len(CLUSTER_SIZES) and time.perf_counter() < t_end:
+    while inc.y is not None and level < len(CLUSTER_SIZES) and idle < max_idle and \
+            time.perf_counter() < t_end:
         improved = False
         size = CLUSTER_SIZES[level]
         for centre in np.flatnonzero(inc.y):
@@ -133,7 +149,7 @@ def cluster_search(inc: Incumbent, time_limit_s: float) -> int:
             if _solve_cluster(inc, sites, custs, t_end):
                 wins += 1
                 improved = True
-        level = level if improved else level + 1
+        level, idle = (level, 0) if improved else (level + 1, idle + 1)
     return wins
 
 
@@ -163,6 +179,57 @@ def _solve_cluster(inc: Incumbent, sites: np.ndarray, custs: np.ndarray, t_end: 
     x = inc.x.copy()
     x[np.ix_(sites, custs)] = (out.x[ctx.x.reshape(-1)] > 0.5).reshape(sites.size, custs.size)
     return inc.accept(y, x)
+
+
+def exact_assignment(problem: NetworkDesignProblem, options: NetworkOptions, inc: Incumbent,
+                     keep: np.ndarray, y: np.ndarray, time_limit_s: float) -> bool:
+    """Assign the customers optimally to the open sites ``y`` (single-source); True when that
+    improves the incumbent.
+
+    The reduced MIP with exactly the sites of ``y`` open (a generalised assignment problem of
+    |y| x n binaries over the arcs ``keep``) and a cutoff at the incumbent's cost. The greedy
+    assignment with local moves leaves up to 0.5% on tight capacities; HiGHS solves this MIP
+    in 0.2-1 s on Holmberg's 30 x 200 (p30: the search's 11391 becomes the optimum 11331 in
+    1.0 s).
+    """
+    if time_limit_s < 0.2:
+        return False
+    model, ctx, opts = reduced_model(problem, options, y, y, keep, None,
+                                     time_limit_s=time_limit_s)
+    same = inc.y is not None and bool((inc.y == y).all())
+    opts = replace(opts, solver=replace(opts.solver, cutoff=inc.value))
+    out = solve(model, opts.solver, start=start_vector(model, ctx, inc) if same else None)
+    if not out.has_solution or out.x is None:
+        return False
+    x = np.zeros((problem.m, problem.n))
+    x.reshape(-1)[:] = out.x[ctx.x.reshape(-1)]
+    yy = np.zeros(problem.m, dtype=bool)
+    yy[ctx.level_site] = out.x[ctx.z] > 0.5
+    return inc.accept(yy, (x > 0.5).astype(float))
+
+
+def polish(problem: NetworkDesignProblem, options: NetworkOptions, inc: Incumbent,
+           keep: np.ndarray, time_limit_s: float) -> int:
+    """:func:`exact_assignment` of the incumbent's open sites and of the other cheapest site
+    sets the heuristics costed (at most :data:`POLISH_SETS`, within :data:`POLISH_WINDOW`
+    of the incumbent); the number of improvements."""
+    if inc.y is None:
+        return 0
+    t_end = time.perf_counter() + time_limit_s
+    m = inc.data.m
+    sets = [inc.y.copy()]
+    limit = inc.value * (1 + POLISH_WINDOW)
+    for key, value in sorted(inc.cache.items(), key=lambda kv: kv[1]):
+        if len(sets) >= POLISH_SETS or value > limit:
+            break
+        y = np.unpackbits(np.frombuffer(key, dtype=np.uint8))[:m].astype(bool)
+        if not (y == sets[0]).all():
+            sets.append(y)
+    wins = 0
+    for y in sets:
+        left = t_end - time.perf_counter()
+        wins += exact_assignment(problem, options, inc, keep, y, min(ASSIGN_S, left))
+    return wins
 
 
 def _branching_row(center: np.ndarray, radius: int):
@@ -217,13 +284,20 @@ def neighbourhood_search(problem: NetworkDesignProblem, options: NetworkOptions,
                          inc: Incumbent, lo: np.ndarray, up: np.ndarray, keep: np.ndarray,
                          window: tuple[int, int] | None, time_limit_s: float
                          ) -> dict[str, float]:
-    """:func:`cluster_search` for :data:`CLUSTER_SHARE` of the time (it ends earlier when its
-    largest clusters bring nothing), then :func:`local_branching` for the rest; statistics."""
+    """:func:`polish`, :func:`cluster_search` for :data:`CLUSTER_SHARE` of the time (it ends
+    earlier when its largest clusters bring nothing), :func:`local_branching` for the rest,
+    then the exact assignment of the final open sites; statistics."""
     t0 = time.perf_counter()
     start = inc.value
-    wins = cluster_search(inc, CLUSTER_SHARE * time_limit_s)
+    polished = polish(problem, options, inc, keep, 0.25 * time_limit_s)
+    after_polish = inc.value
+    wins = cluster_search(inc, CLUSTER_SHARE * time_limit_s - (time.perf_counter() - t0))
     after_clusters = inc.value
     stats = local_branching(problem, options, inc, lo, up, keep, window,
                             time_limit_s - (time.perf_counter() - t0))
-    return {**stats, "cluster_wins": wins, "cluster_gain": start - after_clusters,
+    if inc.value < after_clusters and inc.y is not None:  # a MIP's new site set: re-assign it
+        exact_assignment(problem, options, inc, keep, inc.y.copy(),
+                         min(ASSIGN_S, 0.1 * time_limit_s))
+    return {**stats, "polish_wins": polished, "polish_gain": start - after_polish,
+            "cluster_wins": wins, "cluster_gain": after_polish - after_clusters,
             "neighbourhood_gain": start - inc.value, "neighbourhood_s": time.perf_counter() - t0}

@@ -39,7 +39,14 @@ PathName = Literal["pulp", "matrix"]
 
 @dataclass(frozen=True)
 class SolverOptions:
-    """How to solve: solver, model path, relative MIP gap, time limit (s), threads, log."""
+    """How to solve: solver, model path, relative MIP gap, time limit (s), threads, log.
+
+    ``cutoff`` (matrix path, HiGHS only): only solutions cheaper than this objective value
+    are wanted. HiGHS (``objective_bound``) stops as soon as its lower bound reaches it, so a
+    restricted MIP that cannot beat a known incumbent ends early; HiGHS then still says
+    "optimal" with whatever solution it holds, so the facade reports a solution at or above
+    the cutoff as none: ``infeasible`` (nothing cheaper exists) after a completed search,
+    ``not_solved`` after a limit."""
 
     solver: SolverName = "highs"
     path: PathName = "pulp"
@@ -47,6 +54,7 @@ class SolverOptions:
     time_limit_s: float | None = None
     threads: int | None = None
     msg: bool = False
+    cutoff: float | None = None
 
     def __post_init__(self) -> None:
         if self.solver not in ("highs", "cbc"):
@@ -279,6 +287,8 @@ def _new_highs(options: SolverOptions) -> highspy.Highs:
         h.setOptionValue("time_limit", float(options.time_limit_s))
     if options.threads is not None:
         h.setOptionValue("threads", int(options.threads))
+    if options.cutoff is not None:
+        h.setOptionValue("objective_bound", float(options.cutoff))
     return h
 
 
@@ -311,6 +321,8 @@ def _solve_matrix(model: LinearModel, options: SolverOptions,
             h.setSolution(int(start.size), np.arange(start.size, dtype=np.int32),
                           np.asarray(start, dtype=float))
         h.run()
+        if start is not None and _start_echoed(h, model):
+            return _solve_matrix(model, options)
     t2 = time.perf_counter()
     hstatus = h.getModelStatus()
     status = _highs_status(h, hstatus)
@@ -318,14 +330,33 @@ def _solve_matrix(model: LinearModel, options: SolverOptions,
     bound = _highs_bound(h, mip, status)
     x = obj = None
     lp_file = None
+    text = h.modelStatusToString(hstatus)
     if status in ("optimal", "feasible"):
         x = np.asarray(h.getSolution().col_value, dtype=float)
         obj = float(h.getInfo().objective_function_value)
-    else:
+    if options.cutoff is not None and (obj is None or obj >= options.cutoff):
+        status = "infeasible" if status in ("optimal", "infeasible") else "not_solved"
+        return SolveOutcome(status, f"{text}: no solution cheaper than the cutoff", None,
+                            bound, None, None, t1 - t0, t2 - t1, "highs", "matrix")
+    if status not in ("optimal", "feasible"):
         lp_file = os.path.join(tempfile.mkdtemp(prefix="supplylab-"), f"{_safe(model.name)}.lp")
         h.writeModel(lp_file)
-    return SolveOutcome(status, h.modelStatusToString(hstatus), obj, bound, _gap(obj, bound), x,
+    return SolveOutcome(status, text, obj, bound, _gap(obj, bound), x,
                         t1 - t0, t2 - t1, "highs", "matrix", lp_file)
+
+
+def _start_echoed(h: highspy.Highs, model: LinearModel) -> bool:
+    """Whether HiGHS returned values whose cost is not the objective it reports.
+
+    Seen with HiGHS 1.16 when presolve solves a MIP given a start: it reports the optimum's
+    objective with the start's column values (a 4 x 5 assignment: 67 reported, the values
+    cost 68). The caller then solves again without the start."""
+    if _highs_status(h, h.getModelStatus()) not in ("optimal", "feasible"):
+        return False
+    obj = float(h.getInfo().objective_function_value)
+    values = np.asarray(h.getSolution().col_value, dtype=float)
+    cost = float(model.column_arrays()[0] @ values + model.offset)
+    return abs(cost - obj) > 1e-6 * max(1.0, abs(obj))
 
 
 def _lazy_rows(h: highspy.Highs, model: LinearModel, integ: np.ndarray,

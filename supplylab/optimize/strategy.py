@@ -3,16 +3,16 @@
 ``NetworkOptions.method``: ``mip`` (the formulation handed to the solver as it is),
 ``lagrangian`` (below) or ``auto`` (for capacitated problems of at least
 :data:`AUTO_MIN_ARCS` arcs that the pipeline applies to: the plain MIP for
-:data:`AUTO_PROBE_S` seconds, then the pipeline if that did not prove the optimum; the plain
-MIP otherwise). The result's ``method`` says which answered.
+:data:`AUTO_PROBE_S` seconds, then the pipeline if that did not prove the optimum, the probe
+skipped where it never proves (:func:`probe_hopeless`); the plain MIP otherwise). The result's ``method`` says which answered.
 
 The pipeline: (1) subgradient optimisation of the Lagrangian bound (demand rows relaxed,
 :mod:`~supplylab.optimize.lagrangian`), costing every new open-site vector it meets
 (Lagrangian rounding, :mod:`~supplylab.optimize.heuristics`); (2) site local search from the
 best one; (3) reduced-cost fixing of sites (:mod:`~supplylab.optimize.fixing`), then a short
 second subgradient pass on the fixed problem and fixing again; single-source: (3b) MIP
-neighbourhoods around the incumbent (:mod:`~supplylab.optimize.neighbourhood`: cluster MIPs,
-then local branching) and fixing again against the better incumbent; (4) the strong MIP with
+neighbourhoods around the incumbent (:mod:`~supplylab.optimize.neighbourhood`: exact
+assignments of the best site sets, cluster MIPs, then local branching) and fixing again against the better incumbent; (4) the strong MIP with
 the fixed sites, the window of open-site counts that can beat the incumbent, the valid rows of
 :mod:`~supplylab.optimize.cuts` and the incumbent as a start,
 handed to HiGHS for the rest of the time (linking rows added lazily when the free sites
@@ -53,6 +53,12 @@ AUTO_MIN_ARCS = 4000
 #: what it proves in that time keeps its answer, so easy instances pay nothing extra
 AUTO_PROBE_S = 5.0
 AUTO_PROBE_SHARE = 0.1
+#: ``auto`` skips the probe (it never proves these in its time, measured) on single-source
+#: problems whose total capacity is below this multiple of the total demand (Holmberg p56-p59
+#: at 1.97, Yang p1-p5 at 1.7-2.0; every Holmberg instance the probe proves has 2.9 or more)
+#: and on problems of at least PROBE_MAX_ARCS arcs (capa/b/c, 100 x 1,000)
+PROBE_MIN_SLACK = 2.5
+PROBE_MAX_ARCS = 50_000
 #: the reduced MIP adds its x_ij <= y_i rows lazily from this many arcs of free sites
 LAZY_MIN_ARCS = 20_000
 #: single-source: the subgradient first runs on the split-flow relaxation (continuous knapsacks,
@@ -142,13 +148,25 @@ def _remaining(limit: float | None, t0: float) -> float | None:
     return None if limit is None else max(1.0, limit - (time.perf_counter() - t0))
 
 
+def probe_hopeless(problem: NetworkDesignProblem, options: NetworkOptions) -> bool:
+    """Whether ``auto``'s plain-MIP probe is skipped (see PROBE_MIN_SLACK): too large, or
+    single-source with tight capacity."""
+    if problem.m * problem.n >= PROBE_MAX_ARCS:
+        return True
+    slack = float(np.sum(problem.capacity)) / max(float(np.sum(problem.demand)), 1e-12)
+    return options.single_source and slack < PROBE_MIN_SLACK
+
+
 def solve_auto(problem: NetworkDesignProblem, options: NetworkOptions) -> NetworkSolution | None:
-    """``auto`` on a large capacitated problem: a short plain-MIP probe, then the pipeline.
+    """``auto`` on a large capacitated problem: a short plain-MIP probe (unless
+    :func:`probe_hopeless`), then the pipeline.
 
     None when neither gives an answer (the caller then runs the plain MIP, which also
     diagnoses infeasibility)."""
     from supplylab.optimize.network import extract
 
+    if probe_hopeless(problem, options):
+        return solve_lagrangian(problem, options)
     t0 = time.perf_counter()
     limit = options.solver.time_limit_s
     probe = AUTO_PROBE_S if limit is None else min(AUTO_PROBE_S, AUTO_PROBE_SHARE * limit)

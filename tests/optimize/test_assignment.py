@@ -3,8 +3,10 @@ neighbourhood search: every move keeps the assignment feasible and never raises 
 
 On random tiny generalised-assignment instances (2-4 sites, 3-8 customers) the search from a
 feasible start ends feasible, at or below the start and at or above the enumerated optimum;
-a hand-made case that no shift or swap improves is improved by a two-move chain; and the
-neighbourhood search returns a feasible incumbent no dearer than its start.
+a hand-made case that no shift or swap improves is improved by a two-move chain; the exact
+assignment MIP of a site set (cutoff at the incumbent) ends at the enumerated best assignment
+to those sites; and the neighbourhood search returns a feasible incumbent no dearer than its
+start.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from supplylab.optimize import NetworkDesignProblem, NetworkOptions, SolverOptio
 from supplylab.optimize.assignment import assign_single, ejection_chain, improve_assignment
 from supplylab.optimize.formulation import build_model
 from supplylab.optimize.heuristics import Incumbent
-from supplylab.optimize.neighbourhood import local_branching
+from supplylab.optimize.neighbourhood import exact_assignment, local_branching
+from supplylab.optimize.solver import solve
 from supplylab.optimize.strategy import facility_data
 
 
@@ -62,6 +65,81 @@ def test_local_search_stays_feasible_and_never_worse(inst) -> None:
     while ejection_chain(cost, d, res_b, b):  # each applied chain strictly improves
         assert _feasible(d, cap, b)
     assert _cost(cost, b) <= _cost(cost, start) + 1e-9
+
+
+@settings(max_examples=30, deadline=None)
+@given(gap_instance(), st.integers(0, 2**16))
+def test_exact_assignment_reaches_the_enumerated_best_assignment(inst, seed: int) -> None:
+    """From the start assignment (every site open) as incumbent, exact_assignment ends at
+    fixed costs + the enumerated cheapest feasible assignment, and says whether it improved;
+    run again it finds nothing (the cutoff at the incumbent leaves no solution)."""
+    cost, d, cap, start = inst
+    m, n = cost.shape
+    fixed = np.random.default_rng(seed).integers(0, 30, m).astype(float)
+    best = min(_cost(cost, np.array(a)) for a in itertools.product(range(m), repeat=n)
+               if _feasible(d, cap, np.array(a)))
+    problem = NetworkDesignProblem(tuple(f"S{i}" for i in range(m)),
+                                   tuple(f"C{j}" for j in range(n)), d, cost, fixed=fixed,
+                                   capacity=cap)
+    options = NetworkOptions(single_source=True, solver=SolverOptions(path="matrix"))
+    model, ctx = build_model(problem, options)
+    inc = Incumbent(facility_data(model, ctx))
+    x0 = np.zeros((m, n))
+    x0[start, np.arange(n)] = 1.0
+    y = np.ones(m, dtype=bool)
+    assert inc.accept(y, x0)
+    keep = np.ones((m, n), dtype=bool)
+    improved = exact_assignment(problem, options, inc, keep, y, 5.0)
+    assert abs(inc.value - (fixed.sum() + best)) <= 1e-6
+    assert improved == (best < _cost(cost, start) - 1e-9)
+    assert _feasible(d, cap, inc.x.argmax(axis=0)) and (inc.x.sum(axis=0) == 1).all()
+    assert not exact_assignment(problem, options, inc, keep, y, 5.0)
+
+
+def test_a_cutoff_below_the_optimum_leaves_no_solution() -> None:
+    """SolverOptions.cutoff: at the optimum + 1 the MIP returns the optimum, at the optimum
+    - 1 it ends infeasible without a solution (HiGHS itself stops at its bound and calls the
+    dearer solution it holds optimal: on this 8 x 30 instance 421 against the optimum 397)."""
+    rng = np.random.default_rng(1)
+    m, n = 8, 30
+    d = rng.integers(2, 9, n).astype(float)
+    problem = NetworkDesignProblem(tuple(f"S{i}" for i in range(m)),
+                                   tuple(f"C{j}" for j in range(n)), d,
+                                   rng.integers(1, 40, (m, n)).astype(float),
+                                   fixed=rng.integers(20, 60, m).astype(float),
+                                   capacity=np.full(m, float(np.ceil(d.sum() / 2))))
+    options = NetworkOptions(single_source=True, solver=SolverOptions(path="matrix"))
+    model, _ = build_model(problem, options)
+    opt = solve(model, options.solver)
+    assert opt.status == "optimal" and opt.objective is not None
+    above = solve(model, SolverOptions(path="matrix", cutoff=opt.objective + 1.0))
+    assert above.status == "optimal" and abs(above.objective - opt.objective) <= 1e-6
+    below = solve(model, SolverOptions(path="matrix", cutoff=opt.objective - 1.0))
+    assert below.status == "infeasible" and not below.has_solution
+
+
+def test_a_start_never_comes_back_as_the_solution_of_a_cheaper_objective() -> None:
+    """HiGHS 1.16, when presolve solves this 4 x 5 assignment given a dearer start, reports
+    the optimum 67 with the start's values (cost 68); the facade's answer is consistent: its
+    values cost exactly the objective it reports, and that is the optimum."""
+    cost = np.zeros((4, 5))
+    cost[0, 2] = 1.0
+    problem = NetworkDesignProblem(tuple(f"S{i}" for i in range(4)),
+                                   tuple(f"C{j}" for j in range(5)),
+                                   np.array([2.0, 2.0, 1.0, 2.0, 2.0]), cost,
+                                   fixed=np.array([25.0, 19.0, 15.0, 8.0]),
+                                   capacity=np.array([7.0, 2.0, 0.0, 3.0]))
+    options = NetworkOptions(single_source=True, forced_open=("S0", "S1", "S2", "S3"),
+                             solver=SolverOptions(path="matrix"))
+    model, ctx = build_model(problem, options)
+    start = np.zeros(model.ncols)
+    start[ctx.z] = 1.0
+    start[ctx.x[0, :4]] = 1.0  # customers 0-3 at S0 (customer 2 at cost 1), 4 at S1
+    start[ctx.x[1, 4]] = 1.0
+    out = solve(model, options.solver, start=start)
+    assert out.status == "optimal" and out.x is not None
+    assert abs(float(model.column_arrays()[0] @ out.x + model.offset) - out.objective) <= 1e-9
+    assert abs(out.objective - 67.0) <= 1e-9
 
 
 def test_a_two_move_chain_improves_what_no_shift_or_swap_does() -> None:
