@@ -118,7 +118,7 @@ def _stock_costs(scenario: Any, sites: list[Any], custs: list[Any],
     Safety stock = z sqrt(L_i sum_j sigma_j^2 x_ij) units at value c and holding rate h per
     year; L_i [days] is the site's replenishment lead time from its scenario source (supplier
     lead time or the DC's processing time, plus transit, plus the review period); sigma_j^2 the
-    variance of j's daily units. Cycle stock and ordering: sqrt(2 K_i h c D_i) with K_i the
+    variance of j's daily units. Cycle stock and ordering: sqrt(2 A_i h c D_i) with A_i the
     fixed cost of one replenishment order at site i as the engine charges it (ordering cost plus
     the inbound lane's cost per shipment, weighted by the product mix) and D_i the site's yearly
     units. c is the demand-weighted unit cost.
