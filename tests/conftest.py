@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,13 @@ import yaml
 from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# A shell without job control starts a background job (`.ci/run &`, nohup) with SIGINT
+# ignored, and an ignored signal stays ignored in every child: the sweeps that the Ctrl-C tests
+# start would then never see their SIGINT and run to the end. With Python's own handler here,
+# each child starts with the default disposition, as under a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 SHARED = ROOT.parent / "shared"
 
 
