@@ -85,7 +85,7 @@ def supply_shortfalls(scenario: Any, flows: dict[tuple[str, str], Flow]) -> list
         pids = tuple(p for (s, p) in load if s == f.id)
         demand = sum(load[(f.id, p)] for p in pids)
         if pids and demand > cap:
-            out.append(SupplyShortfall(f.id, pids, float(cap), demand, (f.id,)))
+            out.append(_short(f.id, pids, cap, demand, flows, net))
     return out
 
 

@@ -65,3 +65,15 @@ def test_bundled_scenarios_only_the_monitor_shortage_is_short() -> None:
         sc = supplylab.load(ROOT / "scenarios" / name)
         got = [(f.source, f.products) for f in supply_shortfalls(sc, site_flows(sc))]
         assert got == expected, name
+
+
+def test_a_plant_below_its_demand_is_found(tmp_path: Path) -> None:
+    """A plant producing 8 units/day for Poisson(10) a day: the plant itself is short."""
+    text = SINGLE.read_text().replace("    replenish_from: SUP\n",
+                                      "    kind: plant\n    production_capacity_per_day: 8\n")
+    path = tmp_path / "plant.yaml"
+    path.write_text(text)
+    sc = supplylab.load(path)
+    (f,) = supply_shortfalls(sc, site_flows(sc))
+    assert (f.source, f.products, f.sites, f.capacity_per_day) == ("WH", ("P",), ("WH",), 8.0)
+    assert f.demand_per_day == pytest.approx(10.0)
