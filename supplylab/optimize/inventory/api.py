@@ -27,6 +27,9 @@ class InventoryResult:
     calibration: list[dict[str, Any]] = field(default_factory=list)
     #: sources whose capacity is below the mean demand reaching them (see ``supply_check``)
     supply_shortfalls: list[Any] = field(default_factory=list)
+    #: demand planned at substitutes of short products (see ``substitution``): site, product,
+    #: from (the primary), units_per_day
+    substitution_spill: list[dict[str, Any]] = field(default_factory=list)
 
     def table(self):  # noqa: ANN201 - pandas DataFrame
         """One row per (site, product): demand, policy, safety stock, expected service, cost."""
@@ -43,6 +46,7 @@ class InventoryResult:
             "holding_cost_per_year": float(sum(p.holding_cost_per_year for p in self.policies)),
             "safety_stock_units": float(sum(p.safety_stock for p in self.policies)),
             "supply_shortfalls": [x.record() for x in self.supply_shortfalls],
+            "substitution_spill": self.substitution_spill,
         }
 
     def to_document(self) -> dict[str, Any]:
@@ -116,6 +120,7 @@ def optimize_inventory(scenario: str | Path, output: str | Path | None = None, *
         raise InputError("--differentiate and --multi-echelon choose levels differently: "
                          "give one of them", "--multi-echelon")
     from supplylab.optimize.inventory.demand_stats import site_flows
+    from supplylab.optimize.inventory.substitution import spill_records
     from supplylab.optimize.inventory.supply_check import supply_shortfalls
 
     sc = load(scenario)
@@ -123,6 +128,7 @@ def optimize_inventory(scenario: str | Path, output: str | Path | None = None, *
     flows = site_flows(sc)
     result = InventoryResult(str(scenario), optimise_policies(sc, targets, flows=flows))
     result.supply_shortfalls = supply_shortfalls(sc, flows)
+    result.substitution_spill = spill_records(flows)
     if differentiate:
         from supplylab.optimize.inventory.differentiation import differentiate_service
 
@@ -171,4 +177,11 @@ def _comment(result: InventoryResult) -> list[str]:
             f"{s['policies']} policies (site x product), expected holding cost "
             f"{s['holding_cost_per_year']:,.0f} per year.",
             "Only the chosen policy numbers are set here; everything else comes from the base.",
-            *(f"Warning: {x.message()}." for x in result.supply_shortfalls)]
+            *(f"Warning: {x.message()}." for x in result.supply_shortfalls),
+            *(f"Planned for substitution: {spill_message(x)}." for x in result.substitution_spill)]
+
+
+def spill_message(spill: dict[str, Any]) -> str:
+    """One line: the demand a substitute's policy was set for on top of its own."""
+    return (f"{spill['product']} at {spill['site']} +{spill['units_per_day']:.4g} units/day "
+            f"from customers of {spill['from']} meeting its empty shelf (short supply)")

@@ -230,6 +230,11 @@ def _print_tables(res: Any) -> None:
                    f"holding cost {r['holding_cost_per_year']:,.0f}/year")
     for short in res.supply_shortfalls:
         typer.echo(f"warning: {short.message()}", err=True)
+    if res.substitution_spill:
+        from supplylab.optimize.inventory.api import spill_message
+
+        for spill in res.substitution_spill:
+            typer.echo(f"planned for substitution: {spill_message(spill)}")
     s = res.summary()
     typer.echo(f"{s['policies']} policies, expected holding cost "
                f"{s['holding_cost_per_year']:,.0f} per year"

@@ -44,8 +44,12 @@ class Flow:
     daily: bool = False          # some customer orders every day (form b): ADI = 1
     by_tier: dict[str, float] = field(default_factory=dict)
     direct: float = 0.0          # units/day the site ships to customers itself
+    direct_var: float = 0.0      # variance per day of that direct demand
+    direct_lines: float = 0.0    # lines/day of it
+    direct_waiting: float = 0.0  # units/day of it from customers who wait for a backorder
     direct_by_tier: dict[str, float] = field(default_factory=dict)
     customers: int = 0
+    spill_in: dict[str, float] = field(default_factory=dict)  # substitution: primary -> units/day
 
 
 @dataclass(frozen=True)
@@ -155,7 +159,9 @@ def site_flows(scenario: Any) -> dict[tuple[str, str], Flow]:
     tidx = {t: k for k, t in enumerate(tiers)}
     shape = (len(sites), len(pids))
     d_mean, d_var, d_lines = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    d_wait = np.zeros(shape)
     d_daily = np.zeros(shape, dtype=bool)
+    backorders = np.array([p.backorder_days() > 0 for p in scenario.products])
     d_count = np.zeros(shape, dtype=np.int64)
     d_tier = np.zeros((len(tiers), *shape))
     stockists: dict[tuple[str, ...], list[int]] = {}
@@ -173,6 +179,7 @@ def site_flows(scenario: Any) -> dict[tuple[str, str], Flow]:
             k = pidx[pid]
             vm[k], vv[k], vl[k] = m, v, lines
         t = tidx[c.tier]
+        waits = vm * (backorders & (_patience(scenario, c) > 0))
         if c.strategy == "classic":
             for ks, rep in groups:
                 sel = ks[vm[ks] > 0]
@@ -186,6 +193,7 @@ def site_flows(scenario: Any) -> dict[tuple[str, str], Flow]:
                 d_mean[i, sel] += vm[sel]
                 d_var[i, sel] += vv[sel]
                 d_lines[i, sel] += vl[sel]
+                d_wait[i, sel] += waits[sel]
                 d_tier[t, i, sel] += vm[sel]
                 d_count[i, sel] += 1
                 if c.demand is not None:
@@ -200,6 +208,7 @@ def site_flows(scenario: Any) -> dict[tuple[str, str], Flow]:
             d_mean[i, k] += vm[k]
             d_var[i, k] += vv[k]
             d_lines[i, k] += vl[k]
+            d_wait[i, k] += waits[k]
             d_tier[t, i, k] += vm[k]
             d_count[i, k] += 1
             d_daily[i, k] |= c.demand is not None
@@ -209,31 +218,54 @@ def site_flows(scenario: Any) -> dict[tuple[str, str], Flow]:
             if f.stocks(pid):
                 flows[(f.id, pid)] = Flow()
     for i, k in zip(*np.nonzero(d_mean > 0), strict=True):
-        site, pid = sites[i], pids[k]
-        try:
-            chain = net.chain_to(site, pid)
-        except LookupError:
-            continue
         by_tier = {tiers[t]: float(d_tier[t, i, k]) for t in range(len(tiers))
                    if d_tier[t, i, k] > 0}
-        last = True
-        for s in reversed(chain):
-            fl = flows.get((s, pid))
-            if fl is None:
-                continue
-            fl.mean += d_mean[i, k]
-            fl.var += d_var[i, k]
-            fl.lines_per_day += d_lines[i, k]
-            fl.daily = fl.daily or bool(d_daily[i, k])
-            fl.customers += int(d_count[i, k])
-            for tier, u in by_tier.items():
-                fl.by_tier[tier] = fl.by_tier.get(tier, 0.0) + u
-                if last:
-                    fl.direct_by_tier[tier] = fl.direct_by_tier.get(tier, 0.0) + u
-            if last:
-                fl.direct += d_mean[i, k]
-            last = False
+        pool(flows, net, sites[i], pids[k], Flow(
+            mean=float(d_mean[i, k]), var=float(d_var[i, k]),
+            lines_per_day=float(d_lines[i, k]), daily=bool(d_daily[i, k]),
+            by_tier=by_tier, customers=int(d_count[i, k])), waiting=float(d_wait[i, k]))
+    from supplylab.optimize.inventory.substitution import add_shortfall_spill
+
+    add_shortfall_spill(scenario, flows)
     return flows
+
+
+def pool(flows: dict[tuple[str, str], Flow], net: Any, site: str, pid: str, demand: Flow,
+         waiting: float = 0.0) -> None:
+    """Add a demand that ``site`` ships to customers itself to it and, pooled, to every stock
+    point up its replenishment chain (``demand``'s mean, var, lines and by_tier are read;
+    ``waiting``: units/day of it from customers who wait for a backorder)."""
+    try:
+        chain = net.chain_to(site, pid)
+    except LookupError:
+        return
+    last = True
+    for s in reversed(chain):
+        fl = flows.get((s, pid))
+        if fl is None:
+            continue
+        fl.mean += demand.mean
+        fl.var += demand.var
+        fl.lines_per_day += demand.lines_per_day
+        fl.daily = fl.daily or demand.daily
+        fl.customers += demand.customers
+        for tier, u in demand.by_tier.items():
+            fl.by_tier[tier] = fl.by_tier.get(tier, 0.0) + u
+            if last:
+                fl.direct_by_tier[tier] = fl.direct_by_tier.get(tier, 0.0) + u
+        if last:
+            fl.direct += demand.mean
+            fl.direct_var += demand.var
+            fl.direct_lines += demand.lines_per_day
+            fl.direct_waiting += waiting
+        last = False
+
+
+def _patience(scenario: Any, c: Any) -> float:
+    """Days a customer waits for a backorder: its own, else its tier's; none = no limit."""
+    pat = c.patience_days if c.patience_days is not None else \
+        scenario.tiers[c.tier].patience_days
+    return math.inf if pat is None else float(pat)
 
 
 def check_products_have_demand(scenario: Any, flows: dict[tuple[str, str], Flow]) -> None:
