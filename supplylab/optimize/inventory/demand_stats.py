@@ -14,6 +14,8 @@ What is taken from the scenario (units in brackets):
 * lead time [days]: supplier ``lead_time`` + inbound lane transit, plus the expected lateness of
   unreliable suppliers ((1 - reliability) x late_share x late_days, as a mixture); from another
   facility: its ``order_processing_time`` + transit; at a plant, ``production_lead_time``;
+  a capacity-limited source adds the making of one order (``with_dispatch``, applied by the
+  policy choice, which knows the order size);
 * review period [days]: an RS policy's R, else the site's ``review_period_days`` (0 =
   continuous review).
 
@@ -314,6 +316,38 @@ def lead_time(scenario: Any, site: str, product: str) -> LeadTime:
     m, v = _law_mv(up.order_processing_time)
     pts = _strata([up.order_processing_time, lane.transit_time]) if v + tv > 1e-12 else ()
     return LeadTime(m + tm, v + tv, src, pts)
+
+
+def supply_rate(scenario: Any, site: str, product: str) -> float | None:
+    """Units/day at which the source of ``site``'s ``product`` makes one order: the supplier's
+    ``capacity_per_day`` for the product (its own, or the one its products share), or the
+    plant's ``production_capacity_per_day``; None = unlimited (or a facility upstream)."""
+    net = scenario.network
+    src = net.upstream(site, product)
+    if src is None:
+        cap = net.facilities[site].production_capacity_per_day
+        return None if cap is None else float(cap)
+    if src not in net.suppliers:
+        return None
+    cap = net.suppliers[src].capacity_per_day
+    if isinstance(cap, dict):
+        cap = cap.get(product)
+    return None if cap is None else float(cap)
+
+
+def with_dispatch(lt: LeadTime, qty: float, rate: float | None) -> LeadTime:
+    """The lead time of an order of ``qty`` units from a source making ``rate`` units/day.
+
+    The engine dispatches an order when its last unit is made, ``qty / rate`` days after its
+    production starts (``sim/resources.py``, ``sim/replenishment.py``), so the lead time grows
+    by that much. Waiting behind other orders for a capacity that is busy is not added: one
+    stock point's orders of the EOQ size are spaced ``qty / demand`` days apart, longer than
+    ``qty / rate`` whenever the capacity exceeds the demand (else ``supply_check`` warns).
+    """
+    if rate is None or rate <= 0 or qty <= 0:  # no capacity at all: supply_check warns
+        return lt
+    d = qty / rate
+    return LeadTime(lt.mean + d, lt.var, lt.source, tuple(x + d for x in lt.points))
 
 
 def review_period(facility: Any, policy: Any) -> float:

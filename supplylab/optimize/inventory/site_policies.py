@@ -35,6 +35,8 @@ from supplylab.optimize.inventory.demand_stats import (
     protection_moments,
     review_period,
     site_flows,
+    supply_rate,
+    with_dispatch,
 )
 from supplylab.optimize.inventory.laws import Law, Mixture, law_for
 from supplylab.optimize.inventory.single_site import (
@@ -171,17 +173,20 @@ def choose_policy(scenario: Any, site: str, product: str, flow: Flow, lt: LeadTi
     target = target_override if target_override is not None else _target(
         scenario, targets, flow, abc, where)
     adi, cv2, pattern = flow_pattern(flow.mean, flow.var, flow.lines_per_day, flow.daily)
-    pm, pv = protection_moments(flow, lt, review)
-    lm, lv = protection_moments(flow, lt, 0.0)
-    name = targets.law or law_for_pattern(pattern, pm, pv)
-    over_l = _protection_law(name, flow, lt, 0.0)
-    over_rl = over_l if review == 0 else _protection_law(name, flow, lt, review)
     h_day = scenario.costs.holding_rate_per_year * prod.unit_cost / DAYS
     k = order_fixed_cost(scenario, site, product)
     q_eoq = max(1.0, math.ceil(eoq(k, h_day, flow.mean)[0])) if h_day > 0 else max(
         1.0, math.ceil(flow.mean * max(review, 1.0)))
     line = max(1.0, flow.mean / flow.lines_per_day) if flow.lines_per_day > 0 else 1.0
     periodic = review > 0
+    order = flow.mean * review if family == "RS" or (family == "base_stock" and periodic) \
+        else line if family == "base_stock" else q_eoq
+    lt = with_dispatch(lt, order, supply_rate(scenario, site, product))
+    pm, pv = protection_moments(flow, lt, review)
+    lm, lv = protection_moments(flow, lt, 0.0)
+    name = targets.law or law_for_pattern(pattern, pm, pv)
+    over_l = _protection_law(name, flow, lt, 0.0)
+    over_rl = over_l if review == 0 else _protection_law(name, flow, lt, review)
     if family in ("RS",) or (family == "base_stock" and periodic):
         mu_r = flow.mean * review
         if targets.measure == "csl":
