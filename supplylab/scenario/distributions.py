@@ -262,11 +262,24 @@ LAWS: dict[str, type[_Law]] = {
 
 
 def _number_to_constant(value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
+    """A number becomes the ``constant`` law; a mapping goes on to the union (by ``dist``);
+    anything else is refused with what to write instead."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
         return {"dist": "constant", "value": value}
-    return value
+    if isinstance(value, dict):
+        return value
+    want = "a number or a mapping such as {dist: poisson, mean: 3}"
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            text = value if len(value) <= 40 else value[:37] + "..."
+            raise ValueError(f"needs {want} (got {text!r})") from None
+        raise ValueError(f"needs {want} (got the text {value!r}: write the number without "
+                         f"quotes)")
+    got = "true/false" if isinstance(value, bool) else "null" if value is None else \
+        f"a list of {len(value)} item(s)" if isinstance(value, list) else type(value).__name__
+    raise ValueError(f"needs {want} (got {got})")
 
 
 def _constant_to_number(law: _Law) -> Any:

@@ -205,10 +205,19 @@ def _message(err: dict[str, Any], value: Any, vocabulary: set[str]) -> str:
 def translate(exc: ValidationError, data: Any, positions: dict[PathT, Pos], file: str,
               vocabulary: set[str]) -> list[Issue]:
     """Issues from a pydantic ValidationError, de-duplicated, in file order."""
-    by_path: dict[PathT, list[str]] = {}
+    found = []
     for err in exc.errors(include_url=False):
-        path, value, _ = resolve_loc(data, tuple(err["loc"]))
-        msg = _message(err, value, vocabulary)
+        path, value, exists = resolve_loc(data, tuple(err["loc"]))
+        if not exists and err["type"] != "missing":
+            path = path[:-1]  # the label of a union branch (e.g. 'constrained-float'), no key
+        found.append((path, err["type"], _message(err, value, vocabulary)))
+    by_path: dict[PathT, list[str]] = {}
+    for path, kind, msg in found:
+        if kind.endswith("_type") and any(
+                q[:len(path)] == path and (len(q) > len(path) or not k.endswith("_type"))
+                for q, k, _ in found):
+            continue  # this branch of a union wants another shape; a branch that took the
+            # value's shape found the problem (inside it, or a bound it breaks)
         msgs = by_path.setdefault(path, [])
         if msg not in msgs:
             msgs.append(msg)

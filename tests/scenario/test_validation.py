@@ -284,3 +284,37 @@ def test_issue_reads_file_line_col_path_message(issues: Issues, tmp_path: Path) 
     i = only(issues(text))
     assert str(i) == (f"{tmp_path / 'scenario.yaml'}:{i.line}:{i.col}: suppliers.SUP.reliability: "
                       "Input should be less than or equal to 1 (got 1.5)")
+
+
+# ------------------------------------------------------------------ unions: one clear line
+@pytest.mark.parametrize("value, message", [
+    ("abc", "needs a number or a mapping such as {dist: poisson, mean: 3} (got 'abc')"),
+    ('"2"', "needs a number or a mapping such as {dist: poisson, mean: 3} (got the text '2': "
+            "write the number without quotes)"),
+    ("true", "needs a number or a mapping such as {dist: poisson, mean: 3} (got true/false)"),
+    ("[2]", "needs a number or a mapping such as {dist: poisson, mean: 3} "
+            "(got a list of 1 item(s))"),
+])
+def test_a_random_quantity_that_is_neither_a_number_nor_a_law(issues: Issues, value: str,
+                                                               message: str) -> None:
+    """Before: 'Input should be a valid dictionary or object to extract fields from'."""
+    i = only(issues(mutate("    lead_time: 2\n", f"    lead_time: {value}\n")))
+    assert (i.path, i.message) == ("suppliers.SUP.lead_time", message)
+
+
+@pytest.mark.parametrize("value, path, message", [
+    ("{P1: -3}", "suppliers.SUP.capacity_per_day.P1",
+     "Input should be greater than or equal to 0 (got -3)"),
+    ("-3", "suppliers.SUP.capacity_per_day",
+     "Input should be greater than or equal to 0 (got -3)"),
+    ("abc", "suppliers.SUP.capacity_per_day",
+     "Input should be a valid number (got 'abc'); or Input should be a valid dictionary "
+     "(got 'abc')"),
+])
+def test_a_number_or_mapping_field_reports_the_branch_that_fits_the_value(
+        issues: Issues, value: str, path: str, message: str) -> None:
+    """A mapping with a bad entry is not also told it is not a number (pydantic's branch
+    label 'constrained-float' was shown as a key), a number below its bound is not also told
+    it is not a mapping; a value that fits no branch lists them all."""
+    i = only(issues(mutate("    lead_time: 2\n", f"    lead_time: 2\n    capacity_per_day: {value}\n")))
+    assert (i.path, i.message) == (path, message)
