@@ -12,6 +12,8 @@ What is taken from the scenario (units in brackets; docs/network_design.md has t
   ``allow_close_existing``); capacity [units/yr] = ``capacity_units_per_day x 365`` (absent =
   unlimited), holding in every month; ``capacity_levels`` become the sizes to choose from;
 * echelons: a site another one replenishes from is upper tier (a DC) and keeps its source;
+  it serves only the customers the input routes to it (``served_by``, or the nearest site
+  stocking a product they order, as the engine routes customers without ``served_by``);
   a site replenished from the upper tier may be replenished from any upper-tier site that
   stocks what it stocks, at (the DC's handling + lane unit cost) per unit; the others are
   supplied from outside at the demand-weighted lane unit cost from their sources;
@@ -96,9 +98,11 @@ def scenario_problem(scenario: Any) -> tuple[NetworkDesignProblem, NetworkOption
                          else f.capacity_units_per_day * DAYS_PER_YEAR for f in sites])
     inbound, replenish, repl_cap, upper = _echelons(scenario, sites, custs, demand)
     allowed = _allowed(net, sites, custs)
-    for i, f in enumerate(sites):
-        if f.id in upper:  # a DC serves only the customers the input has it serve
-            allowed[i] &= np.array([c.served_by == f.id for c in custs])
+    if upper:
+        routed = _routed_sites(net, custs)
+        for i, f in enumerate(sites):
+            if f.id in upper:  # a DC serves only the customers the input routes to it
+                allowed[i] &= np.array([f.id in r for r in routed])
     problem = NetworkDesignProblem(
         tuple(f.id for f in sites), tuple(c.id for c in custs), demand, cost,
         np.array([float(f.fixed_cost_per_year) for f in sites]), capacity, levels,
@@ -260,6 +264,24 @@ def _allowed(net: Any, sites: list[Any], custs: list[Any]) -> np.ndarray:
             memo[key] = col
         allowed[:, j] = col
     return allowed
+
+
+def _routed_sites(net: Any, custs: list[Any]) -> list[frozenset[str]]:
+    """Per customer, the sites the input scenario ships its products from: its
+    ``served_by``, else the nearest site stocking each product (the engine's default)."""
+    out: list[frozenset[str]] = []
+    for c in custs:
+        if c.served_by is not None:
+            out.append(frozenset((c.served_by,)))
+            continue
+        found = set()
+        for pid in net.demanded_products(c):
+            try:
+                found.add(net.serving_site(c.strategy, None, pid, c.location))
+            except LookupError:
+                continue
+        out.append(frozenset(found))
+    return out
 
 
 def _echelons(scenario: Any, sites: list[Any], custs: list[Any], demand: np.ndarray

@@ -79,7 +79,14 @@ def test_simulated_flows_match_the_mip(tmp_path: Path, fixed: dict[str, float],
 def test_group_split_and_closed_dc_moves_its_warehouses(tmp_path: Path) -> None:
     res = optimise_scenario(_variant(tmp_path, "split", W_ST=0.0), tmp_path / "a.yaml")
     group = [c for c in res.solution.assignments.itertuples() if c.customer.startswith("G-")]
-    assert len({c.site for c in group}) == 2  # the group is split: per-member served_by
+    # the group is split (per-member served_by): W-MU, W-ST, and DC-S for the members the
+    # input ships from it (DC-S is their nearest stockist)
+    assert len({c.site for c in group}) >= 2
+    net = load(tmp_path / "split.yaml").network
+    where = {c.id: c.location for c in net.customers}
+    for c in group:
+        if c.site == "DC-S":
+            assert net.serving_site("classic", None, "P1", where[c.customer]) == "DC-S"
     assert "served_by_members" in (tmp_path / "a.yaml").read_text()
     res = optimise_scenario(_variant(tmp_path, "nodc", DC_S=1e7, W_ST=0.0), tmp_path / "b.yaml")
     assert "DC-S" not in res.solution.open_site_ids
@@ -176,3 +183,27 @@ def test_co2_front_on_two_echelons() -> None:
     assert (front["status"] == "optimal").all()
     assert front["co2_t"].iloc[-1] < front["co2_t"].iloc[0]
     assert front["cost"].is_monotonic_increasing
+
+
+def test_a_dc_keeps_the_customers_the_input_routes_to_it_by_default(tmp_path: Path) -> None:
+    """K3 sits at DC-N and has no served_by: the engine ships it from DC-N, its nearest
+    stockist, so the design may too (it did not: upper-tier DCs kept only explicit served_by
+    customers, and K3 went to W-HH, 60 km further, a worse network). K4, with
+    served_by: W-HH, stays off DC-N."""
+    text = DATA.read_text().replace(
+        "customer_groups:",
+        "  - {id: K3, tier: standard, location: {lat: 53.0, lon: 10.0}, demand: {P1: 30}}\n"
+        "  - {id: K4, tier: standard, location: {lat: 53.0, lon: 10.0}, demand: {P1: 30},\n"
+        "     served_by: W-HH}\ncustomer_groups:")
+    src = tmp_path / "k3.yaml"
+    src.write_text(text)
+    assert load(src).network.serving_site("classic", None, "P1",
+                                          load(src).network.customers[2].location) == "DC-N"
+    res = optimise_scenario(src, tmp_path / "out.yaml")
+    check_solution(res.problem, res.options, res.solution)
+    main = dict(zip(res.solution.assignments["customer"], res.solution.assignments["site"],
+                    strict=True))
+    assert main["K3"] == "DC-N"
+    assert main["K4"] != "DC-N"
+    allowed = res.problem.allowed[list(res.problem.site_ids).index("DC-N")]
+    assert [c for c, ok in zip(res.problem.customer_ids, allowed, strict=True) if ok] == ["K3"]
