@@ -242,6 +242,7 @@ class Results:
                 keys.setdefault(key, {})[kpi] = {
                     "mean": _num(iv.mean), "ci95": [_num(iv.ci_low), _num(iv.ci_high)]}
         doc = {"scenario": self.scenario_name, "scenario_sha256": self.scenario_sha256,
+               "currency": str(getattr(self.scenario, "currency", "") or ""),
                "version": self.version, "seed": self.seed, "replications": self.n,
                "horizon_days": self.horizon_days, "warmup_days": self.warmup_days,
                "kpis": kpis, "by": by, "audit": {"units_conserved": self.units_conserved}}

@@ -61,8 +61,8 @@ def test_plain_intervals_equal_the_pandas_summary_of_the_tidy_table(res: Results
 
 def test_document_follows_results_md(res: Results) -> None:
     doc = json.loads(res.to_json())
-    assert set(doc) == {"scenario", "scenario_sha256", "version", "seed", "replications",
-                        "horizon_days", "warmup_days", "kpis", "by", "audit"}
+    assert set(doc) == {"scenario", "scenario_sha256", "currency", "version", "seed",
+                        "replications", "horizon_days", "warmup_days", "kpis", "by", "audit"}
     assert doc["scenario"] == "synthetic" and doc["seed"] == 5 and doc["replications"] == 4
     assert doc["scenario_sha256"] == SyntheticScenario().sha256 and doc["horizon_days"] == 70.0
     fr = doc["kpis"]["fill_rate"]
