@@ -167,10 +167,14 @@ def _network(*, scenario: Path | None, orlib: Path | None, fmt: str,
         from supplylab.optimize.verify import verify_design
 
         assert res.output is not None
-        extra["verify: chosen - input, paired (common random numbers), 95% CI"] = verify_design(
+        extra[VERIFY_TITLE] = verify_design(
             scenario, res.output, replications=replications, days=days,
             progress=not as_json)
     _print(res.solution, scenario.name, as_json, res.output, extra)
+
+
+#: the title of the ``--verify`` table (and its key under ``alternatives`` in ``--json``)
+VERIFY_TITLE = "verify: chosen - input, paired (common random numbers), 95% CI"
 
 
 def _given_solver_settings(solver: str | None, gap: float | None, time_limit: float | None,
@@ -262,6 +266,10 @@ def _print(sol: NetworkSolution, name: str, as_json: bool, written: Path | None 
     console = Console()
     console.print(table)
     for title, frame in (extra or {}).items():
+        if title.startswith(VERIFY_TITLE):
+            from supplylab.optimize.display import verify_frame
+
+            frame = verify_frame(frame)
         alt = Table(title=title)
         for col in frame.columns:
             alt.add_column(escape(str(col)))

@@ -26,3 +26,23 @@ def summary_value(key: str, value: Any) -> str:
     if abs(value) >= 1000:
         return f"{value:,.0f}"
     return fmt(value)
+
+
+def verify_frame(frame: Any) -> Any:
+    """The ``--verify`` table as a planner reads it: rates in percent (``fill_rate %``), input
+    and chosen means to 4 significant digits, the paired difference with its 95% interval at
+    the precision the interval supports (as ``supplylab compare`` shows it), ``*`` where the
+    interval excludes 0. A DataFrame of text; ``--json`` keeps the numbers."""
+    import pandas as pd
+
+    from supplylab.experiments.tables import _is_rate, cell, fmt
+
+    rows = []
+    for r in frame.itertuples(index=False):
+        k = 100.0 if _is_rate(r.kpi) else 1.0
+        diff = cell(r.kpi, r.diff, r.ci_low, r.ci_high, (r.ci_high - r.ci_low) / 2, signed=True)
+        rows.append({"KPI": f"{r.kpi} %" if k == 100.0 else r.kpi,
+                     "input": fmt(r.input * k), "chosen": fmt(r.chosen * k),
+                     "chosen - input": diff + ("*" if r.significant else "")})
+    return pd.DataFrame(rows, columns=["KPI", "input", "chosen", "chosen - input"])
+
