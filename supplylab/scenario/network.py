@@ -158,6 +158,13 @@ class Network:
         for g in self.sc.customer_groups:
             yield "customer_groups", g.id_prefix, g
 
+    def patience_days(self, c: Customer) -> float:
+        """Days a customer's backordered line waits before it is cancelled: its own
+        ``patience_days``, else its tier's; none = no limit (``inf``)."""
+        pat = c.patience_days if c.patience_days is not None else \
+            self.sc.tiers[c.tier].patience_days
+        return math.inf if pat is None else float(pat)
+
     @staticmethod
     def demanded_products(c: DemandFields) -> list[str]:
         if c.demand is not None:

@@ -181,7 +181,7 @@ def site_flows(scenario: Any) -> dict[tuple[str, str], Flow]:
             k = pidx[pid]
             vm[k], vv[k], vl[k] = m, v, lines
         t = tidx[c.tier]
-        waits = vm * (backorders & (_patience(scenario, c) > 0))
+        waits = vm * (backorders & (net.patience_days(c) > 0))
         if c.strategy == "classic":
             for ks, rep in groups:
                 sel = ks[vm[ks] > 0]
@@ -261,13 +261,6 @@ def pool(flows: dict[tuple[str, str], Flow], net: Any, site: str, pid: str, dema
             fl.direct_lines += demand.lines_per_day
             fl.direct_waiting += waiting
         last = False
-
-
-def _patience(scenario: Any, c: Any) -> float:
-    """Days a customer waits for a backorder: its own, else its tier's; none = no limit."""
-    pat = c.patience_days if c.patience_days is not None else \
-        scenario.tiers[c.tier].patience_days
-    return math.inf if pat is None else float(pat)
 
 
 def check_products_have_demand(scenario: Any, flows: dict[tuple[str, str], Flow]) -> None:

@@ -279,8 +279,9 @@ def steering_problem(scenario: Any, inputs: SteeringInputs | None = None) -> Ste
         for s in p.substitutes:
             subst[i, pidx[s.product]] += left * s.acceptance
             left *= 1.0 - s.acceptance
-    waits = np.array([[min(p.backorder_days(), _patience(scenario, c)) > 0 for p in products]
-                      for c in customers], float).reshape(len(customers), n)
+    patience = [scenario.network.patience_days(c) for c in customers]
+    waits = np.array([[min(p.backorder_days(), pat) > 0 for p in products] for pat in patience],
+                     float).reshape(len(customers), n)
     waiting = np.where(tot > 0, (units * waits).sum(axis=0) / np.where(tot > 0, tot, 1), 0.0)
     costs = scenario.costs
     receipts = np.zeros((n, weeks))
@@ -335,14 +336,6 @@ def logistics_cost(scenario: Any, customers: list[Any], units: np.ndarray,
             weight[i] += units[k, i]
     safe = np.where(weight > 0, weight, 1.0)
     return np.where(weight > 0, cost / safe, 0.0), np.where(weight > 0, extra / safe, 0.0)
-
-
-def _patience(scenario: Any, c: Any) -> float:
-    """Days a customer waits for a backorder (the customer's, else its tier's; none: no
-    limit), as the engine reads it."""
-    pat = c.patience_days if c.patience_days is not None else \
-        scenario.tiers[c.tier].patience_days
-    return math.inf if pat is None else float(pat)
 
 
 def _check_maps(inputs: SteeringInputs, pidx: dict[str, int], issues: _Issues,
