@@ -1,6 +1,8 @@
 """Routes: how one customer gets one product (serving site, stock point, lanes, priority class).
 
-A route is created the first time a customer orders a product and cached; it fixes the
+A route is created the first time a customer orders a product and cached (at most ``CACHED``
+routes: when the cache is full it is emptied and routes are created again as they are needed;
+a route holds no state of the run, so a recreated route is the same route); it fixes the
 customer, product and facility dimensions of everything counted on it (``Route.base`` and
 ``Route.sbase`` index its customer's and product-site's counters in the KPI collector, which
 keeps nothing per route). The priority key of a route is the allocation class of its lines
@@ -20,8 +22,13 @@ if TYPE_CHECKING:
     from .engine import Model
 
 
+#: routes kept at most (about 300 bytes each with their dictionary entries: memory stays flat
+#: however many customer-product pairs order over the run)
+CACHED = 1 << 16
+
+
 class Routing:
-    """Route of every (customer, product) pair, created lazily."""
+    """Route of every (customer, product) pair, created lazily and cached (``CACHED``)."""
 
     def __init__(self, m: Model) -> None:
         self.m = m
@@ -37,6 +44,7 @@ class Routing:
         self._nf1 = len(m.facilities) + 1
         #: serving site of (strategy, served_by, product) for customers with ``served_by``
         self._sites: dict[tuple[str, str, int], str] = {}
+        self.cached = 0  # routes in the cache (``by_customer`` and the fallbacks)
 
     def route(self, ci: int, pi: int) -> Route:
         """The route of a customer-product pair (created on first use)."""
@@ -65,9 +73,21 @@ class Routing:
             rt = Route(ci, pi, CROSS, fi, None, lane, sites.sources[src], sites.lane(src, site))
         else:
             rt = Route(ci, pi, CLASSIC, fi, sites.sp[(fi, pi)], lane, None, None)
+        self._room()
         self._finish(rt)
         self.by_customer[ci][pi] = rt
         return rt
+
+    def _room(self) -> None:
+        """Count a new cached route; empty the cache when it holds ``CACHED`` (in place: the
+        order paths hold the customers' dictionaries)."""
+        self.cached += 1
+        if self.cached > CACHED:
+            for routes in self.by_customer:
+                routes.clear()
+            self._fallbacks.clear()
+            self._nearest.clear()
+            self.cached = 1
 
     def fallback(self, rt: Route, now: float) -> Route | None:
         """The route that serves a line while an outage closes ``rt``'s site at ``now``: via
@@ -103,6 +123,7 @@ class Routing:
             sites = m.sites
             lane = sites.lane(m.facilities[fi].id, m.lane_of[ci])
             rt = Route(ci, pi, CLASSIC, fi, sites.sp[(fi, pi)], lane, None, None)
+            self._room()
             self._finish(rt)
             self._fallbacks[(ci, pi, fi)] = rt
         return rt
@@ -124,6 +145,9 @@ class Routing:
             q = m.sites.supplier_quality[rt.src.id]
         rt.quality = q if q[0] > 0 or q[1] > 0 else None
         rt.promo = m.promo_customers.get(ci)
+        rt.ctp = m.promising.cell(fi, rt.key, rt.lane)
+        law = rt.lane.res.transit_time
+        rt.ctp_add = max(float(law.mean()), 0.0) if law.is_constant else 0.0
         rt.express = (rt.kind is CLASSIC and not st.outage and not st.deferred
                       and not rt.lane.deferred and rt.sp.classes is None)
 
