@@ -214,8 +214,14 @@ class OrderDesk:
                         took, sbad = self._substitute(rt, short, now, dispatched)
                         short -= took
                         bad |= sbad
-                if short <= 0:
-                    p_line = promising.ships_now(rt, conf, now)
+                if short <= 0:  # Promising.ships_now, the answer inlined while it is valid
+                    c = rt.ctp
+                    if c.v is not None and c.q == conf and (
+                            ((obs := c.obs) is None and rt.station.instant)
+                            or (obs is not None and obs.n - c.n < REFRESH)):
+                        p_line = now + (c.v + rt.ctp_add)
+                    else:
+                        p_line = now + self._ctp(rt, conf)
                 else:
                     if order is None:
                         order = Order(ci, now, requested, promised, counting, per)
@@ -336,7 +342,7 @@ class OrderDesk:
         if c.v is not None and c.q == q_conf and (
                 ((obs := c.obs) is None and st.instant)
                 or (obs is not None and obs.n - c.n < REFRESH)):
-            promised = now + c.v + rt.ctp_add
+            promised = now + (c.v + rt.ctp_add)
         else:
             promised = now + self._ctp(rt, q_conf)
         if arrive > m.horizon:

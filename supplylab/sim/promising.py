@@ -174,11 +174,11 @@ class Promising:
         ``Route.ctp_add``), else one per site, class and lane."""
         if not self.by_class:
             key = ()
-        law = None if lane.res.transit_time.is_constant else lane.res.transit_time
-        ck = (fi, key, -1 if law is None else lane.ix)
+        ck = (fi, key, -1 if lane.promise_days is not None else lane.ix)
         a = self._cells.get(ck)
         if a is None:
-            a = self._cells[ck] = Answer(fi, key, law)
+            a = self._cells[ck] = Answer(
+                fi, key, None if lane.promise_days is not None else lane.res.transit_time)
         return a
 
     def ctp(self, rt: Route, q: float) -> float:

@@ -145,9 +145,9 @@ class Routing:
             q = m.sites.supplier_quality[rt.src.id]
         rt.quality = q if q[0] > 0 or q[1] > 0 else None
         rt.promo = m.promo_customers.get(ci)
-        rt.ctp = m.promising.cell(fi, rt.key, rt.lane)
-        law = rt.lane.res.transit_time
-        rt.ctp_add = max(float(law.mean()), 0.0) if law.is_constant else 0.0
+        lane = rt.lane
+        rt.ctp = m.promising.cell(fi, rt.key, lane)
+        rt.ctp_add = lane.promise_days if lane.promise_days is not None else 0.0
         rt.express = (rt.kind is CLASSIC and not st.outage and not st.deferred
                       and not rt.lane.deferred and rt.sp.classes is None)
 
