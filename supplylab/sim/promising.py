@@ -170,15 +170,16 @@ class Promising:
     # ------------------------------------------------------------------ CTP
     def cell(self, fi: int, key: tuple, lane: Any) -> Answer:
         """The shared capable-to-promise answer of site ``fi``, class ``key`` and ``lane``: one
-        per site and class when the lane's transit is constant (the route adds the constant,
-        ``Route.ctp_add``), else one per site, class and lane."""
+        per site and class when the lane's transit is constant (``lane`` None or a lane with
+        ``promise_days``: the route adds them, ``Route.ctp_add``), else one per site, class
+        and lane."""
         if not self.by_class:
             key = ()
-        ck = (fi, key, -1 if lane.promise_days is not None else lane.ix)
+        const = lane is None or lane.promise_days is not None
+        ck = (fi, key, -1 if const else lane.ix)
         a = self._cells.get(ck)
         if a is None:
-            a = self._cells[ck] = Answer(
-                fi, key, None if lane.promise_days is not None else lane.res.transit_time)
+            a = self._cells[ck] = Answer(fi, key, None if const else lane.res.transit_time)
         return a
 
     def ctp(self, rt: Route, q: float) -> float:

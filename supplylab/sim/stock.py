@@ -53,7 +53,7 @@ class Route:
     """
 
     __slots__ = ("base", "sbase", "pbase", "fbase", "ci", "pi", "kind", "fi", "sp", "lane", "src",
-                 "inbound", "key", "station", "quality", "promo", "ctp", "ctp_add", "express")
+                 "inbound", "key", "station", "quality", "promo", "ctp", "ctp_add", "express", "site")
 
     def __init__(self, ci: int, pi: int, kind: str, fi: int, sp: StockPoint | None,
                  lane: Lane, src: Source | None, inbound: Lane | None) -> None:
@@ -74,6 +74,7 @@ class Route:
         #: stock point without rationing: a line served in full at entry may take
         #: ``OrderDesk._from_stock`` (set by routing and ``Allocation.setup_rationing``)
         self.express = False
+        self.site = ""  # the serving site's id (routing)
 
 
 class Order:
