@@ -49,3 +49,26 @@ def test_fallback_routes_survive_an_emptied_cache(monkeypatch, fallback: str) ->
     assert kept.by["facility"]["W2"]["delivered_units"] > 0  # the fallback served
     assert small.kpis == kept.kpis
     assert small.by == kept.by
+
+
+def test_a_promise_does_not_depend_on_the_customer() -> None:
+    """Routes of different customers with the same serving site and priority class over
+    lanes of constant transit share one capable-to-promise answer: their promises differ by
+    their lanes' transit days only (docs/promises.md, "What a promise depends on")."""
+    from supplylab.sim.engine import Model
+
+    m = Model(load(ROOT / "scenarios" / "crm_tiers.yaml"), 1, 0, 120.0)
+    m.run()
+    by_class: dict[tuple, list] = {}
+    for routes in m.routing.by_customer:
+        for rt in routes.values():
+            if rt.station is not None and rt.lane.promise_days is not None:
+                by_class.setdefault((rt.fi, rt.key), []).append(rt)
+    pairs = [(rs[0], r) for rs in by_class.values() for r in rs[1:] if r.ci != rs[0].ci]
+    assert len(pairs) > 10
+    q = 0.9
+    for a, b in pairs:
+        assert a.ctp is b.ctp
+        pa = m.promising.ctp(a, q) - a.lane.promise_days
+        pb = m.promising.ctp(b, q) - b.lane.promise_days
+        assert pa == pytest.approx(pb, abs=1e-12)
