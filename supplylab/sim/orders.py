@@ -214,7 +214,7 @@ class OrderDesk:
                         took, sbad = self._substitute(rt, short, now, dispatched)
                         short -= took
                         bad |= sbad
-                if short <= 0:  # Promising.ships_now, the answer inlined while it is valid
+                if short <= 0:  # ships now: Promising.ctp, its answer inlined while it is valid
                     c = rt.ctp
                     if c.v is not None and c.q == conf and (
                             ((obs := c.obs) is None and rt.station.instant)

@@ -220,10 +220,6 @@ class Promising:
         st = rt.station
         return self.law_sample(st.service._law) if st is not None else np.zeros(1)
 
-    def ships_now(self, rt: Route, q: float, now: float) -> float:
-        """Promised date of a line handed to its site's processing at ``now``."""
-        return now + self.ctp(rt, q)
-
     def order_confidence(self, ci: int, legs: int) -> float:
         """Confidence of each of an order's ``legs`` independent shipments so that the whole
         order (delivered when its last leg arrives) is on time with the tier's confidence."""
