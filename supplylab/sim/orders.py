@@ -214,8 +214,14 @@ class OrderDesk:
                         took, sbad = self._substitute(rt, short, now, dispatched)
                         short -= took
                         bad |= sbad
-                if short <= 0:
-                    p_line = promising.ships_now(rt, conf, now)
+                if short <= 0:  # ships now: Promising.ctp, its answer inlined while it is valid
+                    c = rt.ctp
+                    if c.v is not None and c.q == conf and (
+                            ((obs := c.obs) is None and rt.station.instant)
+                            or (obs is not None and obs.n - c.n < REFRESH)):
+                        p_line = now + (c.v + rt.ctp_add)
+                    else:
+                        p_line = now + self._ctp(rt, conf)
                 else:
                     if order is None:
                         order = Order(ci, now, requested, promised, counting, per)
@@ -332,11 +338,11 @@ class OrderDesk:
         arrive = depart + c if c is not None else lane.arrive(depart, q)
         bad = 0 if rt.quality is None else quality(rt.quality)
         q_conf = self._conf[ci]
-        c = rt.ctp  # Promising.ctp's answer kept on the route, inlined while it is valid
-        if c is not None and rt.ctp_q == q_conf and (
-                ((obs := rt.ctp_obs) is None and st.instant)
-                or (obs is not None and obs.n - rt.ctp_n < REFRESH)):
-            promised = now + c
+        c = rt.ctp  # Promising.ctp's answer of the route's site, class and lane, inlined
+        if c.v is not None and c.q == q_conf and (
+                ((obs := c.obs) is None and st.instant)
+                or (obs is not None and obs.n - c.n < REFRESH)):
+            promised = now + (c.v + rt.ctp_add)
         else:
             promised = now + self._ctp(rt, q_conf)
         if arrive > m.horizon:

@@ -99,6 +99,21 @@ class Sojourns:
         self.n += 1
 
 
+class Answer:
+    """The last capable-to-promise answer of a site, priority class and lane (``law``: the
+    lane's transit law, None when it is constant and the route adds it): quantile ``v`` at
+    confidence ``q``, computed at ``n`` sojourns of the record ``obs``."""
+
+    __slots__ = ("fi", "key", "law", "v", "n", "q", "obs")
+
+    def __init__(self, fi: int, key: tuple, law: Any) -> None:
+        self.fi, self.key, self.law = fi, key, law
+        self.v: float | None = None
+        self.n = 0
+        self.q = 0.0
+        self.obs: Sojourns | None = None
+
+
 class Promising:
     """Promised dates of order lines (ATP + CTP) at each tier's confidence."""
 
@@ -110,10 +125,14 @@ class Promising:
         #: sojourns are learnt per priority class where the site serves by priority
         self.by_class = m.rule == "priority"
         self.sojourn: dict[tuple[int, tuple], Sojourns] = {}
-        #: (site, class, lane id, confidence) -> [quantile, sojourn count at computation]
+        #: (site, class, id of the transit law or -1, confidence) -> [quantile, sojourn count
+        #: at computation]; -1: the lane's transit is constant and added by the route
         self._ctp: dict[tuple[int, tuple, int, float], list[float]] = {}
+        #: (site, class, lane position or -1 when its transit is constant) -> last answer
+        self._cells: dict[tuple[int, tuple, int], Answer] = {}
         self._lead: dict[tuple[int, float], list[float]] = {}  # (id(sp), q) -> [quantile, n]
-        self._flow: dict[tuple[int, float], list[float]] = {}  # (route r, q) -> [days, n]
+        #: (supplier, lane, inbound lane, dock site, q) -> [days, n]
+        self._flow: dict[tuple[str, int, int, int, float], list[float]] = {}
         self.leads: dict[int, Sojourns] = {}  # id(stock point) -> observed lead times
         self.supplier_delay: dict[str, Sojourns] = {}  # supplier -> order to dispatch, days
 
@@ -149,37 +168,50 @@ class Promising:
         s.add(days)
 
     # ------------------------------------------------------------------ CTP
+    def cell(self, fi: int, key: tuple, lane: Any) -> Answer:
+        """The shared capable-to-promise answer of site ``fi``, class ``key`` and ``lane``: one
+        per site and class when the lane's transit is constant (``lane`` None or a lane with
+        ``promise_days``: the route adds them, ``Route.ctp_add``), else one per site, class
+        and lane."""
+        if not self.by_class:
+            key = ()
+        const = lane is None or lane.promise_days is not None
+        ck = (fi, key, -1 if const else lane.ix)
+        a = self._cells.get(ck)
+        if a is None:
+            a = self._cells[ck] = Answer(fi, key, None if const else lane.res.transit_time)
+        return a
+
     def ctp(self, rt: Route, q: float) -> float:
         """Days from hand-over at the site to delivery, ``q``-quantile (processing + lane).
 
-        The route keeps its last answer (``Route.ctp``: quantile; ``ctp_n``, ``ctp_q``,
-        ``ctp_obs``: sojourns seen, confidence, their record), valid until ``REFRESH`` more
-        sojourns of its class were seen."""
-        c = rt.ctp
-        if c is not None and rt.ctp_q == q:
-            obs = rt.ctp_obs
+        The answer depends on the serving site, the priority class, the lane and the
+        confidence only (not on the customer): it is the quantile computed when ``REFRESH``
+        more sojourns of the site's class were seen since the last computation at the same
+        confidence (``_ctp``). ``Route.ctp`` (an ``Answer`` shared by the routes of a site,
+        class and lane) keeps the last of them for the orders' paths to read inline."""
+        a = rt.ctp
+        if a.v is not None and a.q == q:
+            obs = a.obs
             if obs is None:
                 if rt.station is None or rt.station.instant:  # nothing to learn: fixed
-                    return c
-            elif obs.n - rt.ctp_n < REFRESH:
-                return c
-        fi, key = rt.fi, (rt.key if self.by_class else ())
+                    return a.v + rt.ctp_add
+            elif obs.n - a.n < REFRESH:
+                return a.v + rt.ctp_add
+        fi, key = a.fi, a.key
         obs = self.sojourn.get((fi, key))
         n = obs.n if obs is not None else 0
-        law = rt.lane.res.transit_time
-        if law.is_constant:  # the sojourn's quantile (shared by the site's class) + transit
-            v = self._sojourn_quantile(rt, fi, key, q, obs, n) + max(float(law.mean()), 0.0)
-            rt.ctp, rt.ctp_n, rt.ctp_q, rt.ctp_obs = v, n, q, obs
-            return v
-        ck = (fi, key, id(rt.lane), q)
+        ck = (fi, key, -1 if a.law is None else id(a.law), q)
         c = self._ctp.get(ck)
-        if c is not None and (n - c[1] < REFRESH or n == c[1]):
-            rt.ctp, rt.ctp_n, rt.ctp_q, rt.ctp_obs = c[0], c[1], q, obs
-            return c[0]
-        v = _sum_quantile(self._sojourns(rt, obs), self.law_sample(law), q)
-        self._ctp[ck] = [v, n]
-        rt.ctp, rt.ctp_n, rt.ctp_q, rt.ctp_obs = v, n, q, obs
-        return v
+        if c is None or not (n - c[1] < REFRESH or n == c[1]):
+            if a.law is None:  # the sojourn's quantile; the route adds the constant transit
+                v = quantile(obs.buf if obs is not None and obs.buf
+                             else self._sojourns(rt, obs), q)
+            else:
+                v = _sum_quantile(self._sojourns(rt, obs), self.law_sample(a.law), q)
+            c = self._ctp[ck] = [v, n]
+        a.v, a.n, a.q, a.obs = c[0], c[1], q, obs
+        return c[0] + rt.ctp_add
 
     def _sojourns(self, rt: Route, obs: Sojourns | None) -> np.ndarray:
         """The recent sojourns of the route's class, else the processing law's sample."""
@@ -187,20 +219,6 @@ class Promising:
             return np.asarray(obs.buf)
         st = rt.station
         return self.law_sample(st.service._law) if st is not None else np.zeros(1)
-
-    def _sojourn_quantile(self, rt: Route, fi: int, key: tuple, q: float,
-                          obs: Sojourns | None, n: int) -> float:
-        ck = (fi, key, -1, q)
-        c = self._ctp.get(ck)
-        if c is not None and (n - c[1] < REFRESH or n == c[1]):
-            return c[0]
-        v = quantile(obs.buf if obs is not None and obs.buf else self._sojourns(rt, obs), q)
-        self._ctp[ck] = [v, n]
-        return v
-
-    def ships_now(self, rt: Route, q: float, now: float) -> float:
-        """Promised date of a line handed to its site's processing at ``now``."""
-        return now + self.ctp(rt, q)
 
     def order_confidence(self, ci: int, legs: int) -> float:
         """Confidence of each of an order's ``legs`` independent shipments so that the whole
@@ -270,7 +288,7 @@ class Promising:
         """Promised date of a cross-dock or direct line ordered from the supplier now: the
         supplier's delay (observed once there are ``MIN_OBS``, else its lead-time law), the
         lanes and the dwell at the dock."""
-        k = (id(rt), q)  # routes live for the whole run
+        k = (rt.src.id, rt.lane.ix, rt.inbound.ix if rt.inbound is not None else -1, rt.fi, q)
         obs = self.supplier_delay.get(rt.src.id)
         n = obs.n if obs is not None else 0
         c = self._flow.get(k)

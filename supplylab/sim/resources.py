@@ -228,7 +228,8 @@ class Lane:
     """A resolved lane with its transit sampler and disruption windows."""
 
     __slots__ = ("res", "transit", "windows", "unit_cost", "per_shipment", "co2_per_unit",
-                 "transit_mean", "const", "cap", "free", "queue", "_seq", "delivered", "ix")
+                 "transit_mean", "const", "cap", "free", "queue", "_seq", "delivered", "ix",
+                 "promise_days")
 
     def __init__(self, res: ResolvedLane, streams: Streams, windows: Windows) -> None:
         self.res = res
@@ -250,6 +251,10 @@ class Lane:
                       else None)
         self.queue: ReleaseQueue | None = None  # its capacity, served by priority
         self._seq = 0
+        #: constant transit days a promise adds to its site's answer (``Route.ctp_add``);
+        #: None: the transit varies and the answer is the lane's own (``promising.Answer``)
+        law = res.transit_time
+        self.promise_days = max(float(law.mean()), 0.0) if law.is_constant else None
 
     @property
     def deferred(self) -> bool:

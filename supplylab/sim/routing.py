@@ -1,6 +1,8 @@
 """Routes: how one customer gets one product (serving site, stock point, lanes, priority class).
 
-A route is created the first time a customer orders a product and cached; it fixes the
+A route is created the first time a customer orders a product and cached (at most ``CACHED``
+routes: when the cache is full it is emptied and routes are created again as they are needed;
+a route holds no state of the run, so a recreated route is the same route); it fixes the
 customer, product and facility dimensions of everything counted on it (``Route.base`` and
 ``Route.sbase`` index its customer's and product-site's counters in the KPI collector, which
 keeps nothing per route). The priority key of a route is the allocation class of its lines
@@ -18,10 +20,16 @@ from .stock import CLASSIC, CROSS, DIRECT, Route
 
 if TYPE_CHECKING:
     from .engine import Model
+    from .resources import Lane
+
+
+#: routes kept at most (about 300 bytes each with their dictionary entries: memory stays flat
+#: however many customer-product pairs order over the run)
+CACHED = 1 << 16
 
 
 class Routing:
-    """Route of every (customer, product) pair, created lazily."""
+    """Route of every (customer, product) pair, created lazily and cached (``CACHED``)."""
 
     def __init__(self, m: Model) -> None:
         self.m = m
@@ -30,13 +38,21 @@ class Routing:
         self._cust_prio = [sc.tiers[c.tier].priority for c in m.customers]
         self._fallbacks: dict[tuple[int, int, int], Route] = {}  # (customer, product, site)
         self._nearest: dict[tuple[int, int], list[int]] = {}  # open-site candidates by distance
-        # one int object per index, shared by every route (memory: routes grow with the run)
+        # one int object per index, shared by every route (memory)
         self._ints = list(range(max(len(m.customers), len(m.products), len(m.facilities) + 1)))
         self._pbases = [pi * K.NCODES for pi in range(len(m.products))]
         self._fbases = [fi * K.NCODES for fi in range(len(m.facilities) + 1)]
         self._nf1 = len(m.facilities) + 1
-        #: serving site of (strategy, served_by, product) for customers with ``served_by``
-        self._sites: dict[tuple[str, str, int], str] = {}
+        #: customers with ``served_by``: their group (strategy, served_by, tier priority) and
+        #: the group's prototype route of each product (``_proto``; None: not resolved yet)
+        groups: dict[tuple[str, str, int], int] = {}
+        self._group = [-1 if c.served_by is None else groups.setdefault(
+            (c.strategy, c.served_by, p), len(groups))
+            for c, p in zip(m.customers, self._cust_prio, strict=True)]
+        self._gprotos: list[list[Route | None]] = [[None] * len(m.products) for _ in groups]
+        self.cached = 0  # routes in the cache (``by_customer`` and the fallbacks)
+        #: (site, product, tier priority) -> what their routes share (``_proto``)
+        self._protos: dict[tuple[str, int, int], Route] = {}
 
     def route(self, ci: int, pi: int) -> Route:
         """The route of a customer-product pair (created on first use)."""
@@ -44,30 +60,89 @@ class Routing:
         if rt is not None:
             return rt
         m = self.m
-        sites = m.sites
-        c = m.customers[ci]
-        if c.served_by is not None:  # customers of a group share their site: resolved once
-            sk = (c.strategy, c.served_by, pi)
-            site = self._sites.get(sk)
-            if site is None:
-                site = self._sites[sk] = m.net.serving_site(c.strategy, c.served_by,
-                                                            m.products[pi].id, c.location)
+        g = self._group[ci]
+        if g >= 0:  # customers of a group (served_by) share their site: resolved once
+            protos = self._gprotos[g]
+            proto = protos[pi]
+            if proto is None:
+                c = m.customers[ci]
+                site = m.net.serving_site(c.strategy, c.served_by, m.products[pi].id, c.location)
+                proto = protos[pi] = self._protos.get((site, pi, self._cust_prio[ci]))
+                if proto is None:
+                    proto = protos[pi] = self._proto(site, pi, self._cust_prio[ci])
         else:
+            c = m.customers[ci]
             site = m.net.serving_site(c.strategy, None, m.products[pi].id, c.location)
-        lane = sites.lane(site, m.lane_of[ci])
+            proto = self._protos.get((site, pi, self._cust_prio[ci]))
+            if proto is None:
+                proto = self._proto(site, pi, self._cust_prio[ci])
+        rt = self._like(proto, ci, m.sites.lane(proto.site, m.lane_of[ci]))
+        self.by_customer[ci][pi] = rt
+        return rt
+
+    def _proto(self, site: str, pi: int, prio: int) -> Route:
+        """What the routes of ``site``, product ``pi`` and tier priority ``prio`` share: kind,
+        site, stock point or supplier, inbound lane, station, quality, priority key, the
+        product-site's counters (``Routing._protos``: at most sites x products x tiers)."""
+        m = self.m
+        sites = m.sites
         if site in sites.sources:
-            rt = Route(ci, pi, DIRECT, m.outside, None, lane, sites.sources[site], None)
+            rt = Route(0, pi, DIRECT, m.outside, None, None, sites.sources[site], None)
         elif m.facilities[fi := m.fidx[site]].kind == "cross_dock":
             pid = m.products[pi].id
             src = m.net.upstream(site, pid)
             if src is None or src not in sites.sources:
                 raise AuditError(f"cross-dock {site} needs a supplier source for {pid}")
-            rt = Route(ci, pi, CROSS, fi, None, lane, sites.sources[src], sites.lane(src, site))
+            rt = Route(0, pi, CROSS, fi, None, None, sites.sources[src], sites.lane(src, site))
         else:
-            rt = Route(ci, pi, CLASSIC, fi, sites.sp[(fi, pi)], lane, None, None)
-        self._finish(rt)
-        self.by_customer[ci][pi] = rt
+            rt = Route(0, pi, CLASSIC, fi, sites.sp[(fi, pi)], None, None, None)
+        ints = self._ints
+        pi, fi = rt.pi, rt.fi = ints[pi], ints[rt.fi]
+        rt.pbase, rt.fbase = self._pbases[pi], self._fbases[fi]
+        rt.sbase = (pi * self._nf1 + fi) * K.ML
+        rt.key = m.priority.key(prio, pi)
+        if fi < self._nf1 - 1:
+            rt.station = m.sites.stations[fi]
+            q = m.sites.quality[fi]
+        else:  # direct from a supplier
+            q = m.sites.supplier_quality[rt.src.id]
+        rt.quality = q if q[0] > 0 or q[1] > 0 else None
+        rt.site = site
+        rt.ctp = m.promising.cell(fi, rt.key, None)
+        self._protos[(site, pi, prio)] = rt
         return rt
+
+    def _like(self, proto: Route, ci: int, lane: Lane) -> Route:
+        """A new cached route of customer ``ci`` over ``lane`` with what ``proto`` holds."""
+        self.cached += 1
+        if self.cached > CACHED:
+            self._empty()
+        m = self.m
+        rt = Route.__new__(Route)
+        rt.ci = ci = self._ints[ci]
+        rt.base = ci * K.ML
+        rt.pi, rt.kind, rt.fi, rt.sp, rt.src, rt.inbound = (
+            proto.pi, proto.kind, proto.fi, proto.sp, proto.src, proto.inbound)
+        rt.pbase, rt.fbase, rt.sbase, rt.key = proto.pbase, proto.fbase, proto.sbase, proto.key
+        rt.station = st = proto.station
+        rt.quality = proto.quality
+        rt.lane, rt.site = lane, proto.site
+        rt.promo = m.promo_customers.get(ci)
+        if lane.promise_days is not None:  # the answer of the site and class
+            rt.ctp, rt.ctp_add = proto.ctp, lane.promise_days
+        else:
+            rt.ctp, rt.ctp_add = m.promising.cell(rt.fi, rt.key, lane), 0.0
+        rt.express = (rt.kind is CLASSIC and not st.outage and not st.deferred
+                      and not lane.deferred and rt.sp.classes is None)
+        return rt
+
+    def _empty(self) -> None:
+        """Empty the full cache (in place: the order paths hold the customers' dictionaries)."""
+        for routes in self.by_customer:
+            routes.clear()
+        self._fallbacks.clear()
+        self._nearest.clear()
+        self.cached = 1
 
     def fallback(self, rt: Route, now: float) -> Route | None:
         """The route that serves a line while an outage closes ``rt``'s site at ``now``: via
@@ -100,32 +175,12 @@ class Routing:
         rt = self._fallbacks.get((ci, pi, fi))
         if rt is None:
             m = self.m
-            sites = m.sites
-            lane = sites.lane(m.facilities[fi].id, m.lane_of[ci])
-            rt = Route(ci, pi, CLASSIC, fi, sites.sp[(fi, pi)], lane, None, None)
-            self._finish(rt)
-            self._fallbacks[(ci, pi, fi)] = rt
+            site = m.facilities[fi].id
+            prio = self._cust_prio[ci]
+            proto = self._protos.get((site, pi, prio)) or self._proto(site, pi, prio)
+            rt = self._fallbacks[(ci, pi, fi)] = self._like(
+                proto, ci, m.sites.lane(site, m.lane_of[ci]))
         return rt
-
-    def _finish(self, rt: Route) -> None:
-        """Priority key, station, quality draws and promotions of a new route."""
-        m = self.m
-        ints = self._ints
-        ci, pi, fi = rt.ci, rt.pi, rt.fi = ints[rt.ci], ints[rt.pi], ints[rt.fi]
-        rt.pbase, rt.fbase = self._pbases[pi], self._fbases[fi]
-        rt.base = ci * K.ML
-        rt.sbase = (pi * self._nf1 + fi) * K.ML
-        rt.key = m.priority.key(self._cust_prio[ci], pi)
-        if fi < self._nf1 - 1:
-            st = rt.station = m.sites.stations[fi]
-            q = m.sites.quality[fi]
-        else:  # direct from a supplier
-            st = None
-            q = m.sites.supplier_quality[rt.src.id]
-        rt.quality = q if q[0] > 0 or q[1] > 0 else None
-        rt.promo = m.promo_customers.get(ci)
-        rt.express = (rt.kind is CLASSIC and not st.outage and not st.deferred
-                      and not rt.lane.deferred and rt.sp.classes is None)
 
     def key(self, ci: int, pi: int) -> tuple:
         """Priority class of a customer-product line (lower is served first)."""

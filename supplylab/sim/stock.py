@@ -53,8 +53,7 @@ class Route:
     """
 
     __slots__ = ("base", "sbase", "pbase", "fbase", "ci", "pi", "kind", "fi", "sp", "lane", "src",
-                 "inbound", "key", "station", "quality", "promo", "ctp", "ctp_n", "ctp_q", "ctp_obs",
-                 "express")
+                 "inbound", "key", "station", "quality", "promo", "ctp", "ctp_add", "express", "site")
 
     def __init__(self, ci: int, pi: int, kind: str, fi: int, sp: StockPoint | None,
                  lane: Lane, src: Source | None, inbound: Lane | None) -> None:
@@ -67,16 +66,15 @@ class Route:
         self.station: Any = None  # the serving site's processing station (None: supplier)
         self.quality: tuple[float, float, Any] | None = None  # damage, doc errors, uniforms
         self.promo: Any = None  # the customer's demand stream when it has promotions
-        #: its last capable-to-promise answer (``promising.Promising.ctp``; None: none yet),
-        #: the sojourns seen then, its confidence and their record (slots, not a tuple: memory)
-        self.ctp: float | None = None
-        self.ctp_n = 0
-        self.ctp_q = 0.0
-        self.ctp_obs: Any = None
+        #: the capable-to-promise answer of its site, class and lane (``promising.Answer``,
+        #: shared with every route that has them) and the constant transit days it adds
+        self.ctp: Any = None
+        self.ctp_add = 0.0
         #: classic, through a FCFS site without outages and a lane without priority, from a
         #: stock point without rationing: a line served in full at entry may take
         #: ``OrderDesk._from_stock`` (set by routing and ``Allocation.setup_rationing``)
         self.express = False
+        self.site = ""  # the serving site's id (routing)
 
 
 class Order:
