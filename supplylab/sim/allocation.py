@@ -5,9 +5,13 @@ Rules held here (docs/engine.md, "Allocation when stock is short"):
   open units are lost);
 - receipts serve the backlog by ``allocation.rule``: ``priority`` (a heap by priority key,
   then arrival), ``fifo`` (by arrival) or ``fair_share`` (equal shares, repeatedly);
-- internal lines (a downstream stock point's replenishment) rank before every customer line;
+- a transfer to a downstream stock point (its replenishment) ranks as the best class that
+  point serves, itself or through the points it replenishes (``StockPoint.transfer_key``): a
+  regional warehouse that serves only silver accounts does not take stock a platinum account
+  of the DC waits for;
 - stock rationing (``priority`` with ``protect_days > 0``): a class may only take stock above
-  its critical level, ``protect_days`` x the expected daily demand of the better classes.
+  its critical level, ``protect_days`` x the expected daily demand of the better classes; a
+  transfer is a class like any other, with the expected demand of the point it replenishes.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from typing import TYPE_CHECKING
 
 from . import kpis as K
 from .demand import expected_units
-from .priority import INTERNAL_KEY
 from .stock import CLASSIC, Line, Order, Route, StockPoint
 
 if TYPE_CHECKING:
@@ -36,14 +39,19 @@ class Allocation:
         self.rule = sc.allocation.rule
         self.priority = self.rule == "priority"
         self.ship_complete = sc.allocation.partial_shipments == "ship_complete"
-        self.internal_key: tuple = INTERNAL_KEY
         self.backorder_cost = sc.costs.backorder_cost_per_unit_day
 
     def setup_rationing(self) -> None:
-        """Expected daily demand per priority class at each stock point (critical levels)."""
+        """Transfer keys and, with ``protect_days > 0``, the expected daily demand per priority
+        class at each stock point (critical levels), under ``rule: priority``.
+
+        A stock point's classes are its own customers' keys and the transfer keys of the
+        points it replenishes (with their whole expected demand, units/day); its own transfer
+        key is the best (lowest) of them, or the best tier's key for the product when nothing
+        is known to reach it. Points are settled from the most downstream up.
+        """
         m = self.m
-        protect = m.sc.allocation.protect_days
-        if not self.priority or protect <= 0:
+        if not self.priority:
             return
         rates: dict[tuple[int, int], dict[tuple, float]] = {}
         for cd in m.demand:
@@ -53,6 +61,15 @@ class Allocation:
                     continue
                 d = rates.setdefault((rt.fi, pi), {})
                 d[rt.key] = d.get(rt.key, 0.0) + u
+        for sp in sorted(m.sites.sp.values(), key=_depth, reverse=True):
+            d = rates.get((sp.fi, sp.pi), {})
+            sp.transfer_key = min(d) if d else m.priority.stock_key(sp.pi)
+            if sp.upstream is not None and d:
+                up = rates.setdefault((sp.upstream.fi, sp.pi), {})
+                up[sp.transfer_key] = up.get(sp.transfer_key, 0.0) + sum(d.values())
+        protect = m.sc.allocation.protect_days
+        if protect <= 0:
+            return
         rationed = set()
         for (fi, pi), d in rates.items():
             if len(d) > 1:
@@ -70,12 +87,12 @@ class Allocation:
         """Put ``qty`` units in the stock point's backlog until ``deadline`` (days)."""
         m = self.m
         m.seq += 1
-        if downstream is not None:
-            key: tuple = self.internal_key
-        elif self.priority:
-            key = rt.key
+        if not self.priority:
+            key: tuple = ()
+        elif downstream is not None:
+            key = downstream.transfer_key
         else:
-            key = ()
+            key = rt.key
         line = Line(order, rt, qty, key, m.seq, downstream, now)
         sp.backlog_units += qty
         if self.priority:
@@ -131,7 +148,7 @@ class Allocation:
             if ln.dead or ln.open <= 0:
                 continue
             avail = sp.on_hand
-            if sp.classes is not None and ln.downstream is None:
+            if sp.classes is not None:
                 avail -= sp.critical(ln.key)
                 if avail <= 0:
                     skipped.append(ln)
@@ -180,3 +197,12 @@ class Allocation:
                 order.pending -= 1
                 if order.pending == 0:
                     m.outcomes.close(order, now)
+
+
+def _depth(sp: StockPoint) -> int:
+    """Echelons above a stock point (0 = replenished from outside)."""
+    n = 0
+    while sp.upstream is not None:
+        sp = sp.upstream
+        n += 1
+    return n

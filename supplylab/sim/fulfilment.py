@@ -14,7 +14,6 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from .kpis import COGS, DELIVERED, DISCOUNT, ML, REVENUE
-from .priority import INTERNAL_KEY
 from .queues import Job
 from .stock import CLASSIC, DIRECT, Order, Route, StockPoint
 
@@ -294,7 +293,7 @@ class Fulfilment:
             k.co2[down.fi] += lane.co2_per_unit * units
             k.handling[up.fi] += sites.handling_cost[up.fi] * units
         st = sites.stations[up.fi]
-        if st.deferred:  # waits at the station, ahead of every customer shipment
+        if st.deferred:  # waits at the station by the transfer's priority key
             m.seq += 1
             sid = m.seq
             m.ledger.outstanding[sid] = (down.pi, units)
@@ -303,7 +302,7 @@ class Fulfilment:
                 del m.ledger.outstanding[sid]
                 m.replenishment.schedule_receipt(down, lane.arrive(depart, units), units, units)
 
-            st.submit(now, units, Job(INTERNAL_KEY, sid, units, left))
+            st.submit(now, units, Job(down.transfer_key, sid, units, left))
             return
         _, depart = st.dispatch(now, units)
         arrive = lane.arrive(depart, units)

@@ -14,17 +14,15 @@ terms of ``allocation.priority_order``, compared lexicographically (lower served
 
 The same key orders every shared resource the engine serves by priority (a stock point's
 backlog, a site's order processing and handling, a supplier's capacity, a lane's capacity).
-Replenishment of stock ranks as a line of the best tier for its product (the stock it brings
-serves every tier); a transfer to a downstream stock point ranks before every customer line.
+Replenishment of stock from a supplier ranks as a line of the best tier for its product (the
+stock it brings serves every tier); a transfer to a downstream stock point ranks as the best
+class that point serves (``StockPoint.transfer_key``, set by ``Allocation.setup_rationing``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-
-#: key of a transfer to a downstream stock point: before every customer line
-INTERNAL_KEY: tuple = (0,)
 
 
 def product_scores(grades: Sequence[int], importances: Sequence[int]) -> list[int]:

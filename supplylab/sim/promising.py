@@ -264,7 +264,7 @@ class Promising:
         lead_q = self.lead_quantile(sp, q)
         if self.by_class:
             before = sum(ln.open for ln in sp.backlog
-                         if not ln.dead and (ln.downstream is not None or ln.key <= key))
+                         if not ln.dead and ln.key <= key)
             stock = sp.on_hand - (sp.critical(key) if sp.classes is not None else 0.0)
             ahead = before + need - stock
         else:

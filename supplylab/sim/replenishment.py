@@ -75,7 +75,9 @@ class Replenishment:
             up = sp.upstream
             up.touch(now)
             k.fac_week_in[up.fi][week] += qty
-            take = up.on_hand if up.on_hand < qty else qty
+            avail = up.on_hand - (up.critical(sp.transfer_key) if up.classes is not None
+                                  else 0.0)
+            take = max(0.0, avail if avail < qty else qty)
             if m.sites.stations[up.fi].closed_until(now) > now:
                 take = 0  # a closed site ships nothing: the request waits for its reopening
             if take > 0:

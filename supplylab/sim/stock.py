@@ -108,7 +108,7 @@ class StockPoint:
                  "upstream", "in_lane", "downstream", "echelon", "echelon_shift", "mean_lead",
                  "classes", "protect", "_critical", "t_last", "area_onhand", "area_backlog",
                  "area_pipeline", "cycles", "cycles_ok", "stocked_out", "initial", "received",
-                 "shipped", "restocked", "trigger")
+                 "shipped", "restocked", "trigger", "transfer_key")
 
     def __init__(self, model: Model, fi: int, pi: int, fac: Facility, policy: Any) -> None:
         self.fi, self.pi = fi, pi
@@ -135,6 +135,9 @@ class StockPoint:
         self.trigger = demand_trigger(policy, self.periodic)
         self.mean_lead = 0.0
         self.classes: list[tuple[tuple, float]] | None = None  # (priority key, units/day)
+        #: priority key of its replenishment from an upstream stock point: the best class it
+        #: serves (``Allocation.setup_rationing``; unused unless ``rule: priority``)
+        self.transfer_key: tuple = ()
         self.protect = 0.0
         self._critical: dict[tuple, float] = {}
         # accumulators
