@@ -43,8 +43,7 @@ class Customers:
                 req = (tier.promised_lead_time_days if tier.promised_lead_time_days is not None
                        else DEFAULT_REQUESTED_DAYS)
             self.requested_days.append(req)
-            pat = c.patience_days if c.patience_days is not None else tier.patience_days
-            self.patience.append(INF if pat is None else pat)
+            self.patience.append(m.net.patience_days(c))
             self.churn_per_failure.append(tier.churn.per_failure)
         n = len(customers)
         self.joined = list(m.joined)
