@@ -35,11 +35,12 @@ def verify_frame(frame: Any) -> Any:
     interval excludes 0. A DataFrame of text; ``--json`` keeps the numbers."""
     import pandas as pd
 
-    from supplylab.experiments.tables import _is_rate, cell, fmt
+    from supplylab.experiments.stats import kpi_range
+    from supplylab.experiments.tables import cell, fmt
 
     rows = []
     for r in frame.itertuples(index=False):
-        k = 100.0 if _is_rate(r.kpi) else 1.0
+        k = 100.0 if kpi_range(r.kpi) == (0.0, 1.0) else 1.0
         diff = cell(r.kpi, r.diff, r.ci_low, r.ci_high, (r.ci_high - r.ci_low) / 2, signed=True)
         rows.append({"KPI": f"{r.kpi} %" if k == 100.0 else r.kpi,
                      "input": fmt(r.input * k), "chosen": fmt(r.chosen * k),
