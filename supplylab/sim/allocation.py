@@ -56,7 +56,7 @@ class Allocation:
         rates: dict[tuple[int, int], dict[tuple, float]] = {}
         for cd in m.demand:
             for pi, u in zip(cd.products.tolist(), expected_units(cd).tolist(), strict=True):
-                rt = m.routing.route(cd.index, pi)
+                rt = m.routing.proto(cd.index, pi)
                 if rt.kind is not CLASSIC:
                     continue
                 d = rates.setdefault((rt.fi, pi), {})
@@ -70,17 +70,11 @@ class Allocation:
         protect = m.sc.allocation.protect_days
         if protect <= 0:
             return
-        rationed = set()
-        for (fi, pi), d in rates.items():
-            if len(d) > 1:
+        for (fi, pi), d in rates.items():  # routes are made later: a rationed line never
+            if len(d) > 1:                  # takes the fast path (``Routing._like``)
                 sp = m.sites.sp[(fi, pi)]
                 sp.classes = sorted(d.items())
                 sp.protect = protect
-                rationed.add(id(sp))
-        for routes in m.routing.by_customer:  # a rationed line never takes the fast path
-            for rt in routes.values():
-                if rt.sp is not None and id(rt.sp) in rationed:
-                    rt.express = False
 
     def backorder(self, sp: StockPoint, order: Order | None, rt: Route | None, qty: float,
                   now: float, deadline: float, downstream: StockPoint | None = None) -> Line:

@@ -270,11 +270,14 @@ class Fulfilment:
 
     def settle(self) -> None:
         """Charge the per-unit transport cost, CO2 and handling of the units shipped to
-        customers from stock (classic routes), lane by lane (``Lane.delivered``)."""
+        customers from stock (classic routes), lane by lane (``Lane.delivered``), in the order
+        of the lanes' keys (not of their creation, which follows the order stream)."""
         k = self.k
         m = self.m
         handling = m.sites.handling_cost
-        for (a, _), lane in m.sites.lanes.items():
+        lanes = m.sites.lanes
+        for (a, b) in sorted(lanes):
+            lane = lanes[(a, b)]
             units = lane.delivered
             if units:
                 fi = m.fidx[a]

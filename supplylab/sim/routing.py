@@ -59,6 +59,15 @@ class Routing:
         rt = self.by_customer[ci].get(pi)
         if rt is not None:
             return rt
+        proto = self.proto(ci, pi)
+        rt = self._like(proto, ci, self.m.sites.lane(proto.site, self.m.lane_of[ci]))
+        self.by_customer[ci][pi] = rt
+        return rt
+
+    def proto(self, ci: int, pi: int) -> Route:
+        """What the route of a customer-product pair shares with the routes of its site,
+        product and tier priority (``_proto``: kind, site, stock point, priority key), without
+        making the customer's own route (``Allocation.setup_rationing`` reads every pair)."""
         m = self.m
         g = self._group[ci]
         if g >= 0:  # customers of a group (served_by) share their site: resolved once
@@ -67,18 +76,13 @@ class Routing:
             if proto is None:
                 c = m.customers[ci]
                 site = m.net.serving_site(c.strategy, c.served_by, m.products[pi].id, c.location)
-                proto = protos[pi] = self._protos.get((site, pi, self._cust_prio[ci]))
-                if proto is None:
-                    proto = protos[pi] = self._proto(site, pi, self._cust_prio[ci])
-        else:
-            c = m.customers[ci]
-            site = m.net.serving_site(c.strategy, None, m.products[pi].id, c.location)
-            proto = self._protos.get((site, pi, self._cust_prio[ci]))
-            if proto is None:
-                proto = self._proto(site, pi, self._cust_prio[ci])
-        rt = self._like(proto, ci, m.sites.lane(proto.site, m.lane_of[ci]))
-        self.by_customer[ci][pi] = rt
-        return rt
+                proto = protos[pi] = (self._protos.get((site, pi, self._cust_prio[ci]))
+                                      or self._proto(site, pi, self._cust_prio[ci]))
+            return proto
+        c = m.customers[ci]
+        site = m.net.serving_site(c.strategy, None, m.products[pi].id, c.location)
+        return self._protos.get((site, pi, self._cust_prio[ci])) or self._proto(
+            site, pi, self._cust_prio[ci])
 
     def _proto(self, site: str, pi: int, prio: int) -> Route:
         """What the routes of ``site``, product ``pi`` and tier priority ``prio`` share: kind,

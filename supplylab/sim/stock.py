@@ -72,7 +72,7 @@ class Route:
         self.ctp_add = 0.0
         #: classic, through a FCFS site without outages and a lane without priority, from a
         #: stock point without rationing: a line served in full at entry may take
-        #: ``OrderDesk._from_stock`` (set by routing and ``Allocation.setup_rationing``)
+        #: ``OrderDesk._from_stock`` (set by ``Routing._like`` from the stock point's classes)
         self.express = False
         self.site = ""  # the serving site's id (routing)
 
