@@ -275,9 +275,7 @@ class Fulfilment:
         k = self.k
         m = self.m
         handling = m.sites.handling_cost
-        lanes = m.sites.lanes
-        for (a, b) in sorted(lanes):
-            lane = lanes[(a, b)]
+        for (a, _), lane in sorted(m.sites.lanes.items()):  # keys are unique: lanes never compared
             units = lane.delivered
             if units:
                 fi = m.fidx[a]
