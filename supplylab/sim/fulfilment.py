@@ -43,7 +43,8 @@ class Shipment:
     ``lines`` holds (route, units, order waiting for it or None, units ordered when shipped at
     entry, else 0); ``counted`` whether it was decided inside the measured window."""
 
-    __slots__ = ("t0", "counted", "units", "key", "station", "lines", "job", "travelling")
+    __slots__ = ("t0", "counted", "units", "key", "station", "lines", "sent", "travelling",
+                 "lane_deferred")
 
     def __init__(self, t0: float, counted: bool, units: float, key: tuple, station) -> None:
         self.t0 = t0
@@ -52,8 +53,9 @@ class Shipment:
         self.key = key
         self.station = station
         self.lines: list[tuple[Route, float, Order | None, float]] = []
-        self.job: Job | None = None
+        self.sent = False  # handed to its station (``flush``)
         self.travelling = 0  # lines left the station and not yet arrived
+        self.lane_deferred = False  # a line travels on a priority lane
 
 
 class Fulfilment:
@@ -106,6 +108,8 @@ class Fulfilment:
                     self._transport[fi] += lane.per_shipment
             elif rt.key < shp.key:
                 shp.key = rt.key
+            if lane.deferred:
+                shp.lane_deferred = True
             shp.lines.append((rt, units, order, entry_q))
             self._to_customers[rt.pi] += units
             if order is not None:
@@ -142,13 +146,19 @@ class Fulfilment:
         """Hand the order's new shipments to their priority stations (key: its best line's)."""
         m = self.m
         for shp in dispatched.values():
-            if type(shp) is Shipment and shp.job is None:
-                m.seq += 1
-                shp.job = job = Job(shp.key, m.seq, shp.units, self._left, shp)
-                # a priority lane takes loads in the order they leave: told at the departure
-                job.at_departure = any(ln[0].lane.deferred for ln in shp.lines)
-                self.open[m.seq] = shp
+            if type(shp) is Shipment and not shp.sent:
+                shp.sent = True
                 st = shp.station
+                if st.deferred and not shp.lane_deferred:
+                    depart = st.depart_at_once(shp.t0)
+                    if depart is not None:  # processed at once: no job, no waiting
+                        self._left_at_once(shp, depart)
+                        continue
+                m.seq += 1
+                job = Job(shp.key, m.seq, shp.units, self._left, shp)
+                # a priority lane takes loads in the order they leave: told at the departure
+                job.at_departure = shp.lane_deferred
+                self.open[m.seq] = shp
                 if st.deferred:
                     st.submit(shp.t0, shp.units, job)
                 else:  # a FCFS station before a priority lane: it leaves now
@@ -187,6 +197,35 @@ class Fulfilment:
                 c = lane.const
                 arrive = depart + c if c is not None else lane.arrive(depart, units)
                 self._arrived(shp, job.seq, i, arrive, bad, now)
+
+    def _left_at_once(self, shp: Shipment, depart: float) -> None:
+        """``_left`` of a shipment its priority station processes at once (no wait) and whose
+        lanes carry it FCFS: every line arrives at a known time; recorded as ``_arrived``
+        records them, in the same order, without a job or an open entry."""
+        m = self.m
+        t0 = shp.t0
+        now = m.env.now if m.env.now > t0 else t0
+        rt0 = shp.lines[0][0]
+        fi = rt0.fi
+        m.promising.observe(fi, shp.key, depart - t0)
+        counted = shp.counted
+        if counted:
+            self._wait_n[fi] += 1  # its wait is 0
+        bad = quality(rt0.quality)  # one draw for the shipment
+        horizon = m.horizon
+        shipped = m.orders.shipped
+        log = m.log
+        for rt, units, order, entry_q in shp.lines:
+            c = rt.lane.const
+            arrive = depart + c if c is not None else rt.lane.arrive(depart, units)
+            if arrive > horizon:
+                self.charge_late(rt, units, arrive, counted)
+            self.delivered(rt, units, t0, arrive, counted)
+            if log is not None:
+                log(t0, "ship", m.customers[rt.ci].id, m.products[rt.pi].id,
+                    m.sites.site_name(rt.fi), units, arrive)
+            if order is not None:
+                shipped(order, rt, units, entry_q, arrive, bad, now)
 
     def _arrived(self, shp: Shipment, seq: int, i: int, arrive: float, bad: int,
                  now: float) -> None:

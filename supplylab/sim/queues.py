@@ -87,6 +87,24 @@ class PriorityServer:
             return
         self._enter(job, t)
 
+    def start_now(self, t: float) -> float | None:
+        """The departure of a job arriving at ``t`` that starts service at once (nobody waits,
+        a server is free by ``t`` and no event of the run is due before ``t``), its server
+        taken; None if it would wait (then ``arrive`` it). A job that starts at once needs no
+        ``Job``: its departure is known now, exactly as ``arrive`` would tell it. For servers
+        whose ``duration`` does not read the job (it is called with None)."""
+        env = self.env
+        if self.waiting or (t > env.now and env.peek() < t):
+            return None
+        free = self.free
+        while free and free[0] <= t:  # servers that have finished by t
+            heapq.heappop(free)
+        if len(free) >= self.servers:
+            return None
+        done = t + self.duration(None, t)
+        heapq.heappush(free, done)
+        return done
+
     def _enter(self, job: Job, t: float) -> None:
         job.t_in = t
         free = self.free

@@ -64,6 +64,15 @@ class Station:
         rate = self.cap * (w.capacity_factor(start) if w.spans else 1.0)
         return job.size / rate if rate > 0 else INF
 
+    def depart_at_once(self, now: float) -> float | None:
+        """When a shipment handed over at ``now`` leaves, if it is processed at once (a
+        processing-only station without disruption windows, a server free, nobody waiting);
+        else None (``submit`` it)."""
+        a = self._stage_a
+        if a is None or self._stage_b is not None or self.windows.spans:
+            return None
+        return a.start_now(now)
+
     def submit(self, now: float, units: float, job: Job) -> None:
         """Hand a shipment of ``units`` to a priority station at ``now``; ``job.then(job, t)``
         is called when its departure ``t`` (after disruption windows) is known: at once when
