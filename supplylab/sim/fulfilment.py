@@ -333,7 +333,8 @@ class Fulfilment:
             k.co2[down.fi] += lane.co2_per_unit * units
             k.handling[up.fi] += sites.handling_cost[up.fi] * units
         st = sites.stations[up.fi]
-        if st.deferred:  # waits at the station by the transfer's priority key
+        depart = st.depart_at_once(now) if st.deferred else None
+        if st.deferred and depart is None:  # waits at the station by the transfer's priority key
             m.seq += 1
             sid = m.seq
             m.ledger.outstanding[sid] = (down.pi, units)
@@ -344,9 +345,9 @@ class Fulfilment:
 
             st.submit(now, units, Job(down.transfer_key, sid, units, left))
             return
-        _, depart = st.dispatch(now, units)
-        arrive = lane.arrive(depart, units)
-        m.replenishment.schedule_receipt(down, arrive, units, units)
+        if depart is None:
+            _, depart = st.dispatch(now, units)
+        m.replenishment.schedule_receipt(down, lane.arrive(depart, units), units, units)
 
     def flow_through(self, rt: Route, q: float, now: float, legs: set[tuple[str, int, str]],
                      order: Order | None = None) -> tuple[float | None, float, int]:
