@@ -98,8 +98,7 @@ class OrderDesk:
                     if rt is not None and rt.express:
                         sp = rt.sp
                         q = qtys[a]
-                        if sp.on_hand >= q:
-                            from_stock(ci, t, rt, sp, q)
+                        if sp.on_hand >= q and from_stock(ci, t, rt, sp, q):
                             continue
                 place(ci, t, prods, qtys, a, b)
             if n < len(times):
@@ -298,14 +297,23 @@ class OrderDesk:
         if order.pending == 0:
             self.m.outcomes.close(order, now)
 
-    def _from_stock(self, ci: int, now: float, rt: Route, sp: StockPoint, q: int) -> None:
+    def _from_stock(self, ci: int, now: float, rt: Route, sp: StockPoint, q: int) -> bool:
         """The common case of ``place`` (chosen by ``stream``): a one-line order that its stock
         point serves in full at entry. The rules and the arithmetic of the general path (``place``,
         ``Fulfilment.ship``, ``Outcomes.finish``) inlined, without their bookkeeping of several
         lines, sites and shortfalls; while the KPIs are measured, what it counts is one record
         of eight numbers (``express.ExpressLog``). ``tests/sim/test_express.py`` checks both
         paths give the same results. A delivery after the horizon (rare) goes through the
-        general functions."""
+        general functions.
+
+        At a priority station (``Station.prompt``) the order takes this path only when the
+        station processes it at once; False (nothing done) when it would wait: ``place`` it.
+        """
+        st = rt.station
+        if st.deferred:  # its departure, as ``Fulfilment.flush`` would find it
+            depart = st.depart_at_once(now)
+            if depart is None:
+                return False
         m = self.m
         lane = rt.lane
         counting = m.counting
@@ -326,10 +334,9 @@ class OrderDesk:
         sp.on_hand -= q
         sp.shipped += q
         # Fulfilment.ship: one processing job and one shipment
-        st = rt.station
         if st.instant:
             depart = now
-        else:
+        elif not st.deferred:
             wait, depart = st.dispatch(now, q)
             self._observe(rt.fi, rt.key, depart - now)
             if counting:
@@ -345,9 +352,11 @@ class OrderDesk:
             promised = now + (c.v + rt.ctp_add)
         else:
             promised = now + self._ctp(rt, q_conf)
+        if st.deferred:  # observed after the promise, as ``Fulfilment.flush`` observes it
+            self._observe(rt.fi, rt.key, depart - now)
         if arrive > m.horizon:
             self._late(ci, now, rt, sp, q, arrive, promised, bad)
-            return
+            return True
         if not counting:
             self._to_customers[rt.pi] += q
         elif rt.promo is not None:  # Fulfilment.delivered: the discount of a promotion
@@ -364,12 +373,13 @@ class OrderDesk:
         if not last <= now + self._requested_days[ci] + EPS:  # not on time
             self._failure(ci, now)
         if not counting:
-            return
+            return True
         buf = self._xbuf
         if bad:
             m.outcomes.quality_failed(ci, bad, (rt,), int((now - m.warmup) / m.period_len))
             m.xlog.bad.append(len(buf))
         buf += (ci, rt.sbase, lane.ix, now, q, last, promised)  # its outcome code: in the fold
+        return True
 
     def _late(self, ci: int, now: float, rt: Route, sp: StockPoint, q: int, arrive: float,
               promised: float, bad: int) -> None:

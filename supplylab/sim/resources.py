@@ -29,7 +29,7 @@ class Station:
     """
 
     __slots__ = ("free", "service", "cap", "handling_free", "windows", "service_mean", "instant",
-                 "outage", "deferred", "_stage_a", "_stage_b")
+                 "prompt", "outage", "deferred", "_stage_a", "_stage_b")
 
     def __init__(self, servers: int, service: Sampler, cap: float | None, windows: Windows) -> None:
         self.free = [0.0] * servers
@@ -44,6 +44,11 @@ class Station:
         self.outage = any(kind == "outage" for _, _, kind, _ in windows.spans)
         #: serves waiting shipments by priority through events (``serve_by_priority``)
         self.deferred = False
+        #: serves by priority, yet a one-line order it processes at once may take the fast
+        #: path (``OrderDesk._from_stock``): processing only, no disruption windows, and no
+        #: transfer to a downstream stock point can join its queue while an order is placed
+        #: (``Sites``)
+        self.prompt = False
         self._stage_a: PriorityServer | None = None
         self._stage_b: PriorityServer | None = None
 

@@ -136,7 +136,7 @@ class Routing:
             rt.ctp, rt.ctp_add = proto.ctp, lane.promise_days
         else:
             rt.ctp, rt.ctp_add = m.promising.cell(rt.fi, rt.key, lane), 0.0
-        rt.express = (rt.kind is CLASSIC and not st.outage and not st.deferred
+        rt.express = (rt.kind is CLASSIC and not st.outage and (not st.deferred or st.prompt)
                       and not lane.deferred and rt.sp.classes is None)
         return rt
 

@@ -65,6 +65,9 @@ class Sites:
         self.sp_by_fac: list[list[StockPoint]] = [[] for _ in m.facilities]
         for (fi, _), sp in self.sp.items():
             self.sp_by_fac[fi].append(sp)
+        for st, sps in zip(self.stations, self.sp_by_fac, strict=True):
+            st.prompt = (st.deferred and st.cap is None and not st.windows.spans
+                         and not any(sp.downstream for sp in sps))
         if m.rule == "priority":
             self._supplier_priority()
 

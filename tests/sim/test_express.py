@@ -79,3 +79,15 @@ def test_fast_path_matches_the_general_path(name):
         if rule == "fifo":
             assert served > 0.05 * fast["kpis"]["demand_units"]  # the fast path was taken
         assert differences(fast, general) == []
+
+
+def test_fast_path_at_a_priority_station_when_it_processes_at_once():
+    """Under ``priority`` a one-line order whose station (processing only, feeding no
+    downstream stock point) has a server free takes the fast path; one that would wait takes
+    the general path; the results are the general path's."""
+    sc = quality_site({"allocation.rule": "priority"})
+    (fast, served), (general, none) = outcome(sc, True, 120.0), outcome(sc, False, 120.0)
+    demand = fast["kpis"]["demand_units"]
+    assert none == 0
+    assert 0.05 * demand < served < 0.95 * demand  # both paths were taken
+    assert differences(fast, general) == []
