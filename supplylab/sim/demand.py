@@ -21,9 +21,10 @@ from ..scenario.network import member_ids
 from ..scenario.schema import Customer, Product, Promotion, ScenarioModel
 from .streams import Streams
 
-#: days of orders sampled per customer in one batch (a quarter: numpy's set-up per call
-#: dominates shorter batches; the batch's orders are held until walked)
-CHUNK_DAYS = 91.25
+#: days of orders sampled per customer in one batch (13 weeks: numpy's set-up per call
+#: dominates shorter batches; the batch's orders are held until walked). Whole days: the daily
+#: form samples each day's orders (at the day plus its time of day) in the chunk of the day.
+CHUNK_DAYS = 91.0
 SMALL_BATCH = 16  # orders up to which ``distinct_lines`` works one order at a time
 DAYS_PER_MONTH = 365.0 / 12.0
 
