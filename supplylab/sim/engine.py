@@ -252,7 +252,8 @@ class Model:
             now = env.now
             for sp in members:
                 sp.touch(now)
-                sp.review(now)
+                if sp.on_hand + sp.on_order - sp.backlog_units < sp.review_below:
+                    sp.review(now)
 
     def finish(self) -> None:
         """Bring every stock point's time integrals to the horizon (writing the time series'

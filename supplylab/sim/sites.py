@@ -146,6 +146,7 @@ class Sites:
                 if sp.downstream:
                     sp.echelon = True
                     sp.trigger = -math.inf  # reviewed on its echelon position (engine._review)
+                    sp.review_below = math.inf
                     sp.echelon_shift = sum(echelon_level(d) for d in sp.downstream)
 
     def site_name(self, fi: int) -> str:

@@ -108,7 +108,7 @@ class StockPoint:
                  "upstream", "in_lane", "downstream", "echelon", "echelon_shift", "mean_lead",
                  "classes", "protect", "_critical", "t_last", "area_onhand", "area_backlog",
                  "area_pipeline", "cycles", "cycles_ok", "stocked_out", "initial", "received",
-                 "shipped", "restocked", "trigger", "transfer_key")
+                 "shipped", "restocked", "trigger", "review_below", "transfer_key")
 
     def __init__(self, model: Model, fi: int, pi: int, fac: Facility, policy: Any) -> None:
         self.fi, self.pi = fi, pi
@@ -133,6 +133,9 @@ class StockPoint:
         #: reviewed after each demand (continuous, own position): its policy orders only when
         #: the position is below this (``demand_trigger``); -inf when never reviewed on demand
         self.trigger = demand_trigger(policy, self.periodic)
+        #: a periodic review orders only when the own position is below this
+        #: (``order_below``; +inf for an echelon stock point, reviewed on its echelon position)
+        self.review_below = order_below(policy)
         self.mean_lead = 0.0
         self.classes: list[tuple[tuple, float]] | None = None  # (priority key, units/day)
         #: priority key of its replenishment from an upstream stock point: the best class it
@@ -210,15 +213,20 @@ def _order_qty(pol: Any) -> Callable[[float, float], float]:
     return lambda ip, shift: S + shift - ip if ip < S + shift else 0.0
 
 
-def demand_trigger(pol: Any, periodic: bool) -> float:
-    """The inventory position below which a continuously reviewed policy orders (so a
-    review after a demand can be skipped above it: ``ip <= s`` is ``ip < nextafter(s, inf)``);
-    -inf for periodic review."""
-    if periodic:
-        return -math.inf
+def order_below(pol: Any) -> float:
+    """The inventory position below which the policy orders (so a review can be skipped at or
+    above it: ``ip <= s`` is ``ip < nextafter(s, inf)``), units."""
     if isinstance(pol, BaseStock):
         return pol.level
+    if isinstance(pol, RS):
+        return pol.S
     return math.nextafter(pol.s if isinstance(pol, SS) else pol.r, math.inf)
+
+
+def demand_trigger(pol: Any, periodic: bool) -> float:
+    """The inventory position below which a continuously reviewed policy orders after a
+    demand (``order_below``); -inf for periodic review."""
+    return -math.inf if periodic else order_below(pol)
 
 
 def order_up_to(pol: Any) -> float:
