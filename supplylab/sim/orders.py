@@ -72,7 +72,7 @@ class OrderDesk:
         winning_back = m.crm.winning_back
         defecting, keeps = m.crm.defecting, m.crm.keeps_order
         place, from_stock = self.place, self._from_stock
-        by_customer = m.routing.by_customer
+        by_customer, route = m.routing.by_customer, m.routing.route
         express = self.express and m.log is None
         queue = env._queue  # SimPy's event heap: (time, priority, id, event); peek() inlined
         late_joiners = any(j > 0 for j in joined)  # acquired customers join during the run
@@ -94,8 +94,8 @@ class OrderDesk:
                 if (late_joiners and t < joined[ci]) or (defecting and not keeps(ci, t)):
                     continue  # not a customer yet, or ordering less after backorders
                 if express and b - a == 1:  # one line: served in full at entry takes the fast path
-                    rt = by_customer[ci].get(prods[a])
-                    if rt is not None and rt.express:
+                    rt = by_customer[ci].get(prods[a]) or route(ci, prods[a])
+                    if rt.express:
                         sp = rt.sp
                         q = qtys[a]
                         if sp.on_hand >= q and from_stock(ci, t, rt, sp, q):
