@@ -21,10 +21,11 @@ from ..scenario.network import member_ids
 from ..scenario.schema import Customer, Product, Promotion, ScenarioModel
 from .streams import Streams
 
-#: days of orders sampled per customer in one batch (13 weeks: numpy's set-up per call
-#: dominates shorter batches; the batch's orders are held until walked). Whole days: the daily
-#: form samples each day's orders (at the day plus its time of day) in the chunk of the day.
-CHUNK_DAYS = 91.0
+#: days of orders sampled per customer in one batch (the batch's orders are held until
+#: walked). Whole days: the daily form samples each day's orders (at the day plus its time of
+#: day) in the chunk of the day, so a chunk must end where a day does. Longer chunks sample
+#: faster but give every scenario another sample path (docs/engine.md, issue 11).
+CHUNK_DAYS = 28.0
 SMALL_BATCH = 16  # orders up to which ``distinct_lines`` works one order at a time
 DAYS_PER_MONTH = 365.0 / 12.0
 
