@@ -232,7 +232,7 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
     search: dict[str, float] = {}
     if inc.y is not None and inc.value - lower_bound > gap * max(abs(inc.value), 1e-9):
         # single-source: MIP neighbourhoods around the incumbent, then fix again against it
-        search = neighbourhood_search(problem, options, inc, lo, up, arcs, window,
+        search = neighbourhood_search(problem, options, inc, point, lo, up, arcs, window,
                                       _search_time(limit))
         lo, up = fix_sites(fixed.with_bounds(lo, up), point, inc.value)
         arcs = fix_arcs(fixed.with_bounds(lo, up), point, inc.value)
