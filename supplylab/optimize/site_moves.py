@@ -1,28 +1,29 @@
-"""Site-set moves for single-source facility location: swaps and pairs of swaps, screened
-cheaply and costed by the exact assignment.
+"""Site-set moves for single-source facility location: swaps and pairs of swaps, screened by
+the Lagrangian bound and costed by the exact assignment.
 
 Around the incumbent's open set ``S`` every set that closes up to two open sites and opens up
 to two closed ones (single swaps, close-one/open-two, close-two/open-one, double swaps, plain
-closes and opens; only sites the Lagrangian fixing left free) is a candidate. Three filters,
-cheapest first:
+closes and opens; only sites the Lagrangian fixing left free) is a candidate:
 
-1. the Lagrangian bound of the set, ``sum_j lam_j + sum_{i in T} v_i(lam)`` (``v_i`` the site
-   values of :mod:`~supplylab.optimize.lagrangian`, a lower bound on the cost of network ``T``
-   with any single-source assignment): sets whose bound is not below the incumbent, or whose
-   capacity is below the demand, are dropped, and the rest ranked by it (numpy over all pairs
-   at once: 10^5-10^6 sets in milliseconds);
-2. the greedy assignment of :func:`~supplylab.optimize.assignment.assign_single` (through
-   :meth:`Incumbent.offer`, so an improving estimate already becomes the incumbent) of the
-   :data:`ESTIMATE_SETS` best-ranked sets not yet costed exactly;
-3. the exact assignment (:func:`~supplylab.optimize.neighbourhood.exact_assignment`: the GAP
-   MIP in HiGHS with a cutoff at the incumbent and at most :data:`MOVE_S` seconds) of the
-   :data:`EXACT_SETS` sets with the lowest estimates within :data:`ESTIMATE_WINDOW` of the
-   incumbent (the greedy leaves up to 0.5-0.7% on tight capacities, so a set whose estimate
-   is a little above the incumbent may still win).
+1. screen: the Lagrangian bound of the set, ``sum_j lam_j + sum_{i in T} v_i(lam)`` (``v_i``
+   the site values of :mod:`~supplylab.optimize.lagrangian`, a lower bound on the cost of
+   network ``T`` with any single-source assignment). Sets whose bound is not below the
+   incumbent, or whose capacity is below the demand, cannot improve and are dropped; the rest
+   are ranked by it (numpy over all pairs at once: 10^5 sets in milliseconds). On Yang p6 the
+   better set two swaps away (F3, F11 closed, F12, F37 opened) ranks first or second of about
+   800. The greedy assignment (:func:`~supplylab.optimize.assignment.assign_single`) was tried
+   as a second screen and dropped: on those tight sets it fails (no feasible placement) or
+   ends 2-3% above the exact cost;
+2. short exact assignment (:func:`~supplylab.optimize.neighbourhood.try_assignment`: the GAP
+   MIP in HiGHS with a cutoff at the incumbent, :data:`SCREEN_S` seconds), in bound order: a
+   set that cannot beat the incumbent ends in about 0.05 s; one that is not settled keeps
+   HiGHS's lower bound on its cost, a far sharper estimate than the Lagrangian one (p6: 27956
+   for the better set, 28058 and more for the others, incumbent 28077);
+3. deep exact assignment (:data:`DEEP_S` seconds) of the unsettled set with the lowest GAP
+   bound, after every :data:`SCREEN_BATCH` screens and when the ranking is exhausted.
 
-An improvement re-centres the search on the new open set; otherwise the next sets down the
-ranking are costed. It ends when time is up or no set passes the filters. Every solution kept
-went through :meth:`Incumbent.accept` or :meth:`Incumbent.offer`, so the incumbent stays a
+An improvement re-centres the search on the new open set; it ends when time is up or no set
+passes. Every solution kept went through :meth:`Incumbent.accept`, so the incumbent stays a
 valid upper bound. Costs in currency per year, capacity and demand in units per year.
 """
 
