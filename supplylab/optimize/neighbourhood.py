@@ -198,9 +198,11 @@ class AssignmentTry:
 
 
 def try_assignment(problem: NetworkDesignProblem, options: NetworkOptions, inc: Incumbent,
-                   keep: np.ndarray, y: np.ndarray, time_limit_s: float) -> AssignmentTry:
+                   keep: np.ndarray, y: np.ndarray, time_limit_s: float,
+                   seed: int | None = None) -> AssignmentTry:
     """Assign the customers optimally to the open sites ``y`` (single-source) within
-    ``time_limit_s``, keeping the result if it improves the incumbent.
+    ``time_limit_s``, keeping the result if it improves the incumbent; ``seed``: HiGHS's
+    random seed (a retry with another one searches differently).
 
     The reduced MIP with exactly the sites of ``y`` open (a generalised assignment problem of
     |y| x n binaries over the arcs ``keep``) and a cutoff at the incumbent's cost. The greedy
@@ -213,7 +215,7 @@ def try_assignment(problem: NetworkDesignProblem, options: NetworkOptions, inc: 
     model, ctx, opts = reduced_model(problem, options, y, y, keep, None,
                                      time_limit_s=time_limit_s)
     same = inc.y is not None and bool((inc.y == y).all())
-    opts = replace(opts, solver=replace(opts.solver, cutoff=inc.value))
+    opts = replace(opts, solver=replace(opts.solver, cutoff=inc.value, seed=seed))
     out = solve(model, opts.solver, start=start_vector(model, ctx, inc) if same else None)
     settled = out.status in ("optimal", "infeasible")
     bound = -math.inf if out.best_bound is None else float(out.best_bound)
