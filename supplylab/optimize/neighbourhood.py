@@ -4,7 +4,7 @@ The greedy assignment with shift, swap and ejection-chain moves
 (:mod:`~supplylab.optimize.assignment`) leaves 0.3-0.6% on the Yang instances, whose sites are
 filled to within a few units (Yang p1: the exact assignment to the same open sites is 0.5%
 cheaper). HiGHS solves small restricted MIPs around the incumbent far better than the whole
-problem, so this phase runs three kinds of them (:func:`neighbourhood_search`):
+problem, so this phase runs four kinds of them (:func:`neighbourhood_search`):
 
 * exact assignments (:func:`polish`, :func:`exact_assignment`): the generalised assignment
   MIP of the incumbent's open sites and of the few cheapest other site sets the heuristics
@@ -13,6 +13,10 @@ problem, so this phase runs three kinds of them (:func:`neighbourhood_search`):
   its customers, and the customers its open sites serve, everything else kept: solved exactly,
   they reassign customers optimally among those sites and open, close or swap sites (the
   search stops after :data:`CLUSTER_IDLE` successive sizes without improvement);
+* site-set moves (:func:`~supplylab.optimize.site_moves.swap_search`): every set up to two
+  sites closed and two opened away, screened by its Lagrangian bound and costed by
+  :func:`try_assignment` (what the cluster MIPs cannot do: move a site and reassign every
+  customer);
 * local branching (:func:`local_branching`, Fischetti and Lodi 2003): the reduced strong MIP of
   :func:`reduced_model` (sites fixed by the Lagrangian bound, arcs removed by reduced-cost
   fixing) plus one row ``sum_{i in S} (1 - y_i) + sum_{i not in S} y_i <= r`` around the

@@ -12,7 +12,8 @@ The pipeline: (1) subgradient optimisation of the Lagrangian bound (demand rows 
 best one; (3) reduced-cost fixing of sites (:mod:`~supplylab.optimize.fixing`), then a short
 second subgradient pass on the fixed problem and fixing again; single-source: (3b) MIP
 neighbourhoods around the incumbent (:mod:`~supplylab.optimize.neighbourhood`: exact
-assignments of the best site sets, cluster MIPs, then local branching) and fixing again against the better incumbent; (4) the strong MIP with
+assignments of the best site sets, cluster MIPs, site-set swaps screened by the
+Lagrangian bound (:mod:`~supplylab.optimize.site_moves`), then local branching) and fixing again against the better incumbent; (4) the strong MIP with
 the fixed sites, the window of open-site counts that can beat the incumbent, the valid rows of
 :mod:`~supplylab.optimize.cuts` and the incumbent as a start,
 handed to HiGHS for the rest of the time (linking rows added lazily when the free sites
