@@ -24,8 +24,8 @@ closes and opens; only sites the Lagrangian fixing left free) is a candidate:
    still unsettled goes back into the list with its new bound and is retried with another
    HiGHS random seed, :data:`DEEP_TRIES` runs at most.
 
-An improvement re-centres the search on the new open set; it ends when time is up or no set
-passes. Every solution kept went through :meth:`Incumbent.accept`, so the incumbent stays a
+An improvement re-centres the search on the new open set; it ends when time is up, no set
+passes, or :data:`SCREEN_IDLE` screens in a row settle with nothing left to run deep. Every solution kept went through :meth:`Incumbent.accept`, so the incumbent stays a
 valid upper bound. Costs in currency per year, capacity and demand in units per year.
 """
 
@@ -47,6 +47,10 @@ from supplylab.optimize.problem import NetworkDesignProblem, NetworkOptions
 SCREEN_S = 1.0
 DEEP_S = 8.0
 SCREEN_BATCH = 12
+#: a centre whose SCREEN_IDLE best-ranked sets in a row are all settled (none cheaper) with
+#: none unsettled is taken as locally optimal (Holmberg p30/p32/p56, already optimal after the
+#: clusters, otherwise screen 10 s of sets that cannot win)
+SCREEN_IDLE = 24
 #: deep runs of one set at most, each with another HiGHS random seed (on p6's better set one
 #: 8 s run in three finds a solution below the incumbent: which one depends on the seed)
 DEEP_TRIES = 3
@@ -129,7 +133,7 @@ def swap_search(problem: NetworkDesignProblem, options: NetworkOptions, inc: Inc
     while inc.y is not None and time.perf_counter() < t_end:
         rounds += 1
         improved: bool | None = False
-        batch = 0
+        batch = quiet = 0
         for _, out, into in ranked_moves(inc, point, free):
             t = inc.y.copy()
             t[list(out)] = False
@@ -143,11 +147,15 @@ def swap_search(problem: NetworkDesignProblem, options: NetworkOptions, inc: Inc
                 break
             screened += 1
             batch += 1
+            quiet += 1
             if res.improved:
                 improved = True
                 break
             if not res.settled and res.bound < inc.value:
                 unsettled.append((res.bound, 0, t))
+                quiet = 0
+            if quiet >= SCREEN_IDLE and not unsettled:  # the best-ranked sets cannot win
+                break
             if batch >= SCREEN_BATCH and unsettled:
                 batch = 0
                 deep += 1
