@@ -4,7 +4,7 @@ The greedy assignment with shift, swap and ejection-chain moves
 (:mod:`~supplylab.optimize.assignment`) leaves 0.3-0.6% on the Yang instances, whose sites are
 filled to within a few units (Yang p1: the exact assignment to the same open sites is 0.5%
 cheaper). HiGHS solves small restricted MIPs around the incumbent far better than the whole
-problem, so this phase runs three kinds of them (:func:`neighbourhood_search`):
+problem, so this phase runs four kinds of them (:func:`neighbourhood_search`):
 
 * exact assignments (:func:`polish`, :func:`exact_assignment`): the generalised assignment
   MIP of the incumbent's open sites and of the few cheapest other site sets the heuristics
@@ -13,6 +13,10 @@ problem, so this phase runs three kinds of them (:func:`neighbourhood_search`):
   its customers, and the customers its open sites serve, everything else kept: solved exactly,
   they reassign customers optimally among those sites and open, close or swap sites (the
   search stops after :data:`CLUSTER_IDLE` successive sizes without improvement);
+* site-set moves (:func:`~supplylab.optimize.site_moves.swap_search`): every set up to two
+  sites closed and two opened away, screened by its Lagrangian bound and costed by
+  :func:`try_assignment` (what the cluster MIPs cannot do: move a site and reassign every
+  customer);
 * local branching (:func:`local_branching`, Fischetti and Lodi 2003): the reduced strong MIP of
   :func:`reduced_model` (sites fixed by the Lagrangian bound, arcs removed by reduced-cost
   fixing) plus one row ``sum_{i in S} (1 - y_i) + sum_{i not in S} y_i <= r`` around the
@@ -28,14 +32,16 @@ Costs in currency per year.
 
 from __future__ import annotations
 
+import math
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from supplylab.optimize.cuts import valid_rows
 from supplylab.optimize.formulation import BuildContext, build_model
 from supplylab.optimize.heuristics import Incumbent
+from supplylab.optimize.lagrangian import LagrangianPoint
 from supplylab.optimize.linear import INF, LinearModel
 from supplylab.optimize.problem import NetworkDesignProblem, NetworkOptions
 from supplylab.optimize.solver import SolverOptions, solve
@@ -51,8 +57,11 @@ STEP_S = 10.0
 #: round over all open sites brings nothing; seconds per cluster MIP at most
 CLUSTER_SIZES = ((2, 1), (3, 2), (5, 3), (7, 4))
 CLUSTER_S = 3.0
-#: share of the neighbourhood search's time for the cluster MIPs (the rest: local branching)
-CLUSTER_SHARE = 0.8
+#: the cluster MIPs run until this share of the neighbourhood search's time at most, the
+#: site-set moves (:mod:`~supplylab.optimize.site_moves`) until SWAP_SHARE, local branching
+#: gets the rest
+CLUSTER_SHARE = 0.5
+SWAP_SHARE = 0.85
 #: the cluster search stops after this many successive sizes bring nothing (measured on
 #: Holmberg p30/p57/p58 after :func:`polish`: the larger clusters then bring nothing in 6-22 s
 #: that the reduced MIP needs for its proof)
@@ -181,31 +190,52 @@ def _solve_cluster(inc: Incumbent, sites: np.ndarray, custs: np.ndarray, t_end: 
     return inc.accept(y, x)
 
 
-def exact_assignment(problem: NetworkDesignProblem, options: NetworkOptions, inc: Incumbent,
-                     keep: np.ndarray, y: np.ndarray, time_limit_s: float) -> bool:
-    """Assign the customers optimally to the open sites ``y`` (single-source); True when that
-    improves the incumbent.
+@dataclass(frozen=True)
+class AssignmentTry:
+    """What one exact assignment of a site set gave: ``improved`` (the incumbent is now its
+    solution), ``settled`` (searched to the end: optimal, or nothing cheaper than the cutoff)
+    and ``bound`` (HiGHS's lower bound on the set's cost, currency/yr; -inf if none)."""
+
+    improved: bool
+    settled: bool
+    bound: float
+
+
+def try_assignment(problem: NetworkDesignProblem, options: NetworkOptions, inc: Incumbent,
+                   keep: np.ndarray, y: np.ndarray, time_limit_s: float,
+                   seed: int | None = None) -> AssignmentTry:
+    """Assign the customers optimally to the open sites ``y`` (single-source) within
+    ``time_limit_s``, keeping the result if it improves the incumbent; ``seed``: HiGHS's
+    random seed (a retry with another one searches differently).
 
     The reduced MIP with exactly the sites of ``y`` open (a generalised assignment problem of
     |y| x n binaries over the arcs ``keep``) and a cutoff at the incumbent's cost. The greedy
     assignment with local moves leaves up to 0.5% on tight capacities; HiGHS solves this MIP
     in 0.2-1 s on Holmberg's 30 x 200 (p30: the search's 11391 becomes the optimum 11331 in
-    1.0 s).
+    1.0 s), and a set that cannot beat the cutoff ends in about 0.05 s.
     """
     if time_limit_s < 0.2:
-        return False
+        return AssignmentTry(False, False, -math.inf)
     model, ctx, opts = reduced_model(problem, options, y, y, keep, None,
                                      time_limit_s=time_limit_s)
     same = inc.y is not None and bool((inc.y == y).all())
-    opts = replace(opts, solver=replace(opts.solver, cutoff=inc.value))
+    opts = replace(opts, solver=replace(opts.solver, cutoff=inc.value, seed=seed))
     out = solve(model, opts.solver, start=start_vector(model, ctx, inc) if same else None)
+    settled = out.status in ("optimal", "infeasible")
+    bound = -math.inf if out.best_bound is None else float(out.best_bound)
     if not out.has_solution or out.x is None:
-        return False
+        return AssignmentTry(False, settled, bound)
     x = np.zeros((problem.m, problem.n))
     x.reshape(-1)[:] = out.x[ctx.x.reshape(-1)]
     yy = np.zeros(problem.m, dtype=bool)
     yy[ctx.level_site] = out.x[ctx.z] > 0.5
-    return inc.accept(yy, (x > 0.5).astype(float))
+    return AssignmentTry(inc.accept(yy, (x > 0.5).astype(float)), settled, bound)
+
+
+def exact_assignment(problem: NetworkDesignProblem, options: NetworkOptions, inc: Incumbent,
+                     keep: np.ndarray, y: np.ndarray, time_limit_s: float) -> bool:
+    """:func:`try_assignment`; True when it improved the incumbent."""
+    return try_assignment(problem, options, inc, keep, y, time_limit_s).improved
 
 
 def polish(problem: NetworkDesignProblem, options: NetworkOptions, inc: Incumbent,
@@ -281,23 +311,30 @@ def local_branching(problem: NetworkDesignProblem, options: NetworkOptions, inc:
 
 
 def neighbourhood_search(problem: NetworkDesignProblem, options: NetworkOptions,
-                         inc: Incumbent, lo: np.ndarray, up: np.ndarray, keep: np.ndarray,
-                         window: tuple[int, int] | None, time_limit_s: float
-                         ) -> dict[str, float]:
-    """:func:`polish`, :func:`cluster_search` for :data:`CLUSTER_SHARE` of the time (it ends
-    earlier when its largest clusters bring nothing), :func:`local_branching` for the rest,
-    then the exact assignment of the final open sites; statistics."""
+                         inc: Incumbent, point: LagrangianPoint, lo: np.ndarray,
+                         up: np.ndarray, keep: np.ndarray, window: tuple[int, int] | None,
+                         time_limit_s: float) -> dict[str, float]:
+    """:func:`polish`, :func:`cluster_search` until :data:`CLUSTER_SHARE` of the time (it ends
+    earlier when its largest clusters bring nothing), the site-set moves of
+    :func:`~supplylab.optimize.site_moves.swap_search` (screened by ``point``'s Lagrangian
+    values) until :data:`SWAP_SHARE`, :func:`local_branching` for the rest, then the exact
+    assignment of the final open sites; statistics."""
+    from supplylab.optimize.site_moves import swap_search  # it costs sets by exact_assignment
+
     t0 = time.perf_counter()
     start = inc.value
     polished = polish(problem, options, inc, keep, 0.25 * time_limit_s)
     after_polish = inc.value
     wins = cluster_search(inc, CLUSTER_SHARE * time_limit_s - (time.perf_counter() - t0))
     after_clusters = inc.value
+    swaps = swap_search(problem, options, inc, point, up & ~lo, keep,
+                        SWAP_SHARE * time_limit_s - (time.perf_counter() - t0))
+    after_swaps = inc.value
     stats = local_branching(problem, options, inc, lo, up, keep, window,
                             time_limit_s - (time.perf_counter() - t0))
-    if inc.value < after_clusters and inc.y is not None:  # a MIP's new site set: re-assign it
+    if inc.value < after_swaps and inc.y is not None:  # a MIP's new site set: re-assign it
         exact_assignment(problem, options, inc, keep, inc.y.copy(),
                          min(ASSIGN_S, 0.1 * time_limit_s))
     return {**stats, "polish_wins": polished, "polish_gain": start - after_polish,
-            "cluster_wins": wins, "cluster_gain": after_polish - after_clusters,
+            "cluster_wins": wins, "cluster_gain": after_polish - after_clusters, **swaps,
             "neighbourhood_gain": start - inc.value, "neighbourhood_s": time.perf_counter() - t0}

@@ -46,7 +46,8 @@ class SolverOptions:
     restricted MIP that cannot beat a known incumbent ends early; HiGHS then still says
     "optimal" with whatever solution it holds, so the facade reports a solution at or above
     the cutoff as none: ``infeasible`` (nothing cheaper exists) after a completed search,
-    ``not_solved`` after a limit."""
+    ``not_solved`` after a limit. ``seed`` (matrix path): HiGHS's ``random_seed``; a restart
+    with another seed takes another search path (None: HiGHS's default)."""
 
     solver: SolverName = "highs"
     path: PathName = "pulp"
@@ -55,6 +56,7 @@ class SolverOptions:
     threads: int | None = None
     msg: bool = False
     cutoff: float | None = None
+    seed: int | None = None
 
     def __post_init__(self) -> None:
         if self.solver not in ("highs", "cbc"):
@@ -289,6 +291,8 @@ def _new_highs(options: SolverOptions) -> highspy.Highs:
         h.setOptionValue("threads", int(options.threads))
     if options.cutoff is not None:
         h.setOptionValue("objective_bound", float(options.cutoff))
+    if options.seed is not None:
+        h.setOptionValue("random_seed", int(options.seed))
     return h
 
 

@@ -12,7 +12,8 @@ The pipeline: (1) subgradient optimisation of the Lagrangian bound (demand rows 
 best one; (3) reduced-cost fixing of sites (:mod:`~supplylab.optimize.fixing`), then a short
 second subgradient pass on the fixed problem and fixing again; single-source: (3b) MIP
 neighbourhoods around the incumbent (:mod:`~supplylab.optimize.neighbourhood`: exact
-assignments of the best site sets, cluster MIPs, then local branching) and fixing again against the better incumbent; (4) the strong MIP with
+assignments of the best site sets, cluster MIPs, site-set swaps screened by the
+Lagrangian bound (:mod:`~supplylab.optimize.site_moves`), then local branching) and fixing again against the better incumbent; (4) the strong MIP with
 the fixed sites, the window of open-site counts that can beat the incumbent, the valid rows of
 :mod:`~supplylab.optimize.cuts` and the incumbent as a start,
 handed to HiGHS for the rest of the time (linking rows added lazily when the free sites
@@ -232,7 +233,7 @@ def solve_lagrangian(problem: NetworkDesignProblem, options: NetworkOptions
     search: dict[str, float] = {}
     if inc.y is not None and inc.value - lower_bound > gap * max(abs(inc.value), 1e-9):
         # single-source: MIP neighbourhoods around the incumbent, then fix again against it
-        search = neighbourhood_search(problem, options, inc, lo, up, arcs, window,
+        search = neighbourhood_search(problem, options, inc, point, lo, up, arcs, window,
                                       _search_time(limit))
         lo, up = fix_sites(fixed.with_bounds(lo, up), point, inc.value)
         arcs = fix_arcs(fixed.with_bounds(lo, up), point, inc.value)

@@ -1,0 +1,87 @@
+"""Site-set moves of the single-source pipeline (:mod:`supplylab.optimize.site_moves`).
+
+On a random 6 x 12 tight single-source instance started from its dearest feasible set of
+three sites (596 against the optimum 565), the swap search ends at a feasible incumbent at
+least as cheap as the best set within one move (up to two sites closed and two opened) of
+the start, every set's cost enumerated by the plain MIP with its sites forced; and the
+Lagrangian screen keeps every set one move away that is cheaper than the start (its bound is
+a valid lower bound on every set).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from supplylab.errors import InfeasibleError, OptimizationError
+from supplylab.optimize import NetworkDesignProblem, NetworkOptions, SolverOptions, solve_network
+from supplylab.optimize.formulation import build_model
+from supplylab.optimize.heuristics import Incumbent
+from supplylab.optimize.lagrangian import subgradient
+from supplylab.optimize.neighbourhood import exact_assignment
+from supplylab.optimize.site_moves import ranked_moves, swap_search
+from supplylab.optimize.strategy import facility_data
+
+M, N = 6, 12
+
+
+def _instance() -> NetworkDesignProblem:
+    rng = np.random.default_rng(11)
+    d = rng.integers(3, 12, N).astype(float)
+    cap = rng.integers(20, 40, M).astype(float)
+    cap *= 1.05 * d.sum() / np.sort(cap)[-3:].sum()  # three sites are (just) enough
+    return NetworkDesignProblem(tuple(f"S{i}" for i in range(M)),
+                                tuple(f"C{j}" for j in range(N)), d,
+                                rng.integers(1, 80, (M, N)).astype(float),
+                                fixed=rng.integers(40, 160, M).astype(float),
+                                capacity=np.floor(cap))
+
+
+def _set_costs(problem: NetworkDesignProblem) -> dict[tuple[bool, ...], float]:
+    """The exact single-source cost of every site set that can serve the demand."""
+    out = {}
+    ids = problem.site_ids
+    for y in itertools.product((False, True), repeat=M):
+        if sum(c for c, o in zip(problem.capacity, y, strict=True) if o) < problem.demand.sum():
+            continue
+        opts = NetworkOptions(single_source=True, method="mip",
+                              forced_open=tuple(i for i, o in zip(ids, y, strict=True) if o),
+                              forced_closed=tuple(i for i, o in zip(ids, y, strict=True) if not o),
+                              solver=SolverOptions(path="matrix"))
+        try:
+            out[y] = float(solve_network(problem, opts, relax_and_report=False).objective)
+        except (InfeasibleError, OptimizationError):  # no single-source assignment fits
+            continue
+    return out
+
+
+def test_swap_search_reaches_the_best_set_one_move_away_from_a_poor_start() -> None:
+    problem = _instance()
+    options = NetworkOptions(single_source=True, solver=SolverOptions(path="matrix"))
+    data = facility_data(*build_model(problem, options))
+    costs = _set_costs(problem)
+    worst = max((y for y in costs if sum(y) == 3), key=costs.get)  # swaps, not only closes
+    start_y = np.array(worst)
+    inc = Incumbent(data)
+    keep = np.isfinite(data.cost)
+    assert exact_assignment(problem, options, inc, keep, start_y, 5.0)
+    assert abs(inc.value - costs[worst]) <= 1e-6
+    point = subgradient(data, lambda: min(costs.values()), time_limit_s=1.0).best
+    free = np.ones(M, dtype=bool)
+    # the screen keeps every set one move away that is cheaper than the start
+    kept = {tuple(np.where(np.isin(np.arange(M), into), True,
+                           np.where(np.isin(np.arange(M), out), False, start_y)).tolist())
+            for _, out, into in ranked_moves(inc, point, free)}
+    better = {y: c for y, c in costs.items()
+              if c < inc.value - 1e-6 and int((np.array(y) != start_y).sum()) <= 4
+              and int((np.array(y) & ~start_y).sum()) <= 2
+              and int((~np.array(y) & start_y).sum()) <= 2}
+    assert better and set(better) <= kept
+    stats = swap_search(problem, options, inc, point, free, keep, time_limit_s=8.0)
+    assert stats["swap_wins"] >= 1 and inc.value <= min(better.values()) + 1e-6
+    assert inc.value >= min(costs.values()) - 1e-6
+    x = inc.x
+    assert np.isin(x, (0.0, 1.0)).all() and (x.sum(axis=0) == 1).all()
+    assert (x @ problem.demand <= problem.capacity + 1e-9).all() and not x[~inc.y].any()
+    assert abs(float(data.fixed[inc.y].sum() + (data.cost * x).sum()) - inc.value) <= 1e-6
