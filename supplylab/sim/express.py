@@ -1,22 +1,27 @@
-"""The record of one-line orders served in full at entry (the fast path), counted with numpy.
+"""The record of orders served in full at entry (the fast paths), counted with numpy.
 
-``OrderDesk._from_stock`` serves the common order — one line, in full from stock, delivered
-within the run — and used to update about 25 counters for it (its customer's, product-site's,
-product's, facility's, period's and lane's line metrics, outcome codes, cycle-time sums and
-histogram, bullwhip series, the audit's units to customers). Everything it counts follows from
-seven numbers, so while the KPIs are measured it appends those to one flat list instead:
+``OrderDesk`` serves the common orders — in full from one site's stock, delivered within the
+run (``express_desk.py``) — and used to update about 25 counters for each (its customer's,
+product-site's, product's, facility's, period's and lane's line metrics, outcome codes,
+cycle-time sums and histogram, bullwhip series, the audit's units to customers). Everything
+they count follows from eight numbers per line, so while the KPIs are measured they append
+those to one flat list instead:
 
     customer index, product-site counter base (``Route.sbase``), lane index,
-    order time, units, last delivery, promised date      (days)
+    order time, units, last delivery, promised date      (days),
+    lines of the order on its first line's record (0 on the others)
 
-(a damaged order or one with document errors also appends its record's position to ``bad``)
+(a damaged order or one with document errors also appends its records' positions to ``bad``)
 
 and ``fold`` turns the list into the same counts with ``np.bincount`` at each order-stream
-chunk (so the list holds at most one chunk's orders: memory does not grow with the horizon).
-The folded sums wait in this object's arrays and are added to the collector, the lanes and the
-ledger once, by ``merge`` at the end of the run. Counts are exact; a float sum (revenue, cycle
-and promise times, costs) is the same sum in another order and can differ in the last digits
-from adding each order as it happens (docs/engine.md, issue 11, fourth part).
+chunk (so the list holds at most one chunk's orders: memory does not grow with the horizon):
+what is counted per line (units, revenue, lines filled, outcome codes by product and
+facility) from every record, what is counted per order (outcome codes by customer and period,
+cycle and promise times, the histogram, the shipment) from the first lines'. The folded sums
+wait in this object's arrays and are added to the collector, the lanes and the ledger once, by
+``merge`` at the end of the run. Counts are exact; a float sum (revenue, cycle and promise
+times, costs) is the same sum in another order and can differ in the last digits from adding
+each order as it happens (docs/engine.md, issue 11, fourth part).
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ if TYPE_CHECKING:
     from .engine import Model
 
 #: fields of one record in ``ExpressLog.buf``
-WIDTH = 7
+WIDTH = 8
 
 
 class ExpressLog:
@@ -56,7 +61,7 @@ class ExpressLog:
     def __init__(self, m: Model) -> None:
         self.m = m
         k = m.k
-        self.buf: list[float] = []  # WIDTH values per order, in order of arrival
+        self.buf: list[float] = []  # WIDTH values per line, in order of arrival
         self.bad: list[int] = []  # positions in ``buf`` of the records of imperfect shipments
         self.nf1 = len(m.facilities) + 1
         self.n_weeks = len(k.week_demand)
@@ -109,7 +114,8 @@ class ExpressLog:
         si = a[:, 1].astype(np.intp) // ML
         li = a[:, 2].astype(np.intp)
         t0, q, last, promised = a[:, 3], a[:, 4], a[:, 5], a[:, 6]
-        # Outcomes.finish of a complete one-line order whose first shipment was full
+        head = a[:, 7] > 0  # an order's first line
+        # Outcomes.finish of a complete order whose first shipment was full
         on_time = last <= t0 + self.requested[ci] + EPS
         kept = last <= promised + EPS
         perfect = (kept if self.against_promise else on_time).copy()
@@ -128,11 +134,12 @@ class ExpressLog:
         def add(acc: np.ndarray, idx: np.ndarray, w: np.ndarray | None = None) -> None:
             acc += np.bincount(idx, weights=w, minlength=len(acc))
 
+        # per line
         cm = self.cm.reshape(nc, ML)
         cm[:, EXPRESS] += np.bincount(ci, q, nc)
         cm[:, REVENUE] += np.bincount(ci, rev, nc)
         cm[:, COGS] += np.bincount(ci, q * self.cost[pi], nc)
-        lines = np.bincount(ci, minlength=nc)  # one line per order
+        lines = np.bincount(ci, minlength=nc)
         cm[:, LINES_FILLED] += lines
         self.cl += lines
         sm = self.sm.reshape(nps, ML)
@@ -143,21 +150,10 @@ class ExpressLog:
         pl = self.pl.reshape(npl, ML)
         pl[:, EXPRESS] += np.bincount(per, q, npl)
         pl[:, REVENUE] += np.bincount(per, rev, npl)
-        pl[:, CYCLE_SUM] += np.bincount(per, cycle, npl)
-        add(self.cc, ci * NCODES + code)
-        add(self.cs, ci, cycle)
-        add(self.cpl, ci, promised - t0)
-        late = last > promised
-        add(self.clt, ci[late], (last - promised)[late])
         add(self.pcodes, pi * NCODES + code)
         add(self.fcodes, fi * NCODES + code)
-        add(self.pc, per * NCODES + code)
-        b = (cycle * 100.0).astype(np.intp)  # kpis.bin_of
-        np.minimum(b, HIST_BINS, out=b)
-        add(self.hist, self.tier[ci] * (HIST_BINS + 1) + b)
         add(self.week, week, q)
         add(self.fac_week, fi * self.n_weeks + week, q)
-        add(self.wait_n, fi)
         add(self.to_customers, pi, q)
         n_lanes = len(m.sites.lanes)
         if len(self.lanes) < n_lanes:
@@ -165,6 +161,22 @@ class ExpressLog:
             self.lanes = np.concatenate([self.lanes, grow])
             self.shipments = np.concatenate([self.shipments, grow.astype(np.int64)])
         add(self.lanes, li, q)
+        # per order
+        if not head.all():
+            ci, code, cycle, t0, last, promised = (ci[head], code[head], cycle[head], t0[head],
+                                                   last[head], promised[head])
+            per, fi, li = per[head], fi[head], li[head]
+        pl[:, CYCLE_SUM] += np.bincount(per, cycle, npl)
+        add(self.cc, ci * NCODES + code)
+        add(self.cs, ci, cycle)
+        add(self.cpl, ci, promised - t0)
+        late = last > promised
+        add(self.clt, ci[late], (last - promised)[late])
+        add(self.pc, per * NCODES + code)
+        b = (cycle * 100.0).astype(np.intp)  # kpis.bin_of
+        np.minimum(b, HIST_BINS, out=b)
+        add(self.hist, self.tier[ci] * (HIST_BINS + 1) + b)
+        add(self.wait_n, fi)
         add(self.shipments, li)
 
     def merge(self) -> None:

@@ -17,14 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import kpis as K
 from .demand import CHUNK_DAYS, sample_chunk
-from .fulfilment import quality
-from .kpis import (
-    DISCOUNT,
-    FROM_STOCK,
-    ML,
-    REVENUE,
-)
-from .outcomes import EPS
+from .express_desk import ExpressDesk
+from .kpis import FROM_STOCK, ML
 from .promising import REFRESH
 from .stock import CLASSIC, Order, Route, StockPoint
 from .streams import Uniforms
@@ -33,7 +27,7 @@ if TYPE_CHECKING:
     from .engine import Model
 
 
-class OrderDesk:
+class OrderDesk(ExpressDesk):
     """Serves customer orders as they arrive."""
 
     def __init__(self, m: Model) -> None:
@@ -71,7 +65,8 @@ class OrderDesk:
         joined = m.crm.joined
         winning_back = m.crm.winning_back
         defecting, keeps = m.crm.defecting, m.crm.keeps_order
-        place, from_stock = self.place, self._from_stock
+        place, from_stock, lines_from_stock = (self.place, self._from_stock,
+                                               self._lines_from_stock)
         by_customer, route = m.routing.by_customer, m.routing.route
         express = self.express and m.log is None
         queue = env._queue  # SimPy's event heap: (time, priority, id, event); peek() inlined
@@ -93,13 +88,21 @@ class OrderDesk:
                     continue
                 if (late_joiners and t < joined[ci]) or (defecting and not keeps(ci, t)):
                     continue  # not a customer yet, or ordering less after backorders
-                if express and b - a == 1:  # one line: served in full at entry takes the fast path
-                    rt = by_customer[ci].get(prods[a]) or route(ci, prods[a])
-                    if rt.express:
-                        sp = rt.sp
-                        q = qtys[a]
-                        if sp.on_hand >= q and from_stock(ci, t, rt, sp, q):
+                if express:  # served in full at entry from one site: the fast paths
+                    routes = by_customer[ci]
+                    if b - a == 1:
+                        rt = routes.get(prods[a]) or route(ci, prods[a])
+                        if rt.express:
+                            sp = rt.sp
+                            q = qtys[a]
+                            if sp.on_hand >= q and from_stock(ci, t, rt, sp, q):
+                                continue
+                    else:
+                        rts = [routes.get(pi) or route(ci, pi) for pi in prods[a:b]]
+                        if lines_from_stock(ci, t, rts, qtys, a):
                             continue
+                        place(ci, t, prods, qtys, a, b, rts)
+                        continue
                 place(ci, t, prods, qtys, a, b)
             if n < len(times):
                 return
@@ -107,9 +110,10 @@ class OrderDesk:
             t0 = t1
 
     def place(self, ci: int, now: float, prods: list[int], qtys: list[int], a: int,
-              b: int) -> None:
+              b: int, rts: list[Route] | None = None) -> None:
         """Serve an order at time ``now`` whose lines are ``prods[a:b]`` x ``qtys[a:b]``:
-        ship what stock allows, backorder or lose the rest.
+        ship what stock allows, backorder or lose the rest (``rts``: the lines' routes, if
+        known).
 
         ``now`` is explicit: the SimPy clock may still show the previous event's time (no
         event happens in between); everything scheduled uses absolute times.
@@ -140,10 +144,10 @@ class OrderDesk:
         promising = m.promising
         route = m.routing.route
         if b - a > 1:  # the routes first: the order's promise depends on its shipments
-            rts = [routes.get(pi) or route(ci, pi) for pi in prods[a:b]]
+            if rts is None:
+                rts = [routes.get(pi) or route(ci, pi) for pi in prods[a:b]]
             conf = promising.order_confidence(ci, independent_legs(rts))
         else:
-            rts = None
             conf = promising.order_confidence(ci, 1)
         legs: set[tuple[str, int, str]] | None = None
         for j in range(a, b):
@@ -296,134 +300,6 @@ class OrderDesk:
         order.pending -= 1
         if order.pending == 0:
             self.m.outcomes.close(order, now)
-
-    def _from_stock(self, ci: int, now: float, rt: Route, sp: StockPoint, q: int) -> bool:
-        """The common case of ``place`` (chosen by ``stream``): a one-line order that its stock
-        point serves in full at entry. The rules and the arithmetic of the general path (``place``,
-        ``Fulfilment.ship``, ``Outcomes.finish``) inlined, without their bookkeeping of several
-        lines, sites and shortfalls; while the KPIs are measured, what it counts is one record
-        of eight numbers (``express.ExpressLog``). ``tests/sim/test_express.py`` checks both
-        paths give the same results. A delivery after the horizon (rare) goes through the
-        general functions.
-
-        At a priority station (``Station.prompt``) the order takes this path only when the
-        station processes it at once; False (nothing done) when it would wait: ``place`` it.
-        """
-        st = rt.station
-        if st.deferred:  # its departure, as ``Fulfilment.flush`` would find it
-            depart = st.depart_at_once(now)
-            if depart is None:
-                return False
-        m = self.m
-        lane = rt.lane
-        counting = m.counting
-        if counting:
-            paid = self._price[rt.pi] * self._margin_mult[ci]
-            if rt.promo is not None:
-                paid *= 1.0 - rt.promo.discount(rt.pi, now)
-            if int(now) == self._h_last[ci]:  # OrderHistory.record: the same occasion
-                self._h_value[ci] += q * paid
-            else:
-                self._history(ci, now, q * paid)
-        dt = now - sp.t_last  # sp.touch(now), inlined
-        if dt > 0:
-            sp.area_onhand += sp.on_hand * dt
-            sp.area_backlog += sp.backlog_units * dt
-            sp.area_pipeline += sp.on_order * dt
-            sp.t_last = now
-        sp.on_hand -= q
-        sp.shipped += q
-        # Fulfilment.ship: one processing job and one shipment
-        if st.instant:
-            depart = now
-        elif not st.deferred:
-            wait, depart = st.dispatch(now, q)
-            self._observe(rt.fi, rt.key, depart - now)
-            if counting:
-                self._wait_sum[rt.fi] += wait
-        c = lane.const
-        arrive = depart + c if c is not None else lane.arrive(depart, q)
-        bad = 0 if rt.quality is None else quality(rt.quality)
-        q_conf = self._conf[ci]
-        c = rt.ctp  # Promising.ctp's answer of the route's site, class and lane, inlined
-        if c.v is not None and c.q == q_conf and (
-                ((obs := c.obs) is None and st.instant)
-                or (obs is not None and obs.n - c.n < REFRESH)):
-            promised = now + (c.v + rt.ctp_add)
-        else:
-            promised = now + self._ctp(rt, q_conf)
-        if st.deferred:  # observed after the promise, as ``Fulfilment.flush`` observes it
-            self._observe(rt.fi, rt.key, depart - now)
-        if arrive > m.horizon:
-            self._late(ci, now, rt, sp, q, arrive, promised, bad)
-            return True
-        if not counting:
-            self._to_customers[rt.pi] += q
-        elif rt.promo is not None:  # Fulfilment.delivered: the discount of a promotion
-            disc = rt.promo.discount(rt.pi, now)
-            if disc:
-                self._discount(rt, q * (self._price[rt.pi] * self._margin_mult[ci]) * disc, now)
-        if self._returns and self._return_rate[rt.pi] > 0:
-            m.returns.sample(rt, q, arrive)
-        if sp.on_hand + sp.on_order - sp.backlog_units < sp.trigger:
-            sp.review(now)
-        # Outcomes.finish of a complete order with one line, first shipment full, delivered
-        # within the run
-        last = arrive if arrive > now else now
-        if not last <= now + self._requested_days[ci] + EPS:  # not on time
-            self._failure(ci, now)
-        if not counting:
-            return True
-        buf = self._xbuf
-        if bad:
-            m.outcomes.quality_failed(ci, bad, (rt,), int((now - m.warmup) / m.period_len))
-            m.xlog.bad.append(len(buf))
-        buf += (ci, rt.sbase, lane.ix, now, q, last, promised)  # its outcome code: in the fold
-        return True
-
-    def _late(self, ci: int, now: float, rt: Route, sp: StockPoint, q: int, arrive: float,
-              promised: float, bad: int) -> None:
-        """``_from_stock`` of an order whose delivery falls after the horizon: counted by the
-        general functions (``Fulfilment.charge_late``, ``Outcomes.finish``)."""
-        m = self.m
-        fi = rt.fi
-        counting = m.counting
-        per = -1
-        if counting:
-            per = int((now - m.warmup) / m.period_len)
-            self._week_demand[int(now * (1 / 7))] += q
-            self._wait_n[fi] += 1
-            self._transport[fi] += rt.lane.per_shipment
-        self._fac_week_in[fi][int(now * (1 / 7))] += q
-        self._to_customers[rt.pi] += q
-        m.fulfilment.charge_late(rt, q, arrive)
-        requested = now + self._requested_days[ci]
-        filled: tuple[Route, ...] = ()
-        if counting:
-            cm, sm, pl, pb = self._cm, self._sm, self._pl, per * ML
-            cm[rt.base] += q
-            sm[rt.sbase] += q
-            pl[pb] += q
-            if arrive <= requested:
-                cm[rt.base + FROM_STOCK] += q
-                sm[rt.sbase + FROM_STOCK] += q
-                pl[pb + FROM_STOCK] += q
-                filled = (rt,)
-        if sp.on_hand + sp.on_order - sp.backlog_units < sp.trigger:
-            sp.review(now)
-        m.outcomes.finish(ci, now, requested, promised, arrive, True, True, bad, (rt,), filled,
-                          per, counting, now)
-
-    def _discount(self, rt: Route, disc: float, now: float) -> None:
-        """A promotion's discount on a fast-path line (its revenue is counted at full price)."""
-        per = int((now - self.m.warmup) / self.m.period_len)
-        cm, sm, pl, pb = self._cm, self._sm, self._pl, per * ML
-        cm[rt.base + DISCOUNT] += disc
-        sm[rt.sbase + DISCOUNT] += disc
-        pl[pb + DISCOUNT] += disc
-        pl[pb + REVENUE] -= disc
-        cm[rt.base + REVENUE] -= disc
-        sm[rt.sbase + REVENUE] -= disc
 
     def _short(self, rt: Route, sp: StockPoint, order: Order, short: float, now: float,
                per: int, reopen: float, conf: float) -> float:

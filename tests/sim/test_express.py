@@ -91,3 +91,57 @@ def test_fast_path_at_a_priority_station_when_it_processes_at_once():
     assert none == 0
     assert 0.05 * demand < served < 0.95 * demand  # both paths were taken
     assert differences(fast, general) == []
+
+
+def multi_line_site(rule: str, processing: object):
+    """Orders of one to three lines (of three products) from one warehouse over a lane of 1.5
+    days (deliveries after the horizon), with damage, document errors, returns, a warm-up,
+    lost sales and the processing time ``processing``."""
+    here = {"lat": 45.0, "lon": 7.0}
+    stock = {"policy": "sS", "s": 10, "S": 30}
+    return single_site(
+        rate=4, policy=stock, lead_time=2, horizon=120, warmup=10, importance=2,
+        backorder_days=1, extra={
+            "allocation": {"rule": rule},
+            "products": [{"id": p, "price": 10 + i, "unit_cost": 4, "importance": 2 + (i == 2),
+                          "max_backorder_days": 1, "return_rate": 0.1 * (i == 1)}
+                         for i, p in enumerate(("P", "Q", "R"))],
+            "suppliers": [{"id": "S", "location": here, "products": ["P", "Q", "R"],
+                           "lead_time": 2}],
+            "facilities": [{
+                "id": "W", "location": here, "order_processors": 2, "damage_rate": 0.05,
+                "doc_error_rate": 0.02, "order_processing_time": processing,
+                "inventory": {"default": stock}}],
+            "lanes": [{"from": "W", "to": "C", "transit_time": 1.5}],
+            "customers": [{"id": "C", "tier": "standard", "location": here,
+                           "orders_per_day": 4, "requested_lead_time_days": 3,
+                           "lines_per_order": {"dist": "poisson", "mean": 2},
+                           "product_mix": {"P": 3, "Q": 2, "R": 1}}]})
+
+
+@pytest.mark.parametrize(("rule", "processing"), [
+    ("fifo", 0), ("fifo", {"dist": "exponential", "mean": 0.2}),
+    ("priority", {"dist": "exponential", "mean": 0.2})])
+def test_multi_line_fast_path_matches_the_general_path(rule, processing, monkeypatch):
+    """Orders of several lines served in full from one site at entry take the fast path
+    (FCFS sites, instant or processing; a priority site when it processes them at once) and
+    give the general path's results; at the priority site some orders wait and take the
+    general path."""
+    from supplylab.sim.orders import OrderDesk
+
+    taken = {"multi": 0}
+    fast_lines = OrderDesk._lines_from_stock
+
+    def counted(self, *args):
+        ok = fast_lines(self, *args)
+        taken["multi"] += ok
+        return ok
+
+    monkeypatch.setattr(OrderDesk, "_lines_from_stock", counted)
+    sc = multi_line_site(rule, processing)
+    (fast, _), (general, none) = outcome(sc, True, 120.0), outcome(sc, False, 120.0)
+    assert none == 0
+    assert fast["kpis"]["returned_units"] > 0
+    orders = fast["kpis"]["orders"]
+    assert 0.2 * orders < taken["multi"] < orders
+    assert differences(fast, general) == []
