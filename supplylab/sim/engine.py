@@ -65,8 +65,12 @@ from .sites import Sites
 from .stock import StockPoint
 from .streams import Streams
 
-#: the oldest generation's collection threshold while a model runs (``Model.run``): about
-#: one full collection per 1,000 middle-generation ones instead of per 10
+#: the youngest and the oldest generation's collection thresholds while a model runs
+#: (``Model.run``): a young collection per 100,000 new container objects instead of per 700
+#: (each traverses the young objects, among them the large lists of an order-stream chunk:
+#: 0.3 CPU-s per simulated year of the large network, 0.1 s at 100,000), and about one full
+#: collection per 1,000 middle-generation ones instead of per 10
+YOUNG_GC_THRESHOLD = 100_000
 FULL_GC_THRESHOLD = 1000
 _gc_lock = threading.Lock()
 _gc_runs = [0, (0, 0, 0)]  # models running in this process, the thresholds before the first
@@ -74,17 +78,20 @@ _gc_runs = [0, (0, 0, 0)]  # models running in this process, the thresholds befo
 
 @contextmanager
 def fewer_full_collections() -> Iterator[None]:
-    """Hold back Python's full (oldest-generation) garbage collections while models run.
+    """Hold back Python's garbage collections while models run.
 
-    Each would traverse every long-lived object of the run (routes, stock points, the
-    scenario: about eight times per simulated year of the large network, 0.1 CPU-s each) and
-    find nothing to free; young collections go on. The thresholds in force before the first
+    A full (oldest-generation) one would traverse every long-lived object of the run (routes,
+    stock points, the scenario: about eight times per simulated year of the large network,
+    0.1 CPU-s each) and find nothing to free; young collections go on, less often (the
+    engine's objects are freed by reference counting: what a cycle holds waits at most
+    ``YOUNG_GC_THRESHOLD`` allocations). The thresholds in force before the first
     running model are restored when the last one ends (models may run in threads). Results
     do not depend on it."""
     with _gc_lock:
         if _gc_runs[0] == 0:
             old = _gc_runs[1] = gc.get_threshold()
-            gc.set_threshold(old[0], old[1], max(old[2], FULL_GC_THRESHOLD))
+            gc.set_threshold(max(old[0], YOUNG_GC_THRESHOLD), old[1],
+                             max(old[2], FULL_GC_THRESHOLD))
         _gc_runs[0] += 1
     try:
         yield
@@ -282,15 +289,16 @@ def run_replication(scenario: Scenario, seed: int, replication: int, *, days: fl
                          f"({scenario.simulation.warmup_days:g} days): nothing would be "
                          "measured; use more days or --set simulation.warmup_days=...",
                          "--days" if days is not None else scenario.source)
-    model = Model(scenario, seed, replication, horizon, events)
-    model.run()
-    model.finish()
-    audit = check_units(model)
-    if check and not audit.units_conserved:
-        raise AuditError(f"units not conserved in replication {replication}: "
-                         f"{audit.imbalances[:5]}")
-    kpis, by = summarise(model)
-    history = model.history.summary([c.id for c in model.customers], horizon)
+    with fewer_full_collections():  # set-up and summary too: they build the run's objects
+        model = Model(scenario, seed, replication, horizon, events)
+        model.run()
+        model.finish()
+        audit = check_units(model)
+        if check and not audit.units_conserved:
+            raise AuditError(f"units not conserved in replication {replication}: "
+                             f"{audit.imbalances[:5]}")
+        kpis, by = summarise(model)
+        history = model.history.summary([c.id for c in model.customers], horizon)
     return ReplicationResult(seed=seed, replication=replication, kpis=kpis, by=by, audit=audit,
                              wall_seconds=time.perf_counter() - wall, events=model.events,
                              history=history, customers=model.crm.states(horizon))
