@@ -1,4 +1,4 @@
-"""The engine holds back full garbage collections only while models run."""
+"""The engine holds back garbage collections only while models run."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import gc
 import threading
 
 from supplylab.sim import run_replication
-from supplylab.sim.engine import FULL_GC_THRESHOLD, fewer_full_collections
+from supplylab.sim.engine import FULL_GC_THRESHOLD, YOUNG_GC_THRESHOLD, fewer_full_collections
 
 from .helpers import single_site
 
@@ -14,7 +14,8 @@ from .helpers import single_site
 def test_thresholds_are_raised_while_running_and_restored_after():
     before = gc.get_threshold()
     with fewer_full_collections():
-        assert gc.get_threshold() == (before[0], before[1], max(before[2], FULL_GC_THRESHOLD))
+        assert gc.get_threshold() == (max(before[0], YOUNG_GC_THRESHOLD), before[1],
+                                      max(before[2], FULL_GC_THRESHOLD))
         with fewer_full_collections():  # a second model (another thread) runs meanwhile
             pass
         assert gc.get_threshold()[2] == max(before[2], FULL_GC_THRESHOLD)
