@@ -322,8 +322,9 @@ def neighbourhood_search(problem: NetworkDesignProblem, options: NetworkOptions,
     """:func:`polish`, :func:`cluster_search` until :data:`CLUSTER_SHARE` of the time (it ends
     earlier when its largest clusters bring nothing), the site-set moves of
     :func:`~supplylab.optimize.site_moves.swap_search` (screened by ``point``'s Lagrangian
-    values) until :data:`SWAP_SHARE`, :func:`local_branching` for the rest, then the exact
-    assignment of the final open sites; statistics."""
+    values) until :data:`SWAP_SHARE` (their deep runs up to :data:`SWAP_EXTEND` longer, which
+    this function then overruns its ``time_limit_s`` by), :func:`local_branching` for the
+    rest, then the exact assignment of the final open sites; statistics."""
     from supplylab.optimize.site_moves import swap_search  # it costs sets by exact_assignment
 
     t0 = time.perf_counter()

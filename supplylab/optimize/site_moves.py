@@ -18,11 +18,17 @@ closes and opens; only sites the Lagrangian fixing left free) is a candidate:
    MIP in HiGHS with a cutoff at the incumbent, :data:`SCREEN_S` seconds), in bound order: a
    set that cannot beat the incumbent ends in about 0.05 s; one that is not settled keeps
    HiGHS's lower bound on its cost, a far sharper estimate than the Lagrangian one (p6: 27956
-   for the better set, 28058 and more for the others, incumbent 28077);
+   for the better set, 28058 and more for the others, incumbent 28077). A set it leaves
+   unsettled with a bound below the incumbent gets :data:`HEURISTIC_S` seconds of the
+   seed-independent Lagrangian GAP heuristic (:mod:`~supplylab.optimize.gap_heuristic`,
+   started from the screen's multipliers); an assignment below the incumbent is kept and
+   polished by the exact assignment started from it;
 3. deep exact assignment (:data:`DEEP_S` seconds) of the unsettled set with the lowest GAP
    bound, after every :data:`SCREEN_BATCH` screens and when the ranking is exhausted; a set
    still unsettled goes back into the list with its new bound and is retried with another
-   HiGHS random seed, :data:`DEEP_TRIES` runs at most.
+   HiGHS random seed, :data:`DEEP_TRIES` runs at most. Deep runs of sets already screened
+   may go on past the time for new screens (``extra_s``: the pipeline lends them part of the
+   reduced MIP's time).
 
 An improvement re-centres the search on the new open set; it ends when time is up, no set
 passes, or :data:`SCREEN_IDLE` screens in a row settle with nothing left to run deep. Every solution kept went through :meth:`Incumbent.accept`, so the incumbent stays a
