@@ -125,8 +125,10 @@ def improve_assignment(cost: np.ndarray, d: np.ndarray, res: np.ndarray, a: np.n
             return
 
 
-def _place(cost: np.ndarray, d: np.ndarray, res: np.ndarray, a: np.ndarray, j: int) -> bool:
-    """Put customer j on its cheapest site with room, else eject one customer to make room."""
+def place_customer(cost: np.ndarray, d: np.ndarray, res: np.ndarray, a: np.ndarray,
+                   j: int) -> bool:
+    """Put customer j on its cheapest site with room, else eject one customer to make room
+    (``res`` and ``a`` updated in place; ``a[k] < 0``: k not placed yet); False if neither."""
     fits = res >= d[j] - 1e-9
     col = cost[:, j]
     if (fits & np.isfinite(col)).any():
@@ -190,7 +192,7 @@ def assign_single(data: FacilityData, open_mask: np.ndarray,
                 if res[pre[j]] >= d[j] - 1e-9 and np.isfinite(cost[pre[j], j]):
                     a[j] = pre[j]
                     res[pre[j]] -= d[j]
-        if not all(_place(cost, d, res, a, int(j)) for j in order if a[j] < 0):
+        if not all(place_customer(cost, d, res, a, int(j)) for j in order if a[j] < 0):
             continue
         improve_assignment(cost, d, res, a)
         val = float(cost[a, np.arange(data.n)].sum())

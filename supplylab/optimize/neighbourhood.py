@@ -62,6 +62,11 @@ CLUSTER_S = 3.0
 #: gets the rest
 CLUSTER_SHARE = 0.5
 SWAP_SHARE = 0.85
+#: the deep runs of screened, still unsettled site sets may go on for this share of the search
+#: time beyond SWAP_SHARE (taken from the reduced MIP, which then starts later; unused where
+#: every screened set settles, e.g. Holmberg p30/p56-p58). Yang p7 (60 s): the better set was
+#: screened at 13.8 of the 15.6 s the moves had and never run deep (8 s finds it, 3 of 3 seeds)
+SWAP_EXTEND = 0.5
 #: the cluster search stops after this many successive sizes bring nothing (measured on
 #: Holmberg p30/p57/p58 after :func:`polish`: the larger clusters then bring nothing in 6-22 s
 #: that the reduced MIP needs for its proof)
@@ -317,8 +322,9 @@ def neighbourhood_search(problem: NetworkDesignProblem, options: NetworkOptions,
     """:func:`polish`, :func:`cluster_search` until :data:`CLUSTER_SHARE` of the time (it ends
     earlier when its largest clusters bring nothing), the site-set moves of
     :func:`~supplylab.optimize.site_moves.swap_search` (screened by ``point``'s Lagrangian
-    values) until :data:`SWAP_SHARE`, :func:`local_branching` for the rest, then the exact
-    assignment of the final open sites; statistics."""
+    values) until :data:`SWAP_SHARE` (their deep runs up to :data:`SWAP_EXTEND` longer, which
+    this function then overruns its ``time_limit_s`` by), :func:`local_branching` for the
+    rest, then the exact assignment of the final open sites; statistics."""
     from supplylab.optimize.site_moves import swap_search  # it costs sets by exact_assignment
 
     t0 = time.perf_counter()
@@ -327,11 +333,13 @@ def neighbourhood_search(problem: NetworkDesignProblem, options: NetworkOptions,
     after_polish = inc.value
     wins = cluster_search(inc, CLUSTER_SHARE * time_limit_s - (time.perf_counter() - t0))
     after_clusters = inc.value
-    swaps = swap_search(problem, options, inc, point, up & ~lo, keep,
-                        SWAP_SHARE * time_limit_s - (time.perf_counter() - t0))
+    swap_s = SWAP_SHARE * time_limit_s - (time.perf_counter() - t0)
+    swaps = swap_search(problem, options, inc, point, up & ~lo, keep, swap_s,
+                        SWAP_EXTEND * time_limit_s)
     after_swaps = inc.value
+    extended = max(0.0, swaps["swap_s"] - max(swap_s, 0.0))
     stats = local_branching(problem, options, inc, lo, up, keep, window,
-                            time_limit_s - (time.perf_counter() - t0))
+                            time_limit_s + extended - (time.perf_counter() - t0))
     if inc.value < after_swaps and inc.y is not None:  # a MIP's new site set: re-assign it
         exact_assignment(problem, options, inc, keep, inc.y.copy(),
                          min(ASSIGN_S, 0.1 * time_limit_s))
