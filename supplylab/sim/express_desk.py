@@ -208,12 +208,7 @@ class ExpressDesk:
                 if rt.promo is not None:
                     paid *= 1.0 - rt.promo.discount(rt.pi, now)
                 value += q * paid
-            dt = now - sp.t_last  # sp.touch(now), inlined
-            if dt > 0:
-                sp.area_onhand += sp.on_hand * dt
-                sp.area_backlog += sp.backlog_units * dt
-                sp.area_pipeline += sp.on_order * dt
-                sp.t_last = now
+            sp.touch(now)
             sp.on_hand -= q
             sp.shipped += q
             if not deferred:
@@ -227,13 +222,7 @@ class ExpressDesk:
                         arrive = depart + c
                 if returns and arrive <= horizon and self._return_rate[rt.pi] > 0:
                     m.returns.sample(rt, q, arrive)
-            cc = rt.ctp  # Promising.ctp's answer of the route's site, class and lane, inlined
-            if cc.v is not None and cc.q == q_conf and (
-                    ((obs := cc.obs) is None and st.instant)
-                    or (obs is not None and obs.n - cc.n < REFRESH)):
-                p_line = now + (cc.v + rt.ctp_add)
-            else:
-                p_line = now + self._ctp(rt, q_conf)
+            p_line = now + self._ctp(rt, q_conf)
             if p_line > promised:
                 promised = p_line
             if sp.on_hand + sp.on_order - sp.backlog_units < sp.trigger:
