@@ -156,8 +156,9 @@ def customer_means(tables: Sequence[Columns]) -> Columns:
     ``tables``, in first-appearance order, with ``abc`` from the mean CLV of the active ones.
 
     NaN values are left out (NaN when none is left) and the sums are compensated (Kahan), in
-    row order: the arithmetic of pandas' ``groupby(..., sort=False).mean()``, so this gives
-    the same numbers as the table built with it.
+    row order, as pandas' ``groupby(..., sort=False).mean()`` compensates them: the numbers
+    of the table built with it, to within a compensated sum's error (pandas 3.1 can end one
+    unit of the last place apart, e.g. on 268435458.0, 805306373.5238221 and 0.9).
     """
     groups: dict[tuple[str, str], int] = {}
     seen: list[int] = []

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from supplylab.customers import roc_auc
@@ -292,10 +292,15 @@ _MEAN_VALUES = st.one_of(st.just(math.nan), st.floats(-1e9, 1e9, allow_nan=False
 @given(st.lists(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "d"]),
                                    st.sampled_from(["gold", "std"]), _MEAN_VALUES, st.booleans()),
                          max_size=6), max_size=5))
+@example(tables=[[("a", "gold", 29826162.0, False), ("a", "gold", 89478485.94709134, False),
+                  ("a", "gold", 0.1, False)]])
 def test_customer_means_are_pandas_groupby_means(tables):
     """The per-customer means of the document are the numbers pandas' groupby mean gives
-    (NaN left out, compensated sums, first-appearance order), also for a customer seen twice
-    in one replication or missing from one."""
+    (NaN left out, first-appearance order), also for a customer seen twice in one replication
+    or missing from one: to within the error bound of a compensated sum (a few units of the
+    last place of the group's mean absolute value). Both sums are compensated, but pandas 3.1
+    does not add in the plain Kahan order: on (268435458.0, 805306373.5238221, 0.9) its mean
+    is one unit of the last place below Kahan's, found by this test on CI."""
     from supplylab.customers.columns import MEAN_COLUMNS, customer_means
 
     cols = []
@@ -313,8 +318,14 @@ def test_customer_means_are_pandas_groupby_means(tables):
     frame = frame.astype({k: float for k in MEAN_COLUMNS})
     want = frame.groupby(["customer", "tier"], sort=False)[MEAN_COLUMNS].mean().reset_index()
     assert got["customer"] == list(want["customer"]) and got["tier"] == list(want["tier"])
+    scale = frame.assign(**{k: frame[k].abs() for k in MEAN_COLUMNS}).groupby(
+        ["customer", "tier"], sort=False)[MEAN_COLUMNS].mean().reset_index()
     for name in MEAN_COLUMNS:
-        assert np.array_equal(got[name], want[name].to_numpy(), equal_nan=True), name
+        w, g = want[name].to_numpy(), np.asarray(got[name], dtype=float)
+        assert np.array_equal(np.isnan(g), np.isnan(w)), name
+        ok = ~np.isnan(w)
+        bound = 8 * np.finfo(float).eps * scale[name].to_numpy()[ok]
+        assert (np.abs(g[ok] - w[ok]) <= bound).all(), name
 
 
 def _plain(v):
