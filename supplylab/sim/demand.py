@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,11 +22,17 @@ from ..scenario.network import member_ids
 from ..scenario.schema import Customer, Product, Promotion, ScenarioModel
 from .streams import Streams
 
-#: days of orders sampled per customer in one batch (the batch's orders are held until
-#: walked). Whole days: the daily form samples each day's orders (at the day plus its time of
-#: day) in the chunk of the day, so a chunk must end where a day does. Longer chunks sample
-#: faster but give every scenario another sample path (docs/engine.md, issue 11).
-CHUNK_DAYS = 28.0
+#: days of orders sampled per customer in one batch (52 weeks). Whole days: the daily form
+#: samples each day's orders (at the day plus its time of day) in the chunk of the day, so a
+#: chunk must end where a day does. Each batch costs a customer about 20 numpy calls whatever
+#: its length, so long batches are what makes thousands of customers with a few orders a month
+#: cheap; the batch is held as numpy arrays (about 40 bytes an order) and walked in pieces of
+#: ``PIECE_DAYS`` (docs/engine.md, issue 11, eighth part). A constant: compared scenarios keep
+#: common random numbers.
+CHUNK_DAYS = 364.0
+#: days of orders turned into Python lists at a time, and folded (``ExpressLog.fold``) after:
+#: what the walk holds as objects stays one piece's worth (memory flat in the chunk's length)
+PIECE_DAYS = 28.0
 SMALL_BATCH = 16  # orders up to which ``distinct_lines`` works one order at a time
 DAYS_PER_MONTH = 365.0 / 12.0
 
@@ -148,13 +155,32 @@ def promo_lift(promo: Promotion, product: Product) -> float:
 
 @dataclass
 class Chunk:
-    """Orders of all customers in [t0, t1), sorted by time; lines in flat lists."""
+    """Orders of all customers in [t0, t1), sorted by time (numpy arrays); lines flat, order
+    ``i``'s lines at ``line_start[i]:line_start[i + 1]``."""
 
-    times: list[float]
-    customers: list[int]
-    line_start: list[int] | range  #: order i's lines are line_start[i]:line_start[i + 1]
-    line_product: list[int]
-    line_qty: list[int]
+    times: np.ndarray
+    customers: np.ndarray
+    line_start: np.ndarray
+    line_product: np.ndarray
+    line_qty: np.ndarray
+
+    def pieces(self, t0: float, step: float, end: float
+               ) -> Iterator[tuple[list[float], list[int], list[int] | range, list[int], list[int]]]:
+        """The orders before ``end`` in pieces of ``step`` days from ``t0``, each as Python
+        lists (times, customers, line starts from 0, line products, line units)."""
+        times = self.times
+        last = int(np.searchsorted(times, end, side="left"))
+        edges = np.arange(t0 + step, end, step)
+        cuts = [0, *np.minimum(np.searchsorted(times, edges, side="left"), last).tolist(), last]
+        single = len(self.line_product) == len(times)
+        ls = self.line_start
+        for i0, i1 in zip(cuts, cuts[1:], strict=False):
+            if i1 <= i0:
+                continue
+            l0, l1 = (i0, i1) if single else (int(ls[i0]), int(ls[i1]))
+            starts = range(i1 - i0 + 1) if single else (ls[i0:i1 + 1] - l0).tolist()
+            yield (times[i0:i1].tolist(), self.customers[i0:i1].tolist(), starts,
+                   self.line_product[l0:l1].tolist(), self.line_qty[l0:l1].tolist())
 
 
 _EMPTY = (np.empty(0), np.empty(0, int), np.empty(0, int), np.empty(0, int))  # no orders
@@ -350,7 +376,8 @@ def sample_chunk(customers: list[CustomerDemand], t0: float, t1: float) -> Chunk
     parts = [(cd.index, sample_customer(cd, t0, t1)) for cd in customers]
     parts = [(i, p) for i, p in parts if len(p[0])]
     if not parts:
-        return Chunk([], [], [0], [], [])
+        return Chunk(np.empty(0), np.empty(0, int), np.zeros(1, int), np.empty(0, int),
+                     np.empty(0, int))
     times = np.concatenate([p[0] for _, p in parts])
     cust = np.concatenate([np.full(len(p[0]), i) for i, p in parts])
     lens = np.concatenate([p[1] for _, p in parts])
@@ -358,16 +385,15 @@ def sample_chunk(customers: list[CustomerDemand], t0: float, t1: float) -> Chunk
     flat_q = np.concatenate([p[3] for _, p in parts])
     order = np.argsort(times, kind="stable")
     if len(lens) == len(flat_p):  # one line per order: the lines follow their orders
-        return Chunk(times[order].tolist(), cust[order].tolist(), range(len(order) + 1),
-                     flat_p[order].tolist(), flat_q[order].tolist())
+        return Chunk(times[order], cust[order], np.arange(len(order) + 1), flat_p[order],
+                     flat_q[order])
     starts = np.concatenate([[0], np.cumsum(lens)])
     new_lens = lens[order]
     new_starts = np.concatenate([[0], np.cumsum(new_lens)])
     total = int(new_starts[-1])
     idx = (np.arange(total) - np.repeat(new_starts[:-1], new_lens)
            + np.repeat(starts[:-1][order], new_lens))
-    return Chunk(times[order].tolist(), cust[order].tolist(), new_starts.tolist(),
-                 flat_p[idx].tolist(), flat_q[idx].tolist())
+    return Chunk(times[order], cust[order], new_starts, flat_p[idx], flat_q[idx])
 
 
 def expected_units(cd: CustomerDemand) -> np.ndarray:

@@ -10,13 +10,12 @@ that completes at entry is recorded at once; otherwise when its last backordered
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Generator
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from . import kpis as K
-from .demand import CHUNK_DAYS, sample_chunk
+from .demand import CHUNK_DAYS, PIECE_DAYS, sample_chunk
 from .express_desk import ExpressDesk
 from .kpis import FROM_STOCK, ML
 from .promising import REFRESH
@@ -47,7 +46,7 @@ class OrderDesk(ExpressDesk):
         self._requested_days = m.crm.requested_days
         self._failure = m.crm.failure
         self.express = True  # use the fast path (tests switch it off to compare)
-        self._xbuf = m.xlog.buf  # the fast path's records (folded at each chunk)
+        self._xbuf = m.xlog.buf  # the fast path's records (folded after each piece)
         self._history = m.history.record
         self._h_last, self._h_value = m.history.last, m.history.value
         self._against_promise = m.sc.simulation.perfect_order_on_time == "promised"
@@ -74,39 +73,36 @@ class OrderDesk(ExpressDesk):
         t0 = 0.0
         while t0 < horizon:
             t1 = t0 + CHUNK_DAYS
-            ch = sample_chunk(m.demand, t0, t1)
-            times, cust, starts, prods, qtys = (ch.times, ch.customers, ch.line_start,
-                                                ch.line_product, ch.line_qty)
-            n = bisect_left(times, horizon)  # orders from the horizon on never happen
-            for t, ci, a, b in zip(islice(times, n), cust, starts, islice(starts, 1, None),
-                                   strict=False):
-                if queue and queue[0][0] <= t:
-                    yield env.timeout(t - env.now)
-                if (not active[ci] or t >= churned_at[ci]) and (
-                        not winning_back or not m.crm.comes_back(ci, t)):
-                    active[ci] = False  # left (and not back)
-                    continue
-                if (late_joiners and t < joined[ci]) or (defecting and not keeps(ci, t)):
-                    continue  # not a customer yet, or ordering less after backorders
-                if express:  # served in full at entry from one site: the fast paths
-                    routes = by_customer[ci]
-                    if b - a == 1:
-                        rt = routes.get(prods[a]) or route(ci, prods[a])
-                        if rt.express:
-                            sp = rt.sp
-                            q = qtys[a]
-                            if sp.on_hand >= q and from_stock(ci, t, rt, sp, q):
-                                continue
-                    else:
-                        rts = [routes.get(pi) or route(ci, pi) for pi in prods[a:b]]
-                        if lines_from_stock(ci, t, rts, qtys, a):
-                            continue
-                        place(ci, t, prods, qtys, a, b, rts)
+            chunk = sample_chunk(m.demand, t0, t1)
+            for times, cust, starts, prods, qtys in chunk.pieces(t0, PIECE_DAYS,
+                                                                  min(t1, horizon)):
+                for t, ci, a, b in zip(times, cust, starts, islice(starts, 1, None),
+                                       strict=False):
+                    if queue and queue[0][0] <= t:
+                        yield env.timeout(t - env.now)
+                    if (not active[ci] or t >= churned_at[ci]) and (
+                            not winning_back or not m.crm.comes_back(ci, t)):
+                        active[ci] = False  # left (and not back)
                         continue
-                place(ci, t, prods, qtys, a, b)
-            if n < len(times):
-                return
-            m.xlog.fold()
+                    if (late_joiners and t < joined[ci]) or (defecting and not keeps(ci, t)):
+                        continue  # not a customer yet, or ordering less after backorders
+                    if express:  # served in full at entry from one site: the fast paths
+                        routes = by_customer[ci]
+                        if b - a == 1:
+                            rt = routes.get(prods[a]) or route(ci, prods[a])
+                            if rt.express:
+                                sp = rt.sp
+                                q = qtys[a]
+                                if sp.on_hand >= q and from_stock(ci, t, rt, sp, q):
+                                    continue
+                        else:
+                            rts = [routes.get(pi) or route(ci, pi) for pi in prods[a:b]]
+                            if lines_from_stock(ci, t, rts, qtys, a):
+                                continue
+                            place(ci, t, prods, qtys, a, b, rts)
+                            continue
+                    place(ci, t, prods, qtys, a, b)
+                m.xlog.fold()
             t0 = t1
 
     def place(self, ci: int, now: float, prods: list[int], qtys: list[int], a: int,
