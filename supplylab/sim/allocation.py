@@ -53,6 +53,26 @@ class Allocation:
         m = self.m
         if not self.priority:
             return
+        protect = m.sc.allocation.protect_days
+        rates = self._class_rates() if protect > 0 else self._class_keys()
+        for sp in sorted(m.sites.sp.values(), key=_depth, reverse=True):
+            d = rates.get((sp.fi, sp.pi), {})
+            sp.transfer_key = min(d) if d else m.priority.stock_key(sp.pi)
+            if sp.upstream is not None and d:
+                up = rates.setdefault((sp.upstream.fi, sp.pi), {})
+                up[sp.transfer_key] = up.get(sp.transfer_key, 0.0) + sum(d.values())
+        if protect <= 0:
+            return
+        for (fi, pi), d in rates.items():  # routes are made later: a rationed line never
+            if len(d) > 1:                  # takes the fast path (``Routing._like``)
+                sp = m.sites.sp[(fi, pi)]
+                sp.classes = sorted(d.items())
+                sp.protect = protect
+
+    def _class_rates(self) -> dict[tuple[int, int], dict[tuple, float]]:
+        """Expected units per day of each priority class at each classic stock point (fi, pi),
+        from every customer's expected demand."""
+        m = self.m
         rates: dict[tuple[int, int], dict[tuple, float]] = {}
         for cd in m.demand:
             for pi, u in zip(cd.products.tolist(), expected_units(cd).tolist(), strict=True):
@@ -61,20 +81,26 @@ class Allocation:
                     continue
                 d = rates.setdefault((rt.fi, pi), {})
                 d[rt.key] = d.get(rt.key, 0.0) + u
-        for sp in sorted(m.sites.sp.values(), key=_depth, reverse=True):
-            d = rates.get((sp.fi, sp.pi), {})
-            sp.transfer_key = min(d) if d else m.priority.stock_key(sp.pi)
-            if sp.upstream is not None and d:
-                up = rates.setdefault((sp.upstream.fi, sp.pi), {})
-                up[sp.transfer_key] = up.get(sp.transfer_key, 0.0) + sum(d.values())
-        protect = m.sc.allocation.protect_days
-        if protect <= 0:
-            return
-        for (fi, pi), d in rates.items():  # routes are made later: a rationed line never
-            if len(d) > 1:                  # takes the fast path (``Routing._like``)
-                sp = m.sites.sp[(fi, pi)]
-                sp.classes = sorted(d.items())
-                sp.protect = protect
+        return rates
+
+    def _class_keys(self) -> dict[tuple[int, int], dict[tuple, float]]:
+        """The priority classes at each classic stock point (fi, pi), each with 0 units: what
+        the transfer keys need without rationing. The customers of a ``served_by`` group share
+        their routes' prototypes, so each (group, product) is read once."""
+        m = self.m
+        routing = m.routing
+        pairs: dict[int, set[int]] = {}  # a group, or -1 - customer index: products bought
+        for cd in m.demand:
+            g = routing.group_of(cd.index)
+            pairs.setdefault(g if g >= 0 else -1 - cd.index, set()).update(cd.products.tolist())
+        rates: dict[tuple[int, int], dict[tuple, float]] = {}
+        for g, prods in pairs.items():
+            ci = routing.member(g) if g >= 0 else -1 - g
+            for pi in sorted(prods):
+                rt = routing.proto(ci, pi)
+                if rt.kind is CLASSIC:
+                    rates.setdefault((rt.fi, pi), {})[rt.key] = 0.0
+        return rates
 
     def backorder(self, sp: StockPoint, order: Order | None, rt: Route | None, qty: float,
                   now: float, deadline: float, downstream: StockPoint | None = None) -> Line:

@@ -50,6 +50,10 @@ class Routing:
             (c.strategy, c.served_by, p), len(groups))
             for c, p in zip(m.customers, self._cust_prio, strict=True)]
         self._gprotos: list[list[Route | None]] = [[None] * len(m.products) for _ in groups]
+        self._members = [0] * len(groups)  # a customer of each group
+        for ci, g in enumerate(self._group):
+            if g >= 0:
+                self._members[g] = ci
         self.cached = 0  # routes in the cache (``by_customer`` and the fallbacks)
         #: (site, product, tier priority) -> what their routes share (``_proto``)
         self._protos: dict[tuple[str, int, int], Route] = {}
@@ -63,6 +67,15 @@ class Routing:
         rt = self._like(proto, ci, self.m.sites.lane(proto.site, self.m.lane_of[ci]))
         self.by_customer[ci][pi] = rt
         return rt
+
+    def group_of(self, ci: int) -> int:
+        """The ``served_by`` group of a customer (its members share their routes'
+        prototypes), -1 for a customer without ``served_by``."""
+        return self._group[ci]
+
+    def member(self, g: int) -> int:
+        """A customer of group ``g``."""
+        return self._members[g]
 
     def proto(self, ci: int, pi: int) -> Route:
         """What the route of a customer-product pair shares with the routes of its site,
