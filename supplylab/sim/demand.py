@@ -372,28 +372,32 @@ def promote(cd: CustomerDemand, rng: np.random.Generator, times: np.ndarray, len
 
 
 def sample_chunk(customers: list[CustomerDemand], t0: float, t1: float) -> Chunk:
-    """All customers' orders in [t0, t1), merged by time (ties: customer order)."""
+    """All customers' orders in [t0, t1), merged by time (ties: customer order).
+
+    The customers' own arrays are dropped as soon as they are merged, and indices are 32-bit,
+    so that the peak memory of a chunk stays near twice what the chunk holds."""
     parts = [(cd.index, sample_customer(cd, t0, t1)) for cd in customers]
     parts = [(i, p) for i, p in parts if len(p[0])]
     if not parts:
-        return Chunk(np.empty(0), np.empty(0, int), np.zeros(1, int), np.empty(0, int),
-                     np.empty(0, int))
+        return Chunk(np.empty(0), np.empty(0, np.int32), np.zeros(1, np.int64),
+                     np.empty(0, np.int32), np.empty(0, int))
     times = np.concatenate([p[0] for _, p in parts])
-    cust = np.concatenate([np.full(len(p[0]), i) for i, p in parts])
-    lens = np.concatenate([p[1] for _, p in parts])
-    flat_p = np.concatenate([p[2] for _, p in parts])
+    cust = np.repeat(np.asarray([i for i, _ in parts], dtype=np.int32),
+                     [len(p[0]) for _, p in parts])
+    lens = np.concatenate([p[1] for _, p in parts]).astype(np.int64, copy=False)
+    flat_p = np.concatenate([p[2] for _, p in parts]).astype(np.int32)
     flat_q = np.concatenate([p[3] for _, p in parts])
+    del parts
     order = np.argsort(times, kind="stable")
+    times, cust = times[order], cust[order]
     if len(lens) == len(flat_p):  # one line per order: the lines follow their orders
-        return Chunk(times[order], cust[order], np.arange(len(order) + 1), flat_p[order],
-                     flat_q[order])
-    starts = np.concatenate([[0], np.cumsum(lens)])
+        return Chunk(times, cust, np.arange(len(order) + 1), flat_p[order], flat_q[order])
+    starts = np.cumsum(lens) - lens  # each order's first line before sorting
     new_lens = lens[order]
     new_starts = np.concatenate([[0], np.cumsum(new_lens)])
-    total = int(new_starts[-1])
-    idx = (np.arange(total) - np.repeat(new_starts[:-1], new_lens)
-           + np.repeat(starts[:-1][order], new_lens))
-    return Chunk(times[order], cust[order], new_starts, flat_p[idx], flat_q[idx])
+    idx = np.repeat(starts[order] - new_starts[:-1], new_lens)
+    idx += np.arange(len(idx))
+    return Chunk(times, cust, new_starts, flat_p[idx], flat_q[idx])
 
 
 def expected_units(cd: CustomerDemand) -> np.ndarray:
