@@ -2,7 +2,7 @@
 the Lagrangian bound and costed by the exact assignment.
 
 Around the incumbent's open set ``S`` every set that closes up to two open sites and opens up
-to two closed ones (single swaps, close-one/open-two, close-two/open-one, double swaps, plain
+to two closed ones (:data:`NARROW`) (single swaps, close-one/open-two, close-two/open-one, double swaps, plain
 closes and opens; only sites the Lagrangian fixing left free) is a candidate:
 
 1. screen: the Lagrangian bound of the set, ``sum_j lam_j + sum_{i in T} v_i(lam)`` (``v_i``
@@ -29,6 +29,17 @@ closes and opens; only sites the Lagrangian fixing left free) is a candidate:
    HiGHS random seed, :data:`DEEP_TRIES` runs at most. Deep runs of sets already screened
    may go on past the time for new screens (``extra_s``: the pipeline lends them part of the
    reduced MIP's time).
+
+Wide moves: once a HiGHS screen leaves a set unsettled below the incumbent (tight sets, as on
+Yang's), or the narrow moves around a centre bring nothing, the centre is searched again with
+the :data:`WIDE` moves (up to three sites closed, three opened, five changed: Yang p11's
+better set closes 2 and opens 3), the :data:`WIDE_RANKED` lowest bounds of them, in bound
+order as above but with a shorter HiGHS screen (:data:`WIDE_SCREEN_S`; p10's better set ranks
+351st of the narrow moves alone, more than 1 s screens reach) and :data:`PRESCREEN_S` seconds
+of the GAP heuristic (:func:`gap_screen`) on a set it leaves unsettled: a set whose GAP bound
+reaches the incumbent is dropped, an assignment below it is kept, the others go to the deep
+runs. The GAP heuristic alone as the first screen was tried and dropped: on Yang p11 it
+dropped 1 of 13 sets in 0.27 s each, where HiGHS settles most in well under 0.3 s.
 
 An improvement re-centres the search on the new open set; it ends when time is up, no set
 passes, or :data:`SCREEN_IDLE` screens in a row settle with nothing left to run deep. Every solution kept went through :meth:`Incumbent.accept`, so the incumbent stays a
@@ -73,13 +84,17 @@ HEURISTIC_S = 1.0
 NARROW = (2, 2, 4)
 WIDE = (3, 3, 5)
 #: most wide moves ranked per centre (the lowest Lagrangian bounds; about 10^4 sets can be
-#: prescreened in a minute at best, so more only costs memory)
+#: screened in a minute at best, so more only costs memory)
 WIDE_RANKED = 20000
-#: seconds of the Lagrangian GAP heuristic as the prescreen of a wide move (a set it leaves
-#: unsettled is a candidate for HiGHS), and prescreens per HiGHS screen of the most promising
-#: candidate
+#: seconds of the HiGHS screen of a wide move (a set that cannot beat the incumbent ends in
+#: about 0.05 s) and of the Lagrangian GAP heuristic on a wide move that screen leaves
+#: unsettled (a set whose GAP bound reaches the incumbent is dropped, one assignment below it
+#: is kept); the others go to the deep runs
+WIDE_SCREEN_S = 0.3
 PRESCREEN_S = 0.25
-PRESCREEN_BATCH = 4
+#: wide screens between two deep runs (the narrow moves' SCREEN_BATCH would spend most of the
+#: time on deep runs: Yang p11, 29 screens and 3 deep runs in 26 s)
+WIDE_BATCH = 48
 
 
 def _subsets(sites: np.ndarray, v: np.ndarray, cap: np.ndarray, k: int
@@ -186,10 +201,9 @@ def swap_search(problem: NetworkDesignProblem, options: NetworkOptions, inc: Inc
     done: set[bytes] = set() if inc.y is None else {np.packbits(inc.y).tobytes()}
     # unsettled screens: (GAP bound, deep runs so far, set); the lowest bound goes deeper
     unsettled: list[tuple[float, int, np.ndarray]] = []
-    # wide moves the prescreen left open: (its GAP bound, set); the lowest goes to HiGHS
-    pool: list[tuple[float, np.ndarray]] = []
     wide = False
-    rounds = screened = prescreened = deep = wins = heuristic_wins = 0
+    heuristic_s = 0.0
+    rounds = screened = dropped = deep = wins = heuristic_wins = 0
 
     def attempt(t: np.ndarray, limit: float, seed: int | None = None,
                 until: float | None = None) -> AssignmentTry | None:
@@ -229,26 +243,7 @@ def swap_search(problem: NetworkDesignProblem, options: NetworkOptions, inc: Inc
             unsettled.append((res.bound, tries + 1, t))
         return res.improved
 
-    def from_pool() -> bool | None:
-        """HiGHS screen of the prescreened set with the lowest GAP bound (kept for deep runs
-        if it stays unsettled): True if it improved, None when time is up or nothing is
-        left."""
-        nonlocal screened
-        pool.sort(key=lambda u: u[0])
-        while pool and pool[0][0] >= inc.value:
-            pool.pop(0)
-        if not pool:
-            return None
-        _, t = pool.pop(0)
-        res = attempt(t, SCREEN_S, until=t_hard)
-        if res is None:
-            return None
-        screened += 1
-        if not res.improved and not res.settled and res.bound < inc.value:
-            unsettled.append((res.bound, 0, t))
-        return res.improved
-
-    while inc.y is not None and time.perf_counter() < (t_hard if unsettled or pool else t_end):
+    while inc.y is not None and time.perf_counter() < (t_hard if unsettled else t_end):
         rounds += 1
         improved: bool | None = False
         batch = quiet = 0
@@ -263,67 +258,52 @@ def swap_search(problem: NetworkDesignProblem, options: NetworkOptions, inc: Inc
             if key in done:
                 continue
             done.add(key)
-            if widened:  # the GAP heuristic first; HiGHS for the most promising sets only
-                res = heuristic(t, PRESCREEN_S, t_end)
-                if res is None:
-                    break
-                prescreened += 1
-                quiet += 1
-                if res.improved:
+            res = attempt(t, WIDE_SCREEN_S if widened else SCREEN_S)
+            if res is None:
+                break
+            screened += 1
+            batch += 1
+            quiet += 1
+            if res.improved:
+                improved = True
+                break
+            if not res.settled and res.bound < inc.value:
+                wide = True  # tightly filled sets: rank the wide moves
+                t_gap = time.perf_counter()
+                got = heuristic(t, PRESCREEN_S, t_end) if widened else \
+                    heuristic(t, HEURISTIC_S, t_hard)
+                heuristic_s += time.perf_counter() - t_gap
+                if got is not None and got.improved:
                     improved = True
                     break
-                if not res.settled:
-                    pool.append((res.bound, t))
-                    quiet = 0
-                if quiet >= SCREEN_IDLE and not pool and not unsettled:
-                    break
-                if prescreened % PRESCREEN_BATCH == 0 and pool:
-                    improved = from_pool()
-                    if improved:
-                        break
-                    batch += 1
+                if got is not None and got.settled:
+                    dropped += 1
                 else:
-                    continue
-            else:
-                res = attempt(t, SCREEN_S)
-                if res is None:
-                    break
-                screened += 1
-                batch += 1
-                quiet += 1
-                if res.improved:
-                    improved = True
-                    break
-                if not res.settled and res.bound < inc.value:
-                    got = heuristic(t, HEURISTIC_S, t_hard)
-                    if got is not None and got.improved:
-                        improved = True
-                        break
-                    unsettled.append((res.bound, 0, t))
+                    bound = res.bound if got is None else max(res.bound, got.bound)
+                    unsettled.append((bound, 0, t))
                     quiet = 0
-                    wide = True  # tightly filled sets: rank the wide moves, prescreen them
-                    break
-                if quiet >= SCREEN_IDLE and not unsettled:  # the best-ranked sets cannot win
-                    break
-            if batch >= SCREEN_BATCH and unsettled:
+                if not widened:
+                    break  # the same centre again, with the wide moves
+            if quiet >= SCREEN_IDLE and not unsettled:  # the best-ranked sets cannot win
+                break
+            if batch >= (WIDE_BATCH if widened else SCREEN_BATCH) and unsettled:
                 batch = 0
                 deep += 1
                 improved = go_deep()
                 if improved is None or improved:
                     break
         if wide and not widened and not improved:
-            continue  # the same centre again, now with the wide moves
-        while improved is False and pool and time.perf_counter() < t_hard:
-            improved = from_pool()
-            if improved is None:
-                improved = False
-                break
+            continue
         while improved is False and unsettled and time.perf_counter() < t_hard:
             deep += 1
             improved = go_deep()
         if not improved:
-            break
+            if widened or time.perf_counter() >= t_end:
+                break
+            wide = True  # nothing in the narrow moves: the wide ones around the same centre
+            continue
         wins += 1
-    return {"swap_rounds": rounds, "swap_screened": screened, "swap_prescreened": prescreened,
+    return {"swap_rounds": rounds, "swap_screened": screened, "swap_wide": float(wide),
+            "swap_heuristic_dropped": dropped, "swap_heuristic_s": heuristic_s,
             "swap_deep": deep, "swap_wins": wins, "swap_heuristic_wins": heuristic_wins,
             "swap_gain": start - inc.value, "swap_s": time.perf_counter() - t0}
