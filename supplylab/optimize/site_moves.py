@@ -31,15 +31,19 @@ closes and opens; only sites the Lagrangian fixing left free) is a candidate:
    reduced MIP's time).
 
 Wide moves: once a HiGHS screen leaves a set unsettled below the incumbent (tight sets, as on
-Yang's), or the narrow moves around a centre bring nothing, the centre is searched again with
-the :data:`WIDE` moves (up to three sites closed, three opened, five changed: Yang p11's
-better set closes 2 and opens 3), the :data:`WIDE_RANKED` lowest bounds of them, in bound
-order as above but with a shorter HiGHS screen (:data:`WIDE_SCREEN_S`; p10's better set ranks
-351st of the narrow moves alone, more than 1 s screens reach) and :data:`PRESCREEN_S` seconds
-of the GAP heuristic (:func:`gap_screen`) on a set it leaves unsettled: a set whose GAP bound
-reaches the incumbent is dropped, an assignment below it is kept, the others go to the deep
-runs. The GAP heuristic alone as the first screen was tried and dropped: on Yang p11 it
-dropped 1 of 13 sets in 0.27 s each, where HiGHS settles most in well under 0.3 s.
+Yang's), each centre is searched with the :data:`WIDE` moves (up to three sites closed, three
+opened, five changed: Yang p11's better set closes 2 and opens 3), the :data:`WIDE_RANKED`
+lowest bounds of them, in bound order as above but with a shorter HiGHS screen
+(:data:`WIDE_SCREEN_S`; p10's better set ranks 351st of the narrow moves alone, more than 1 s
+screens reach), :data:`PRESCREEN_S` seconds of the GAP heuristic (:func:`gap_screen`) on a set
+it leaves unsettled (a set whose GAP bound reaches the incumbent is dropped, an assignment
+below it is kept, the others go to the deep runs) and a deep run after every
+:data:`WIDE_BATCH` screens. Where every screen settles (Holmberg's, Yang p11's), a centre whose
+narrow moves bring nothing gets one probe round of wide moves: the same short screens, but a
+set left unsettled counts as idle (no heuristic, no deep run), so the idle stop ends it after
+at most SCREEN_IDLE x WIDE_SCREEN_S seconds. The GAP heuristic alone as the first screen was
+tried and dropped: on Yang p11 it dropped 1 of 13 sets in 0.27 s each, where HiGHS settles
+most in well under 0.3 s.
 
 An improvement re-centres the search on the new open set; it ends when time is up, no set
 passes, or :data:`SCREEN_IDLE` screens in a row settle with nothing left to run deep. Every solution kept went through :meth:`Incumbent.accept`, so the incumbent stays a
@@ -201,9 +205,9 @@ def swap_search(problem: NetworkDesignProblem, options: NetworkOptions, inc: Inc
     done: set[bytes] = set() if inc.y is None else {np.packbits(inc.y).tobytes()}
     # unsettled screens: (GAP bound, deep runs so far, set); the lowest bound goes deeper
     unsettled: list[tuple[float, int, np.ndarray]] = []
-    wide = False
+    tight = probe = False  # a set left unsettled seen; the wide moves once, as a probe
     heuristic_s = 0.0
-    rounds = screened = dropped = deep = wins = heuristic_wins = 0
+    rounds = probes = screened = dropped = deep = wins = heuristic_wins = 0
 
     def attempt(t: np.ndarray, limit: float, seed: int | None = None,
                 until: float | None = None) -> AssignmentTry | None:
@@ -247,8 +251,10 @@ def swap_search(problem: NetworkDesignProblem, options: NetworkOptions, inc: Inc
         rounds += 1
         improved: bool | None = False
         batch = quiet = 0
-        widened = wide
-        moves = ranked_moves(inc, point, free, WIDE, WIDE_RANKED) if wide else \
+        widened = tight or probe
+        probing = widened and not tight
+        probes += probing
+        moves = ranked_moves(inc, point, free, WIDE, WIDE_RANKED) if widened else \
             ranked_moves(inc, point, free)
         for _, out, into in moves:
             t = inc.y.copy()
@@ -267,8 +273,8 @@ def swap_search(problem: NetworkDesignProblem, options: NetworkOptions, inc: Inc
             if res.improved:
                 improved = True
                 break
-            if not res.settled and res.bound < inc.value:
-                wide = True  # tightly filled sets: rank the wide moves
+            if not res.settled and res.bound < inc.value and not probing:
+                tight = True  # tightly filled sets: the wide moves from now on
                 t_gap = time.perf_counter()
                 got = heuristic(t, PRESCREEN_S, t_end) if widened else \
                     heuristic(t, HEURISTIC_S, t_hard)
@@ -292,7 +298,7 @@ def swap_search(problem: NetworkDesignProblem, options: NetworkOptions, inc: Inc
                 improved = go_deep()
                 if improved is None or improved:
                     break
-        if wide and not widened and not improved:
+        if tight and not widened and not improved:
             continue
         while improved is False and unsettled and time.perf_counter() < t_hard:
             deep += 1
@@ -300,10 +306,12 @@ def swap_search(problem: NetworkDesignProblem, options: NetworkOptions, inc: Inc
         if not improved:
             if widened or time.perf_counter() >= t_end:
                 break
-            wide = True  # nothing in the narrow moves: the wide ones around the same centre
+            probe = True  # nothing in the narrow moves: the wide ones around the same centre
             continue
+        probe = False
         wins += 1
-    return {"swap_rounds": rounds, "swap_screened": screened, "swap_wide": float(wide),
+    return {"swap_rounds": rounds, "swap_screened": screened, "swap_tight": float(tight),
+            "swap_probes": probes,
             "swap_heuristic_dropped": dropped, "swap_heuristic_s": heuristic_s,
             "swap_deep": deep, "swap_wins": wins, "swap_heuristic_wins": heuristic_wins,
             "swap_gain": start - inc.value, "swap_s": time.perf_counter() - t0}
