@@ -38,9 +38,10 @@ lowest bounds of them, in bound order as above but with a shorter HiGHS screen
 screens reach), :data:`PRESCREEN_S` seconds of the GAP heuristic (:func:`gap_screen`) on a set
 it leaves unsettled (a set whose GAP bound reaches the incumbent is dropped, an assignment
 below it is kept, the others go to the deep runs) and a deep run after every
-:data:`WIDE_BATCH` screens. Where every screen settles (Holmberg's) nothing changes: a probe
-round of wide moves after fruitless narrow ones (0.3 s screens, idle stop) was tried and
-dropped, it made Holmberg p30/p32/p56-p58 about 10% slower to prove. The GAP heuristic alone as the first screen was
+:data:`WIDE_BATCH` screens. Where every screen settles (Holmberg's, Yang p11's), a centre whose
+narrow moves bring nothing gets one probe round of wide moves: the same short screens, but a
+set left unsettled counts as idle (no heuristic, no deep run), so the idle stop ends it after
+at most SCREEN_IDLE x WIDE_SCREEN_S seconds. The GAP heuristic alone as the first screen was
 tried and dropped: on Yang p11 it dropped 1 of 13 sets in 0.27 s each, where HiGHS settles
 most in well under 0.3 s.
 
@@ -204,9 +205,9 @@ def swap_search(problem: NetworkDesignProblem, options: NetworkOptions, inc: Inc
     done: set[bytes] = set() if inc.y is None else {np.packbits(inc.y).tobytes()}
     # unsettled screens: (GAP bound, deep runs so far, set); the lowest bound goes deeper
     unsettled: list[tuple[float, int, np.ndarray]] = []
-    tight = False  # a set left unsettled seen: the wide moves from then on
+    tight = probe = False  # a set left unsettled seen; the wide moves once, as a probe
     heuristic_s = 0.0
-    rounds = screened = dropped = deep = wins = heuristic_wins = 0
+    rounds = probes = screened = dropped = deep = wins = heuristic_wins = 0
 
     def attempt(t: np.ndarray, limit: float, seed: int | None = None,
                 until: float | None = None) -> AssignmentTry | None:
@@ -250,7 +251,9 @@ def swap_search(problem: NetworkDesignProblem, options: NetworkOptions, inc: Inc
         rounds += 1
         improved: bool | None = False
         batch = quiet = 0
-        widened = tight
+        widened = tight or probe
+        probing = widened and not tight
+        probes += probing
         moves = ranked_moves(inc, point, free, WIDE, WIDE_RANKED) if widened else \
             ranked_moves(inc, point, free)
         for _, out, into in moves:
@@ -270,7 +273,7 @@ def swap_search(problem: NetworkDesignProblem, options: NetworkOptions, inc: Inc
             if res.improved:
                 improved = True
                 break
-            if not res.settled and res.bound < inc.value:
+            if not res.settled and res.bound < inc.value and not probing:
                 tight = True  # tightly filled sets: the wide moves from now on
                 t_gap = time.perf_counter()
                 got = heuristic(t, PRESCREEN_S, t_end) if widened else \
@@ -301,9 +304,14 @@ def swap_search(problem: NetworkDesignProblem, options: NetworkOptions, inc: Inc
             deep += 1
             improved = go_deep()
         if not improved:
-            break
+            if widened or time.perf_counter() >= t_end:
+                break
+            probe = True  # nothing in the narrow moves: the wide ones around the same centre
+            continue
+        probe = False
         wins += 1
     return {"swap_rounds": rounds, "swap_screened": screened, "swap_tight": float(tight),
+            "swap_probes": probes,
             "swap_heuristic_dropped": dropped, "swap_heuristic_s": heuristic_s,
             "swap_deep": deep, "swap_wins": wins, "swap_heuristic_wins": heuristic_wins,
             "swap_gain": start - inc.value, "swap_s": time.perf_counter() - t0}
