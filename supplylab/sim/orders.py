@@ -10,7 +10,7 @@ that completes at entry is recorded at once; otherwise when its last backordered
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +58,6 @@ class OrderDesk(ExpressDesk):
         another event is due before it: then the process waits until the order's time."""
         m = self.m
         env = m.env
-        horizon = m.horizon
         active = m.crm.active
         churned_at = m.crm.churned_at
         joined = m.crm.joined
@@ -70,39 +69,44 @@ class OrderDesk(ExpressDesk):
         express = self.express and m.log is None
         queue = env._queue  # SimPy's event heap: (time, priority, id, event); peek() inlined
         late_joiners = any(j > 0 for j in joined)  # acquired customers join during the run
-        t0 = 0.0
-        while t0 < horizon:
-            t1 = t0 + CHUNK_DAYS
-            chunk = sample_chunk(m.demand, t0, t1)
-            for times, cust, starts, prods, qtys in chunk.pieces(t0, PIECE_DAYS,
-                                                                  min(t1, horizon)):
-                for t, ci, a, b in zip(times, cust, starts, islice(starts, 1, None),
-                                       strict=False):
-                    if queue and queue[0][0] <= t:
-                        yield env.timeout(t - env.now)
-                    if (not active[ci] or t >= churned_at[ci]) and (
-                            not winning_back or not m.crm.comes_back(ci, t)):
-                        active[ci] = False  # left (and not back)
-                        continue
-                    if (late_joiners and t < joined[ci]) or (defecting and not keeps(ci, t)):
-                        continue  # not a customer yet, or ordering less after backorders
-                    if express:  # served in full at entry from one site: the fast paths
-                        routes = by_customer[ci]
-                        if b - a == 1:
-                            rt = routes.get(prods[a]) or route(ci, prods[a])
-                            if rt.express:
-                                sp = rt.sp
-                                q = qtys[a]
-                                if sp.on_hand >= q and from_stock(ci, t, rt, sp, q):
-                                    continue
-                        else:
-                            rts = [routes.get(pi) or route(ci, pi) for pi in prods[a:b]]
-                            if lines_from_stock(ci, t, rts, qtys, a):
+        for times, cust, starts, prods, qtys in self._pieces():
+            for t, ci, a, b in zip(times, cust, starts, islice(starts, 1, None),
+                                   strict=False):
+                if queue and queue[0][0] <= t:
+                    yield env.timeout(t - env.now)
+                if (not active[ci] or t >= churned_at[ci]) and (
+                        not winning_back or not m.crm.comes_back(ci, t)):
+                    active[ci] = False  # left (and not back)
+                    continue
+                if (late_joiners and t < joined[ci]) or (defecting and not keeps(ci, t)):
+                    continue  # not a customer yet, or ordering less after backorders
+                if express:  # served in full at entry from one site: the fast paths
+                    routes = by_customer[ci]
+                    if b - a == 1:
+                        rt = routes.get(prods[a]) or route(ci, prods[a])
+                        if rt.express:
+                            sp = rt.sp
+                            q = qtys[a]
+                            if sp.on_hand >= q and from_stock(ci, t, rt, sp, q):
                                 continue
-                            place(ci, t, prods, qtys, a, b, rts)
+                    else:
+                        rts = [routes.get(pi) or route(ci, pi) for pi in prods[a:b]]
+                        if lines_from_stock(ci, t, rts, qtys, a):
                             continue
-                    place(ci, t, prods, qtys, a, b)
-                m.xlog.fold()
+                        place(ci, t, prods, qtys, a, b, rts)
+                        continue
+                place(ci, t, prods, qtys, a, b)
+            m.xlog.fold()
+
+    def _pieces(self) -> Iterator[tuple[list[float], list[int], list[int] | range, list[int],
+                                        list[int]]]:
+        """The order stream up to the horizon: 52-week chunks of every customer's orders
+        (``demand.sample_chunk``), each handed out in ``PIECE_DAYS`` pieces of Python lists."""
+        m = self.m
+        t0 = 0.0
+        while t0 < m.horizon:
+            t1 = t0 + CHUNK_DAYS
+            yield from sample_chunk(m.demand, t0, t1).pieces(t0, PIECE_DAYS, min(t1, m.horizon))
             t0 = t1
 
     def place(self, ci: int, now: float, prods: list[int], qtys: list[int], a: int,
