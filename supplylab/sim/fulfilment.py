@@ -269,7 +269,8 @@ class Fulfilment:
         pi = rt.pi
         if arrive > m.horizon:
             return
-        if m.counting if counting is None else counting:
+        counted = m.counting if counting is None else counting
+        if counted:
             cm, sm, base, sbase = self._cm, self._sm, rt.base, rt.sbase
             cm[base + DELIVERED] += units
             sm[sbase + DELIVERED] += units
@@ -293,7 +294,7 @@ class Fulfilment:
                     cm[base + REVENUE] -= units * price * disc
                     sm[sbase + REVENUE] -= units * price * disc
         if self.return_rate[pi] > 0:
-            self.m.returns.sample(rt, units, arrive)
+            self.m.returns.sample(rt, units, arrive, counted)
 
     def charge_late(self, rt: Route, units: float, arrive: float,
                     counting: bool | None = None) -> None:

@@ -25,8 +25,11 @@ class Returns:
         self.rng = m.streams.rng("network", "returns")
         self.rate = [p.return_rate for p in m.products]
 
-    def sample(self, rt: Route, units: float, arrive: float) -> None:
-        """Draw the units of a delivery (arriving at ``arrive``) that come back; schedule them."""
+    def sample(self, rt: Route, units: float, arrive: float, counted: bool | None = None) -> None:
+        """Draw the units of a delivery (arriving at ``arrive``) that come back; schedule them.
+        ``counted``: whether the delivery's units count in the measured window (default: they
+        do while the KPIs are measured now); its returned units count with them, so the return
+        rate stays a share of the delivered units."""
         m = self.m
         pi = rt.pi
         n = int(self.rng.binomial(int(units), self.rate[pi]))
@@ -34,7 +37,7 @@ class Returns:
             ledger = m.ledger
             ledger.returned_total[pi] += n
             ledger.returns_in_transit[pi] += n
-            if m.counting:
+            if m.counting if counted is None else counted:
                 m.k.cm[rt.base + K.RETURNED] += n
                 m.k.sm[rt.sbase + K.RETURNED] += n
             delay = max(0.0, float(m.products[pi].return_delay.sample(self.rng, 1)[0]))

@@ -116,3 +116,31 @@ def test_audit_holds_rates_are_shares_and_figures_finite(data, rep):
             assert name in RATIOS, where
         elif name in RATES:
             assert 0.0 <= value <= 1.0 + 1e-12, where
+
+
+def test_returns_count_with_the_deliveries_they_come_from():
+    """A shipment decided in the warm-up but delivered after it counts neither its units nor
+    their returns (hypothesis found a return rate of 2.0 when only the returns counted)."""
+    here = {"lat": 45.0, "lon": 7.0}
+    there = {"lat": 45.5, "lon": 7.5}
+    data = {
+        "name": "returns", "simulation": {"horizon_days": 30, "warmup_days": 5},
+        "allocation": {"rule": "priority", "protect_days": 0},
+        "products": [{"id": p, "price": 1, "unit_cost": 1, "importance": 1, "return_rate": r,
+                      "restockable_share": 0.5} for p, r in (("P", 0), ("Q", 0.05))],
+        "suppliers": [{"id": "S", "location": here, "products": ["P", "Q"], "lead_time": 0,
+                       "capacity_per_day": 5}],
+        "facilities": [{"id": "W1", "location": here, "order_processing_time": 0,
+                        "inventory": {"default": {"policy": "sS", "s": 0, "S": 1}}},
+                       {"id": "X", "kind": "cross_dock", "location": there}],
+        "customers": [{"id": "C0", "tier": "standard", "location": there, "orders_per_day": 10,
+                       "product_mix": {"P": 1, "Q": 1}, "quantity": 3,
+                       "strategy": "cross_dock", "served_by": "X"},
+                      {"id": "C1", "tier": "standard", "location": there,
+                       "orders_per_day": 0.5, "product_mix": {"P": 1}}],
+    }
+    sc = build(yaml.safe_load(yaml.safe_dump(data)), {}, "<returns>")
+    for rep in range(4):
+        r = run_replication(sc, 5, rep)
+        assert r.kpis["returned_units"] <= r.kpis["delivered_units"]
+        assert 0.0 <= r.kpis["return_rate"] <= 1.0
