@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import gc
 import json
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -400,7 +401,14 @@ def entry() -> None:
     free memory the operating system takes back anyway. Output is flushed and ``atexit``
     handlers (worker pools, temporary folders) run as before; files are closed by the
     commands themselves.
+
+    OpenBLAS gets one thread unless the environment says otherwise: its start-up of a thread
+    per core costs about 0.05 CPU-s at numpy's import, and no command does linear algebra
+    large enough to gain from more (the simulation's arrays are vectors; the optimisers'
+    solvers keep their own threads); worker processes inherit the setting, so a sweep on
+    every core is not oversubscribed either.
     """
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     code = main()
     gc.freeze()
     sys.exit(code)
