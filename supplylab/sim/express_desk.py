@@ -18,7 +18,7 @@ from .fulfilment import quality
 from .kpis import DEMAND, DISCOUNT, FROM_STOCK, ML, REVENUE
 from .outcomes import EPS
 from .promising import REFRESH
-from .stock import Route, StockPoint
+from .stock import CLASSIC, Route, StockPoint
 
 if TYPE_CHECKING:
     from .engine import Model
@@ -95,7 +95,8 @@ class ExpressDesk:
         elif rt.promo is not None:  # Fulfilment.delivered: the discount of a promotion
             disc = rt.promo.discount(rt.pi, now)
             if disc:
-                self._discount(rt, q * (self._price[rt.pi] * self._margin_mult[ci]) * disc, now)
+                self._discount(rt.base, rt.sbase,
+                               q * (self._price[rt.pi] * self._margin_mult[ci]) * disc, now)
         if self._returns and self._return_rate[rt.pi] > 0:
             m.returns.sample(rt, q, arrive)
         if sp.on_hand + sp.on_order - sp.backlog_units < sp.trigger:
@@ -147,23 +148,33 @@ class ExpressDesk:
         m.outcomes.finish(ci, now, requested, promised, arrive, True, True, bad, (rt,), filled,
                           per, counting, now)
 
-    def _discount(self, rt: Route, disc: float, now: float) -> None:
-        """A promotion's discount on a fast-path line (its revenue is counted at full price)."""
+    def _discount(self, base: int, sbase: int, disc: float, now: float) -> None:
+        """A promotion's discount on a fast-path line (its revenue is counted at full price) of
+        the customer counters at ``base`` and the product-site counters at ``sbase``."""
         per = int((now - self.m.warmup) / self.m.period_len)
         cm, sm, pl, pb = self._cm, self._sm, self._pl, per * ML
-        cm[rt.base + DISCOUNT] += disc
-        sm[rt.sbase + DISCOUNT] += disc
+        cm[base + DISCOUNT] += disc
+        sm[sbase + DISCOUNT] += disc
         pl[pb + DISCOUNT] += disc
         pl[pb + REVENUE] -= disc
-        cm[rt.base + REVENUE] -= disc
-        sm[rt.sbase + REVENUE] -= disc
+        cm[base + REVENUE] -= disc
+        sm[sbase + REVENUE] -= disc
 
-    def _lines_from_stock(self, ci: int, now: float, rts: list[Route], qtys: list[int],
+    def _lines_from_stock(self, ci: int, now: float, ps: list[Route], qtys: list[int],
                           a: int) -> bool:
-        """An order of several lines (routes ``rts``, units ``qtys[a:]``) that one site serves
-        in full from stock at entry, over a lane of constant transit: one processing job,
-        one shipment, one arrival. False (nothing done) when the order is not of that kind or
-        its station would make it wait: ``place`` it.
+        """An order of customer ``ci`` of several lines (units ``qtys[a:]``; ``ps``: their
+        routes' prototypes, ``Route.proto``) that one site serves in full from stock at
+        entry, over a lane of constant transit: one processing job, one shipment, one
+        arrival. False (nothing done) when the order is not of that kind or its station would
+        make it wait: ``place`` it.
+
+        It reads the prototypes, not the customer's routes: what those add (the lane, the
+        promotions, the promise's transit days, the counters' base) is the customer's and the
+        site's, the same for every line, so no route is made for an order served here (a
+        route is made only for a line that may be returned, and for a delivery after the
+        horizon). The conditions are ``Route.express``'s: a classic route through a FCFS site
+        without outages (or a priority site that processes at once) and a lane without
+        priority, from a stock point without rationing.
 
         The steps are ``place``'s: at a FCFS station (``Fulfilment.ship``) the shipment's
         quality is drawn and it is processed at the first line, and each line is delivered
@@ -172,57 +183,64 @@ class ExpressDesk:
         first, then the shipment leaves (its processing observed under the order's best
         class), its quality is drawn and the lines are delivered.
         """
-        rt0 = rts[0]
-        fi, lane, st = rt0.fi, rt0.lane, rt0.station
-        c = lane.const
-        if c is None:
-            return False
+        p0 = ps[0]
+        fi = p0.fi
         j = a
-        for rt in rts:
-            if not rt.express or rt.fi != fi or rt.sp.on_hand < qtys[j]:
+        for p in ps:
+            if p.kind is not CLASSIC or p.fi != fi or p.sp.classes is not None or (
+                    p.sp.on_hand < qtys[j]):
                 return False
             j += 1
+        st = p0.station
         deferred = st.deferred
+        if st.outage or (deferred and not st.prompt):
+            return False
+        m = self.m
+        lane = m.sites.lane(p0.site, m.lane_of[ci])
+        c = lane.const
+        if c is None or lane.deferred:
+            return False
         if deferred:
             depart = st.depart_at_once(now)
             if depart is None:
                 return False
         elif st.instant:
             depart = now
-        m = self.m
         counting = m.counting
         returns = self._returns
         horizon = m.horizon
+        promo = m.promo_customers.get(ci)
         q_conf = self._conf[ci]
+        transit = lane.promise_days  # the promise's constant transit (Route.ctp_add)
         promised = now
         value = 0.0
         bad = 0
         arrive = depart + c if deferred or st.instant else 0.0
         j = a
-        for rt in rts:
+        for p in ps:
             q = qtys[j]
             j += 1
-            sp = rt.sp
+            sp = p.sp
             if counting:
-                paid = self._price[rt.pi] * self._margin_mult[ci]
-                if rt.promo is not None:
-                    paid *= 1.0 - rt.promo.discount(rt.pi, now)
+                paid = self._price[p.pi] * self._margin_mult[ci]
+                if promo is not None:
+                    paid *= 1.0 - promo.discount(p.pi, now)
                 value += q * paid
             sp.touch(now)
             sp.on_hand -= q
             sp.shipped += q
             if not deferred:
-                if rt is rt0:  # the order's shipment from the site: processed with its first line
-                    bad = quality(rt.quality)
+                if p is p0:  # the order's shipment from the site: processed with its first line
+                    bad = quality(p.quality)
                     if not st.instant:
                         wait, depart = st.dispatch(now, q)
-                        self._observe(fi, rt.key, depart - now)
+                        self._observe(fi, p.key, depart - now)
                         if counting:
                             self._wait_sum[fi] += wait
                         arrive = depart + c
-                if returns and arrive <= horizon and self._return_rate[rt.pi] > 0:
-                    m.returns.sample(rt, q, arrive)
-            p_line = now + self._ctp(rt, q_conf)
+                if returns and arrive <= horizon and self._return_rate[p.pi] > 0:
+                    m.returns.sample(m.routing.route(ci, p.pi), q, arrive)
+            p_line = now + (self._ctp(p, q_conf) + transit)
             if p_line > promised:
                 promised = p_line
             if sp.on_hand + sp.on_order - sp.backlog_units < sp.trigger:
@@ -233,20 +251,22 @@ class ExpressDesk:
             else:
                 self._history(ci, now, value)
         if deferred:  # Fulfilment._left_at_once
-            self._observe(fi, min(rt.key for rt in rts), depart - now)
-            bad = quality(rt0.quality)
+            self._observe(fi, min(p.key for p in ps), depart - now)
+            bad = quality(p0.quality)
             if returns and arrive <= horizon:
                 j = a
-                for rt in rts:
-                    if self._return_rate[rt.pi] > 0:
-                        m.returns.sample(rt, qtys[j], arrive)
+                for p in ps:
+                    if self._return_rate[p.pi] > 0:
+                        m.returns.sample(m.routing.route(ci, p.pi), qtys[j], arrive)
                     j += 1
         if arrive > horizon:
-            self._lines_late(ci, now, rts, qtys, a, arrive, promised, bad)
+            route = m.routing.route
+            self._lines_late(ci, now, [route(ci, p.pi) for p in ps], qtys, a, arrive, promised,
+                             bad)
             return True
         if not counting:
-            for j, rt in enumerate(rts, a):
-                self._to_customers[rt.pi] += qtys[j]
+            for j, p in enumerate(ps, a):
+                self._to_customers[p.pi] += qtys[j]
         last = arrive if arrive > now else now
         if not last <= now + self._requested_days[ci] + EPS:  # not on time
             self._failure(ci, now)
@@ -254,17 +274,18 @@ class ExpressDesk:
             return True
         buf = self._xbuf
         if bad:
-            m.outcomes.quality_failed(ci, bad, rts, int((now - m.warmup) / m.period_len))
-            m.xlog.bad.extend(range(len(buf), len(buf) + len(rts) * WIDTH, WIDTH))
-        head = len(rts)
+            m.outcomes.quality_failed(ci, bad, ps, int((now - m.warmup) / m.period_len))
+            m.xlog.bad.extend(range(len(buf), len(buf) + len(ps) * WIDTH, WIDTH))
+        head = len(ps)
         j = a
-        for rt in rts:
-            if rt.promo is not None:  # Fulfilment.delivered: the discount of a promotion
-                disc = rt.promo.discount(rt.pi, now)
+        for p in ps:
+            if promo is not None:  # Fulfilment.delivered: the discount of a promotion
+                disc = promo.discount(p.pi, now)
                 if disc:
-                    self._discount(
-                        rt, qtys[j] * (self._price[rt.pi] * self._margin_mult[ci]) * disc, now)
-            buf += (ci, rt.sbase, lane.ix, now, qtys[j], last, promised, head)
+                    self._discount(ci * ML, p.sbase,
+                                   qtys[j] * (self._price[p.pi] * self._margin_mult[ci]) * disc,
+                                   now)
+            buf += (ci, p.sbase, lane.ix, now, qtys[j], last, promised, head)
             head = 0
             j += 1
         return True

@@ -66,6 +66,7 @@ class OrderDesk(ExpressDesk):
         place, from_stock, lines_from_stock = (self.place, self._from_stock,
                                                self._lines_from_stock)
         by_customer, route = m.routing.by_customer, m.routing.route
+        protos_of, proto = m.routing.protos_of, m.routing.proto
         express = self.express and m.log is None
         queue = env._queue  # SimPy's event heap: (time, priority, id, event); peek() inlined
         late_joiners = any(j > 0 for j in joined)  # acquired customers join during the run
@@ -89,12 +90,13 @@ class OrderDesk(ExpressDesk):
                             q = qtys[a]
                             if sp.on_hand >= q and from_stock(ci, t, rt, sp, q):
                                 continue
-                    else:
-                        rts = [routes.get(pi) or route(ci, pi) for pi in prods[a:b]]
-                        if lines_from_stock(ci, t, rts, qtys, a):
+                    else:  # the lines' prototypes: no customer route is made for them
+                        gp = protos_of(ci)
+                        ps = ([gp[pi] or proto(ci, pi) for pi in prods[a:b]] if gp is not None
+                              else [(routes.get(pi) or route(ci, pi)).proto
+                                    for pi in prods[a:b]])
+                        if lines_from_stock(ci, t, ps, qtys, a):
                             continue
-                        place(ci, t, prods, qtys, a, b, rts)
-                        continue
                 place(ci, t, prods, qtys, a, b)
             m.xlog.fold()
 

@@ -68,6 +68,13 @@ class Routing:
         self.by_customer[ci][pi] = rt
         return rt
 
+    def protos_of(self, ci: int) -> list[Route | None] | None:
+        """The prototype route of each product for a customer of a ``served_by`` group (None:
+        not resolved yet, ``proto``), shared with the group; None for a customer without
+        ``served_by`` (whose site depends on its location: ``route(ci, pi).proto``)."""
+        g = self._group[ci]
+        return self._gprotos[g] if g >= 0 else None
+
     def group_of(self, ci: int) -> int:
         """The ``served_by`` group of a customer (its members share their routes'
         prototypes), -1 for a customer without ``served_by``."""
@@ -143,7 +150,7 @@ class Routing:
         rt.pbase, rt.fbase, rt.sbase, rt.key = proto.pbase, proto.fbase, proto.sbase, proto.key
         rt.station = st = proto.station
         rt.quality = proto.quality
-        rt.lane, rt.site = lane, proto.site
+        rt.lane, rt.site, rt.proto = lane, proto.site, proto
         rt.promo = m.promo_customers.get(ci)
         if lane.promise_days is not None:  # the answer of the site and class
             rt.ctp, rt.ctp_add = proto.ctp, lane.promise_days

@@ -53,7 +53,8 @@ class Route:
     """
 
     __slots__ = ("base", "sbase", "pbase", "fbase", "ci", "pi", "kind", "fi", "sp", "lane", "src",
-                 "inbound", "key", "station", "quality", "promo", "ctp", "ctp_add", "express", "site")
+                 "inbound", "key", "station", "quality", "promo", "ctp", "ctp_add", "express", "site",
+                 "proto")
 
     def __init__(self, ci: int, pi: int, kind: str, fi: int, sp: StockPoint | None,
                  lane: Lane, src: Source | None, inbound: Lane | None) -> None:
@@ -75,6 +76,9 @@ class Route:
         #: ``OrderDesk._from_stock`` (set by ``Routing._like`` from the stock point's classes)
         self.express = False
         self.site = ""  # the serving site's id (routing)
+        #: what it shares with the routes of its site, product and tier priority
+        #: (``Routing._proto``: a route without customer, lane or promotion; itself for those)
+        self.proto: Route = self
 
 
 class Order:
