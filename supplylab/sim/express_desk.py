@@ -226,7 +226,12 @@ class ExpressDesk:
                 if promo is not None:
                     paid *= 1.0 - promo.discount(p.pi, now)
                 value += q * paid
-            sp.touch(now)
+            dt = now - sp.t_last  # sp.touch(now), inlined
+            if dt > 0:
+                sp.area_onhand += sp.on_hand * dt
+                sp.area_backlog += sp.backlog_units * dt
+                sp.area_pipeline += sp.on_order * dt
+                sp.t_last = now
             sp.on_hand -= q
             sp.shipped += q
             if not deferred:
@@ -240,7 +245,13 @@ class ExpressDesk:
                         arrive = depart + c
                 if returns and arrive <= horizon and self._return_rate[p.pi] > 0:
                     m.returns.sample(m.routing.route(ci, p.pi), q, arrive)
-            p_line = now + (self._ctp(p, q_conf) + transit)
+            ans = p.ctp  # Promising.ctp's answer of the site and class, inlined (_from_stock)
+            if ans.v is not None and ans.q == q_conf and (
+                    ((obs := ans.obs) is None and st.instant)
+                    or (obs is not None and obs.n - ans.n < REFRESH)):
+                p_line = now + (ans.v + transit)
+            else:
+                p_line = now + (self._ctp(p, q_conf) + transit)
             if p_line > promised:
                 promised = p_line
             if sp.on_hand + sp.on_order - sp.backlog_units < sp.trigger:
