@@ -30,30 +30,52 @@ class ExpressDesk:
 
     m: Model
 
-    def _from_stock(self, ci: int, now: float, rt: Route, sp: StockPoint, q: int) -> bool:
-        """The common case of ``place`` (chosen by ``stream``): a one-line order that its stock
-        point serves in full at entry. The rules and the arithmetic of the general path (``place``,
+    def _from_stock(self, ci: int, now: float, p: Route, q: int) -> bool:
+        """The common case of ``place`` (chosen by ``stream``): a one-line order of customer
+        ``ci`` (``p``: its route's prototype, ``Route.proto``) that its stock point serves in
+        full at entry. The rules and the arithmetic of the general path (``place``,
         ``Fulfilment.ship``, ``Outcomes.finish``) inlined, without their bookkeeping of several
         lines, sites and shortfalls; while the KPIs are measured, what it counts is one record
         of eight numbers (``express.ExpressLog``). ``tests/sim/test_express.py`` checks both
         paths give the same results. A delivery after the horizon (rare) goes through the
         general functions.
 
-        At a priority station (``Station.prompt``) the order takes this path only when the
-        station processes it at once; False (nothing done) when it would wait: ``place`` it.
+        As ``_lines_from_stock`` it reads the prototype and the customer's lane, so no route
+        is made for the order (only for a product that may be returned, a promise whose answer
+        is due for a refresh and a delivery after the horizon). The conditions are
+        that a classic route through a site without outages, a lane without priority and a stock
+        point without rationing serve the line in full; at a priority station (``Station.prompt``) the order takes this
+        path only when the station processes it at once. False (nothing done) otherwise:
+        ``place`` it.
         """
-        st = rt.station
+        sp = p.sp
+        if p.kind is not CLASSIC or sp.classes is not None or sp.on_hand < q:
+            return False
+        st = p.station
+        if st.outage:
+            return False
         if st.deferred:  # its departure, as ``Fulfilment.flush`` would find it
+            if not st.prompt:
+                return False
+            m = self.m
+            lane = m.sites.lane(p.site, m.lane_of[ci])
+            if lane.deferred:
+                return False
             depart = st.depart_at_once(now)
             if depart is None:
                 return False
-        m = self.m
-        lane = rt.lane
+        else:
+            m = self.m
+            lane = m.sites.lane(p.site, m.lane_of[ci])
+            if lane.deferred:
+                return False
+        pi = p.pi
         counting = m.counting
+        promo = m.promo_customers.get(ci)
         if counting:
-            paid = self._price[rt.pi] * self._margin_mult[ci]
-            if rt.promo is not None:
-                paid *= 1.0 - rt.promo.discount(rt.pi, now)
+            paid = self._price[pi] * self._margin_mult[ci]
+            if promo is not None:
+                paid *= 1.0 - promo.discount(pi, now)
             if int(now) == self._h_last[ci]:  # OrderHistory.record: the same occasion
                 self._h_value[ci] += q * paid
             else:
@@ -71,34 +93,39 @@ class ExpressDesk:
             depart = now
         elif not st.deferred:
             wait, depart = st.dispatch(now, q)
-            self._observe(rt.fi, rt.key, depart - now)
+            self._observe(p.fi, p.key, depart - now)
             if counting:
-                self._wait_sum[rt.fi] += wait
+                self._wait_sum[p.fi] += wait
         c = lane.const
         arrive = depart + c if c is not None else lane.arrive(depart, q)
-        bad = 0 if rt.quality is None else quality(rt.quality)
+        bad = 0 if p.quality is None else quality(p.quality)
         q_conf = self._conf[ci]
-        c = rt.ctp  # Promising.ctp's answer of the route's site, class and lane, inlined
+        # Promising.ctp's answer of the site, class and lane (Routing._like), inlined
+        add = lane.promise_days
+        if add is not None:
+            c = p.ctp
+        else:
+            c, add = m.promising.cell(p.fi, p.key, lane), 0.0
         if c.v is not None and c.q == q_conf and (
                 ((obs := c.obs) is None and st.instant)
                 or (obs is not None and obs.n - c.n < REFRESH)):
-            promised = now + (c.v + rt.ctp_add)
+            promised = now + (c.v + add)
         else:
-            promised = now + self._ctp(rt, q_conf)
+            promised = now + self._ctp(m.routing.route(ci, pi), q_conf)
         if st.deferred:  # observed after the promise, as ``Fulfilment.flush`` observes it
-            self._observe(rt.fi, rt.key, depart - now)
+            self._observe(p.fi, p.key, depart - now)
         if arrive > m.horizon:
-            self._late(ci, now, rt, sp, q, arrive, promised, bad)
+            self._late(ci, now, m.routing.route(ci, pi), sp, q, arrive, promised, bad)
             return True
         if not counting:
-            self._to_customers[rt.pi] += q
-        elif rt.promo is not None:  # Fulfilment.delivered: the discount of a promotion
-            disc = rt.promo.discount(rt.pi, now)
+            self._to_customers[pi] += q
+        elif promo is not None:  # Fulfilment.delivered: the discount of a promotion
+            disc = promo.discount(pi, now)
             if disc:
-                self._discount(rt.base, rt.sbase,
-                               q * (self._price[rt.pi] * self._margin_mult[ci]) * disc, now)
-        if self._returns and self._return_rate[rt.pi] > 0:
-            m.returns.sample(rt, q, arrive)
+                self._discount(ci * ML, p.sbase,
+                               q * (self._price[pi] * self._margin_mult[ci]) * disc, now)
+        if self._returns and self._return_rate[pi] > 0:
+            m.returns.sample(m.routing.route(ci, pi), q, arrive)
         if sp.on_hand + sp.on_order - sp.backlog_units < sp.trigger:
             sp.review(now)
         # Outcomes.finish of a complete order with one line, first shipment full, delivered
@@ -110,9 +137,9 @@ class ExpressDesk:
             return True
         buf = self._xbuf
         if bad:
-            m.outcomes.quality_failed(ci, bad, (rt,), int((now - m.warmup) / m.period_len))
+            m.outcomes.quality_failed(ci, bad, (p,), int((now - m.warmup) / m.period_len))
             m.xlog.bad.append(len(buf))
-        buf += (ci, rt.sbase, lane.ix, now, q, last, promised, 1)  # its outcome code: in the fold
+        buf += (ci, p.sbase, lane.ix, now, q, last, promised, 1)  # its outcome code: in the fold
         return True
 
     def _late(self, ci: int, now: float, rt: Route, sp: StockPoint, q: int, arrive: float,
@@ -172,9 +199,9 @@ class ExpressDesk:
         promotions, the promise's transit days, the counters' base) is the customer's and the
         site's, the same for every line, so no route is made for an order served here (a
         route is made only for a line that may be returned, and for a delivery after the
-        horizon). The conditions are ``Route.express``'s: a classic route through a FCFS site
-        without outages (or a priority site that processes at once) and a lane without
-        priority, from a stock point without rationing.
+        horizon). The conditions are: classic routes through one FCFS site without outages (or a
+        priority site that processes at once) over a lane without priority, from stock points
+        without rationing.
 
         The steps are ``place``'s: at a FCFS station (``Fulfilment.ship``) the shipment's
         quality is drawn and it is processed at the first line, and each line is delivered

@@ -81,20 +81,21 @@ class OrderDesk(ExpressDesk):
                     continue
                 if (late_joiners and t < joined[ci]) or (defecting and not keeps(ci, t)):
                     continue  # not a customer yet, or ordering less after backorders
-                if express:  # served in full at entry from one site: the fast paths
-                    routes = by_customer[ci]
+                if express:  # served in full at entry from one site: the fast paths, given
+                    # the lines' route prototypes (no customer route is made for them)
+                    gp = protos_of(ci)
                     if b - a == 1:
-                        rt = routes.get(prods[a]) or route(ci, prods[a])
-                        if rt.express:
-                            sp = rt.sp
-                            q = qtys[a]
-                            if sp.on_hand >= q and from_stock(ci, t, rt, sp, q):
-                                continue
-                    else:  # the lines' prototypes: no customer route is made for them
-                        gp = protos_of(ci)
-                        ps = ([gp[pi] or proto(ci, pi) for pi in prods[a:b]] if gp is not None
-                              else [(routes.get(pi) or route(ci, pi)).proto
-                                    for pi in prods[a:b]])
+                        pi = prods[a]
+                        if from_stock(ci, t, (gp[pi] or proto(ci, pi)) if gp is not None
+                                      else (by_customer[ci].get(pi) or route(ci, pi)).proto,
+                                      qtys[a]):
+                            continue
+                    else:
+                        if gp is not None:
+                            ps = [gp[pi] or proto(ci, pi) for pi in prods[a:b]]
+                        else:
+                            routes = by_customer[ci]
+                            ps = [(routes.get(pi) or route(ci, pi)).proto for pi in prods[a:b]]
                         if lines_from_stock(ci, t, ps, qtys, a):
                             continue
                 place(ci, t, prods, qtys, a, b)

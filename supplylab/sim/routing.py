@@ -148,7 +148,7 @@ class Routing:
         rt.pi, rt.kind, rt.fi, rt.sp, rt.src, rt.inbound = (
             proto.pi, proto.kind, proto.fi, proto.sp, proto.src, proto.inbound)
         rt.pbase, rt.fbase, rt.sbase, rt.key = proto.pbase, proto.fbase, proto.sbase, proto.key
-        rt.station = st = proto.station
+        rt.station = proto.station
         rt.quality = proto.quality
         rt.lane, rt.site, rt.proto = lane, proto.site, proto
         rt.promo = m.promo_customers.get(ci)
@@ -156,8 +156,6 @@ class Routing:
             rt.ctp, rt.ctp_add = proto.ctp, lane.promise_days
         else:
             rt.ctp, rt.ctp_add = m.promising.cell(rt.fi, rt.key, lane), 0.0
-        rt.express = (rt.kind is CLASSIC and not st.outage and (not st.deferred or st.prompt)
-                      and not lane.deferred and rt.sp.classes is None)
         return rt
 
     def _empty(self) -> None:
