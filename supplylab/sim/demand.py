@@ -214,7 +214,8 @@ def sample_customer(cd: CustomerDemand, t0: float, t1: float
     n = rng.poisson(cd.rate * cd.scale * peak * (t1 - t0))
     if n == 0:
         return empty
-    times = np.sort(rng.uniform(t0, t1, n))
+    times = rng.uniform(t0, t1, n)
+    times.sort()
     accept = rng.random(n) * peak < (cd.base_factor(times) if cd.modulated else 1.0)
     times = times[accept]
     n = len(times)
@@ -243,6 +244,10 @@ def sample_customer(cd: CustomerDemand, t0: float, t1: float
     return times, k, flat_p, q
 
 
+#: the lower-triangle masks of ``distinct_lines`` by width (a few widths per run)
+_EARLIER: dict[int, np.ndarray] = {}
+
+
 def distinct_lines(cum: np.ndarray, k: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Product positions of ``k[i]`` distinct lines for each order ``i`` (flat, order by order,
     in the order drawn), given the cumulative mix weights ``cum`` (all weights > 0, ``k`` at
@@ -260,12 +265,14 @@ def distinct_lines(cum: np.ndarray, k: np.ndarray, rng: np.random.Generator) -> 
     draws = rng.random((n, width)) * total
     if n <= SMALL_BATCH:  # a few orders: the same arithmetic without array set-up
         return _distinct_lines_few(cum, k, draws, rng)
-    cand = np.searchsorted(cum, draws, side="right")
-    earlier = np.tri(width, width, -1, dtype=bool)  # earlier[j, i]: draw i came before draw j
+    cand = cum.searchsorted(draws, side="right")
+    earlier = _EARLIER.get(width)  # earlier[j, i]: draw i came before draw j
+    if earlier is None:
+        earlier = _EARLIER[width] = np.tri(width, width, -1, dtype=bool)
     first = ~((cand[:, :, None] == cand[:, None, :]) & earlier).any(axis=2)
     got = first.cumsum(axis=1)
     take = first & (got <= k[:, None])
-    starts = np.concatenate([[0], np.cumsum(k)])
+    starts = np.concatenate([[0], k.cumsum()])
     out = np.empty(int(starts[-1]), dtype=cand.dtype)
     rows = np.nonzero(take)[0]
     out[starts[rows] + got[take] - 1] = cand[take]
