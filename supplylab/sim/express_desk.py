@@ -30,48 +30,51 @@ class ExpressDesk:
 
     m: Model
 
-    def _from_stock(self, ci: int, now: float, p: Route, q: int) -> bool:
+    def _from_stock(self, ci: int, now: float, rt: Route, q: int) -> bool:
         """The common case of ``place`` (chosen by ``stream``): a one-line order of customer
-        ``ci`` (``p``: its route's prototype, ``Route.proto``) that its stock point serves in
-        full at entry. The rules and the arithmetic of the general path (``place``,
-        ``Fulfilment.ship``, ``Outcomes.finish``) inlined, without their bookkeeping of several
-        lines, sites and shortfalls; while the KPIs are measured, what it counts is one record
-        of eight numbers (``express.ExpressLog``). ``tests/sim/test_express.py`` checks both
-        paths give the same results. A delivery after the horizon (rare) goes through the
-        general functions.
+        ``ci`` that its stock point serves in full at entry. The rules and the arithmetic of
+        the general path (``place``, ``Fulfilment.ship``, ``Outcomes.finish``) inlined,
+        without their bookkeeping of several lines, sites and shortfalls; while the KPIs are
+        measured, what it counts is one record of eight numbers (``express.ExpressLog``).
+        ``tests/sim/test_express.py`` checks both paths give the same results. A delivery
+        after the horizon (rare) goes through the general functions.
 
-        As ``_lines_from_stock`` it reads the prototype and the customer's lane, so no route
-        is made for the order (only for a product that may be returned, a promise whose answer
-        is due for a refresh and a delivery after the horizon). The conditions are
-        that a classic route through a site without outages, a lane without priority and a stock
-        point without rationing serve the line in full; at a priority station (``Station.prompt``) the order takes this
-        path only when the station processes it at once. False (nothing done) otherwise:
-        ``place`` it.
+        ``rt`` is the line's route, or its prototype (``Routing.lean``: a route without lane),
+        whose customer's lane, promotions and promise answer are looked up here, so that no
+        route is made (only for a product that may be returned, a promise due for a refresh
+        and a delivery after the horizon). The conditions are ``Route.express``'s; at a
+        priority station (``Station.prompt``) the order takes this path only when the
+        station processes it at once. False (nothing done) otherwise: ``place`` it.
         """
-        sp = p.sp
-        if p.kind is not CLASSIC or sp.classes is not None or sp.on_hand < q:
-            return False
-        st = p.station
-        if st.outage:
-            return False
-        if st.deferred:  # its departure, as ``Fulfilment.flush`` would find it
-            if not st.prompt:
+        sp = rt.sp
+        m = self.m
+        lane = rt.lane
+        if lane is not None:  # the customer's route
+            if not rt.express or sp.on_hand < q:
                 return False
-            m = self.m
-            lane = m.sites.lane(p.site, m.lane_of[ci])
+            st = rt.station
+            promo, ans, add = rt.promo, rt.ctp, rt.ctp_add
+        else:  # a prototype: Route.express and Routing._like on the customer's lane
+            if rt.kind is not CLASSIC or sp.classes is not None or sp.on_hand < q:
+                return False
+            st = rt.station
+            if st.outage or (st.deferred and not st.prompt):
+                return False
+            lane = m.sites.lane(rt.site, m.lane_of[ci])
             if lane.deferred:
                 return False
+            promo = m.promo_customers.get(ci)
+            add = lane.promise_days
+            if add is not None:
+                ans = rt.ctp
+            else:
+                ans, add = m.promising.cell(rt.fi, rt.key, lane), 0.0
+        if st.deferred:  # its departure, as ``Fulfilment.flush`` would find it
             depart = st.depart_at_once(now)
             if depart is None:
                 return False
-        else:
-            m = self.m
-            lane = m.sites.lane(p.site, m.lane_of[ci])
-            if lane.deferred:
-                return False
-        pi = p.pi
+        pi = rt.pi
         counting = m.counting
-        promo = m.promo_customers.get(ci)
         if counting:
             paid = self._price[pi] * self._margin_mult[ci]
             if promo is not None:
@@ -93,39 +96,34 @@ class ExpressDesk:
             depart = now
         elif not st.deferred:
             wait, depart = st.dispatch(now, q)
-            self._observe(p.fi, p.key, depart - now)
+            self._observe(rt.fi, rt.key, depart - now)
             if counting:
-                self._wait_sum[p.fi] += wait
+                self._wait_sum[rt.fi] += wait
         c = lane.const
         arrive = depart + c if c is not None else lane.arrive(depart, q)
-        bad = 0 if p.quality is None else quality(p.quality)
+        bad = 0 if rt.quality is None else quality(rt.quality)
         q_conf = self._conf[ci]
-        # Promising.ctp's answer of the site, class and lane (Routing._like), inlined
-        add = lane.promise_days
-        if add is not None:
-            c = p.ctp
+        # Promising.ctp's answer of the site, class and lane, inlined
+        if ans.v is not None and ans.q == q_conf and (
+                ((obs := ans.obs) is None and st.instant)
+                or (obs is not None and obs.n - ans.n < REFRESH)):
+            promised = now + (ans.v + add)
         else:
-            c, add = m.promising.cell(p.fi, p.key, lane), 0.0
-        if c.v is not None and c.q == q_conf and (
-                ((obs := c.obs) is None and st.instant)
-                or (obs is not None and obs.n - c.n < REFRESH)):
-            promised = now + (c.v + add)
-        else:
-            promised = now + self._ctp(m.routing.route(ci, pi), q_conf)
+            promised = now + self._ctp(m.routing.own(rt, ci), q_conf)
         if st.deferred:  # observed after the promise, as ``Fulfilment.flush`` observes it
-            self._observe(p.fi, p.key, depart - now)
+            self._observe(rt.fi, rt.key, depart - now)
         if arrive > m.horizon:
-            self._late(ci, now, m.routing.route(ci, pi), sp, q, arrive, promised, bad)
+            self._late(ci, now, m.routing.own(rt, ci), sp, q, arrive, promised, bad)
             return True
         if not counting:
             self._to_customers[pi] += q
         elif promo is not None:  # Fulfilment.delivered: the discount of a promotion
             disc = promo.discount(pi, now)
             if disc:
-                self._discount(ci * ML, p.sbase,
+                self._discount(ci * ML, rt.sbase,
                                q * (self._price[pi] * self._margin_mult[ci]) * disc, now)
         if self._returns and self._return_rate[pi] > 0:
-            m.returns.sample(m.routing.route(ci, pi), q, arrive)
+            m.returns.sample(m.routing.own(rt, ci), q, arrive)
         if sp.on_hand + sp.on_order - sp.backlog_units < sp.trigger:
             sp.review(now)
         # Outcomes.finish of a complete order with one line, first shipment full, delivered
@@ -137,9 +135,9 @@ class ExpressDesk:
             return True
         buf = self._xbuf
         if bad:
-            m.outcomes.quality_failed(ci, bad, (p,), int((now - m.warmup) / m.period_len))
+            m.outcomes.quality_failed(ci, bad, (rt,), int((now - m.warmup) / m.period_len))
             m.xlog.bad.append(len(buf))
-        buf += (ci, p.sbase, lane.ix, now, q, last, promised, 1)  # its outcome code: in the fold
+        buf += (ci, rt.sbase, lane.ix, now, q, last, promised, 1)  # its outcome code: in the fold
         return True
 
     def _late(self, ci: int, now: float, rt: Route, sp: StockPoint, q: int, arrive: float,
@@ -190,16 +188,16 @@ class ExpressDesk:
     def _lines_from_stock(self, ci: int, now: float, ps: list[Route], qtys: list[int],
                           a: int) -> bool:
         """An order of customer ``ci`` of several lines (units ``qtys[a:]``; ``ps``: their
-        routes' prototypes, ``Route.proto``) that one site serves in full from stock at
-        entry, over a lane of constant transit: one processing job, one shipment, one
-        arrival. False (nothing done) when the order is not of that kind or its station would
-        make it wait: ``place`` it.
+        routes, or their prototypes) that one site serves in full from stock at entry, over
+        a lane of constant transit: one processing job, one shipment, one arrival. False
+        (nothing done) when the order is not of that kind or its station would make it wait:
+        ``place`` it.
 
-        It reads the prototypes, not the customer's routes: what those add (the lane, the
-        promotions, the promise's transit days, the counters' base) is the customer's and the
-        site's, the same for every line, so no route is made for an order served here (a
-        route is made only for a line that may be returned, and for a delivery after the
-        horizon). The conditions are: classic routes through one FCFS site without outages (or a
+        It reads what the lines' prototypes hold (``Route.proto``); what a route adds (the
+        lane, the promotions, the promise's transit days, the counters' base) is the
+        customer's and the site's, the same for every line, and is looked up here when it is
+        given prototypes (``Routing.lean``), so that no route is made for an order served
+        here (only for a line that may be returned, and for a delivery after the horizon). The conditions are: classic routes through one FCFS site without outages (or a
         priority site that processes at once) over a lane without priority, from stock points
         without rationing.
 
@@ -223,7 +221,12 @@ class ExpressDesk:
         if st.outage or (deferred and not st.prompt):
             return False
         m = self.m
-        lane = m.sites.lane(p0.site, m.lane_of[ci])
+        lane = p0.lane
+        if lane is None:  # prototypes (Routing.lean): the customer's lane and promotions
+            lane = m.sites.lane(p0.site, m.lane_of[ci])
+            promo = m.promo_customers.get(ci)
+        else:
+            promo = p0.promo
         c = lane.const
         if c is None or lane.deferred:
             return False
@@ -236,7 +239,6 @@ class ExpressDesk:
         counting = m.counting
         returns = self._returns
         horizon = m.horizon
-        promo = m.promo_customers.get(ci)
         q_conf = self._conf[ci]
         transit = lane.promise_days  # the promise's constant transit (Route.ctp_add)
         promised = now
@@ -271,14 +273,14 @@ class ExpressDesk:
                             self._wait_sum[fi] += wait
                         arrive = depart + c
                 if returns and arrive <= horizon and self._return_rate[p.pi] > 0:
-                    m.returns.sample(m.routing.route(ci, p.pi), q, arrive)
+                    m.returns.sample(m.routing.own(p, ci), q, arrive)
             ans = p.ctp  # Promising.ctp's answer of the site and class, inlined (_from_stock)
             if ans.v is not None and ans.q == q_conf and (
                     ((obs := ans.obs) is None and st.instant)
                     or (obs is not None and obs.n - ans.n < REFRESH)):
                 p_line = now + (ans.v + transit)
             else:
-                p_line = now + (self._ctp(p, q_conf) + transit)
+                p_line = now + (self._ctp(p.proto, q_conf) + transit)
             if p_line > promised:
                 promised = p_line
             if sp.on_hand + sp.on_order - sp.backlog_units < sp.trigger:
@@ -295,12 +297,11 @@ class ExpressDesk:
                 j = a
                 for p in ps:
                     if self._return_rate[p.pi] > 0:
-                        m.returns.sample(m.routing.route(ci, p.pi), qtys[j], arrive)
+                        m.returns.sample(m.routing.own(p, ci), qtys[j], arrive)
                     j += 1
         if arrive > horizon:
-            route = m.routing.route
-            self._lines_late(ci, now, [route(ci, p.pi) for p in ps], qtys, a, arrive, promised,
-                             bad)
+            own = m.routing.own
+            self._lines_late(ci, now, [own(p, ci) for p in ps], qtys, a, arrive, promised, bad)
             return True
         if not counting:
             for j, p in enumerate(ps, a):

@@ -66,7 +66,7 @@ class OrderDesk(ExpressDesk):
         place, from_stock, lines_from_stock = (self.place, self._from_stock,
                                                self._lines_from_stock)
         by_customer, route = m.routing.by_customer, m.routing.route
-        protos_of, proto = m.routing.protos_of, m.routing.proto
+        lean, proto = m.routing.lean(), m.routing.proto
         express = self.express and m.log is None
         queue = env._queue  # SimPy's event heap: (time, priority, id, event); peek() inlined
         late_joiners = any(j > 0 for j in joined)  # acquired customers join during the run
@@ -82,21 +82,23 @@ class OrderDesk(ExpressDesk):
                 if (late_joiners and t < joined[ci]) or (defecting and not keeps(ci, t)):
                     continue  # not a customer yet, or ordering less after backorders
                 if express:  # served in full at entry from one site: the fast paths, given
-                    # the lines' route prototypes (no customer route is made for them)
-                    gp = protos_of(ci)
+                    # the lines' routes, or their prototypes (Routing.lean: no route is made)
                     if b - a == 1:
                         pi = prods[a]
-                        if from_stock(ci, t, (gp[pi] or proto(ci, pi)) if gp is not None
-                                      else (by_customer[ci].get(pi) or route(ci, pi)).proto,
-                                      qtys[a]):
+                        rt = by_customer[ci].get(pi)
+                        if rt is None:
+                            gp = lean[ci]
+                            rt = (gp[pi] or proto(ci, pi)) if gp is not None else route(ci, pi)
+                        if (rt.express or rt.lane is None) and from_stock(ci, t, rt, qtys[a]):
                             continue
                     else:
+                        gp = lean[ci]
                         if gp is not None:
-                            ps = [gp[pi] or proto(ci, pi) for pi in prods[a:b]]
+                            rts = [gp[pi] or proto(ci, pi) for pi in prods[a:b]]
                         else:
                             routes = by_customer[ci]
-                            ps = [(routes.get(pi) or route(ci, pi)).proto for pi in prods[a:b]]
-                        if lines_from_stock(ci, t, ps, qtys, a):
+                            rts = [routes.get(pi) or route(ci, pi) for pi in prods[a:b]]
+                        if lines_from_stock(ci, t, rts, qtys, a):
                             continue
                 place(ci, t, prods, qtys, a, b)
             m.xlog.fold()

@@ -68,12 +68,21 @@ class Routing:
         self.by_customer[ci][pi] = rt
         return rt
 
-    def protos_of(self, ci: int) -> list[Route | None] | None:
-        """The prototype route of each product for a customer of a ``served_by`` group (None:
-        not resolved yet, ``proto``), shared with the group; None for a customer without
-        ``served_by`` (whose site depends on its location: ``route(ci, pi).proto``)."""
-        g = self._group[ci]
-        return self._gprotos[g] if g >= 0 else None
+    def lean(self) -> list[list[Route | None] | None]:
+        """For each customer, what the fast paths of ``OrderDesk.stream`` read instead of its
+        routes: its ``served_by`` group's prototype route of each product (None: not resolved
+        yet, ``proto``), when the customers buy more (customer, product) pairs than the cache
+        holds (``CACHED``: most routes would be made for one or two lines and emptied again);
+        None for a customer whose routes are made and cached (every pair fits, or no
+        ``served_by``: its site depends on its location)."""
+        pairs = sum(len(cd.products) for cd in self.m.demand)
+        if pairs <= CACHED:
+            return [None] * len(self._group)
+        return [self._gprotos[g] if g >= 0 else None for g in self._group]
+
+    def own(self, rt: Route, ci: int) -> Route:
+        """Customer ``ci``'s route of a line given its route or its prototype (no lane)."""
+        return rt if rt.lane is not None else self.route(ci, rt.pi)
 
     def group_of(self, ci: int) -> int:
         """The ``served_by`` group of a customer (its members share their routes'
@@ -148,7 +157,7 @@ class Routing:
         rt.pi, rt.kind, rt.fi, rt.sp, rt.src, rt.inbound = (
             proto.pi, proto.kind, proto.fi, proto.sp, proto.src, proto.inbound)
         rt.pbase, rt.fbase, rt.sbase, rt.key = proto.pbase, proto.fbase, proto.sbase, proto.key
-        rt.station = proto.station
+        rt.station = st = proto.station
         rt.quality = proto.quality
         rt.lane, rt.site, rt.proto = lane, proto.site, proto
         rt.promo = m.promo_customers.get(ci)
@@ -156,6 +165,8 @@ class Routing:
             rt.ctp, rt.ctp_add = proto.ctp, lane.promise_days
         else:
             rt.ctp, rt.ctp_add = m.promising.cell(rt.fi, rt.key, lane), 0.0
+        rt.express = (rt.kind is CLASSIC and not st.outage and (not st.deferred or st.prompt)
+                      and not lane.deferred and rt.sp.classes is None)
         return rt
 
     def _empty(self) -> None:

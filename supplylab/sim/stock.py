@@ -53,7 +53,8 @@ class Route:
     """
 
     __slots__ = ("base", "sbase", "pbase", "fbase", "ci", "pi", "kind", "fi", "sp", "lane", "src",
-                 "inbound", "key", "station", "quality", "promo", "ctp", "ctp_add", "site", "proto")
+                 "inbound", "key", "station", "quality", "promo", "ctp", "ctp_add", "express", "site",
+                 "proto")
 
     def __init__(self, ci: int, pi: int, kind: str, fi: int, sp: StockPoint | None,
                  lane: Lane, src: Source | None, inbound: Lane | None) -> None:
@@ -70,6 +71,11 @@ class Route:
         #: shared with every route that has them) and the constant transit days it adds
         self.ctp: Any = None
         self.ctp_add = 0.0
+        #: classic, through a FCFS site without outages (or a priority site that processes at
+        #: once) and a lane without priority, from a stock point without rationing: a line
+        #: served in full at entry may take the fast paths (``express_desk``; set by
+        #: ``Routing._like``; a prototype, without lane, is checked by the fast paths)
+        self.express = False
         self.site = ""  # the serving site's id (routing)
         #: what it shares with the routes of its site, product and tier priority
         #: (``Routing._proto``: a route without customer, lane or promotion; itself for those)

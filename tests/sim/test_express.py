@@ -145,3 +145,44 @@ def test_multi_line_fast_path_matches_the_general_path(rule, processing, monkeyp
     orders = fast["kpis"]["orders"]
     assert 0.2 * orders < taken["multi"] < orders
     assert differences(fast, general) == []
+
+
+@pytest.mark.parametrize(("name", "share"), [
+    ("regional_3pl", 0.05), ("multi_fifo", 0.2), ("multi_priority", 0.2)])
+def test_fast_paths_on_route_prototypes_match_the_general_path(name, share, monkeypatch):
+    """With more (customer, product) pairs than the route cache holds (here a cache of one
+    route) the fast paths are given the route prototypes of the customers of a ``served_by``
+    group (``Routing.lean``) and make no route for them (``share``: the least share of the orders
+    they serve so, regional_3pl's ``served_by`` customers buy about a tenth of them); the
+    results are the general path's, and the cached routes' (the full cache)."""
+    from supplylab.sim import routing
+    from supplylab.sim.orders import OrderDesk
+
+    served = {True: 0, False: 0}  # orders served by a fast path, given prototypes or not
+
+    def counting(fast):
+        def wrapped(self, ci, now, rts, *args):
+            ok = fast(self, ci, now, rts, *args)
+            lane = (rts[0] if isinstance(rts, list) else rts).lane
+            served[lane is None] += ok
+            return ok
+        return wrapped
+
+    monkeypatch.setattr(OrderDesk, "_from_stock", counting(OrderDesk._from_stock))
+    monkeypatch.setattr(OrderDesk, "_lines_from_stock", counting(OrderDesk._lines_from_stock))
+    if name.startswith("multi"):
+        sc = multi_line_site(name.removeprefix("multi_"), {"dist": "exponential", "mean": 0.2})
+        sc = sc.model_copy(update={"customers": [
+            c.model_copy(update={"served_by": "W"}) for c in sc.customers]})
+        days = 120.0
+    else:
+        sc = load(ROOT / "scenarios" / f"{name}.yaml", {"allocation.rule": "fifo"})
+        days = 60.0
+    cached, _ = outcome(sc, True, days)
+    assert served[True] == 0 and served[False] > 0  # every pair fits: routes only
+    monkeypatch.setattr(routing, "CACHED", 1)
+    lean, _ = outcome(sc, True, days)
+    general, _ = outcome(sc, False, days)
+    assert served[True] > share * general["kpis"]["orders"]
+    assert differences(lean, general) == []
+    assert differences(cached, general) == []
