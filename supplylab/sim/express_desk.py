@@ -60,7 +60,8 @@ class ExpressDesk:
             st = rt.station
             if st.outage or (st.deferred and not st.prompt):
                 return False
-            lane = m.sites.lane(rt.site, m.lane_of[ci])
+            key = (rt.site, self._lane_of[ci])  # Sites.lane, inlined
+            lane = self._lanes.get(key) or m.sites.lane(*key)
             if lane.deferred:
                 return False
             promo = m.promo_customers.get(ci)
@@ -223,7 +224,8 @@ class ExpressDesk:
         m = self.m
         lane = p0.lane
         if lane is None:  # prototypes (Routing.lean): the customer's lane and promotions
-            lane = m.sites.lane(p0.site, m.lane_of[ci])
+            key = (p0.site, self._lane_of[ci])  # Sites.lane, inlined
+            lane = self._lanes.get(key) or m.sites.lane(*key)
             promo = m.promo_customers.get(ci)
         else:
             promo = p0.promo
@@ -291,7 +293,7 @@ class ExpressDesk:
             else:
                 self._history(ci, now, value)
         if deferred:  # Fulfilment._left_at_once
-            self._observe(fi, min(p.key for p in ps), depart - now)
+            self._observe(fi, min([p.key for p in ps]), depart - now)
             bad = quality(p0.quality)
             if returns and arrive <= horizon:
                 j = a

@@ -52,6 +52,7 @@ class OrderDesk(ExpressDesk):
         self._against_promise = m.sc.simulation.perfect_order_on_time == "promised"
         self._observe, self._ctp, self._conf = (m.promising.observe, m.promising.ctp,
                                                 m.promising.conf)
+        self._lanes, self._lane_of = m.sites.lanes, m.lane_of  # Sites.lane's, read inline
 
     def stream(self) -> Generator[Any, Any, None]:
         """Walk the merged order stream. An order needs no SimPy event of its own unless
