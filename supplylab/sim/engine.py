@@ -252,13 +252,13 @@ class Model:
                 self.replenishment.reopen(fi)
 
     def _review(self, period: float, members: list[StockPoint]) -> Generator[Any, Any, None]:
-        """Periodic review of a group of stock points every ``period`` days."""
+        """Periodic review of a group of stock points every ``period`` days (a review that
+        orders brings the stock point's time integrals to ``now``: ``Replenishment.replenish``)."""
         env = self.env
         while True:
             yield env.timeout(period)
             now = env.now
             for sp in members:
-                sp.touch(now)
                 if sp.on_hand + sp.on_order - sp.backlog_units < sp.review_below:
                     sp.review(now)
 
