@@ -433,6 +433,8 @@ def build_demand(sc: ScenarioModel, customers: list[Customer], pidx: dict[str, i
     for g in sc.customer_groups:
         if g.id_prefix in targeted:
             group_of.update(dict.fromkeys(member_ids(g), g.id_prefix))
+    #: product mix -> (products bought, their indices, weights, cumulative weights), shared
+    mixes: dict[tuple, tuple[list[str], np.ndarray, np.ndarray, np.ndarray | None]] = {}
     for ci, c in enumerate(customers):
         rng = streams.rng("customer", c.id, "demand")
         common = dict(index=ci, rng=rng, scale=c.scale, trend_per_year=c.trend_per_year,
@@ -445,16 +447,27 @@ def build_demand(sc: ScenarioModel, customers: list[Customer], pidx: dict[str, i
                                 daily=[c.demand[p] for p in prods],
                                 time_of_day=c.order_time_of_day, **common)
         elif c.orders_per_day:
-            prods = [p for p, w in c.product_mix.items() if w > 0]
+            key = tuple(c.product_mix.items())
+            mix = mixes.get(key)
+            if mix is None:  # the members of a customer group share their product mix
+                prods = [p for p, w in key if w > 0]
+                idx = np.asarray([pidx[p] for p in prods])
+                w = np.asarray([c.product_mix[p] for p in prods], float)
+                for a in (idx, w):
+                    a.setflags(write=False)
+                mix = mixes[key] = (prods, idx, w, None)
+            prods, idx, w, cum = mix
             if not prods:
                 continue
             qty = c.quantity
             if isinstance(qty, dict):
                 qty = {pidx[p]: law for p, law in qty.items()}
-            cd = CustomerDemand(form="orders", products=np.asarray([pidx[p] for p in prods]),
-                                weights=np.asarray([c.product_mix[p] for p in prods], float),
-                                rate=c.orders_per_day, lines=c.lines_per_order, quantity=qty,
-                                **common)
+            cd = CustomerDemand(form="orders", products=idx, weights=w, rate=c.orders_per_day,
+                                lines=c.lines_per_order, quantity=qty, **common)
+            if cum is None:
+                mixes[key] = (prods, idx, w, cd.cum_weights)
+            else:
+                cd._cum_weights = cum
         else:
             continue
         for pr in sc.promotions:
