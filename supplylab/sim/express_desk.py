@@ -246,29 +246,32 @@ class ExpressDesk:
         promised = now
         value = 0.0
         bad = 0
-        arrive = depart + c if deferred or st.instant else 0.0
+        instant = st.instant
+        arrive = depart + c if deferred or instant else 0.0
+        price, margin = self._price, self._margin_mult[ci]
         j = a
         for p in ps:
             q = qtys[j]
             j += 1
             sp = p.sp
             if counting:
-                paid = self._price[p.pi] * self._margin_mult[ci]
+                paid = price[p.pi] * margin
                 if promo is not None:
                     paid *= 1.0 - promo.discount(p.pi, now)
                 value += q * paid
+            oh = sp.on_hand
             dt = now - sp.t_last  # sp.touch(now), inlined
             if dt > 0:
-                sp.area_onhand += sp.on_hand * dt
+                sp.area_onhand += oh * dt
                 sp.area_backlog += sp.backlog_units * dt
                 sp.area_pipeline += sp.on_order * dt
                 sp.t_last = now
-            sp.on_hand -= q
+            sp.on_hand = oh = oh - q
             sp.shipped += q
             if not deferred:
                 if p is p0:  # the order's shipment from the site: processed with its first line
                     bad = quality(p.quality)
-                    if not st.instant:
+                    if not instant:
                         wait, depart = st.dispatch(now, q)
                         self._observe(fi, p.key, depart - now)
                         if counting:
@@ -278,14 +281,14 @@ class ExpressDesk:
                     m.returns.sample(m.routing.own(p, ci), q, arrive)
             ans = p.ctp  # Promising.ctp's answer of the site and class, inlined (_from_stock)
             if ans.v is not None and ans.q == q_conf and (
-                    ((obs := ans.obs) is None and st.instant)
+                    ((obs := ans.obs) is None and instant)
                     or (obs is not None and obs.n - ans.n < REFRESH)):
                 p_line = now + (ans.v + transit)
             else:
                 p_line = now + (self._ctp(p.proto, q_conf) + transit)
             if p_line > promised:
                 promised = p_line
-            if sp.on_hand + sp.on_order - sp.backlog_units < sp.trigger:
+            if oh + sp.on_order - sp.backlog_units < sp.trigger:
                 sp.review(now)
         if counting:  # OrderHistory.record, inlined for an order on the same occasion
             if int(now) == self._h_last[ci]:
