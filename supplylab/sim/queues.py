@@ -93,9 +93,13 @@ class PriorityServer:
         taken; None if it would wait (then ``arrive`` it). A job that starts at once needs no
         ``Job``: its departure is known now, exactly as ``arrive`` would tell it. For servers
         whose ``duration`` does not read the job (it is called with None)."""
-        env = self.env
-        if self.waiting or (t > env.now and env.peek() < t):
+        if self.waiting:
             return None
+        env = self.env
+        if t > env.now:
+            queue = env._queue  # SimPy's event heap: env.peek(), inlined
+            if queue and queue[0][0] < t:
+                return None
         free = self.free
         while free and free[0] <= t:  # servers that have finished by t
             heapq.heappop(free)

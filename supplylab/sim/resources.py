@@ -60,7 +60,8 @@ class Station:
             return
         self.deferred = True
         if self.service._const != 0.0:
-            self._stage_a = PriorityServer(env, len(self.free), lambda _j, _t: self.service())
+            service = self.service
+            self._stage_a = PriorityServer(env, len(self.free), lambda _j, _t: service())
         if self.cap is not None:
             self._stage_b = PriorityServer(env, 1, self._handling_days)
 
