@@ -11,7 +11,6 @@ rate(t) / peak.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -20,6 +19,7 @@ import numpy as np
 from ..scenario.distributions import _Law
 from ..scenario.network import member_ids
 from ..scenario.schema import Customer, Product, Promotion, ScenarioModel
+from .line_draws import distinct_lines, distinct_lines_many, first_draws
 from .streams import Streams
 
 #: days of orders sampled per customer in one batch (52 weeks). Whole days: the daily form
@@ -33,7 +33,6 @@ CHUNK_DAYS = 364.0
 #: days of orders turned into Python lists at a time, and folded (``ExpressLog.fold``) after:
 #: what the walk holds as objects stays one piece's worth (memory flat in the chunk's length)
 PIECE_DAYS = 28.0
-SMALL_BATCH = 16  # orders up to which ``distinct_lines`` works one order at a time
 DAYS_PER_MONTH = 365.0 / 12.0
 
 
@@ -189,6 +188,30 @@ _EMPTY = (np.empty(0), np.empty(0, int), np.empty(0, int), np.empty(0, int))  # 
 def sample_customer(cd: CustomerDemand, t0: float, t1: float
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One customer's orders in [t0, t1): (times, lines per order, flat products, flat qty)."""
+    head = _sample_head(cd, t0, t1)
+    if isinstance(head, _Lines):
+        head.flat = distinct_lines(cd.cum_weights, head.k, cd.rng)
+        return _sample_tail(head)
+    return head
+
+
+class _Lines:
+    """An order-form customer's orders whose lines are still to be drawn: the times and lines
+    per order, then the product positions (``flat``; the first draws ``cand`` of
+    ``line_draws.first_draws`` while ``sample_chunk`` searches them with other customers')."""
+
+    __slots__ = ("cd", "times", "k", "flat", "cand")
+
+    def __init__(self, cd: CustomerDemand, times: np.ndarray, k: np.ndarray) -> None:
+        self.cd, self.times, self.k = cd, times, k
+        self.flat: np.ndarray | None = None
+        self.cand: np.ndarray | None = None
+
+
+def _sample_head(cd: CustomerDemand, t0: float, t1: float
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | _Lines:
+    """``sample_customer`` up to the lines' products: the orders themselves (daily form, no
+    orders, one product, one line each), or the ``_Lines`` of orders with several lines."""
     rng = cd.rng
     empty = _EMPTY
     if cd.form == "daily":
@@ -230,85 +253,26 @@ def sample_customer(cd: CustomerDemand, t0: float, t1: float
     else:
         k = np.minimum(np.maximum(np.rint(cd.lines.sample(rng, n)).astype(int), 1), nprod)
         single = bool((k == 1).all())
+    lines = _Lines(cd, times, k)
     if nprod == 1:
-        flat = np.zeros(n, dtype=int)
+        lines.flat = np.zeros(n, dtype=int)
     elif single:
         cum = cd.cum_weights
-        flat = np.searchsorted(cum, rng.random(n) * cum[-1], side="right")
+        lines.flat = np.searchsorted(cum, rng.random(n) * cum[-1], side="right")
     else:
-        flat = distinct_lines(cd.cum_weights, k, rng)
-    flat_p = cd.products[flat]
+        return lines
+    return _sample_tail(lines)
+
+
+def _sample_tail(lines: _Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``sample_customer`` after the lines' product positions: products, quantities and the
+    promotions (their draws follow the lines' on the customer's stream)."""
+    cd, rng = lines.cd, lines.cd.rng
+    flat_p = cd.products[lines.flat]
     q = _quantities(cd, rng, flat_p)
     if cd.promos:
-        return promote(cd, rng, times, k, flat_p, q)
-    return times, k, flat_p, q
-
-
-#: the lower-triangle masks of ``distinct_lines`` by width (a few widths per run)
-_EARLIER: dict[int, np.ndarray] = {}
-
-
-def distinct_lines(cum: np.ndarray, k: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Product positions of ``k[i]`` distinct lines for each order ``i`` (flat, order by order,
-    in the order drawn), given the cumulative mix weights ``cum`` (all weights > 0, ``k`` at
-    most their number).
-
-    Successive sampling: each line is a product not yet in the order, with probability
-    proportional to its weight among those. Drawing with replacement by the inverse CDF and
-    skipping a product the order already has is exactly that law, and costs about ``k`` uniform
-    draws per order (not one random key per product, as a Gumbel top-k does). An order that
-    has not yet found ``k`` distinct products draws more, continuing its own sequence.
-    """
-    n = len(k)
-    width = int(k.max()) + 2
-    total = cum[-1]
-    draws = rng.random((n, width)) * total
-    if n <= SMALL_BATCH:  # a few orders: the same arithmetic without array set-up
-        return _distinct_lines_few(cum, k, draws, rng)
-    cand = cum.searchsorted(draws, side="right")
-    earlier = _EARLIER.get(width)  # earlier[j, i]: draw i came before draw j
-    if earlier is None:
-        earlier = _EARLIER[width] = np.tri(width, width, -1, dtype=bool)
-    first = ~((cand[:, :, None] == cand[:, None, :]) & earlier).any(axis=2)
-    got = first.cumsum(axis=1)
-    take = first & (got <= k[:, None])
-    starts = np.concatenate([[0], k.cumsum()])
-    out = np.empty(int(starts[-1]), dtype=cand.dtype)
-    rows = np.nonzero(take)[0]
-    out[starts[rows] + got[take] - 1] = cand[take]
-    for r in np.flatnonzero(got[:, -1] < k).tolist():  # rare: the sequence goes on
-        have = list(dict.fromkeys(cand[r].tolist()))
-        while len(have) < k[r]:
-            for c in np.searchsorted(cum, rng.random(width) * total, side="right").tolist():
-                if c not in have and len(have) < k[r]:
-                    have.append(c)
-        out[starts[r]:starts[r + 1]] = have
-    return out
-
-
-def _distinct_lines_few(cum: np.ndarray, k: np.ndarray, draws: np.ndarray,
-                        rng: np.random.Generator) -> np.ndarray:
-    """``distinct_lines`` for a few orders, given its first ``draws`` (weights x uniforms):
-    the same products from the same random numbers, one order at a time."""
-    cl = cum.tolist()
-    total = cl[-1]
-    width = draws.shape[1]
-    out: list[int] = []
-    for row, kr in zip(draws.tolist(), k.tolist(), strict=True):
-        have: list[int] = []
-        for x in row:  # the first kr distinct products drawn (the later draws are unused)
-            c = bisect_right(cl, x)
-            if c not in have:
-                have.append(c)
-                if len(have) == kr:
-                    break
-        while len(have) < kr:  # rare: the sequence goes on, as in ``distinct_lines``
-            for x in (rng.random(width) * total).tolist():
-                c = bisect_right(cl, x)
-                if c not in have and len(have) < kr:
-                    have.append(c)
-        out.extend(have)
-    return np.asarray(out, dtype=np.intp)
+        return promote(cd, rng, lines.times, lines.k, flat_p, q)
+    return lines.times, lines.k, flat_p, q
 
 
 def _quantities(cd: CustomerDemand, rng: np.random.Generator, flat_p: np.ndarray) -> np.ndarray:
@@ -383,7 +347,15 @@ def sample_chunk(customers: list[CustomerDemand], t0: float, t1: float) -> Chunk
 
     The customers' own arrays are dropped as soon as they are merged, and indices are 32-bit,
     so that the peak memory of a chunk stays near twice what the chunk holds."""
-    parts = [(cd.index, sample_customer(cd, t0, t1)) for cd in customers]
+    heads = [(cd.index, _sample_head(cd, t0, t1)) for cd in customers]
+    pending = [h for _, h in heads if isinstance(h, _Lines)]
+    for h in pending:  # each customer's first draws, from its own stream
+        h.cand = first_draws(h.cd.cum_weights, h.k, h.cd.rng)[0]
+    for h, flat in zip(pending, distinct_lines_many(
+            [(h.cand, h.k, h.cd.cum_weights, h.cd.rng) for h in pending]), strict=True):
+        h.flat, h.cand = flat, None
+    parts = [(i, _sample_tail(h) if isinstance(h, _Lines) else h) for i, h in heads]
+    del heads, pending
     parts = [(i, p) for i, p in parts if len(p[0])]
     if not parts:
         return Chunk(np.empty(0), np.empty(0, np.int32), np.zeros(1, np.int64),

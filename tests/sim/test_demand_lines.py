@@ -46,7 +46,7 @@ def test_every_product_when_an_order_takes_them_all():
 def test_a_few_orders_one_at_a_time_give_the_same_lines(monkeypatch):
     """Up to ``SMALL_BATCH`` orders the lines are found order by order: the same products
     from the same random numbers as the array version (including orders that draw more)."""
-    import supplylab.sim.demand as D
+    import supplylab.sim.line_draws as D
 
     for seed in range(40):
         k = np.random.default_rng(seed).integers(1, len(W) + 1, D.SMALL_BATCH)
@@ -55,3 +55,25 @@ def test_a_few_orders_one_at_a_time_give_the_same_lines(monkeypatch):
         arrays = distinct_lines(np.cumsum(W), k, np.random.default_rng(100 + seed))
         monkeypatch.undo()
         assert few.tolist() == arrays.tolist()
+
+
+def test_many_customers_at_once_give_each_customer_its_own_lines():
+    """``distinct_lines_many`` (``sample_chunk``: every customer's first draws searched
+    together) gives each customer the products ``distinct_lines`` gives it alone, from its
+    own stream, for customers of different mixes, order counts and widths, including orders
+    whose first draws hold too few distinct products (k close to the number of products)."""
+    from supplylab.sim.line_draws import distinct_lines_many, first_draws
+
+    mixes = [np.cumsum(W), np.cumsum(np.arange(1.0, 9.0)), np.cumsum([5.0, 1.0, 1.0, 1.0])]
+    alone, items, rare = [], [], 0
+    for c in range(30):
+        cum = mixes[c % 3]
+        k = np.random.default_rng(c).integers(1, len(cum) + 1, 1 + 7 * c % 41)
+        alone.append(distinct_lines(cum, k, np.random.default_rng(500 + c)))
+        rng = np.random.default_rng(500 + c)
+        cand, width = first_draws(cum, k, rng)
+        rare += sum(len(set(row)) < kr for row, kr in zip(cand.tolist(), k.tolist()))
+        items.append((cand, k, cum, rng))
+    many = distinct_lines_many(items)
+    assert rare > 10  # orders that go on drawing were among them
+    assert [a.tolist() for a in alone] == [b.tolist() for b in many]
