@@ -72,10 +72,6 @@ SWAP_EXTEND = 0.5
 #: Holmberg p30/p57/p58 after :func:`polish`: the larger clusters then bring nothing in 6-22 s
 #: that the reduced MIP needs for its proof)
 CLUSTER_IDLE = 2
-#: after site-set moves that changed the open set, the cluster MIPs run again on it for this
-#: share of the search time at most, until a size brings nothing (Yang p6: the best-known set
-#: from an 8 s HiGHS run at 28006, then 27990 in 0.3 s of clusters; optimum 27977)
-RECLUSTER_SHARE = 0.1
 #: exact assignments (:func:`polish`): seconds per open-site set at most, how many of the
 #: cheapest site sets the heuristics costed are re-assigned, and how far above the incumbent
 #: (relative) their heuristic cost may be
@@ -370,9 +366,8 @@ def neighbourhood_search(problem: NetworkDesignProblem, options: NetworkOptions,
     earlier when its largest clusters bring nothing), the site-set moves of
     :func:`~supplylab.optimize.site_moves.swap_search` (screened by ``point``'s Lagrangian
     values) until :data:`SWAP_SHARE` (their deep runs up to :data:`SWAP_EXTEND` longer, which
-    this function then overruns its ``time_limit_s`` by), the cluster MIPs again if the moves
-    changed the open set (:data:`RECLUSTER_SHARE`), :func:`local_branching` for the rest,
-    then the exact assignment of the final open sites; statistics."""
+    this function then overruns its ``time_limit_s`` by), :func:`local_branching` for the
+    rest, then the exact assignment of the final open sites; statistics."""
     from supplylab.optimize.site_moves import swap_search  # it costs sets by exact_assignment
 
     t0 = time.perf_counter()
@@ -384,12 +379,8 @@ def neighbourhood_search(problem: NetworkDesignProblem, options: NetworkOptions,
     swap_s = SWAP_SHARE * time_limit_s - (time.perf_counter() - t0)
     swaps = swap_search(problem, options, inc, point, up & ~lo, keep, swap_s,
                         SWAP_EXTEND * time_limit_s)
-    extended = max(0.0, swaps["swap_s"] - max(swap_s, 0.0))
-    before_recluster, rewins = inc.value, 0
-    if swaps["swap_wins"]:  # a new site set: its assignment is only what one MIP left
-        rewins = cluster_search(inc, min(RECLUSTER_SHARE * time_limit_s, time_limit_s + extended
-                                         - (time.perf_counter() - t0)), max_idle=1)
     after_swaps = inc.value
+    extended = max(0.0, swaps["swap_s"] - max(swap_s, 0.0))
     stats = local_branching(problem, options, inc, lo, up, keep, window,
                             time_limit_s + extended - (time.perf_counter() - t0))
     if inc.value < after_swaps and inc.y is not None:  # a MIP's new site set: re-assign it
@@ -397,5 +388,4 @@ def neighbourhood_search(problem: NetworkDesignProblem, options: NetworkOptions,
                          min(ASSIGN_S, 0.1 * time_limit_s))
     return {**stats, "polish_wins": polished, "polish_gain": start - after_polish,
             "cluster_wins": wins, "cluster_gain": after_polish - after_clusters, **swaps,
-            "recluster_wins": rewins, "recluster_gain": before_recluster - after_swaps,
             "neighbourhood_gain": start - inc.value, "neighbourhood_s": time.perf_counter() - t0}
