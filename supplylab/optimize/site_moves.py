@@ -25,8 +25,11 @@ closes and opens; only sites the Lagrangian fixing left free) is a candidate:
    polished by the exact assignment started from it;
 3. deep exact assignment (:data:`DEEP_S` seconds) of the unsettled set with the lowest GAP
    bound, after every :data:`SCREEN_BATCH` screens and when the ranking is exhausted; a set
-   still unsettled goes back into the list with its new bound and is retried with another
-   HiGHS random seed, :data:`DEEP_TRIES` runs at most. Deep runs of sets already screened
+   still unsettled goes back into the list with its new bound and is retried, :data:`DEEP_TRIES`
+   runs at most: run :data:`PACKED_TRY` is
+   :func:`~supplylab.optimize.neighbourhood.packed_assignment` (a packing from the zero-cost
+   MIP, local moves, cluster MIPs: independent of HiGHS's seed), the others HiGHS with
+   another random seed. Deep runs of sets already screened
    may go on past the time for new screens (``extra_s``: the pipeline lends them part of the
    reduced MIP's time).
 
