@@ -25,12 +25,17 @@ closes and opens; only sites the Lagrangian fixing left free) is a candidate:
    polished by the exact assignment started from it;
 3. deep exact assignment (:data:`DEEP_S` seconds) of the unsettled set with the lowest GAP
    bound, after every :data:`SCREEN_BATCH` screens and when the ranking is exhausted; a set
-   still unsettled goes back into the list with its new bound and is retried with another
-   HiGHS random seed, :data:`DEEP_TRIES` runs at most. Deep runs of sets already screened
+   still unsettled goes back into the list with its new bound and is retried, :data:`DEEP_TRIES`
+   runs at most: run :data:`PACKED_TRY` is
+   :func:`~supplylab.optimize.neighbourhood.packed_assignment` (a packing from the zero-cost
+   MIP, local moves, cluster MIPs: independent of HiGHS's seed), the others HiGHS with
+   another random seed. Deep runs of sets already screened
    may go on past the time for new screens (``extra_s``: the pipeline lends them part of the
    reduced MIP's time).
 
-An improvement re-centres the search on the new open set; it ends when time is up, no set
+An improvement re-centres the search on the new open set, whose assignment the cluster MIPs
+of :func:`~supplylab.optimize.neighbourhood.cluster_search` first re-optimise
+(:data:`RECLUSTER_S`); it ends when time is up, no set
 passes, or :data:`SCREEN_IDLE` screens in a row settle with nothing left to run deep. Every solution kept went through :meth:`Incumbent.accept`, so the incumbent stays a
 valid upper bound. Costs in currency per year, capacity and demand in units per year.
 """
@@ -45,7 +50,12 @@ import numpy as np
 from supplylab.optimize.gap_heuristic import lagrangian_gap
 from supplylab.optimize.heuristics import Incumbent
 from supplylab.optimize.lagrangian import LagrangianPoint
-from supplylab.optimize.neighbourhood import AssignmentTry, try_assignment
+from supplylab.optimize.neighbourhood import (
+    AssignmentTry,
+    cluster_search,
+    packed_assignment,
+    try_assignment,
+)
 from supplylab.optimize.problem import NetworkDesignProblem, NetworkOptions
 
 #: seconds of the first exact assignment of a set (with the cutoff at the incumbent most sets
@@ -61,11 +71,19 @@ SCREEN_IDLE = 24
 #: deep runs of one set at most, each with another HiGHS random seed (on p6's better set one
 #: 8 s run in three finds a solution below the incumbent: which one depends on the seed)
 DEEP_TRIES = 3
+#: the deep run of this number (0-based) is :func:`~supplylab.optimize.neighbourhood.packed_assignment`
+#: (a packing, local moves, cluster MIPs) instead of HiGHS with another seed: Yang p6's
+#: best-known set (3 units of spare capacity) gets a solution under the cutoff from HiGHS with
+#: 1 seed of 4 in 8 s, from the packing and the clusters in 6.6 s
+PACKED_TRY = 1
 MIN_MOVE_S = 0.3
 #: seconds of the Lagrangian GAP heuristic (:mod:`~supplylab.optimize.gap_heuristic`) on a set
 #: the short exact assignment left unsettled: a second, seed-independent chance (Yang p7's
 #: better set: HiGHS unsettled after 1 s, the heuristic 29755 below the incumbent 29789 in 1 s)
 HEURISTIC_S = 1.0
+#: seconds at most of the cluster MIPs (:func:`~supplylab.optimize.neighbourhood.cluster_search`,
+#: until a cluster size brings nothing) on the assignment of each new centre
+RECLUSTER_S = 3.0
 #: most sites one move closes and opens
 MAX_CHANGES = 2
 
@@ -120,7 +138,8 @@ def swap_search(problem: NetworkDesignProblem, options: NetworkOptions, inc: Inc
     done: set[bytes] = set() if inc.y is None else {np.packbits(inc.y).tobytes()}
     # unsettled screens: (GAP bound, deep runs so far, set); the lowest bound goes deeper
     unsettled: list[tuple[float, int, np.ndarray]] = []
-    rounds = screened = deep = wins = heuristic_wins = 0
+    rounds = screened = deep = wins = heuristic_wins = packed_wins = 0
+    recluster_gain = 0.0
 
     def attempt(t: np.ndarray, limit: float, seed: int | None = None,
                 until: float | None = None) -> AssignmentTry | None:
@@ -155,12 +174,22 @@ def swap_search(problem: NetworkDesignProblem, options: NetworkOptions, inc: Inc
     def go_deep() -> bool | None:
         """Deep run of the most promising unsettled set: True if it improved, None when
         time is up or nothing is left."""
+        nonlocal packed_wins
         unsettled.sort(key=lambda u: u[0])
         while unsettled and unsettled[0][0] >= inc.value:
             unsettled.pop(0)
         if not unsettled:
             return None
-        _, tries, t = unsettled.pop(0)
+        bound, tries, t = unsettled.pop(0)
+        if tries == PACKED_TRY:  # the seed-independent chance: a packing, then clusters
+            left = t_hard - time.perf_counter()
+            if left < MIN_MOVE_S:
+                return None
+            won = packed_assignment(problem, options, inc, keep, t, min(DEEP_S, left))
+            packed_wins += won
+            if not won and tries + 1 < DEEP_TRIES:
+                unsettled.append((bound, tries + 1, t))
+            return won
         res = attempt(t, DEEP_S, seed=tries, until=t_hard)
         if res is None:
             return None
@@ -209,6 +238,15 @@ def swap_search(problem: NetworkDesignProblem, options: NetworkOptions, inc: Inc
         if not improved:
             break
         wins += 1
+        # the new centre's assignment is what one short MIP or the heuristic left (its set
+        # unsettled): the cluster MIPs re-optimise it before the next round is screened
+        # against it (Yang p6's best-known set: 28006 from an 8 s HiGHS run, 27990 after
+        # 0.3 s of clusters; from the GAP heuristic 28175, and the next round then moved to
+        # another set at 28172 instead)
+        before = inc.value
+        cluster_search(inc, min(RECLUSTER_S, t_hard - time.perf_counter()), max_idle=1)
+        recluster_gain += before - inc.value
     return {"swap_rounds": rounds, "swap_screened": screened, "swap_deep": deep,
-            "swap_wins": wins, "swap_heuristic_wins": heuristic_wins, "swap_gain": start - inc.value,
+            "swap_wins": wins, "swap_heuristic_wins": heuristic_wins,
+            "swap_packed_wins": packed_wins, "swap_recluster_gain": recluster_gain, "swap_gain": start - inc.value,
             "swap_s": time.perf_counter() - t0}

@@ -19,7 +19,7 @@ from supplylab.optimize import NetworkDesignProblem, NetworkOptions, SolverOptio
 from supplylab.optimize.formulation import build_model
 from supplylab.optimize.heuristics import Incumbent
 from supplylab.optimize.lagrangian import subgradient
-from supplylab.optimize.neighbourhood import exact_assignment
+from supplylab.optimize.neighbourhood import exact_assignment, packed_assignment
 from supplylab.optimize.site_moves import ranked_moves, swap_search
 from supplylab.optimize.strategy import facility_data
 
@@ -85,3 +85,45 @@ def test_swap_search_reaches_the_best_set_one_move_away_from_a_poor_start() -> N
     assert np.isin(x, (0.0, 1.0)).all() and (x.sum(axis=0) == 1).all()
     assert (x @ problem.demand <= problem.capacity + 1e-9).all() and not x[~inc.y].any()
     assert abs(float(data.fixed[inc.y].sum() + (data.cost * x).sum()) - inc.value) <= 1e-6
+
+
+def test_packed_assignment_reaches_each_cheaper_small_set_and_nothing_else() -> None:
+    """The packing + cluster MIPs of ``packed_assignment``: on sets of three or four sites
+    the clusters of the first two sizes (one site and two, then three, other open ones)
+    cover the whole assignment, so for every feasible such set cheaper than the incumbent
+    it must end at the set's exact cost with exactly those sites open (feasible, cost
+    recomputed); a set not cheaper, or one without enough capacity, leaves the incumbent
+    unchanged."""
+    problem = _instance()
+    options = NetworkOptions(single_source=True, solver=SolverOptions(path="matrix"))
+    data = facility_data(*build_model(problem, options))
+    costs = _set_costs(problem)
+    keep = np.isfinite(data.cost)
+    threes = {y: c for y, c in costs.items() if sum(y) in (3, 4)}
+    middle = sorted(threes, key=threes.get)[len(threes) // 2]  # sets cheaper and dearer
+    base = Incumbent(data)
+    assert exact_assignment(problem, options, base, keep, np.array(middle), 5.0)
+    cheaper = dearer = 0
+    for y, c in threes.items():
+        inc = Incumbent(data)
+        assert inc.accept(base.y, base.x)
+        t = np.array(y)
+        won = packed_assignment(problem, options, inc, keep, t, 5.0)
+        if c < base.value - 1e-6:
+            cheaper += 1
+            assert won and (inc.y == t).all() and abs(inc.value - c) <= 1e-6
+            x = inc.x
+            assert np.isin(x, (0.0, 1.0)).all() and (x.sum(axis=0) == 1).all()
+            assert (x @ problem.demand <= problem.capacity + 1e-9).all() and not x[~t].any()
+            assert abs(float(data.fixed[t].sum() + (data.cost * x).sum()) - inc.value) <= 1e-6
+        else:
+            dearer += 1
+            assert not won and inc.value == base.value and (inc.y == base.y).all()
+    assert cheaper >= 3 and dearer >= 3
+    short = np.zeros(M, dtype=bool)
+    short[np.argsort(problem.capacity)[:2]] = True  # two sites: less capacity than demand
+    assert problem.capacity[short].sum() < problem.demand.sum()
+    inc = Incumbent(data)
+    assert inc.accept(base.y, base.x)
+    assert not packed_assignment(problem, options, inc, keep, short, 5.0)
+    assert inc.value == base.value
