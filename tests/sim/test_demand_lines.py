@@ -71,8 +71,9 @@ def test_many_customers_at_once_give_each_customer_its_own_lines():
         k = np.random.default_rng(c).integers(1, len(cum) + 1, 1 + 7 * c % 41)
         alone.append(distinct_lines(cum, k, np.random.default_rng(500 + c)))
         rng = np.random.default_rng(500 + c)
-        cand, width = first_draws(cum, k, rng)
-        rare += sum(len(set(row)) < kr for row, kr in zip(cand.tolist(), k.tolist()))
+        cand, _ = first_draws(cum, k, rng)
+        rare += sum(len(set(row)) < kr
+                    for row, kr in zip(cand.tolist(), k.tolist(), strict=True))
         items.append((cand, k, cum, rng))
     many = distinct_lines_many(items)
     assert rare > 10  # orders that go on drawing were among them
