@@ -350,7 +350,7 @@ def sample_chunk(customers: list[CustomerDemand], t0: float, t1: float) -> Chunk
     heads = [(cd.index, _sample_head(cd, t0, t1)) for cd in customers]
     pending = [h for _, h in heads if isinstance(h, _Lines)]
     for h in pending:  # each customer's first draws, from its own stream
-        h.cand = first_draws(h.cd.cum_weights, h.k, h.cd.rng)[0]
+        h.cand = first_draws(h.cd.cum_weights, h.k, h.cd.rng)
     for h, flat in zip(pending, distinct_lines_many(
             [(h.cand, h.k, h.cd.cum_weights, h.cd.rng) for h in pending]), strict=True):
         h.flat, h.cand = flat, None

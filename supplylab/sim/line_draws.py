@@ -24,12 +24,12 @@ SMALL_BATCH = 16  # orders up to which ``distinct_lines`` works one order at a t
 _EARLIER: dict[int, np.ndarray] = {}
 
 
-def first_draws(cum: np.ndarray, k: np.ndarray, rng: np.random.Generator
-                ) -> tuple[np.ndarray, int]:
-    """The first draws of the orders' lines: (candidates (n, width), width), the products of
-    ``k.max() + 2`` uniforms per order (cumulative mix weights ``cum``, all weights > 0)."""
+def first_draws(cum: np.ndarray, k: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The first draws of the orders' lines: candidates (n, width), the products of
+    ``width = k.max() + 2`` uniforms per order (cumulative mix weights ``cum``, all weights
+    > 0)."""
     width = int(k.max()) + 2
-    return cum.searchsorted(rng.random((len(k), width)) * cum[-1], side="right"), width
+    return cum.searchsorted(rng.random((len(k), width)) * cum[-1], side="right")
 
 
 def distinct_lines(cum: np.ndarray, k: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -71,7 +71,7 @@ def test_many_customers_at_once_give_each_customer_its_own_lines():
         k = np.random.default_rng(c).integers(1, len(cum) + 1, 1 + 7 * c % 41)
         alone.append(distinct_lines(cum, k, np.random.default_rng(500 + c)))
         rng = np.random.default_rng(500 + c)
-        cand, _ = first_draws(cum, k, rng)
+        cand = first_draws(cum, k, rng)
         rare += sum(len(set(row)) < kr
                     for row, kr in zip(cand.tolist(), k.tolist(), strict=True))
         items.append((cand, k, cum, rng))
