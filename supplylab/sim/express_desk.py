@@ -198,9 +198,10 @@ class ExpressDesk:
         lane, the promotions, the promise's transit days, the counters' base) is the
         customer's and the site's, the same for every line, and is looked up here when it is
         given prototypes (``Routing.lean``), so that no route is made for an order served
-        here (only for a line that may be returned, and for a delivery after the horizon). The conditions are: classic routes through one FCFS site without outages (or a
-        priority site that processes at once) over a lane without priority, from stock points
-        without rationing.
+        here (only for a line that may be returned, and for a delivery after the horizon).
+        The conditions are ``Route.express``'s: classic routes through one FCFS site without
+        outages (or a priority site that processes at once) over a lane without priority,
+        from stock points without rationing.
 
         The steps are ``place``'s: at a FCFS station (``Fulfilment.ship``) the shipment's
         quality is drawn and it is processed at the first line, and each line is delivered
