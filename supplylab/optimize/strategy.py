@@ -57,9 +57,12 @@ AUTO_PROBE_SHARE = 0.1
 #: ``auto`` skips the probe (it never proves these in its time, measured) on single-source
 #: problems whose total capacity is below this multiple of the total demand (Holmberg p56-p59
 #: at 1.97, Yang p1-p5 at 1.7-2.0; every Holmberg instance the probe proves has 2.9 or more)
-#: and on problems of at least PROBE_MAX_ARCS arcs (capa/b/c, 100 x 1,000)
+#: and on problems of at least PROBE_MAX_ARCS arcs (capa/b/c, 100 x 1,000), or
+#: PROBE_MAX_ARCS_SINGLE when single-source (Yang p6-p20, 60 x 200 to 80 x 400, slack 2.9-7.3:
+#: never proven by the probe, measured; the largest Holmberg instance has 6,000 arcs)
 PROBE_MIN_SLACK = 2.5
 PROBE_MAX_ARCS = 50_000
+PROBE_MAX_ARCS_SINGLE = 10_000
 #: the reduced MIP adds its x_ij <= y_i rows lazily from this many arcs of free sites
 LAZY_MIN_ARCS = 20_000
 #: single-source: the subgradient first runs on the split-flow relaxation (continuous knapsacks,
@@ -152,7 +155,8 @@ def _remaining(limit: float | None, t0: float) -> float | None:
 def probe_hopeless(problem: NetworkDesignProblem, options: NetworkOptions) -> bool:
     """Whether ``auto``'s plain-MIP probe is skipped (see PROBE_MIN_SLACK): too large, or
     single-source with tight capacity."""
-    if problem.m * problem.n >= PROBE_MAX_ARCS:
+    arcs = problem.m * problem.n
+    if arcs >= PROBE_MAX_ARCS or (options.single_source and arcs >= PROBE_MAX_ARCS_SINGLE):
         return True
     slack = float(np.sum(problem.capacity)) / max(float(np.sum(problem.demand)), 1e-12)
     return options.single_source and slack < PROBE_MIN_SLACK
