@@ -29,7 +29,7 @@ from supplylab.optimize.lagrangian import (
     initial_multipliers,
     subgradient,
 )
-from supplylab.optimize.strategy import choose_method
+from supplylab.optimize.strategy import choose_method, probe_hopeless
 
 
 def _flows(data: FacilityData, sites: list[int]) -> float:
@@ -167,6 +167,21 @@ def test_auto_keeps_small_and_uncapacitated_problems_on_the_plain_mip() -> None:
     assert choose_method(big, NetworkOptions(max_open=3)) == "mip"
     unc = NetworkDesignProblem(big.site_ids, big.customer_ids, big.demand, big.cost, big.fixed)
     assert choose_method(unc, NetworkOptions()) == "mip"
+
+
+def test_auto_probe_is_skipped_on_large_single_source_problems_only() -> None:
+    def problem(m: int, n: int, slack: float) -> NetworkDesignProblem:
+        return NetworkDesignProblem(tuple(f"S{i}" for i in range(m)),
+                                    tuple(f"C{j}" for j in range(n)), np.ones(n),
+                                    np.ones((m, n)), np.ones(m), np.full(m, slack * n / m))
+    roomy_holmberg = problem(30, 200, 3.0)  # 6,000 arcs: the probe may prove it
+    yang_like = problem(60, 200, 3.0)       # 12,000 arcs single-source: never proven in 5 s
+    single = NetworkOptions(single_source=True)
+    assert not probe_hopeless(roomy_holmberg, single)
+    assert probe_hopeless(problem(30, 200, 2.0), single)  # tight capacity
+    assert probe_hopeless(yang_like, single)
+    assert not probe_hopeless(yang_like, NetworkOptions())  # multi-source keeps the probe
+    assert probe_hopeless(problem(100, 1000, 3.0), NetworkOptions())
 
 
 @settings(max_examples=60, deadline=None)
