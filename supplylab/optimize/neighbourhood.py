@@ -14,9 +14,9 @@ problem, so this phase runs four kinds of them (:func:`neighbourhood_search`):
   they reassign customers optimally among those sites and open, close or swap sites (the
   search stops after :data:`CLUSTER_IDLE` successive sizes without improvement);
 * site-set moves (:func:`~supplylab.optimize.site_moves.swap_search`): every set up to two
-  sites closed and two opened away, screened by its Lagrangian bound and costed by
-  :func:`try_assignment` (what the cluster MIPs cannot do: move a site and reassign every
-  customer);
+  sites closed and two opened away and the few best triple swaps, screened by its Lagrangian
+  bound and costed by :func:`try_assignment` (what the cluster MIPs cannot do: move a site
+  and reassign every customer);
 * local branching (:func:`local_branching`, Fischetti and Lodi 2003): the reduced strong MIP of
   :func:`reduced_model` (sites fixed by the Lagrangian bound, arcs removed by reduced-cost
   fixing) plus one row ``sum_{i in S} (1 - y_i) + sum_{i not in S} y_i <= r`` around the

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 
 from supplylab.errors import InfeasibleError, OptimizationError
 from supplylab.optimize import NetworkDesignProblem, NetworkOptions, SolverOptions, solve_network
@@ -127,3 +128,49 @@ def test_packed_assignment_reaches_each_cheaper_small_set_and_nothing_else() -> 
     assert inc.accept(base.y, base.x)
     assert not packed_assignment(problem, options, inc, keep, short, 5.0)
     assert inc.value == base.value
+
+
+def test_triple_swaps_are_the_lowest_bounds_of_all_triple_swaps(monkeypatch) -> None:
+    """Against enumeration of every 3-closed/3-opened move on 14 sites (7 open): the ranked
+    triple swaps are the TRIPLES lowest Lagrangian bounds below the incumbent among those
+    with enough capacity, with those bounds, also when ranked in chunks of two rows."""
+    import supplylab.optimize.site_moves as sm
+    from supplylab.optimize.lagrangian import evaluate, initial_multipliers
+
+    rng = np.random.default_rng(5)
+    m, n = 14, 30
+    d = rng.integers(3, 12, n).astype(float)
+    problem = NetworkDesignProblem(tuple(f"S{i}" for i in range(m)),
+                                   tuple(f"C{j}" for j in range(n)), d,
+                                   rng.integers(1, 80, (m, n)).astype(float),
+                                   fixed=rng.integers(40, 160, m).astype(float),
+                                   capacity=rng.integers(30, 90, m).astype(float))
+    options = NetworkOptions(single_source=True, solver=SolverOptions(path="matrix"))
+    data = facility_data(*build_model(problem, options))
+    point = evaluate(data, initial_multipliers(data) * 1.3)
+    y = np.zeros(m, dtype=bool)
+    y[rng.choice(m, 7, replace=False)] = True
+    free = np.ones(m, dtype=bool)
+    free[int(np.flatnonzero(~y)[0])] = False  # a site fixing closed is never opened
+    lam_sum, v, cap = float(point.lam.sum()), point.v, data.capacity
+    now = lam_sum + float(v[y].sum())
+
+    class Centre:  # what the ranking reads of an incumbent
+        pass
+    inc = Centre()
+    inc.data, inc.y = data, y
+    every = sorted(now - v[list(c)].sum() + v[list(o)].sum()
+                   for c in itertools.combinations(np.flatnonzero(y & free), 3)
+                   for o in itertools.combinations(np.flatnonzero(~y & free), 3)
+                   if cap[y].sum() - cap[list(c)].sum() + cap[list(o)].sum() >= d.sum())
+    inc.value = every[len(every) // 2]  # half of them pass
+    want = [b for b in every if b < inc.value * (1 - 1e-9)][:sm.TRIPLES]
+    assert len(want) == sm.TRIPLES
+    for chunk in (2, 64):
+        monkeypatch.setattr(sm, "TRIPLE_CHUNK", chunk)
+        got = sm._triple_moves(inc, point, free, now, float(cap[y].sum()), cap)
+        assert np.allclose([b for b, _, _ in got], want)
+        for b, out, into in got:
+            assert len(out) == len(into) == 3 and y[list(out)].all() and not y[list(into)].any()
+            assert free[list(out)].all() and free[list(into)].all()
+            assert b == pytest.approx(now - v[list(out)].sum() + v[list(into)].sum())
